@@ -1,0 +1,59 @@
+"""The exception hierarchy of policy-monitor.
+
+    MonitorError            anything the monitor reports to a user as one line
+    ├── ConfigError         the watchlist or a command-line value is wrong (exit 2)
+    ├── FetchError          a document could not be fetched (transient / blocked)
+    ├── ExtractError        a fetched page holds no readable policy text
+    └── LockedError         another sweep holds the data directory's lock
+
+Stages raise only these, chaining the cause (``raise FetchError(...) from exc``);
+the pipeline records them per document and goes on, the CLI maps them to exit codes.
+Every message says what went wrong and, where it helps, what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """A failure the monitor explains in one line."""
+
+
+class ConfigError(MonitorError):
+    """The watchlist (or a command-line value) is invalid."""
+
+    def __init__(self, message: str, *, path: str = "", entry: str = "") -> None:
+        where = ": ".join(part for part in (path, entry) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path = path
+        self.entry = entry
+
+
+class FetchError(MonitorError):
+    """A document could not be fetched.
+
+    ``transient``: trying again later may work (timeouts, 5xx, 429, connection resets).
+    ``blocked``: the site probably refuses automated clients (403, bot challenges).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        transient: bool = False,
+        blocked: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.transient = transient
+        self.blocked = blocked
+
+
+class ExtractError(MonitorError):
+    """A fetched page holds no readable text (empty, script-only, undecodable)."""
+
+
+class LockedError(MonitorError):
+    """Another check or the daemon is already working on this data directory."""

@@ -1,0 +1,127 @@
+"""Frozen values passed between the pipeline's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DEFAULT_INTERVAL_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One watchlist entry: a document to monitor."""
+
+    id: str
+    company: str
+    title: str
+    url: str
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    interval: int = DEFAULT_INTERVAL_SECONDS
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last good response said about itself, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A successful HTTP exchange; ``not_modified`` means a 304 (no body)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    content_type: str
+    fetched_at: datetime
+    duration: float
+    not_modified: bool = False
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers if k.lower() == wanted), None)
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changed between two versions of a text."""
+
+    ops: tuple[tuple[int, str], ...]  # diff-match-patch ops: -1 removed, 0 same, 1 added
+    added: tuple[str, ...]  # added passages, in document order
+    removed: tuple[str, ...]
+    rendered: str  # readable text rendering: [-removed-]{+added+} with context
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.added and not self.removed
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One sentence that speaks of AI training, with why it was flagged."""
+
+    sentence: str
+    side: str  # "added" or "removed"
+    phrase: str  # the exact words that matched
+    category: str  # e.g. "user-content-training", "opt-out", "legal-basis"
+    rule: str  # id of the rule that matched
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a diff means for subscribers."""
+
+    flags: tuple[Flag, ...] = ()
+    ai_related: tuple[Flag, ...] = ()  # AI language that is not about training
+
+    @property
+    def ai_training(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def direction(self) -> str | None:
+        sides = {f.side for f in self.flags}
+        if not sides:
+            return None
+        return sides.pop() if len(sides) == 1 else "changed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A recorded change of a document's text, as the feed and `changes` show it."""
+
+    id: int
+    document: str
+    company: str
+    title: str
+    url: str
+    detected_at: datetime
+    kind: str  # "first" (first version), "changed"
+    from_version: int | None
+    to_version: int
+    added_chars: int
+    removed_chars: int
+    diff_text: str
+    flags: tuple[Flag, ...] = field(default=())
+    ai_related: tuple[Flag, ...] = field(default=())
+
+    @property
+    def ai_training(self) -> bool:
+        return bool(self.flags)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of checking one document once."""
+
+    document: str
+    status: str  # "first", "changed", "unchanged", "reverted", "failed"
+    message: str = ""
+    change_id: int | None = None
+    ai_training: bool = False
