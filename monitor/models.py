@@ -73,6 +73,14 @@ class Flag:
     rule: str  # id of the rule that matched
 
 
+def flags_direction(flags: tuple[Flag, ...]) -> str | None:
+    """ "added" or "removed" when all flags agree, "changed" when both occur."""
+    sides = {f.side for f in flags}
+    if not sides:
+        return None
+    return sides.pop() if len(sides) == 1 else "changed"
+
+
 @dataclass(frozen=True)
 class Classification:
     """What a diff means for subscribers."""
@@ -86,10 +94,7 @@ class Classification:
 
     @property
     def direction(self) -> str | None:
-        sides = {f.side for f in self.flags}
-        if not sides:
-            return None
-        return sides.pop() if len(sides) == 1 else "changed"
+        return flags_direction(self.flags)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,10 @@ class Change:
     def ai_training(self) -> bool:
         return bool(self.flags)
 
+    @property
+    def direction(self) -> str | None:
+        return flags_direction(self.flags)
+
 
 @dataclass(frozen=True)
 class CheckOutcome:
@@ -125,3 +134,45 @@ class CheckOutcome:
     message: str = ""
     change_id: int | None = None
     ai_training: bool = False
+
+
+@dataclass(frozen=True)
+class Version:
+    """A distinct extracted text of a document; numbered from 1 per document."""
+
+    document: str
+    number: int
+    text_sha256: str
+    snapshot_sha256: str
+    first_seen: datetime
+    last_seen: datetime
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class FetchAttempt:
+    """One recorded fetch of a document, successful or not."""
+
+    id: int
+    document: str
+    started_at: datetime
+    duration: float
+    result: str  # "ok", "not-modified", "failed"
+    http_status: int | None
+    error: str
+    snapshot_sha256: str | None
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    """What `status` shows for one document."""
+
+    document: str
+    company: str
+    title: str
+    url: str
+    last_fetch: FetchAttempt | None
+    versions: int
+    current_version: int | None
+    last_change: datetime | None
+    consecutive_failures: int

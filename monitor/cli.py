@@ -1,0 +1,201 @@
+"""The command line: the composition root that builds the client, store and clock.
+
+Exit codes: 0 all documents checked (or the command succeeded), 1 a document failed
+to fetch or extract (or the data directory was locked), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import views
+from monitor.errors import ConfigError, MonitorError
+from monitor.feed import FeedSettings, render_feed
+from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.lock import data_lock
+from monitor.models import Watch
+from monitor.pipeline import sweep
+from monitor.publish import write_feeds
+from monitor.store import DB_NAME, Store
+from monitor.watchlist import load_watchlist
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+data_option = click.option(
+    "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",
+    type=click.Path(file_okay=False), help="Data directory (database, feeds).",
+)  # fmt: skip
+watchlist_option = click.option(
+    "--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
+    type=click.Path(dir_okay=False), help="The watchlist file.",
+)  # fmt: skip
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy-monitor")
+def cli() -> None:
+    """Watch terms and privacy policies; flag changes in AI-training language."""
+
+
+@contextmanager
+def open_store(data_dir: str, must_exist: bool = True) -> Iterator[Store]:
+    if must_exist and not (Path(data_dir) / DB_NAME).exists():
+        raise ConfigError(f"no database in {data_dir!r}: run `policy-monitor check` first")
+    store = Store(data_dir)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
+    unknown = sorted(set(only) - {w.id for w in watches})
+    if unknown:
+        raise ConfigError(f"--only: no document with id {', '.join(unknown)} in the watchlist")
+    return [w for w in watches if not only or w.id in only]
+
+
+@cli.command()
+@watchlist_option
+@data_option
+@click.option("--only", multiple=True, metavar="ID", help="Check only this document (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only changes and failures (for cron).")
+@click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+def check(
+    watchlist_path: str, data_dir: str, only: tuple[str, ...], quiet: bool, wait: float
+) -> None:
+    """Check every document once and record what changed.
+
+    Example: policy-monitor check --watchlist watchlist.yaml --data data
+    """
+    watches = select_watches(load_watchlist(watchlist_path), only)
+    with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
+        with make_client(FetchSettings()) as client:
+            outcomes = sweep(store, Fetcher(client, FetchSettings()), watches)
+        write_feeds(store, data_dir, FeedSettings())
+    for outcome in outcomes:
+        if not quiet or outcome.status in ("changed", "failed"):
+            click.echo(f"{outcome.document}: {outcome.message}")
+    if any(o.status == "failed" for o in outcomes):
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@watchlist_option
+@data_option
+@click.option(
+    "--wait", default=600.0, show_default=True, help="Seconds a check waits for the lock."
+)
+def daemon(watchlist_path: str, data_dir: str, wait: float) -> None:
+    """Check each document on its interval until stopped (SIGTERM / Ctrl-C).
+
+    Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
+    """
+    from monitor.daemon import run_daemon
+
+    run_daemon(load_watchlist(watchlist_path), data_dir, wait)
+
+
+@cli.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
+@click.option("--document", metavar="ID", help="Only this document's changes.")
+@click.option("--ai-only", is_flag=True, help="Only changes flagged as AI-training.")
+def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool) -> None:
+    """List recorded changes, oldest first.
+
+    Example: policy-monitor changes --ai-only --json
+    """
+    with open_store(data_dir) as store:
+        found = store.changes(document=document, ai_only=ai_only)
+    if as_json:
+        click.echo(json.dumps([views.change_dict(c) for c in found], ensure_ascii=False, indent=1))
+    else:
+        click.echo(views.changes_table(found))
+
+
+@cli.command()
+@click.argument("document")
+@data_option
+@click.option("--from", "from_", type=int, metavar="N", help="Old version number.")
+@click.option("--to", type=int, metavar="N", help="New version number (default: the latest).")
+def diff(document: str, data_dir: str, from_: int | None, to: int | None) -> None:
+    """Show what changed between two versions of a document.
+
+    Example: policy-monitor diff google-privacy --from 3 --to 4
+    """
+    with open_store(data_dir) as store:
+        click.echo(views.diff_report(store, document, from_, to))
+
+
+@cli.command()
+@click.argument("document")
+@data_option
+def history(document: str, data_dir: str) -> None:
+    """List a document's versions with their snapshot hashes and times.
+
+    Example: policy-monitor history google-privacy
+    """
+    with open_store(data_dir) as store:
+        click.echo(views.history_report(store, document))
+
+
+@cli.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def status(data_dir: str, as_json: bool) -> None:
+    """Show every document's last fetch, versions and last change.
+
+    Example: policy-monitor status --json
+    """
+    with open_store(data_dir) as store:
+        rows = [store.status(doc_id) for doc_id in store.document_ids()]
+    if as_json:
+        click.echo(json.dumps([views.status_dict(s) for s in rows], indent=1))
+    else:
+        click.echo(views.status_table(rows))
+
+
+@cli.command()
+@data_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["rss", "atom"]), default="rss", show_default=True
+)
+@click.option("--ai-only", is_flag=True, help="Only AI-training changes.")
+@click.option("--document", metavar="ID", help="Only this document's changes.")
+def feed(data_dir: str, fmt: str, ai_only: bool, document: str | None) -> None:
+    """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
+
+    Example: policy-monitor feed --format atom --ai-only > ai.atom
+    """
+    settings = FeedSettings()
+    with open_store(data_dir) as store:
+        found = store.changes(document=document, ai_only=ai_only, limit=settings.limit)
+    sys.stdout.buffer.write(render_feed(found, fmt, settings, ai_only=ai_only))
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Runs the CLI, turning our errors into one line on stderr and an exit code."""
+    try:
+        return cli.main(args=argv, prog_name="policy-monitor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_FAILED)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except MonitorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,131 @@
+"""Checks documents: the only module that calls several stages.
+
+One document's check is fetch -> store the raw snapshot -> extract from the *stored*
+snapshot -> compare with the current version -> diff + classify -> record the change,
+all recorded in one transaction. A failure is recorded for that document (never as a
+change) and the sweep goes on with the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.classify import classify
+from monitor.diff import diff_texts
+from monitor.errors import ExtractError, FetchError
+from monitor.extract import extract_text
+from monitor.fetch import Fetcher
+from monitor.models import Change, CheckOutcome, FetchResult, Validators, Version, Watch
+from monitor.store import Store, sha256
+
+Clock = Callable[[], datetime]
+# A text coming back within this many versions is an A/B or regional variant flipping,
+# recorded as a return to that version without an alert.
+REVERT_WINDOW = 10
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sweep(
+    store: Store, fetcher: Fetcher, watches: Sequence[Watch], clock: Clock = utcnow
+) -> list[CheckOutcome]:
+    """Checks every watch once; outcomes in watchlist order."""
+    store.sync_documents(list(watches), clock())
+    jobs = [(w, store.validators(w.id)) for w in watches]
+    outcomes: dict[str, CheckOutcome] = {}
+    for watch, result in fetcher.fetch_many(jobs):
+        outcomes[watch.id] = check_document(store, watch, result, clock)
+    return [outcomes[w.id] for w in watches]
+
+
+def check_document(
+    store: Store, watch: Watch, result: FetchResult | FetchError, clock: Clock = utcnow
+) -> CheckOutcome:
+    """Records one fetch of a document and whatever it changed, in one transaction."""
+    with store.transaction():
+        if isinstance(result, FetchError):
+            return _failed(store, watch, _attempt(result, clock(), error=str(result)))
+        if result.not_modified:
+            return _not_modified(store, watch, result)
+        digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
+        body, content_type = store.snapshot(digest)
+        try:
+            text = extract_text(body, content_type, select=watch.select, remove=watch.remove)
+        except ExtractError as exc:
+            attempt = _attempt(result, clock(), error=f"no policy text: {exc}", snapshot=digest)
+            return _failed(store, watch, attempt)
+        store.record_fetch(watch.id, _attempt(result, clock(), snapshot=digest))
+        store.set_validators(watch.id, _validators(result))
+        return record_text(store, watch, text, digest, result.fetched_at)
+
+
+def record_text(
+    store: Store, watch: Watch, text: str, snapshot: str, seen_at: datetime
+) -> CheckOutcome:
+    """Compares an extracted text with the current version and records what it is."""
+    current = store.current_version(watch.id)
+    if current is None:
+        number = store.add_version(watch.id, text, snapshot, seen_at)
+        return CheckOutcome(watch.id, "first", f"first version (v{number})")
+    if current.text_sha256 == sha256(text.encode()):
+        store.set_current(watch.id, current.number, seen_at)
+        return CheckOutcome(watch.id, "unchanged", f"unchanged (v{current.number})")
+    earlier = store.version_with_text(watch.id, sha256(text.encode()))
+    if earlier is not None and current.number - earlier.number <= REVERT_WINDOW:
+        store.set_current(watch.id, earlier.number, seen_at)
+        return CheckOutcome(watch.id, "reverted", f"back to v{earlier.number}, no alert")
+    number = store.add_version(watch.id, text, snapshot, seen_at)
+    change = store.add_change(_change(watch, current, text, number, seen_at))
+    label = f" (AI-training language {change.direction})" if change.flags else ""
+    message = f"changed: v{current.number} -> v{number}{label}"
+    return CheckOutcome(watch.id, "changed", message, change.id, change.ai_training)
+
+
+def _change(watch: Watch, old: Version, text: str, number: int, seen_at: datetime) -> Change:
+    diff = diff_texts(old.text, text)
+    verdict = classify(old.text, text)
+    return Change(
+        id=0, document=watch.id, company=watch.company, title=watch.title, url=watch.url,
+        detected_at=seen_at, kind="changed", from_version=old.number, to_version=number,
+        added_chars=sum(len(p) for p in diff.added),
+        removed_chars=sum(len(p) for p in diff.removed),
+        diff_text=diff.rendered, flags=verdict.flags, ai_related=verdict.ai_related,
+    )  # fmt: skip
+
+
+def _not_modified(store: Store, watch: Watch, result: FetchResult) -> CheckOutcome:
+    current = store.current_version(watch.id)
+    if current is None:
+        # A 304 with nothing stored to fall back on: forget the validators, refetch next time.
+        store.set_validators(watch.id, Validators())
+        error = "server said 304 Not Modified but no version is stored; will refetch"
+        return _failed(store, watch, _attempt(result, result.fetched_at, error=error))
+    store.record_fetch(watch.id, _attempt(result, result.fetched_at))
+    store.set_current(watch.id, current.number, result.fetched_at)
+    return CheckOutcome(watch.id, "unchanged", f"unchanged (v{current.number}, 304)")
+
+
+def _failed(store: Store, watch: Watch, attempt: dict[str, Any]) -> CheckOutcome:
+    store.record_fetch(watch.id, attempt)
+    return CheckOutcome(watch.id, "failed", f"failed: {attempt['error']}")
+
+
+def _validators(result: FetchResult) -> Validators:
+    return Validators(etag=result.header("etag"), last_modified=result.header("last-modified"))
+
+
+def _attempt(
+    result: FetchResult | FetchError, now: datetime, error: str = "", snapshot: str | None = None
+) -> dict[str, Any]:
+    if isinstance(result, FetchError):
+        return {"started_at": now, "duration": 0.0, "result": "failed", "error": error,
+                "http_status": result.status, "url": result.url}  # fmt: skip
+    outcome = "failed" if error else "not-modified" if result.not_modified else "ok"
+    return {"started_at": result.fetched_at, "duration": result.duration, "result": outcome,
+            "http_status": result.status, "error": error, "url": result.url,
+            "final_url": result.final_url, "headers": list(result.headers),
+            "snapshot_sha256": snapshot}  # fmt: skip

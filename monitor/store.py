@@ -1,0 +1,295 @@
+"""SQLite storage (the only module with SQL), via sqlite-utils.
+
+The database is the source of truth: every fetch attempt, every raw snapshot (by
+sha256, zlib-compressed, stored once), every distinct extracted text (a version) and
+every change. A document's check is one transaction (:meth:`Store.transaction`), so a
+crash loses at most the check in progress and never leaves half of one behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from monitor.models import Change, DocumentStatus, FetchAttempt, Flag, Validators, Version, Watch
+
+DB_NAME = "monitor.db"
+migrations = Migrations("policy-monitor")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.table("documents").create(
+        {"id": str, "company": str, "title": str, "url": str, "added_at": str,
+         "current_version": int, "etag": str, "last_modified": str,
+         "consecutive_failures": int},
+        pk="id",
+    )  # fmt: skip
+    db.table("snapshots").create(
+        {"sha256": str, "content": bytes, "size": int, "content_type": str, "first_seen": str},
+        pk="sha256",
+    )
+    db.table("fetches").create(
+        {"id": int, "document": str, "started_at": str, "duration": float, "result": str,
+         "http_status": int, "error": str, "url": str, "final_url": str, "headers": str,
+         "snapshot_sha256": str},
+        pk="id", foreign_keys=[("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("versions").create(
+        {"id": int, "document": str, "number": int, "text_sha256": str, "text": bytes,
+         "snapshot_sha256": str, "first_seen": str, "last_seen": str},
+        pk="id", foreign_keys=[("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("versions").create_index(["document", "number"], unique=True)
+    db.table("versions").create_index(["document", "text_sha256"])
+    db.table("changes").create(
+        {"id": int, "document": str, "detected_at": str, "kind": str, "from_version": int,
+         "to_version": int, "added_chars": int, "removed_chars": int, "diff_text": str,
+         "flags": str, "ai_related": str, "ai_training": int},
+        pk="id", foreign_keys=[("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("fetches").create_index(["document", "id"])
+    db.table("changes").create_index(["document", "id"])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Store:
+    """All reads and writes of one data directory's database."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(Path(data_dir) / DB_NAME)
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        return int(cast(int, self.db.table(table).insert(row).last_pk))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # documents -------------------------------------------------------------
+    def sync_documents(self, watches: list[Watch], now: datetime) -> None:
+        """Adds new watchlist entries and refreshes the names of known ones."""
+        with self.transaction():
+            for w in watches:
+                row: dict[str, Any] = {
+                    "id": w.id,
+                    "company": w.company,
+                    "title": w.title,
+                    "url": w.url,
+                }
+                if self._document(w.id) is None:
+                    row |= {"added_at": _ts(now), "consecutive_failures": 0}
+                    self.db.table("documents").insert(row)
+                else:
+                    self.db.table("documents").update(w.id, row)
+
+    def _document(self, doc_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("documents").rows_where("id = ?", [doc_id]))
+        return rows[0] if rows else None
+
+    def validators(self, doc_id: str) -> Validators:
+        row = self._document(doc_id) or {}
+        return Validators(etag=row.get("etag"), last_modified=row.get("last_modified"))
+
+    def set_validators(self, doc_id: str, validators: Validators) -> None:
+        self.db.table("documents").update(doc_id, asdict(validators))
+
+    # fetch attempts ----------------------------------------------------------
+    def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
+        """Records one fetch attempt; counts consecutive failures on the document."""
+        row = dict(attempt, document=doc_id, started_at=_ts(attempt["started_at"]))
+        row["headers"] = json.dumps(attempt.get("headers") or [])
+        fetch_id = self._insert("fetches", row)
+        failures = self._document(doc_id) or {}
+        count = (failures.get("consecutive_failures") or 0) + 1 if row["result"] == "failed" else 0
+        self.db.table("documents").update(doc_id, {"consecutive_failures": count})
+        return fetch_id
+
+    def fetches(self, doc_id: str, limit: int = 20) -> list[FetchAttempt]:
+        rows = self.db.table("fetches").rows_where(
+            "document = ?", [doc_id], order_by="id desc", limit=limit
+        )
+        return [self._attempt(r) for r in rows]
+
+    @staticmethod
+    def _attempt(r: dict[str, Any]) -> FetchAttempt:
+        return FetchAttempt(
+            id=r["id"], document=r["document"], started_at=_dt(r["started_at"]),
+            duration=r["duration"] or 0.0, result=r["result"], http_status=r["http_status"],
+            error=r["error"] or "", snapshot_sha256=r["snapshot_sha256"],
+        )  # fmt: skip
+
+    # snapshots ---------------------------------------------------------------
+    def save_snapshot(self, body: bytes, content_type: str, seen_at: datetime) -> str:
+        """Stores raw bytes once, keyed by their sha256; returns the hash."""
+        digest = sha256(body)
+        if not self.db.table("snapshots").count_where("sha256 = ?", [digest]):
+            self.db.table("snapshots").insert(
+                {"sha256": digest, "content": zlib.compress(body, 6), "size": len(body),
+                 "content_type": content_type, "first_seen": _ts(seen_at)}
+            )  # fmt: skip
+        return digest
+
+    def snapshot(self, digest: str) -> tuple[bytes, str]:
+        """The raw bytes and content type of a stored snapshot."""
+        row = self.db.table("snapshots").get(digest)
+        return zlib.decompress(row["content"]), row["content_type"] or ""
+
+    # versions ----------------------------------------------------------------
+    def current_version(self, doc_id: str) -> Version | None:
+        number = (self._document(doc_id) or {}).get("current_version")
+        return self.version(doc_id, number) if number else None
+
+    def version(self, doc_id: str, number: int) -> Version | None:
+        rows = list(
+            self.db.table("versions").rows_where("document = ? and number = ?", [doc_id, number])
+        )
+        return self._version(rows[0]) if rows else None
+
+    def version_with_text(self, doc_id: str, text_sha: str) -> Version | None:
+        rows = self.db.table("versions").rows_where(
+            "document = ? and text_sha256 = ?", [doc_id, text_sha], order_by="number desc", limit=1
+        )
+        return next((self._version(r) for r in rows), None)
+
+    def versions(self, doc_id: str) -> list[Version]:
+        rows = self.db.table("versions").rows_where("document = ?", [doc_id], order_by="number")
+        return [self._version(r, with_text=False) for r in rows]
+
+    @staticmethod
+    def _version(r: dict[str, Any], with_text: bool = True) -> Version:
+        text = zlib.decompress(r["text"]).decode("utf-8") if with_text else ""
+        return Version(
+            document=r["document"], number=r["number"], text_sha256=r["text_sha256"],
+            snapshot_sha256=r["snapshot_sha256"], first_seen=_dt(r["first_seen"]),
+            last_seen=_dt(r["last_seen"]), text=text,
+        )  # fmt: skip
+
+    def add_version(self, doc_id: str, text: str, snapshot_sha: str, seen_at: datetime) -> int:
+        """Stores a new distinct text and makes it the document's current version."""
+        last = self.db.execute(
+            "select max(number) from versions where document = ?", [doc_id]
+        ).fetchone()[0]
+        number = (last or 0) + 1
+        self.db.table("versions").insert(
+            {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
+             "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
+             "first_seen": _ts(seen_at), "last_seen": _ts(seen_at)}
+        )  # fmt: skip
+        self.set_current(doc_id, number, seen_at)
+        return number
+
+    def set_current(self, doc_id: str, number: int, seen_at: datetime) -> None:
+        """Marks a version as the document's text as of now (also after a revert)."""
+        self.db.table("documents").update(doc_id, {"current_version": number})
+        self.db.execute(
+            "update versions set last_seen = ? where document = ? and number = ?",
+            [_ts(seen_at), doc_id, number],
+        )
+
+    # changes -----------------------------------------------------------------
+    def add_change(self, change: Change) -> Change:
+        """Records a change; returns it with its id."""
+        row = asdict(change)
+        row.pop("id")
+        row.update(
+            detected_at=_ts(change.detected_at),
+            flags=json.dumps([asdict(f) for f in change.flags]),
+            ai_related=json.dumps([asdict(f) for f in change.ai_related]),
+            ai_training=int(change.ai_training),
+        )
+        for key in ("company", "title", "url"):
+            row.pop(key)
+        change_id = self._insert("changes", row)
+        return self.change(change_id)
+
+    def change(self, change_id: int) -> Change:
+        found = self._changes("c.id = ?", [change_id])
+        if not found:
+            raise KeyError(change_id)
+        return found[0]
+
+    def changes(
+        self, document: str | None = None, ai_only: bool = False, limit: int | None = None
+    ) -> list[Change]:
+        """Changes oldest first (the newest ``limit`` of them when a limit is given)."""
+        where, args = ["1 = 1"], []
+        if document:
+            where.append("c.document = ?")
+            args.append(document)
+        if ai_only:
+            where.append("c.ai_training = 1")
+        return self._changes(" and ".join(where), args, limit)
+
+    def _changes(self, where: str, args: list[Any], limit: int | None = None) -> list[Change]:
+        sql = (
+            "select c.*, d.company, d.title, d.url from changes c "
+            f"join documents d on d.id = c.document where {where} order by c.id desc"
+        )
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        cursor = self.db.execute(sql, args)
+        names = [col[0] for col in cursor.description]
+        return [self._change(dict(zip(names, r, strict=True))) for r in reversed(cursor.fetchall())]
+
+    @staticmethod
+    def _change(r: dict[str, Any]) -> Change:
+        return Change(
+            id=r["id"], document=r["document"], company=r["company"], title=r["title"],
+            url=r["url"], detected_at=_dt(r["detected_at"]), kind=r["kind"],
+            from_version=r["from_version"], to_version=r["to_version"],
+            added_chars=r["added_chars"], removed_chars=r["removed_chars"],
+            diff_text=r["diff_text"] or "",
+            flags=tuple(Flag(**f) for f in json.loads(r["flags"] or "[]")),
+            ai_related=tuple(Flag(**f) for f in json.loads(r["ai_related"] or "[]")),
+        )  # fmt: skip
+
+    # status ------------------------------------------------------------------
+    def document_ids(self) -> list[str]:
+        return [r["id"] for r in self.db.table("documents").rows_where(order_by="rowid")]
+
+    def status(self, doc_id: str) -> DocumentStatus:
+        doc = self._document(doc_id)
+        if doc is None:
+            raise KeyError(doc_id)
+        fetches = self.fetches(doc_id, limit=1)
+        count = self.db.table("versions").count_where("document = ?", [doc_id])
+        last = self.db.execute(
+            "select max(detected_at) from changes where document = ?", [doc_id]
+        ).fetchone()[0]
+        return DocumentStatus(
+            document=doc_id, company=doc["company"], title=doc["title"], url=doc["url"],
+            last_fetch=fetches[0] if fetches else None, versions=count,
+            current_version=doc["current_version"], last_change=_dt(last) if last else None,
+            consecutive_failures=doc["consecutive_failures"] or 0,
+        )  # fmt: skip

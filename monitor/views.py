@@ -1,0 +1,136 @@
+"""What the read-only commands print: tables, JSON records and diff reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from monitor.diff import diff_texts
+from monitor.errors import ConfigError
+from monitor.models import Change, DocumentStatus, Version
+from monitor.store import Store
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else "-"
+
+
+def change_dict(change: Change) -> dict[str, Any]:
+    """The JSON record of a change (the `changes --json` contract)."""
+    return {
+        "id": change.id,
+        "document": change.document,
+        "company": change.company,
+        "title": change.title,
+        "url": change.url,
+        "detected_at": _when(change.detected_at),
+        "kind": change.kind,
+        "from_version": change.from_version,
+        "to_version": change.to_version,
+        "ai_training": change.ai_training,
+        "ai_direction": change.direction,
+        "ai_related": bool(change.ai_related),
+        "added_chars": change.added_chars,
+        "removed_chars": change.removed_chars,
+        "flags": [asdict(f) for f in change.flags],
+        "ai_related_flags": [asdict(f) for f in change.ai_related],
+        "diff": change.diff_text,
+    }
+
+
+def changes_table(changes: list[Change]) -> str:
+    if not changes:
+        return "no changes recorded"
+    lines = []
+    for c in changes:
+        what = f"AI-training {c.direction}" if c.ai_training else "text changed"
+        lines.append(
+            f"#{c.id:<5} {_when(c.detected_at)}  {c.document:<28} "
+            f"v{c.from_version}->v{c.to_version}  +{c.added_chars}/-{c.removed_chars} chars  {what}"
+        )
+        lines.extend(
+            f'        {f.side}: "{f.sentence}"  [{f.category}: {f.phrase}]' for f in c.flags
+        )
+    return "\n".join(lines)
+
+
+def _version_or_fail(store: Store, document: str, number: int) -> Version:
+    version = store.version(document, number)
+    if version is None:
+        raise ConfigError(
+            f"{document}: no version {number} (see `policy-monitor history {document}`)"
+        )
+    return version
+
+
+def diff_report(store: Store, document: str, old: int | None, new: int | None) -> str:
+    """The diff between two versions (default: those of the document's latest change)."""
+    if old is None or new is None:
+        latest = store.changes(document=document, limit=1)
+        current = store.current_version(document)
+        if current is None:
+            raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
+        new = new if new is not None else latest[-1].to_version if latest else current.number
+        old = old if old is not None else max(1, new - 1)
+    before, after = _version_or_fail(store, document, old), _version_or_fail(store, document, new)
+    header = [
+        f"{document}: v{before.number} -> v{after.number}",
+        f"--- v{before.number}  first seen {_when(before.first_seen)}  text sha256 "
+        f"{before.text_sha256[:16]}  snapshot {before.snapshot_sha256[:16]}",
+        f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
+        f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
+    ]
+    rendered = diff_texts(before.text, after.text).rendered or "(no difference)"
+    return "\n".join(header) + "\n" + rendered
+
+
+def history_report(store: Store, document: str) -> str:
+    versions = store.versions(document)
+    if not versions:
+        raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
+    current = store.current_version(document)
+    lines = [f"{document}: {len(versions)} version(s)"]
+    for v in versions:
+        mark = "*" if current and v.number == current.number else " "
+        lines.append(
+            f"{mark} v{v.number:<4} first seen {_when(v.first_seen)}  last seen "
+            f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
+        )
+    return "\n".join(lines)
+
+
+def status_dict(s: DocumentStatus) -> dict[str, Any]:
+    fetch = s.last_fetch
+    return {
+        "document": s.document,
+        "company": s.company,
+        "title": s.title,
+        "url": s.url,
+        "last_fetch": _when(fetch.started_at) if fetch else None,
+        "last_result": fetch.result if fetch else None,
+        "last_error": fetch.error if fetch and fetch.error else None,
+        "http_status": fetch.http_status if fetch else None,
+        "versions": s.versions,
+        "current_version": s.current_version,
+        "last_change": _when(s.last_change) if s.last_change else None,
+        "consecutive_failures": s.consecutive_failures,
+    }
+
+
+def status_table(rows: list[DocumentStatus]) -> str:
+    if not rows:
+        return "no documents checked yet: run `policy-monitor check`"
+    lines = []
+    for s in rows:
+        fetch = s.last_fetch
+        result = fetch.result if fetch else "never fetched"
+        if fetch and fetch.error:
+            result += f" ({fetch.error})"
+        if s.consecutive_failures > 1:
+            result += f" [{s.consecutive_failures} failures in a row]"
+        lines.append(
+            f"{s.document:<28} last fetch {_when(fetch.started_at if fetch else None)}  "
+            f"{s.versions} version(s)  last change {_when(s.last_change)}  {result}"
+        )
+    return "\n".join(lines)
