@@ -14,15 +14,24 @@ from monitor.models import Diff
 CONTEXT_LINES = 1
 # Policies are long; past this diff-match-patch returns a coarser but still correct diff.
 TIMEOUT_SECONDS = 2.0
+# An edited block keeping less than this share of its shorter side is shown as rewritten.
+KEPT_RATIO = 0.6
 MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
 
 
 def diff_texts(old: str, new: str) -> Diff:
-    """Diffs two texts, cleaned up so changes fall on word and sentence boundaries."""
+    """Diffs two texts line by line, then word by word inside lines that were edited.
+
+    Line-first keeps a rewritten paragraph readable as one removed and one added line;
+    only similar lines get the inline word diff a reader can scan.
+    """
     dmp = diff_match_patch()
     dmp.Diff_Timeout = TIMEOUT_SECONDS
-    ops: list[tuple[int, str]] = dmp.diff_main(old, new, True)
-    dmp.diff_cleanupSemantic(ops)
+    ops: list[tuple[int, str]] = []
+    for removed, added, same in _line_blocks(dmp, old, new):
+        ops.extend(_refine(dmp, removed, added))
+        if same:
+            ops.append((0, same))
     frozen = tuple((int(op), str(text)) for op, text in ops)
     return Diff(
         ops=frozen,
@@ -30,6 +39,46 @@ def diff_texts(old: str, new: str) -> Diff:
         removed=_passages(frozen, -1),
         rendered=render(frozen),
     )
+
+
+def _line_blocks(dmp: diff_match_patch, old: str, new: str) -> list[tuple[str, str, str]]:
+    """(removed lines, added lines, following unchanged lines) blocks of a line diff."""
+    chars_old, chars_new, lines = dmp.diff_linesToChars(old, new)
+    ops = dmp.diff_main(chars_old, chars_new, False)
+    dmp.diff_charsToLines(ops, lines)
+    blocks: list[tuple[str, str, str]] = []
+    removed, added = "", ""
+    for op, text in ops:
+        if op == -1:
+            removed += text
+        elif op == 1:
+            added += text
+        else:
+            blocks.append((removed, added, text))
+            removed, added = "", ""
+    if removed or added:
+        blocks.append((removed, added, ""))
+    return blocks
+
+
+def _refine(dmp: diff_match_patch, removed: str, added: str) -> list[tuple[int, str]]:
+    """Word-level ops for an edited block, pairing its lines when their counts match."""
+    if not removed or not added:
+        return [(-1, removed)] if removed else [(1, added)] if added else []
+    old_lines, new_lines = removed.splitlines(True), added.splitlines(True)
+    if len(old_lines) == len(new_lines) > 1:
+        return [op for a, b in zip(old_lines, new_lines, strict=True) for op in _pair(dmp, a, b)]
+    return _pair(dmp, removed, added)
+
+
+def _pair(dmp: diff_match_patch, removed: str, added: str) -> list[tuple[int, str]]:
+    """Inline word ops when the new text keeps most of the old, else removed + added."""
+    ops = dmp.diff_main(removed, added, False)
+    dmp.diff_cleanupSemantic(ops)
+    common = sum(len(text) for op, text in ops if op == 0)
+    if common < KEPT_RATIO * min(len(removed), len(added)):
+        return [(-1, removed), (1, added)]
+    return [(int(op), str(text)) for op, text in ops]
 
 
 def _passages(ops: tuple[tuple[int, str], ...], wanted: int) -> tuple[str, ...]:
@@ -70,7 +119,5 @@ def _marked_lines(ops: tuple[tuple[int, str], ...]) -> list[tuple[str, bool]]:
                 changed = True
             elif piece:
                 current.append(piece)
-            elif op and len(pieces) > 1:
-                changed = True  # a removed or added line break
     lines.append(("".join(current), changed))
     return lines

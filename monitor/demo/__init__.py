@@ -1,0 +1,1 @@
+"""Synthetic demo pages and the `make demo` tour (python -m monitor.demo)."""

@@ -1,0 +1,58 @@
+"""Watchlist loading: every invalid file gets one line naming the entry and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitor.errors import ConfigError
+from monitor.models import DEFAULT_INTERVAL_SECONDS
+from monitor.watchlist import load_watchlist
+
+ROOT = Path(__file__).parents[1]
+CASES: list[dict[str, Any]] = yaml.safe_load((ROOT / "tests/data/watchlist_cases.yaml").read_text())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_invalid_watchlist_names_the_problem(case: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(case["yaml"])
+    with pytest.raises(ConfigError) as info:
+        load_watchlist(path)
+    message = str(info.value)
+    assert case["error"] in message
+    assert message.startswith(str(path))
+    assert "\n" not in message
+
+
+def test_missing_file_says_how_to_pass_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_watchlist(tmp_path / "nope.yaml")
+
+
+def test_shipped_watchlist_covers_the_five_companies() -> None:
+    watches = load_watchlist(ROOT / "watchlist.yaml")
+    companies = {w.company for w in watches}
+    assert {"Meta", "Amazon", "OpenAI", "LinkedIn", "Google"} <= companies
+    titles = " ".join(w.title for w in watches)
+    for needed in ("Instagram", "Meta AI", "Alexa", "improve model performance", "Gemini"):
+        assert needed in titles
+    for company in companies:
+        kinds = " ".join(w.title for w in watches if w.company == company).lower()
+        assert "privacy" in kinds and ("terms" in kinds or "agreement" in kinds or "conditions" in kinds)
+
+
+def test_optional_keys_are_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "documents:\n"
+        "  - {id: a, company: C, title: T, url: 'http://x.test/', select: main,"
+        " remove: ['.ad', nav], interval: 30m}\n"
+        "  - {id: b, company: C, title: T, url: 'https://y.test/p'}\n"
+    )
+    first, second = load_watchlist(path)
+    assert (first.select, first.remove, first.interval) == (("main",), (".ad", "nav"), 1800)
+    assert (second.select, second.remove, second.interval) == ((), (), DEFAULT_INTERVAL_SECONDS)
