@@ -68,8 +68,20 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
 @click.option("--only", multiple=True, metavar="ID", help="Check only this document (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only changes and failures (for cron).")
 @click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
+@click.option(
+    "--delay", default=1.0, show_default=True, help="Seconds between two requests to a host."
+)
+@click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
 def check(
-    watchlist_path: str, data_dir: str, only: tuple[str, ...], quiet: bool, wait: float
+    watchlist_path: str,
+    data_dir: str,
+    only: tuple[str, ...],
+    quiet: bool,
+    wait: float,
+    timeout: float,
+    delay: float,
+    retries: int,
 ) -> None:
     """Check every document once and record what changed.
 
@@ -77,8 +89,9 @@ def check(
     """
     watches = select_watches(load_watchlist(watchlist_path), only)
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
-        with make_client(FetchSettings()) as client:
-            outcomes = sweep(store, Fetcher(client, FetchSettings()), watches)
+        settings = FetchSettings(timeout=timeout, host_delay=delay, retries=retries)
+        with make_client(settings) as client:
+            outcomes = sweep(store, Fetcher(client, settings), watches)
         write_feeds(store, data_dir, FeedSettings())
     for outcome in outcomes:
         if not quiet or outcome.status in ("changed", "failed"):

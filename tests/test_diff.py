@@ -29,6 +29,8 @@ def test_ops_rebuild_both_texts(case: dict[str, Any]) -> None:
 
 
 def test_added_and_removed_passages() -> None:
-    diff = diff_texts("We collect data.\nContact us.", "We collect data.\nWe train AI.\nContact us.")
+    diff = diff_texts(
+        "We collect data.\nContact us.", "We collect data.\nWe train AI.\nContact us."
+    )
     assert diff.added == ("We train AI.",)
     assert diff.removed == ()

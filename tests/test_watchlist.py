@@ -42,7 +42,9 @@ def test_shipped_watchlist_covers_the_five_companies() -> None:
         assert needed in titles
     for company in companies:
         kinds = " ".join(w.title for w in watches if w.company == company).lower()
-        assert "privacy" in kinds and ("terms" in kinds or "agreement" in kinds or "conditions" in kinds)
+        assert "privacy" in kinds and (
+            "terms" in kinds or "agreement" in kinds or "conditions" in kinds
+        )
 
 
 def test_optional_keys_are_parsed(tmp_path: Path) -> None:
