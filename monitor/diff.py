@@ -7,6 +7,8 @@ of context around each changed line.
 
 from __future__ import annotations
 
+import re
+
 from diff_match_patch import diff_match_patch
 
 from monitor.models import Diff
@@ -17,6 +19,18 @@ TIMEOUT_SECONDS = 2.0
 # An edited block keeping less than this share of its shorter side is shown as rewritten.
 KEPT_RATIO = 0.6
 MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
+# Structure marks our extracted text puts at the start of a line (headings, list items).
+LINE_MARK = re.compile(r"^(?:#{1,6}|[-*]|\d+[.)])\s+", re.MULTILINE)
+WHITESPACE = re.compile(r"\s+")
+
+
+def words_key(text: str) -> str:
+    """The words a reader sees, for telling a real change from a change of layout only.
+
+    Turning a paragraph into a heading or re-wrapping lines changes no word; such
+    versions compare equal.
+    """
+    return WHITESPACE.sub(" ", LINE_MARK.sub("", text)).strip()
 
 
 def diff_texts(old: str, new: str) -> Diff:

@@ -143,6 +143,7 @@ class Version:
     document: str
     number: int
     text_sha256: str
+    key_sha256: str  # hash of the words alone: versions differing only in layout share it
     snapshot_sha256: str
     first_seen: datetime
     last_seen: datetime

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.classify import classify
-from monitor.diff import diff_texts
+from monitor.diff import diff_texts, words_key
 from monitor.errors import ExtractError, FetchError
 from monitor.extract import extract_text
 from monitor.fetch import Fetcher
@@ -68,17 +68,18 @@ def record_text(
 ) -> CheckOutcome:
     """Compares an extracted text with the current version and records what it is."""
     current = store.current_version(watch.id)
+    key = sha256(words_key(text).encode())
     if current is None:
-        number = store.add_version(watch.id, text, snapshot, seen_at)
+        number = store.add_version(watch.id, text, key, snapshot, seen_at)
         return CheckOutcome(watch.id, "first", f"first version (v{number})")
-    if current.text_sha256 == sha256(text.encode()):
+    if current.key_sha256 == key:
         store.set_current(watch.id, current.number, seen_at)
         return CheckOutcome(watch.id, "unchanged", f"unchanged (v{current.number})")
-    earlier = store.version_with_text(watch.id, sha256(text.encode()))
+    earlier = store.version_with_key(watch.id, key)
     if earlier is not None and current.number - earlier.number <= REVERT_WINDOW:
         store.set_current(watch.id, earlier.number, seen_at)
         return CheckOutcome(watch.id, "reverted", f"back to v{earlier.number}, no alert")
-    number = store.add_version(watch.id, text, snapshot, seen_at)
+    number = store.add_version(watch.id, text, key, snapshot, seen_at)
     change = store.add_change(_change(watch, current, text, number, seen_at))
     label = f" (AI-training language {change.direction})" if change.flags else ""
     message = f"changed: v{current.number} -> v{number}{label}"

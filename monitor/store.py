@@ -46,12 +46,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id", foreign_keys=[("document", "documents", "id")],
     )  # fmt: skip
     db.table("versions").create(
-        {"id": int, "document": str, "number": int, "text_sha256": str, "text": bytes,
-         "snapshot_sha256": str, "first_seen": str, "last_seen": str},
+        {"id": int, "document": str, "number": int, "text_sha256": str, "key_sha256": str,
+         "text": bytes, "snapshot_sha256": str, "first_seen": str, "last_seen": str},
         pk="id", foreign_keys=[("document", "documents", "id")],
     )  # fmt: skip
     db.table("versions").create_index(["document", "number"], unique=True)
-    db.table("versions").create_index(["document", "text_sha256"])
+    db.table("versions").create_index(["document", "key_sha256"])
     db.table("changes").create(
         {"id": int, "document": str, "detected_at": str, "kind": str, "from_version": int,
          "to_version": int, "added_chars": int, "removed_chars": int, "diff_text": str,
@@ -176,9 +176,10 @@ class Store:
         )
         return self._version(rows[0]) if rows else None
 
-    def version_with_text(self, doc_id: str, text_sha: str) -> Version | None:
+    def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
+        """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
-            "document = ? and text_sha256 = ?", [doc_id, text_sha], order_by="number desc", limit=1
+            "document = ? and key_sha256 = ?", [doc_id, key_sha], order_by="number desc", limit=1
         )
         return next((self._version(r) for r in rows), None)
 
@@ -191,11 +192,14 @@ class Store:
         text = zlib.decompress(r["text"]).decode("utf-8") if with_text else ""
         return Version(
             document=r["document"], number=r["number"], text_sha256=r["text_sha256"],
+            key_sha256=r["key_sha256"],
             snapshot_sha256=r["snapshot_sha256"], first_seen=_dt(r["first_seen"]),
             last_seen=_dt(r["last_seen"]), text=text,
         )  # fmt: skip
 
-    def add_version(self, doc_id: str, text: str, snapshot_sha: str, seen_at: datetime) -> int:
+    def add_version(
+        self, doc_id: str, text: str, key_sha: str, snapshot_sha: str, seen_at: datetime
+    ) -> int:
         """Stores a new distinct text and makes it the document's current version."""
         last = self.db.execute(
             "select max(number) from versions where document = ?", [doc_id]
@@ -203,6 +207,7 @@ class Store:
         number = (last or 0) + 1
         self.db.table("versions").insert(
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
+             "key_sha256": key_sha,
              "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
              "first_seen": _ts(seen_at), "last_seen": _ts(seen_at)}
         )  # fmt: skip

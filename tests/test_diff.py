@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.diff import diff_texts
+from monitor.diff import diff_texts, words_key
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "data" / "diff_cases.yaml").read_text()
@@ -34,3 +34,17 @@ def test_added_and_removed_passages() -> None:
     )
     assert diff.added == ("We train AI.",)
     assert diff.removed == ()
+
+
+@pytest.mark.parametrize(
+    "old,new,same",
+    [
+        ("Intro\nWe use data", "Intro\n## We use data", True),
+        ("- one\n- two", "1. one\n2) two", True),
+        ("a  b\nc", "a b c", True),
+        ("We use data", "We use your data", False),
+        ("# 2024 report", "2025 report", False),
+    ],
+)
+def test_words_key_ignores_layout_only(old: str, new: str, same: bool) -> None:
+    assert (words_key(old) == words_key(new)) is same

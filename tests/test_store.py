@@ -44,11 +44,11 @@ def test_snapshots_are_stored_once_and_compressed(store: Store) -> None:
 
 def test_versions_are_numbered_and_current_moves(store: Store) -> None:
     assert store.current_version("doc") is None
-    assert store.add_version("doc", "one", "s1", NOW) == 1
-    assert store.add_version("doc", "two", "s2", NOW) == 2
+    assert store.add_version("doc", "one", sha256(b"one"), "s1", NOW) == 1
+    assert store.add_version("doc", "two", sha256(b"two"), "s2", NOW) == 2
     current = store.current_version("doc")
     assert current is not None and (current.number, current.text) == (2, "two")
-    found = store.version_with_text("doc", sha256(b"one"))
+    found = store.version_with_key("doc", sha256(b"one"))
     assert found is not None and found.number == 1
     store.set_current("doc", 1, NOW)
     assert [v.number for v in store.versions("doc")] == [1, 2]
@@ -67,7 +67,7 @@ def test_changes_keep_flags_and_order(store: Store) -> None:
 
 def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.add_version("doc", "half", "s", NOW)
+        store.add_version("doc", "half", sha256(b"half"), "s", NOW)
         raise RuntimeError("killed mid-check")
     assert store.versions("doc") == []
 
