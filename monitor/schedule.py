@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -29,7 +29,7 @@ class Job:
 
 
 def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
-    """Runs the jobs on their intervals until SIGTERM or SIGINT; returns after a clean stop.
+    """Runs the jobs (first at ``first_run``, default now) until SIGTERM or SIGINT.
 
     One worker thread: the checks share one database and a data-directory lock, so
     running them in parallel would only make them wait for each other.
@@ -45,7 +45,7 @@ def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,
-            next_run_time=first_run,
+            next_run_time=first_run or datetime.now(UTC),
         )
 
     def stop(signum: int, frame: FrameType | None) -> None:
