@@ -59,7 +59,7 @@ class LocalServer:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     @property
@@ -120,6 +120,10 @@ class LocalServer:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _serve(self) -> None:
+        # A short poll interval makes shutdown() quick: it waits for the next poll.
+        self._server.serve_forever(poll_interval=0.02)
 
     def _answer(self, request: Request) -> Reply:
         path = urlsplit(request.path).path

@@ -14,7 +14,7 @@ ALLOWED = {
     "errors": set(),
     "models": {"errors"},
     **{stage: {"errors", "models"} for stage in STAGES},
-    "feed_html": {"errors", "models"},
+
     "pipeline": STAGES | {"errors", "models"},
     "publish": {"feed", "store", "errors", "models"},
     "views": {"store", "diff", "errors", "models"},
@@ -46,7 +46,8 @@ def imports_of(path: Path) -> set[str]:
 
 
 def module_name(path: Path) -> str:
-    return path.stem.split("_")[0] if path.stem.startswith(("extract_", "classify_")) else path.stem
+    helpers = ("extract_", "classify_", "fetch_", "feed_")
+    return path.stem.split("_")[0] if path.stem.startswith(helpers) else path.stem
 
 
 MODULES = sorted(p for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
