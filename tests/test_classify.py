@@ -1,0 +1,198 @@
+"""Tests of monitor.classify: rule examples, case tables, the labelled corpus, speed."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from monitor.classify import RULES_DIR, classify, load_rules, match_sentence, split_sentences
+
+DATA = Path(__file__).parent / "data"
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "versions"
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "classify_eval.py"
+TRAINING_CATEGORIES = {
+    "user-content-training", "public-data-training", "personal-data-training",
+    "training-negation", "opt-out", "legal-basis", "model-training", "ai-development",
+}  # fmt: skip
+AI_CATEGORIES = {"ai-feature", "automated-decision", "ai-generated-content"}
+
+
+def _rule_files() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (path.name, yaml.safe_load(path.read_text(encoding="utf-8")))
+        for path in sorted(RULES_DIR.glob("*.yaml"))
+    ]
+
+
+def _examples(which: str) -> list[Any]:
+    return [
+        pytest.param(rule, sentence, id=f"{rule['id']}-{n}")
+        for _, data in _rule_files()
+        for rule in data["rules"]
+        for n, sentence in enumerate(rule["examples"][which])
+    ]
+
+
+def _table(name: str) -> list[Any]:
+    cases = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
+    return [pytest.param(case, id=case["name"]) for case in cases]
+
+
+@pytest.mark.parametrize(("rule", "sentence"), _examples("positive"))
+def test_positive_example_matches_its_rule(rule: dict[str, Any], sentence: str) -> None:
+    result = classify("", sentence)
+    found = result.flags if rule["kind"] == "training" else result.ai_related
+    assert [flag.rule for flag in found] == [rule["id"]]
+    assert found[0].phrase and found[0].phrase in sentence
+    assert found[0].category == rule["category"]
+    assert found[0].side == "added"
+
+
+@pytest.mark.parametrize(("rule", "sentence"), _examples("negative"))
+def test_negative_example_is_not_flagged(rule: dict[str, Any], sentence: str) -> None:
+    assert classify("", sentence).flags == ()
+    assert classify(sentence, "").flags == ()
+
+
+@pytest.mark.parametrize(("name", "data"), _rule_files())
+def test_rule_file_is_well_formed(name: str, data: dict[str, Any]) -> None:
+    assert isinstance(data["version"], int) and data["language"] == name.removesuffix(".yaml")
+    kinds = [rule["kind"] for rule in data["rules"]]
+    assert kinds == sorted(kinds, key=lambda kind: kind != "training"), "training rules first"
+    for rule in data["rules"]:
+        allowed = TRAINING_CATEGORIES if rule["kind"] == "training" else AI_CATEGORIES
+        assert rule["category"] in allowed, rule["id"]
+        assert rule["id"].startswith(data["language"] + "-") and rule["examples"]["positive"]
+        if rule["kind"] == "training":
+            assert rule["examples"]["negative"], f"{rule['id']} needs negative examples"
+
+
+def test_rule_ids_are_unique_and_rules_are_cached() -> None:
+    ids = [rule.id for rule_set in load_rules() for rule in rule_set.rules]
+    assert len(ids) == len(set(ids)) and len(ids) >= 20
+    assert {rule_set.language for rule_set in load_rules()} >= {"en", "fr"}
+    assert load_rules() is load_rules()
+
+
+def test_a_new_language_is_a_new_rule_file(tmp_path: Path) -> None:
+    (tmp_path / "de.yaml").write_text(
+        "version: 1\nlanguage: de\nterms:\n  ki: 'KI|künstliche Intelligenz'\n"
+        "rules:\n  - id: de-train\n    category: model-training\n    kind: training\n"
+        "    patterns: ['trainier\\w*(?:\\W+\\w+){0,4}?\\W+{ki}-?Modelle']\n",
+        encoding="utf-8",
+    )
+    rule_sets = load_rules(tmp_path)
+    found = match_sentence("Wir trainieren unsere KI-Modelle mit Ihren Daten.", rule_sets)
+    assert found is not None and found.rule.id == "de-train"
+    assert found.phrase == "trainieren unsere KI-Modelle"
+
+
+def test_unknown_term_in_a_rule_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "xx.yaml").write_text(
+        "version: 1\nlanguage: xx\nrules:\n  - id: xx-a\n    category: opt-out\n"
+        "    patterns: ['{nothing}']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="unknown term {nothing}"):
+        load_rules(tmp_path)
+
+
+@pytest.mark.parametrize("case", _table("classify_cases.yaml"))
+def test_classify_case(case: dict[str, Any]) -> None:
+    result = classify(case["old"], case["new"])
+    assert result.ai_training is case["ai_training"]
+    assert result.direction == case["direction"]
+    if "flags" in case:
+        assert [[flag.side, flag.category] for flag in result.flags] == case["flags"]
+    if "ai_related" in case:
+        assert [flag.category for flag in result.ai_related] == case["ai_related"]
+    for flag in result.flags + result.ai_related:
+        assert flag.phrase in flag.sentence
+
+
+@pytest.mark.parametrize("case", _table("split_sentences.yaml"))
+def test_split_sentences(case: dict[str, Any]) -> None:
+    assert split_sentences(case["text"]) == case["sentences"]
+
+
+def test_phrase_is_exact_text_of_the_sentence_with_typographic_quotes() -> None:
+    result = classify("", "Chats won’t be used to train Google’s AI models.")
+    assert result.flags[0].phrase == "won’t be used to train Google’s AI models"
+    assert result.flags[0].category == "training-negation"
+
+
+def _policy(seed: int, size: int) -> str:
+    """A synthetic policy of about ``size`` characters, mostly plain, some AI sentences."""
+    rng = random.Random(seed)
+    words = "we use your data information to provide improve services share partners".split()
+    ai = [
+        "We may use your content to train our AI models in region {}.",
+        "Our chatbot answers your questions using machine learning, case {}.",
+        "You can opt out of training in your settings, section {}.",
+    ]
+    lines: list[str] = []
+    while sum(map(len, lines)) < size:
+        plain = " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))).capitalize()
+        extra = rng.choice(ai).format(len(lines)) if rng.random() < 0.3 else ""
+        lines.append(f"{plain} {seed}-{len(lines)}. {extra}")
+    return "\n".join(lines)
+
+
+def test_classify_two_100_kb_texts_is_fast() -> None:
+    old, new = _policy(1, 100_000), _policy(2, 100_000)
+    load_rules()
+    best = min(_timed(old, new) for _ in range(3))
+    assert best < 0.2
+
+
+def _timed(old: str, new: str) -> float:
+    start = time.perf_counter()
+    classify(old, new)
+    return time.perf_counter() - start
+
+
+def _bench() -> ModuleType:
+    """bench/classify_eval.py, whose markdown-to-text rendering the corpus tests share."""
+    pytest.importorskip("markdown_it")
+    if "classify_eval" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("classify_eval", BENCH)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["classify_eval"] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules["classify_eval"]
+
+
+def _labelled() -> list[Any]:
+    if not CORPUS.is_dir():
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason="corpus not found"))]
+    params = []
+    for labels in sorted(CORPUS.glob("*/labels.json")):
+        for label in json.loads(labels.read_text(encoding="utf-8"))["transitions"]:
+            if label["confidence"] == "clear" and label["label"] != "cosmetic":
+                name = f"{labels.parent.name}-{label['index']}"
+                params.append(pytest.param(labels.parent, label, id=name))
+    return params
+
+
+@functools.cache
+def _version_text(path: Path) -> str:
+    text: str = _bench().markdown_to_text(path.read_text(encoding="utf-8"))
+    return text
+
+
+@pytest.mark.parametrize(("folder", "label"), _labelled())
+def test_labelled_corpus_transition(folder: Path, label: dict[str, Any]) -> None:
+    """Clear labels: training transitions are flagged, none / ai_other ones are not."""
+    old, new = (_version_text(folder / f"{k:04d}.md") for k in (label["index"] - 1, label["index"]))
+    assert classify(old, new).ai_training is (label["label"] == "training")
