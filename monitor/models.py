@@ -177,3 +177,4 @@ class DocumentStatus:
     current_version: int | None
     last_change: datetime | None
     consecutive_failures: int
+    suspect: str = ""  # why the latest text is held back, when it is

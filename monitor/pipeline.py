@@ -19,6 +19,7 @@ from monitor.extract import extract_text
 from monitor.fetch import Fetcher
 from monitor.models import Change, CheckOutcome, FetchResult, Validators, Version, Watch
 from monitor.store import Store, sha256
+from monitor.suspect import suspect_reason
 
 Clock = Callable[[], datetime]
 # A text coming back within this many versions is an A/B or regional variant flipping,
@@ -74,7 +75,14 @@ def record_text(
         return CheckOutcome(watch.id, "first", f"first version (v{number})")
     if current.key_sha256 == key:
         store.set_current(watch.id, current.number, seen_at)
+        store.set_suspect(watch.id, None)
         return CheckOutcome(watch.id, "unchanged", f"unchanged (v{current.number})")
+    reason = suspect_reason(current.text, text)
+    if reason and store.suspect(watch.id) != key:
+        store.set_suspect(watch.id, key, reason, seen_at)
+        message = f"held as suspect, not recorded until seen again: {reason}"
+        return CheckOutcome(watch.id, "suspect", message)
+    store.set_suspect(watch.id, None)
     earlier = store.version_with_key(watch.id, key)
     if earlier is not None and current.number - earlier.number <= REVERT_WINDOW:
         store.set_current(watch.id, earlier.number, seen_at)

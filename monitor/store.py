@@ -62,6 +62,14 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db.table("changes").create_index(["document", "id"])
 
 
+@migrations()
+def m002_suspect_text(db: sqlite_utils.Database) -> None:
+    # A text that looks like a broken page waits here until a later check confirms it.
+    db.table("documents").add_column("suspect_key", str)
+    db.table("documents").add_column("suspect_since", str)
+    db.table("documents").add_column("suspect_reason", str)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -123,6 +131,17 @@ class Store:
 
     def set_validators(self, doc_id: str, validators: Validators) -> None:
         self.db.table("documents").update(doc_id, asdict(validators))
+
+    def suspect(self, doc_id: str) -> str | None:
+        """The words hash of the text held as suspect, if any."""
+        return (self._document(doc_id) or {}).get("suspect_key")
+
+    def set_suspect(
+        self, doc_id: str, key: str | None, reason: str = "", since: datetime | None = None
+    ) -> None:
+        when = _ts(since) if since else None
+        row = {"suspect_key": key, "suspect_reason": reason or None, "suspect_since": when}
+        self.db.table("documents").update(doc_id, row)
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
@@ -297,4 +316,5 @@ class Store:
             last_fetch=fetches[0] if fetches else None, versions=count,
             current_version=doc["current_version"], last_change=_dt(last) if last else None,
             consecutive_failures=doc["consecutive_failures"] or 0,
+            suspect=doc["suspect_reason"] or "",
         )  # fmt: skip

@@ -115,6 +115,7 @@ def status_dict(s: DocumentStatus) -> dict[str, Any]:
         "current_version": s.current_version,
         "last_change": _when(s.last_change) if s.last_change else None,
         "consecutive_failures": s.consecutive_failures,
+        "suspect": s.suspect or None,
     }
 
 
@@ -127,6 +128,8 @@ def status_table(rows: list[DocumentStatus]) -> str:
         result = fetch.result if fetch else "never fetched"
         if fetch and fetch.error:
             result += f" ({fetch.error})"
+        if s.suspect:
+            result += f" [latest text held as suspect: {s.suspect}]"
         if s.consecutive_failures > 1:
             result += f" [{s.consecutive_failures} failures in a row]"
         lines.append(

@@ -1,0 +1,42 @@
+"""Soft failures: a 200 response that is not the policy.
+
+Login walls, bot challenges, consent interstitials, error pages and script shells
+come back as "200 OK" with a few words. Recording them would tell subscribers the
+policy lost most of its text. Such a text is held as *suspect* and only becomes a
+version when a later check sees it again.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Real rewrites (an EU page swapped for the global one) can halve a policy;
+# losing four fifths of the words in one step is what broken pages look like.
+MIN_KEPT_SHARE = 0.2
+SHORT_PAGE_WORDS = 300
+WORD = re.compile(r"\w+")
+WALL_PHRASES = re.compile(
+    r"\b(?:log ?in|sign ?in|sign up)\b.{0,40}\b(?:to continue|to see|to view|required)\b"
+    r"|verify (?:that )?you are (?:a )?human|are you a robot|captcha|unusual traffic"
+    r"|enable javascript|javascript is (?:disabled|required)|checking your browser"
+    r"|access denied|request blocked|too many requests|temporarily unavailable"
+    r"|page (?:not found|isn.t available)|something went wrong|error \d{3}\b"
+    r"|before you continue|accept (?:all )?cookies to continue",
+    re.IGNORECASE,
+)
+
+
+def words(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def suspect_reason(old_text: str, new_text: str) -> str | None:
+    """Why ``new_text`` looks like a broken page rather than a new policy, or None."""
+    old_words, new_words = words(old_text), words(new_text)
+    if new_words < SHORT_PAGE_WORDS:
+        wall = WALL_PHRASES.search(new_text)
+        if wall and new_words < MIN_KEPT_SHARE * 5 * old_words:
+            return f"looks like a login wall or error page ({wall.group(0)!r}, {new_words} words)"
+    if old_words >= 100 and new_words < MIN_KEPT_SHARE * old_words:
+        return f"text shrank from {old_words} to {new_words} words"
+    return None
