@@ -1,0 +1,179 @@
+"""Turn a fetched policy page (HTML bytes) into normalised plain text.
+
+The text keeps the document's structure, one block per line (heading, paragraph, list item,
+table row); list items start with "- ", table cells are joined by " | ". Only words a reader
+sees are kept: no link targets, scripts, hidden elements or page chrome (menus, cookie
+banners, footers, "trending" boxes), so two fetches of an unchanged policy give the same
+text even when the page around it changes on every request. Without watchlist selectors
+the policy is found by itself: <main>/<article> when they hold most of the text, else the
+block that holds nearly all of the page's non-link text. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup, Tag, UnicodeDammit
+from soupsieve import SelectorSyntaxError
+
+from monitor.errors import ConfigError, ExtractError
+from monitor.extract_rules import Stats, drop_always, drop_chrome, measure, render
+
+MIN_WORDS = 20
+# <main>/<article> is the policy when it holds at least this share of the page's text.
+MAIN_SHARE = 0.5
+# Descend into a child while it holds this share of the page's non-link text.
+DENSE_SHARE = 0.85
+
+_NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
+_CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_QUOTES = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u00b4\u02bc", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb", '"'),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58", "-"),
+        **dict.fromkeys("\u2028\u2029", "\n"),
+        # zero-width and direction marks: invisible, but they change the bytes of a text
+        **dict.fromkeys(
+            "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+            "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+            None,
+        ),
+    }
+)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def extract_text(
+    body: bytes,
+    content_type: str = "text/html",
+    *,
+    select: tuple[str, ...] = (),
+    remove: tuple[str, ...] = (),
+) -> str:
+    """The normalised readable text of a page; raises ExtractError when there is none."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media.startswith(_NOT_TEXT_TYPES):
+        raise ExtractError(f"page is {media}, not HTML: point the watchlist at the HTML page")
+    markup = decode(body, content_type)
+    if media == "text/plain":
+        text = normalize_text(markup)
+    else:
+        text = normalize_text("\n".join(render(_roots(markup, select, remove))))
+    if len(text.split()) < MIN_WORDS:
+        raise ExtractError("page has no readable text (script-only or empty page?)")
+    return text
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, straight quotes, one kind of dash, no zero-width characters, collapsed spaces,
+    trimmed lines and at most one blank line in a row."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def decode(body: bytes, content_type: str = "") -> str:
+    """Bytes to str: BOM, then the header's charset, then <meta charset>, then detection."""
+    for declared in _declared_charsets(body, content_type):
+        try:
+            return _checked(body.decode(declared))
+        except (LookupError, UnicodeDecodeError):
+            continue
+    dammit = UnicodeDammit(body, ["utf-8"], is_html=True)
+    if dammit.unicode_markup is None:
+        raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")
+    return _checked(dammit.unicode_markup)
+
+
+def _declared_charsets(body: bytes, content_type: str) -> list[str]:
+    found: list[str] = []
+    if body.startswith(codecs.BOM_UTF8):
+        found.append("utf-8-sig")
+    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        found.append("utf-16")
+    header = _CT_CHARSET.search(content_type)
+    meta = _META_CHARSET.search(body[:4096])
+    found += [header.group(1)] if header else []
+    found += [meta.group(1).decode("ascii", "replace")] if meta else []
+    return found
+
+
+def _checked(text: str) -> str:
+    # Binary data decodes "successfully" in single-byte charsets; control bytes give it away.
+    sample = text[:20000]
+    if sample and len(_CONTROL.findall(sample)) > 0.01 * len(sample):
+        raise ExtractError("page bytes are not text (binary file or wrong charset?)")
+    return text.replace("\x00", "")
+
+
+def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> list[Tag]:
+    soup = BeautifulSoup(markup, "lxml")
+    drop_always(soup)
+    for el in _matches(soup, remove, required=False):
+        el.decompose()
+    body = soup.body or soup
+    if select:
+        roots = _outermost(soup, _matches(soup, select, required=True))
+        for root in roots:
+            drop_chrome(root, keep=roots)
+        return roots
+    drop_chrome(body)
+    return [_main_content(body)]
+
+
+def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool) -> list[Tag]:
+    found: list[Tag] = []
+    for selector in selectors:
+        try:
+            hits = soup.select(selector)
+        except SelectorSyntaxError as exc:
+            raise ConfigError(f"invalid CSS selector {selector!r}: {exc}") from exc
+        if required and not hits:
+            raise ExtractError(f"selector {selector!r} matches nothing: check the watchlist")
+        found += hits
+    return found
+
+
+def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[Tag]:
+    """Matched elements in document order, without those inside another match."""
+    chosen = {id(t) for t in tags}
+    order = {id(t): pos for pos, t in enumerate(soup.find_all(True)) if id(t) in chosen}
+    kept = {id(t): t for t in tags if not any(id(p) in chosen for p in t.parents)}
+    return sorted(kept.values(), key=lambda t: order[id(t)])
+
+
+def _main_content(body: Tag) -> Tag:
+    stats = measure(body)
+    candidates = [
+        el
+        for el in body.find_all(True)
+        if el.name in ("main", "article") or str(el.get("role", "")).lower() == "main"
+    ]
+    if candidates:
+        best = max(candidates, key=lambda c: stats[id(c)].text)
+        if stats[id(best)].text >= MAIN_SHARE * stats[id(body)].text:
+            return best
+    return _densest(body, stats)
+
+
+def _densest(body: Tag, stats: dict[int, Stats]) -> Tag:
+    """Go down from <body> while one child holds nearly all of the non-link text."""
+
+    def own(el: Tag) -> int:
+        return stats[id(el)].text - stats[id(el)].link_text
+
+    need = DENSE_SHARE * own(body)
+    node = body
+    while True:
+        bigger = next((c for c in node.find_all(True, recursive=False) if own(c) >= need), None)
+        if bigger is None:
+            return node
+        node = bigger
