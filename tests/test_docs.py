@@ -1,4 +1,4 @@
-"""The README is tested: its example watchlist loads, every command, option and key is documented."""
+"""The README is tested: its example watchlist loads; every command, option, key is documented."""
 
 from __future__ import annotations
 
