@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from soupsieve import SelectorSyntaxError
 
 from monitor.errors import ConfigError, ExtractError
-from monitor.extract_rules import Stats, drop_always, drop_chrome, measure, render
+from monitor.extract_rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
 
 MIN_WORDS = 20
 # <main>/<article> is the policy when it holds at least this share of the page's text.
@@ -135,7 +135,8 @@ def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool)
         try:
             hits = soup.select(selector)
         except SelectorSyntaxError as exc:
-            raise ConfigError(f"invalid CSS selector {selector!r}: {exc}") from exc
+            reason = str(exc).splitlines()[0]
+            raise ConfigError(f"invalid CSS selector {selector!r}: {reason}") from exc
         if required and not hits:
             raise ExtractError(f"selector {selector!r} matches nothing: check the watchlist")
         found += hits
@@ -165,7 +166,8 @@ def _main_content(body: Tag) -> Tag:
 
 
 def _densest(body: Tag, stats: dict[int, Stats]) -> Tag:
-    """Go down from <body> while one child holds nearly all of the non-link text."""
+    """Go down from <body> while one child holds nearly all of the non-link text; stop at
+    a container whose blocks share the text (paragraphs are never split off)."""
 
     def own(el: Tag) -> int:
         return stats[id(el)].text - stats[id(el)].link_text
@@ -174,6 +176,6 @@ def _densest(body: Tag, stats: dict[int, Stats]) -> Tag:
     node = body
     while True:
         bigger = next((c for c in node.find_all(True, recursive=False) if own(c) >= need), None)
-        if bigger is None:
+        if bigger is None or bigger.find(BLOCK_TAGS) is None:
             return node
         node = bigger

@@ -51,8 +51,11 @@ _CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)), re.I)
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
 _SPLIT = re.compile(r"[-_.:/\s]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# A share of the page's text above which an element is content, never chrome.
+# A share of the page's text above which an element is content, never chrome: for chrome
+# found by attributes and link density, and for <nav>/<header>/<footer>/<aside>/<form>
+# (a page wrapped in one <form> still has its text).
 MAX_CHROME_SHARE = 0.2
+TAG_CHROME_SHARE = 0.5
 LINK_LIST_MIN = 4
 LINK_LIST_SHARE = 0.85
 LINK_LIST_CHARS = 20  # menu labels are short: at most this many characters per link on average
@@ -89,11 +92,6 @@ def measure(root: Tag) -> dict[int, Stats]:
             links, anchors = links + (not in_page), anchors + in_page
         stats[id(el)] = Stats(text, link_text, links, anchors)
     return stats
-
-
-def text_size(el: Tag) -> int:
-    """Characters of visible text, whitespace excluded (cheap and layout-independent)."""
-    return measure(el)[id(el)].text
 
 
 def _class_words(el: Tag) -> Iterator[str]:
@@ -163,12 +161,17 @@ def drop_chrome(root: Tag, keep: Iterable[Tag] = ()) -> None:
     """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text."""
     kept = set(map(id, keep))
     stats = measure(root)
-    limit = MAX_CHROME_SHARE * stats[id(root)].text
+    total = stats[id(root)].text
 
     def unwanted(el: Tag) -> bool:
-        if id(el) in kept or stats[id(el)].text > limit:
+        if id(el) in kept:
             return False
-        chrome = is_chrome(el) or is_link_list(stats[id(el)])
+        size = stats[id(el)].text
+        if el.name in CHROME_TAGS:  # marked up as chrome by the page's author
+            chrome = size <= TAG_CHROME_SHARE * total and is_chrome(el)
+        else:
+            named = is_chrome(el) or is_link_list(stats[id(el)])
+            chrome = size <= MAX_CHROME_SHARE * total and named
         return chrome and el.find(CONTENT) is None
 
     prune(root, unwanted)
