@@ -149,6 +149,22 @@ def diff(document: str, data_dir: str, from_: int | None, to: int | None) -> Non
 
 
 @cli.command()
+@click.argument("change_id", type=int)
+@data_option
+def explain(change_id: int, data_dir: str) -> None:
+    """Show why a change was (or was not) flagged: each sentence and the words that matched.
+
+    Example: policy-monitor explain 12
+    """
+    with open_store(data_dir) as store:
+        try:
+            change = store.change(change_id)
+        except KeyError:
+            raise ConfigError(f"no change #{change_id} (see `policy-monitor changes`)") from None
+    click.echo(views.explain_report(change))
+
+
+@cli.command()
 @click.argument("document")
 @data_option
 def history(document: str, data_dir: str) -> None:

@@ -81,6 +81,25 @@ def flags_direction(flags: tuple[Flag, ...]) -> str | None:
     return sides.pop() if len(sides) == 1 else "changed"
 
 
+# Training on people's data newly allowed, or a protection against it dropped, is what
+# subscribers most need to see first.
+GRANTING = {"user-content-training", "public-data-training", "personal-data-training",
+            "model-training", "ai-development"}  # fmt: skip
+PROTECTING = {"training-negation", "opt-out"}
+
+
+def flags_severity(flags: tuple[Flag, ...], ai_related: tuple[Flag, ...] = ()) -> str:
+    """high / medium / low / none, for sorting changes."""
+    for f in flags:
+        if (f.side == "added" and f.category in GRANTING) or (
+            f.side == "removed" and f.category in PROTECTING
+        ):
+            return "high"
+    if flags:
+        return "medium"
+    return "low" if ai_related else "none"
+
+
 @dataclass(frozen=True)
 class Classification:
     """What a diff means for subscribers."""
@@ -123,6 +142,10 @@ class Change:
     @property
     def direction(self) -> str | None:
         return flags_direction(self.flags)
+
+    @property
+    def severity(self) -> str:
+        return flags_severity(self.flags, self.ai_related)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def change_dict(change: Change) -> dict[str, Any]:
         "to_version": change.to_version,
         "ai_training": change.ai_training,
         "ai_direction": change.direction,
+        "severity": change.severity,
         "ai_related": bool(change.ai_related),
         "added_chars": change.added_chars,
         "removed_chars": change.removed_chars,
@@ -52,6 +53,28 @@ def changes_table(changes: list[Change]) -> str:
         lines.extend(
             f'        {f.side}: "{f.sentence}"  [{f.category}: {f.phrase}]' for f in c.flags
         )
+    return "\n".join(lines)
+
+
+def explain_report(change: Change) -> str:
+    """Every flag of a change, with the words that triggered it."""
+    head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
+    lines = [f"{head} -> v{change.to_version}, detected {_when(change.detected_at)}"]
+    verdict = (
+        f"AI-training language {change.direction}"
+        if change.ai_training
+        else "no AI-training language"
+    )
+    lines.append(f"{verdict}; severity {change.severity}; {change.url}")
+    for title, flags in (
+        ("AI-training", change.flags),
+        ("AI-related, not training", change.ai_related),
+    ):
+        if flags:
+            lines.append(f"\n{title}:")
+        for f in flags:
+            lines.append(f'  {f.side:<7} "{f.sentence}"')
+            lines.append(f"          category {f.category}, rule {f.rule}, matched: {f.phrase!r}")
     return "\n".join(lines)
 
 

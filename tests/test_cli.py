@@ -47,6 +47,21 @@ def test_first_unchanged_changed_and_ai_flag(capsys, server, setup) -> None:  # 
     assert rows[0]["detected_at"].endswith("+00:00")
 
 
+def test_explain_shows_each_flag_and_severity(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]
+    args, data = setup
+    run_cli(capsys, "check", *args)
+    server.route("/privacy", body=policy(extra=AI_SENTENCE))
+    run_cli(capsys, "check", *args)
+    out = run_cli(capsys, "explain", "1", "--data", str(data)).out
+    assert "AI-training language added; severity high" in out
+    assert 'added   "We may use your public posts and photos to train our AI models."' in out
+    assert "category public-data-training" in out and "matched: '" in out
+    row = json.loads(run_cli(capsys, "changes", "--json", "--data", str(data)).out)[0]
+    assert row["severity"] == "high"
+    missing = run_cli(capsys, "explain", "7", "--data", str(data))
+    assert missing.code == 2 and "no change #7" in missing.err
+
+
 def test_revert_to_a_recent_version_does_not_alert(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]
     args, data = setup
     run_cli(capsys, "check", *args)
