@@ -21,7 +21,7 @@ from monitor.feed import FeedSettings, render_feed
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.lock import data_lock
 from monitor.models import Watch
-from monitor.pipeline import sweep
+from monitor.pipeline import ALERT_AFTER, sweep
 from monitor.publish import write_feeds
 from monitor.store import DB_NAME, Store
 from monitor.watchlist import load_watchlist
@@ -73,6 +73,10 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
     "--delay", default=1.0, show_default=True, help="Seconds between two requests to a host."
 )
 @click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
+@click.option(
+    "--alert-after", default=ALERT_AFTER, show_default=True,
+    help="Failures in a row before a document is reported as failing.",
+)  # fmt: skip
 def check(
     watchlist_path: str,
     data_dir: str,
@@ -82,6 +86,7 @@ def check(
     timeout: float,
     delay: float,
     retries: int,
+    alert_after: int,
 ) -> None:
     """Check every document once and record what changed.
 
@@ -91,7 +96,7 @@ def check(
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
         settings = FetchSettings(timeout=timeout, host_delay=delay, retries=retries)
         with make_client(settings) as client:
-            outcomes = sweep(store, Fetcher(client, settings), watches)
+            outcomes = sweep(store, Fetcher(client, settings), watches, alert_after=alert_after)
         write_feeds(store, data_dir, FeedSettings())
     for outcome in outcomes:
         if not quiet or outcome.status in ("changed", "failed"):

@@ -201,3 +201,16 @@ class DocumentStatus:
     last_change: datetime | None
     consecutive_failures: int
     suspect: str = ""  # why the latest text is held back, when it is
+    failing_since: datetime | None = None  # set while monitoring of it is failing
+
+
+@dataclass(frozen=True)
+class HealthEvent:
+    """Monitoring of a document started failing (after N failures in a row) or recovered."""
+
+    id: int
+    document: str
+    at: datetime
+    kind: str  # "failing" or "recovered"
+    failures: int
+    error: str

@@ -22,6 +22,9 @@ from monitor.store import Store, sha256
 from monitor.suspect import suspect_reason
 
 Clock = Callable[[], datetime]
+# Failures in a row before an operator is told that monitoring of a document is failing;
+# one failure is often a blip the next check heals.
+ALERT_AFTER = 3
 # A text coming back within this many versions is an A/B or regional variant flipping,
 # recorded as a return to that version without an alert.
 REVERT_WINDOW = 10
@@ -32,36 +35,64 @@ def utcnow() -> datetime:
 
 
 def sweep(
-    store: Store, fetcher: Fetcher, watches: Sequence[Watch], clock: Clock = utcnow
+    store: Store,
+    fetcher: Fetcher,
+    watches: Sequence[Watch],
+    clock: Clock = utcnow,
+    alert_after: int = ALERT_AFTER,
 ) -> list[CheckOutcome]:
     """Checks every watch once; outcomes in watchlist order."""
     store.sync_documents(list(watches), clock())
     jobs = [(w, store.validators(w.id)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
     for watch, result in fetcher.fetch_many(jobs):
-        outcomes[watch.id] = check_document(store, watch, result, clock)
+        outcomes[watch.id] = check_document(store, watch, result, clock, alert_after)
     return [outcomes[w.id] for w in watches]
 
 
 def check_document(
-    store: Store, watch: Watch, result: FetchResult | FetchError, clock: Clock = utcnow
+    store: Store,
+    watch: Watch,
+    result: FetchResult | FetchError,
+    clock: Clock = utcnow,
+    alert_after: int = ALERT_AFTER,
 ) -> CheckOutcome:
     """Records one fetch of a document and whatever it changed, in one transaction."""
     with store.transaction():
-        if isinstance(result, FetchError):
-            return _failed(store, watch, _attempt(result, clock(), error=str(result)))
-        if result.not_modified:
-            return _not_modified(store, watch, result)
-        digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
-        body, content_type = store.snapshot(digest)
-        try:
-            text = extract_text(body, content_type, select=watch.select, remove=watch.remove)
-        except ExtractError as exc:
-            attempt = _attempt(result, clock(), error=f"no policy text: {exc}", snapshot=digest)
-            return _failed(store, watch, attempt)
-        store.record_fetch(watch.id, _attempt(result, clock(), snapshot=digest))
-        store.set_validators(watch.id, _validators(result))
-        return record_text(store, watch, text, digest, result.fetched_at)
+        before = store.consecutive_failures(watch.id)
+        outcome = _check(store, watch, result, clock)
+        _record_health(store, watch, outcome, before, alert_after, clock())
+        return outcome
+
+
+def _record_health(
+    store: Store, watch: Watch, outcome: CheckOutcome, before: int, alert_after: int, now: datetime
+) -> None:
+    """One "failing" event when failures reach the threshold, one "recovered" after."""
+    after = store.consecutive_failures(watch.id)
+    if before < alert_after <= after:
+        store.record_health(watch.id, "failing", now, after, outcome.message)
+    elif after == 0 and before >= alert_after:
+        store.record_health(watch.id, "recovered", now, before, "")
+
+
+def _check(
+    store: Store, watch: Watch, result: FetchResult | FetchError, clock: Clock
+) -> CheckOutcome:
+    if isinstance(result, FetchError):
+        return _failed(store, watch, _attempt(result, clock(), error=str(result)))
+    if result.not_modified:
+        return _not_modified(store, watch, result)
+    digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
+    body, content_type = store.snapshot(digest)
+    try:
+        text = extract_text(body, content_type, select=watch.select, remove=watch.remove)
+    except ExtractError as exc:
+        attempt = _attempt(result, clock(), error=f"no policy text: {exc}", snapshot=digest)
+        return _failed(store, watch, attempt)
+    store.record_fetch(watch.id, _attempt(result, clock(), snapshot=digest))
+    store.set_validators(watch.id, _validators(result))
+    return record_text(store, watch, text, digest, result.fetched_at)
 
 
 def record_text(

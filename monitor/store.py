@@ -21,7 +21,16 @@ from typing import Any, cast
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from monitor.models import Change, DocumentStatus, FetchAttempt, Flag, Validators, Version, Watch
+from monitor.models import (
+    Change,
+    DocumentStatus,
+    FetchAttempt,
+    Flag,
+    HealthEvent,
+    Validators,
+    Version,
+    Watch,
+)
 
 DB_NAME = "monitor.db"
 migrations = Migrations("policy-monitor")
@@ -68,6 +77,16 @@ def m002_suspect_text(db: sqlite_utils.Database) -> None:
     db.table("documents").add_column("suspect_key", str)
     db.table("documents").add_column("suspect_since", str)
     db.table("documents").add_column("suspect_reason", str)
+
+
+@migrations()
+def m003_health_events(db: sqlite_utils.Database) -> None:
+    # "monitoring failing" / "recovered" entries for operators (status, operations feed).
+    db.table("health_events").create(
+        {"id": int, "document": str, "at": str, "kind": str, "failures": int, "error": str},
+        pk="id",
+        foreign_keys=[("document", "documents", "id")],
+    )
 
 
 def sha256(data: bytes) -> str:
@@ -167,6 +186,37 @@ class Store:
             duration=r["duration"] or 0.0, result=r["result"], http_status=r["http_status"],
             error=r["error"] or "", snapshot_sha256=r["snapshot_sha256"],
         )  # fmt: skip
+
+    def consecutive_failures(self, doc_id: str) -> int:
+        return int((self._document(doc_id) or {}).get("consecutive_failures") or 0)
+
+    def record_health(
+        self, doc_id: str, kind: str, at: datetime, failures: int, error: str
+    ) -> None:
+        row = {
+            "document": doc_id,
+            "at": _ts(at),
+            "kind": kind,
+            "failures": failures,
+            "error": error,
+        }
+        self.db.table("health_events").insert(row)
+
+    def health_events(self, limit: int = 50) -> list[HealthEvent]:
+        """The latest "failing" / "recovered" events, oldest first."""
+        rows = self.db.table("health_events").rows_where(order_by="id desc", limit=limit)
+        events = [
+            HealthEvent(id=r["id"], document=r["document"], at=_dt(r["at"]), kind=r["kind"],
+                        failures=r["failures"], error=r["error"] or "")
+            for r in rows
+        ]  # fmt: skip
+        return events[::-1]
+
+    def _latest_health(self, doc_id: str) -> dict[str, Any] | None:
+        rows = self.db.table("health_events").rows_where(
+            "document = ?", [doc_id], order_by="id desc", limit=1
+        )
+        return next(iter(rows), None)
 
     # snapshots ---------------------------------------------------------------
     def save_snapshot(self, body: bytes, content_type: str, seen_at: datetime) -> str:
@@ -307,6 +357,7 @@ class Store:
         if doc is None:
             raise KeyError(doc_id)
         fetches = self.fetches(doc_id, limit=1)
+        health = self._latest_health(doc_id)
         count = self.db.table("versions").count_where("document = ?", [doc_id])
         last = self.db.execute(
             "select max(detected_at) from changes where document = ?", [doc_id]
@@ -317,4 +368,5 @@ class Store:
             current_version=doc["current_version"], last_change=_dt(last) if last else None,
             consecutive_failures=doc["consecutive_failures"] or 0,
             suspect=doc["suspect_reason"] or "",
+            failing_since=_dt(health["at"]) if health and health["kind"] == "failing" else None,
         )  # fmt: skip

@@ -139,6 +139,8 @@ def status_dict(s: DocumentStatus) -> dict[str, Any]:
         "last_change": _when(s.last_change) if s.last_change else None,
         "consecutive_failures": s.consecutive_failures,
         "suspect": s.suspect or None,
+        "monitoring": "failing" if s.failing_since else "ok",
+        "failing_since": _when(s.failing_since) if s.failing_since else None,
     }
 
 
@@ -151,6 +153,8 @@ def status_table(rows: list[DocumentStatus]) -> str:
         result = fetch.result if fetch else "never fetched"
         if fetch and fetch.error:
             result += f" ({fetch.error})"
+        if s.failing_since:
+            result += f" [MONITORING FAILING since {_when(s.failing_since)}]"
         if s.suspect:
             result += f" [latest text held as suspect: {s.suspect}]"
         if s.consecutive_failures > 1:

@@ -1,0 +1,39 @@
+"""Health: N failures in a row make one "failing" event; the next success one "recovered"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.store import Store
+from tests.cli_helpers import policy, run_cli, write_watchlist
+from tests.httpserver import LocalServer
+
+
+def test_failing_then_recovered(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with LocalServer() as server:
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        args = ["check", "--watchlist", str(watchlist), "--data", data, "--retries", "0",
+                "--alert-after", "2"]  # fmt: skip
+        server.route("/p", body=policy())
+        assert run_cli(capsys, *args).code == 0
+        server.route("/p", status=503, body=b"down")
+        states = []
+        for _ in range(3):
+            assert run_cli(capsys, *args).code == 1
+            status = json.loads(run_cli(capsys, "status", "--json", "--data", data).out)[0]
+            states.append((status["consecutive_failures"], status["monitoring"]))
+        assert states == [(1, "ok"), (2, "failing"), (3, "failing")]
+        assert "MONITORING FAILING since" in run_cli(capsys, "status", "--data", data).out
+        server.route("/p", body=policy())
+        assert run_cli(capsys, *args).code == 0
+    status = json.loads(run_cli(capsys, "status", "--json", "--data", data).out)[0]
+    assert (status["consecutive_failures"], status["monitoring"]) == (0, "ok")
+    store = Store(data)
+    events = [(e.kind, e.failures) for e in store.health_events()]
+    assert events == [("failing", 2), ("recovered", 3)]
+    assert "503" in store.health_events()[0].error
+    store.close()
