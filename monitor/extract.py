@@ -31,11 +31,10 @@ _NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "ap
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
 _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_QUOTES = str.maketrans(
+# Typographic quotes and dashes are kept: a reader sees them, and a publisher changing
+# them has changed the text (the classifier folds them itself when it compares meaning).
+_INVISIBLE = str.maketrans(
     {
-        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u00b4\u02bc", "'"),
-        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb", '"'),
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2e3a\u2e3b\ufe58", "-"),
         **dict.fromkeys("\u2028\u2029", "\n"),
         # zero-width and direction marks: invisible, but they change the bytes of a text
         **dict.fromkeys(
@@ -71,11 +70,11 @@ def extract_text(
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, straight quotes, one kind of dash, no zero-width characters, collapsed spaces,
-    trimmed lines and at most one blank line in a row."""
+    """NFKC, no zero-width characters, collapsed spaces, trimmed lines and at most one
+    blank line in a row."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
