@@ -33,6 +33,7 @@ from monitor.fetch_checks import (
     status_error,
     too_large,
 )
+from monitor.fetch_robots import RobotsCache
 from monitor.models import FetchResult, Validators, Watch
 
 USER_AGENT = (
@@ -61,6 +62,7 @@ class FetchSettings:
     host_delay: float = 1.0  # pause between two requests to the same host
     max_workers: int = 4
     user_agent: str = USER_AGENT
+    respect_robots: bool = True
 
 
 def _base_headers(settings: FetchSettings) -> dict[str, str]:
@@ -97,9 +99,16 @@ class Fetcher:
         self._client = client
         self._settings = settings
         self._sleep = sleep
+        self._robots = RobotsCache(self._robots_text)
 
     def fetch(self, watch: Watch, validators: Validators = NO_VALIDATORS) -> FetchResult:
         """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError."""
+        if self._settings.respect_robots and watch.robots and not self._robots.allowed(watch.url):
+            message = (
+                f"robots.txt of {_host(watch.url)} disallows this page for policy-monitor "
+                "(set `robots: false` on the entry if you may fetch it anyway)"
+            )
+            raise FetchError(message, url=watch.url, blocked=True)
         attempt = 0
         while True:
             try:
@@ -161,6 +170,13 @@ class Fetcher:
         if retry_after is not None:
             return min(retry_after, self._settings.max_retry_after)
         return float(self._settings.backoff * 2**attempt)
+
+    def _robots_text(self, url: str) -> str | None:
+        try:
+            response = self._client.get(url, timeout=self._settings.timeout, follow_redirects=True)
+        except (httpx.HTTPError, ssl.SSLError, UnicodeError):
+            return None
+        return response.text if response.status_code == 200 else None
 
     def _attempt(self, url: str, validators: Validators) -> FetchResult:
         started = time.monotonic()

@@ -19,6 +19,18 @@ class Watch:
     select: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
     interval: int = DEFAULT_INTERVAL_SECONDS
+    robots: bool = True  # False: fetch even where robots.txt disallows it
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """The watchlist's optional ``feeds:`` section; ``None`` keeps the built-in default."""
+
+    base_url: str | None = None  # public URL of the feeds folder, for self-links and OPML
+    title: str | None = None
+    description: str | None = None
+    author: str | None = None
+    limit: int | None = None  # entries per feed
 
 
 @dataclass(frozen=True)

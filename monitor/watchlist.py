@@ -14,18 +14,32 @@ from urllib.parse import urlsplit
 import yaml
 
 from monitor.errors import ConfigError
-from monitor.models import DEFAULT_INTERVAL_SECONDS, Watch
+from monitor.models import DEFAULT_INTERVAL_SECONDS, FeedConfig, Watch
 
 REQUIRED_KEYS = ("id", "company", "title", "url")
-OPTIONAL_KEYS = ("select", "remove", "interval")
+OPTIONAL_KEYS = ("select", "remove", "interval", "robots")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
+# The optional top-level `feeds:` mapping (see monitor.models.FeedConfig).
+FEED_KEYS = ("base_url", "title", "description", "author", "limit")
+MAX_FEED_LIMIT = 1000
 
 
 def load_watchlist(path: str | Path) -> list[Watch]:
     """Reads and validates a watchlist file."""
+    return parse_watchlist(_read(path), str(path))
+
+
+def load_feed_config(path: str | Path) -> FeedConfig:
+    """Reads and validates the watchlist file's optional `feeds:` section."""
+    raw = _read(path)
+    parse_watchlist(raw, str(path))
+    return parse_feed_config(raw.get("feeds"), str(path))
+
+
+def _read(path: str | Path) -> Any:
     where = str(path)
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -38,16 +52,17 @@ def load_watchlist(path: str | Path) -> list[Watch]:
         line = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{line}{problem}", path=where) from exc
-    return parse_watchlist(raw, where)
+    return raw
 
 
 def parse_watchlist(raw: Any, where: str = "watchlist") -> list[Watch]:
     """Validates an already-parsed watchlist document."""
     if not isinstance(raw, dict) or not isinstance(raw.get("documents"), list):
         raise ConfigError("expected a top-level 'documents:' list", path=where)
-    unknown = set(raw) - {"documents"}
+    unknown = set(raw) - {"documents", "feeds"}
     if unknown:
         raise ConfigError(f"unknown top-level key(s): {', '.join(sorted(unknown))}", path=where)
+    parse_feed_config(raw.get("feeds"), where)
     watches = [_parse_entry(entry, i, where) for i, entry in enumerate(raw["documents"], 1)]
     seen: set[str] = set()
     for watch in watches:
@@ -89,13 +104,14 @@ def _parse_entry(entry: Any, index: int, where: str) -> Watch:
         select=_selectors(entry.get("select"), "select", where, name),
         remove=_selectors(entry.get("remove"), "remove", where, name),
         interval=_interval(entry.get("interval"), where, name),
+        robots=_flag(entry.get("robots", True), "robots", where, name),
     )
 
 
-def _check_url(url: str, where: str, name: str) -> None:
+def _check_url(url: str, where: str, name: str, key: str = "url") -> None:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"'url' must be an http(s) URL, got {url!r}", path=where, entry=name)
+        raise ConfigError(f"'{key}' must be an http(s) URL, got {url!r}", path=where, entry=name)
 
 
 def _selectors(value: Any, key: str, where: str, name: str) -> tuple[str, ...]:
@@ -107,6 +123,12 @@ def _selectors(value: Any, key: str, where: str, name: str) -> tuple[str, ...]:
             f"'{key}' must be a CSS selector or a list of them", path=where, entry=name
         )
     return tuple(s.strip() for s in items)
+
+
+def _flag(value: Any, key: str, where: str, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"'{key}' must be true or false, got {value!r}", path=where, entry=name)
+    return value
 
 
 def _interval(value: Any, where: str, name: str) -> int:
@@ -123,3 +145,42 @@ def _interval(value: Any, where: str, name: str) -> int:
             "'interval' must be at least 1m (be polite to the sites)", path=where, entry=name
         )
     return seconds
+
+
+def parse_feed_config(raw: Any, where: str = "watchlist") -> FeedConfig:
+    """Validates the `feeds:` mapping (absent or empty: every default)."""
+    if raw is None:
+        return FeedConfig()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"expected a mapping with keys {', '.join(FEED_KEYS)}", path=where,
+                          entry="feeds")  # fmt: skip
+    unknown = sorted(map(str, set(raw) - set(FEED_KEYS)))
+    if unknown:
+        raise ConfigError(f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(FEED_KEYS)})",
+                          path=where, entry="feeds")  # fmt: skip
+    for key in ("title", "description", "author"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            raise ConfigError(f"'{key}' must be a non-empty text", path=where, entry="feeds")
+    base_url = raw.get("base_url")
+    if base_url is not None:
+        if not isinstance(base_url, str):
+            raise ConfigError("'base_url' must be an http(s) URL", path=where, entry="feeds")
+        _check_url(base_url, where, "feeds", key="base_url")
+    return FeedConfig(
+        base_url=base_url.strip() if base_url is not None else None,
+        title=_text(raw.get("title")), description=_text(raw.get("description")),
+        author=_text(raw.get("author")), limit=_feed_limit(raw.get("limit"), where),
+    )  # fmt: skip
+
+
+def _text(value: str | None) -> str | None:
+    return value.strip() if value is not None else None
+
+
+def _feed_limit(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_FEED_LIMIT:
+        raise ConfigError(f"'limit' must be a whole number from 1 to {MAX_FEED_LIMIT}, "
+                          f"got {value!r}", path=where, entry="feeds")  # fmt: skip
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
@@ -48,6 +49,8 @@ def page(
 def mock_fetcher(handler: Handler, settings: FetchSettings = FAST) -> tuple[Fetcher, list[float]]:
     """A fetcher on a MockTransport; the list records every (fake) sleep."""
     sleeps: list[float] = []
+    # robots.txt has its own tests (test_robots.py); here every request is the page's
+    settings = dataclasses.replace(settings, respect_robots=False)
     client = make_client(settings, transport=httpx.MockTransport(handler))
     return Fetcher(client, settings, sleep=sleeps.append), sleeps
 
@@ -281,7 +284,10 @@ def test_fetch_many_serialises_each_host_and_pauses_between_its_requests() -> No
         "a.example/3",
     ]
     jobs = [(watch(f"https://{url}", id=url), Validators()) for url in urls]
-    fetcher = Fetcher(make_client(FAST, httpx.MockTransport(handler)), FAST, sleep=fake_sleep)
+    settings = dataclasses.replace(FAST, respect_robots=False)  # robots: test_robots.py
+    fetcher = Fetcher(
+        make_client(settings, httpx.MockTransport(handler)), settings, sleep=fake_sleep
+    )
     results = list(fetcher.fetch_many(jobs))
 
     assert sorted(w.id for w, _ in results) == sorted(urls)

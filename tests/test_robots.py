@@ -1,0 +1,62 @@
+"""robots.txt is obeyed by default, read once per host, and can be overridden per entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.models import Watch
+from tests.cli_helpers import policy
+from tests.httpserver import LocalServer
+
+ROBOTS = b"User-agent: policy-monitor\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n"
+SETTINGS = FetchSettings(timeout=2, retries=0, host_delay=0)
+
+
+def fetcher() -> Fetcher:
+    return Fetcher(make_client(SETTINGS), SETTINGS)
+
+
+def watch(url: str, robots: bool = True) -> Watch:
+    return Watch(id="doc", company="C", title="T", url=url, robots=robots)
+
+
+@pytest.fixture
+def server() -> LocalServer:
+    with LocalServer() as srv:
+        srv.route("/robots.txt", body=ROBOTS, content_type="text/plain")
+        srv.route("/private/terms", body=policy())
+        srv.route("/terms", body=policy())
+        yield srv  # type: ignore[misc]
+
+
+def test_disallowed_page_is_a_blocked_failure_that_says_how_to_override(
+    server: LocalServer,
+) -> None:
+    with pytest.raises(FetchError) as info:
+        fetcher().fetch(watch(server.url("/private/terms")))
+    assert (
+        info.value.blocked
+        and "robots.txt" in str(info.value)
+        and "robots: false" in str(info.value)
+    )
+    assert server.hits("/private/terms") == 0
+
+
+def test_allowed_page_and_one_robots_request_per_host(server: LocalServer) -> None:
+    f = fetcher()
+    assert f.fetch(watch(server.url("/terms"))).status == 200
+    assert f.fetch(watch(server.url("/terms?again=1"))).status == 200
+    assert server.hits("/robots.txt") == 1  # `User-agent: *` does not apply: ours is named
+
+
+def test_entry_override_fetches_anyway(server: LocalServer) -> None:
+    assert fetcher().fetch(watch(server.url("/private/terms"), robots=False)).status == 200
+    assert server.hits("/robots.txt") == 0
+
+
+def test_missing_robots_allows_everything() -> None:
+    with LocalServer() as srv:  # /robots.txt answers 404
+        srv.route("/terms", body=policy())
+        assert fetcher().fetch(watch(srv.url("/terms"))).status == 200
