@@ -19,6 +19,7 @@ from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from soupsieve import SelectorSyntaxError
 
 from monitor.errors import ConfigError, ExtractError
+from monitor.extract_pdf import pdf_text
 from monitor.extract_rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
 
 MIN_WORDS = 20
@@ -27,7 +28,7 @@ MAIN_SHARE = 0.5
 # Descend into a child while it holds this share of the page's non-link text.
 DENSE_SHARE = 0.85
 
-_NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+_NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
 _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
@@ -57,6 +58,8 @@ def extract_text(
 ) -> str:
     """The normalised readable text of a page; raises ExtractError when there is none."""
     media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/pdf" or body.startswith(b"%PDF-"):
+        return _enough_words(normalize_text(pdf_text(body)))
     if media.startswith(_NOT_TEXT_TYPES):
         raise ExtractError(f"page is {media}, not HTML: point the watchlist at the HTML page")
     markup = decode(body, content_type)
@@ -64,6 +67,10 @@ def extract_text(
         text = normalize_text(markup)
     else:
         text = normalize_text("\n".join(render(_roots(markup, select, remove))))
+    return _enough_words(text)
+
+
+def _enough_words(text: str) -> str:
     if len(text.split()) < MIN_WORDS:
         raise ExtractError("page has no readable text (script-only or empty page?)")
     return text

@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 
 from monitor.errors import FetchError
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+# PDF too: some publishers post their terms only as PDF (monitor/extract_pdf.py reads them).
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "application/pdf"})
 DECODABLE_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 # Markers of bot-challenge interstitials (Cloudflare, DataDome, PerimeterX, Imperva). Only
 # small pages are checked: a real policy may name a vendor, a challenge page is short.
@@ -116,7 +117,7 @@ def check_html(content_type: str, body: bytes | None, url: str) -> None:
 
 def looks_like_html(body: bytes) -> bool:
     head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<?xml")) or any(
+    return head.startswith((b"<!doctype html", b"<?xml", b"%pdf-")) or any(
         tag in head for tag in (b"<html", b"<head", b"<body")
     )
 

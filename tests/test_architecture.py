@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "monitor"
 STAGES = {"watchlist", "fetch", "store", "extract", "diff", "classify", "feed", "schedule", "lock",
-          "suspect"}  # fmt: skip
+          "suspect", "browser"}  # fmt: skip
 # What each layer may import from the package.
 ALLOWED = {
     "errors": set(),
@@ -31,6 +31,9 @@ LIBRARY_HOME = {
     "apscheduler": "schedule",
     "filelock": "lock",
     "click": "cli",
+    "protego": "fetch",
+    "playwright": "browser",
+    "pypdf": "extract",
 }
 
 

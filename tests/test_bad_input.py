@@ -28,7 +28,8 @@ CASES = {
     "server-error": "500",
     "redirect-loop": "redirect",
     "oversized": "too large",
-    "pdf": "not an HTML page",
+    "broken-pdf": "unreadable PDF",
+    "zip": "not an HTML page",
     "undecodable": "",
     "empty": "no readable text",
     "script-only": "no readable text",
@@ -48,7 +49,8 @@ def serve_broken_pages(server: LocalServer) -> dict[str, str]:
     server.route("/server-error", status=500, body=b"oops")
     server.route("/redirect-loop", status=302, headers={"Location": "/redirect-loop"})
     server.route("/oversized", body=b"<p>" + b"x" * 16_000_000)
-    server.route("/pdf", body=b"%PDF-1.7\n...", content_type="application/pdf")
+    server.route("/broken-pdf", body=b"%PDF-1.7\n...", content_type="application/pdf")
+    server.route("/zip", body=b"PK\x03\x04 zipped", content_type="application/zip")
     server.route("/undecodable", body=bytes(range(256)) * 200, content_type="text/html")
     server.route("/empty", body=b"")
     server.route("/script-only", body=b"<html><script>var app = {boot: 1};</script></html>")
@@ -114,5 +116,5 @@ def test_no_change_recorded_and_status_shows_failures(
         s["document"]: s
         for s in json.loads(run_cli(capsys, "status", "--json", "--data", str(data)).out)
     }
-    assert status["pdf"]["last_result"] == "failed" and status["pdf"]["consecutive_failures"] == 1
+    assert status["zip"]["last_result"] == "failed" and status["zip"]["consecutive_failures"] == 1
     assert status["fine"]["last_result"] == "ok"

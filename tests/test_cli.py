@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
+from tests.pdfmaker import make_pdf
 
 AI_SENTENCE = "<li>We may use your public posts and photos to train our AI models.</li>"
 
@@ -149,3 +150,15 @@ def test_invalid_watchlist_exits_2_with_one_line(capsys, tmp_path) -> None:  # t
 def test_usage_error_exits_2(capsys) -> None:  # type: ignore[no-untyped-def]
     assert run_cli(capsys, "feed", "--format", "pdf").code == 2
     assert run_cli(capsys, "no-such-command").code == 2
+
+
+def test_a_pdf_policy_is_read_and_diffed(capsys, server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    lines = ["Example Terms of Service", "You keep the rights to the content you post here.",
+             "We may remove content that breaks these terms or the law of your country."]  # fmt: skip
+    server.route("/terms.pdf", body=make_pdf(lines), content_type="application/pdf")
+    watchlist = write_watchlist(tmp_path / "pdf.yaml", {"terms-pdf": server.url("/terms.pdf")})
+    args = ["check", "--watchlist", str(watchlist), "--data", str(tmp_path / "d")]
+    assert "first version (v1)" in run_cli(capsys, *args).out
+    lines.append("We may use the content you post to train our AI models.")
+    server.route("/terms.pdf", body=make_pdf(lines), content_type="application/pdf")
+    assert "(AI-training language added)" in run_cli(capsys, *args).out
