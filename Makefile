@@ -23,6 +23,8 @@ run: $(STAMP)
 	$(BIN)/policy-monitor check --watchlist watchlist.yaml --data data
 
 test: $(TEST_STAMP)
+	@# newsboat (a real feed reader) for tests/test_newsboat.py; without it that test skips.
+	@command -v newsboat >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq newsboat >/dev/null 2>&1; } || echo "newsboat not installed (needs root and apt-get): tests/test_newsboat.py will skip"
 	$(BIN)/ruff check monitor tests
 	$(BIN)/ruff format --check monitor tests
 	$(BIN)/mypy monitor

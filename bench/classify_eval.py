@@ -7,9 +7,13 @@ transition; a transition labelled ``training`` with ``clear`` confidence must be
 one labelled ``ai_other`` / ``none`` (clear) or not listed must not be; ``cosmetic``,
 ``borderline`` and ``truth: neutral`` transitions are not scored.
 
+It then scores single sentences of other companies' policies that the rules were not tuned
+on (``tests/data/classify_heldout.yaml``): precision and recall of the training flag, and
+every sentence whose class (training / ai_other / none) is wrong.
+
 Run: ``.venv/bin/python bench/classify_eval.py [--write] [--verbose]``
-(needs ``.venv/bin/pip install markdown-it-py``). ``--write`` stores the table in
-bench/CLASSIFY.md.
+(needs ``.venv/bin/pip install markdown-it-py``). ``--write`` stores the tables in
+bench/CLASSIFY.md, keeping what follows its ``<!-- notes -->`` line (written by hand).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import yaml
 from markdown_it import MarkdownIt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +36,9 @@ from monitor.classify import classify, load_rules  # noqa: E402
 from monitor.models import Classification  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "versions"
+HELDOUT = ROOT / "tests" / "data" / "classify_heldout.yaml"
+REPORT = ROOT / "bench" / "CLASSIFY.md"
+NOTES = "<!-- notes -->"
 BLOCKS = {
     "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
     "pre", "table", "thead", "tbody", "tr", "td", "th", "hr", "br", "section", "dd", "dt",
@@ -139,6 +147,35 @@ def row(name: str, s: Score) -> str:
     )
 
 
+def predicted(sentence: str) -> str:
+    result = classify("", sentence)
+    return "training" if result.flags else "ai_other" if result.ai_related else "none"
+
+
+def score_heldout() -> tuple[str, list[str]]:
+    """The held-out summary line and one line per sentence whose class is wrong."""
+    cases = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    score, wrong = Score(), list[str]()
+    for n, case in enumerate(cases):
+        got, want = predicted(case["text"]), case["expect"]
+        if want == "training":
+            (score.tp if got == "training" else score.fn).append(n)
+        elif got == "training":
+            score.fp.append(n)
+        if got != want:
+            why = f" ({case['xfail']})" if "xfail" in case else ""
+            wrong.append(f'- {n:03d} expected {want}, got {got}: "{case["text"]}"{why}')
+    classes = {
+        kind: sum(c["expect"] == kind for c in cases) for kind in ("training", "ai_other", "none")
+    }
+    summary = (
+        f"held-out sentences: {len(cases)} ({classes}); training flag: tp {len(score.tp)}, "
+        f"fp {len(score.fp)}, fn {len(score.fn)}, precision {score.precision:.3f}, "
+        f"recall {score.recall:.3f}; wrong class (of 3): {len(wrong)}"
+    )
+    return summary, wrong
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write bench/CLASSIFY.md")
@@ -160,13 +197,16 @@ def main() -> int:
         f"transitions classified: {len(timings)}, slowest classify(): {slowest * 1000:.1f} ms, "
         f"missed 'added' positives: {len(total.missed_added)}"
     )
-    print(table, summary, sep="\n\n")
+    heldout, wrong = score_heldout()
+    print(table, summary, heldout, "\n".join(wrong), sep="\n\n")
     if args.write:
-        write_report(table, summary)
+        write_report(table, summary, heldout, wrong)
     return 0
 
 
-def write_report(table: str, summary: str) -> None:
+def write_report(table: str, summary: str, heldout: str, wrong: list[str]) -> None:
+    previous = REPORT.read_text(encoding="utf-8") if REPORT.is_file() else ""
+    notes = previous[previous.index(NOTES) :] if NOTES in previous else f"{NOTES}\n"
     text = (
         "# AI-training classifier on the labelled corpus\n\n"
         "Produced by `.venv/bin/python bench/classify_eval.py --write` over "
@@ -177,9 +217,15 @@ def write_report(table: str, summary: str) -> None:
         f"{table}\n\n{summary}\n\n"
         "Counted per transition: a flag on any added or removed sentence makes the transition "
         "AI-training. Reverts (a text seen before) are classified and scored like any other "
-        "step. The timing excludes parsing the rule files (done once, then cached).\n"
+        "step. The timing excludes parsing the rule files (done once, then cached).\n\n"
+        "## Held-out sentences (other companies' wording)\n\n"
+        "`tests/data/classify_heldout.yaml`: single sentences worded like other companies' "
+        "policies (none from the corpus), each labelled training / ai_other / none as "
+        'LABELING.md defines them; `classify("", sentence)` is scored.\n\n'
+        f"{heldout}\n\nSentences still wrong:\n\n" + ("\n".join(wrong) or "- none") + "\n\n"
+        f"{notes}"
     )
-    (ROOT / "bench" / "CLASSIFY.md").write_text(text, encoding="utf-8")
+    REPORT.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,45 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def best_of(runs: int, fn: object) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def stage_ratios(runs: int) -> None:
+    """Extraction of a 1 MB page against parsing it; classifying two 100 KB texts
+    against splitting them into words: the stages' own cost above what they must do."""
+    import re
+
+    from bs4 import BeautifulSoup
+
+    sys.path.insert(0, str(ROOT))
+    from monitor.classify import classify
+    from monitor.extract import extract_text
+
+    para = "We collect the information you provide and use it to run our services. " * 8
+    page = ("<html><body><main>" + "".join(
+        f"<section><h2>Part {i}</h2><p>{para}</p><ul><li>{para}</li></ul></section>"
+        for i in range(700)) + "</main></body></html>").encode()  # fmt: skip
+    old = "\n".join(f"{para} Clause {i}." for i in range(160))
+    new = old.replace("Clause 80.", "Clause 80. We may use your posts to train our AI models.")
+    extract_text(page), classify(old, new)  # warm: imports, compiled rules
+    rows = [
+        ("extract 1 MB page", best_of(runs, lambda: extract_text(page)),
+         best_of(runs, lambda: BeautifulSoup(page, "lxml"))),
+        ("classify 2 x 100 KB", best_of(runs, lambda: classify(old, new)),
+         best_of(runs, lambda: (re.findall(r"\w+", old), re.findall(r"\w+", new)))),
+    ]  # fmt: skip
+    print(f"\n| stage ({len(page) // 1000} KB page) | best s | floor s | ratio to floor |")
+    print("|---|---|---|---|")
+    for name, value, floor in rows:
+        print(f"| {name} | {value:.3f} | {floor:.3f} | {value / floor:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
@@ -83,6 +122,7 @@ def main() -> None:
     for name, value in med.items():
         print(f"| {name} | {value:.3f} | {value / med['interpreter']:.1f} | "
               f"{value / med['libraries']:.2f} |")  # fmt: skip
+    stage_ratios(runs)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,14 @@ import click
 
 from monitor import views
 from monitor.errors import ConfigError, MonitorError
-from monitor.feed import FeedSettings, render_feed
+from monitor.feed import FeedSettings, settings_from_config
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.lock import data_lock
 from monitor.models import Watch
 from monitor.pipeline import ALERT_AFTER, sweep
-from monitor.publish import write_feeds
+from monitor.publish import render_selected, write_feeds
 from monitor.store import DB_NAME, Store
-from monitor.watchlist import load_watchlist
+from monitor.watchlist import load_feed_config, load_watchlist
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -93,11 +93,12 @@ def check(
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
     watches = select_watches(load_watchlist(watchlist_path), only)
+    feed_settings = settings_from_config(load_feed_config(watchlist_path))
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
         settings = FetchSettings(timeout=timeout, host_delay=delay, retries=retries)
         with make_client(settings) as client:
             outcomes = sweep(store, Fetcher(client, settings), watches, alert_after=alert_after)
-        write_feeds(store, data_dir, FeedSettings())
+        write_feeds(store, data_dir, feed_settings)
     for outcome in outcomes:
         if not quiet or outcome.status in ("changed", "failed"):
             click.echo(f"{outcome.document}: {outcome.message}")
@@ -111,14 +112,34 @@ def check(
 @click.option(
     "--wait", default=600.0, show_default=True, help="Seconds a check waits for the lock."
 )
-def daemon(watchlist_path: str, data_dir: str, wait: float) -> None:
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
+@click.option(
+    "--alert-after", default=ALERT_AFTER, show_default=True,
+    help="Failures in a row before a document is reported as failing.",
+)  # fmt: skip
+@click.option("--speed", default=1.0, show_default=True, help="Run the timetable N times faster.")
+def daemon(
+    watchlist_path: str,
+    data_dir: str,
+    wait: float,
+    timeout: float,
+    retries: int,
+    alert_after: int,
+    speed: float,
+) -> None:
     """Check each document on its interval until stopped (SIGTERM / Ctrl-C).
 
     Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
     """
-    from monitor.daemon import run_daemon
+    from monitor.daemon import DaemonSettings, run_daemon
 
-    run_daemon(load_watchlist(watchlist_path), data_dir, wait)
+    if speed <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--speed")
+    fetch = FetchSettings(timeout=timeout, retries=retries)
+    feed_settings = settings_from_config(load_feed_config(watchlist_path))
+    settings = DaemonSettings(data_dir, wait, speed, alert_after, fetch, feed_settings)
+    run_daemon(load_watchlist(watchlist_path), settings)
 
 
 @cli.command()
@@ -126,7 +147,8 @@ def daemon(watchlist_path: str, data_dir: str, wait: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
 @click.option("--document", metavar="ID", help="Only this document's changes.")
 @click.option("--ai-only", is_flag=True, help="Only changes flagged as AI-training.")
-def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool) -> None:
+@click.option("--diffs", is_flag=True, help="Include each change's diff in the JSON.")
+def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool, diffs: bool) -> None:
     """List recorded changes, oldest first.
 
     Example: policy-monitor changes --ai-only --json
@@ -134,7 +156,8 @@ def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool) -
     with open_store(data_dir) as store:
         found = store.changes(document=document, ai_only=ai_only)
     if as_json:
-        click.echo(json.dumps([views.change_dict(c) for c in found], ensure_ascii=False, indent=1))
+        rows = [views.change_dict(c, with_diff=diffs) for c in found]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
         click.echo(views.changes_table(found))
 
@@ -204,15 +227,31 @@ def status(data_dir: str, as_json: bool) -> None:
 )
 @click.option("--ai-only", is_flag=True, help="Only AI-training changes.")
 @click.option("--document", metavar="ID", help="Only this document's changes.")
-def feed(data_dir: str, fmt: str, ai_only: bool, document: str | None) -> None:
+@click.option("--company", metavar="NAME", help="Only this company's changes.")
+@click.option(
+    "--watchlist", "watchlist_path", type=click.Path(dir_okay=False),
+    help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:'.",
+)  # fmt: skip
+def feed(
+    data_dir: str,
+    fmt: str,
+    ai_only: bool,
+    document: str | None,
+    company: str | None,
+    watchlist_path: str | None,
+) -> None:
     """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
 
     Example: policy-monitor feed --format atom --ai-only > ai.atom
     """
     settings = FeedSettings()
+    if watchlist_path is not None:
+        settings = settings_from_config(load_feed_config(watchlist_path))
     with open_store(data_dir) as store:
-        found = store.changes(document=document, ai_only=ai_only, limit=settings.limit)
-    sys.stdout.buffer.write(render_feed(found, fmt, settings, ai_only=ai_only))
+        data = render_selected(
+            store, fmt, settings, ai_only=ai_only, company=company, document=document
+        )
+    sys.stdout.buffer.write(data)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -3,7 +3,8 @@
 The feed is a pure projection of the changes passed in: the same changes always give the
 same bytes. Nothing depends on the clock (feedgen's "now" defaults are overridden by the
 newest entry's date), and every entry keeps one id for life, so feed readers never show
-a change twice. Entry bodies are built by :mod:`monitor.feed_html`.
+a change twice. Entry bodies are built by :mod:`monitor.feed_html`, the list of feeds by
+:mod:`monitor.feed_specs`, the OPML file and index page by :mod:`monitor.feed_index`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
 
 from monitor.feed_html import clean_text, entry_html
-from monitor.models import Change
+from monitor.feed_specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
+from monitor.models import Change, FeedConfig
 
 FORMATS = ("rss", "atom")
 # Fixed for ever: changing it would change every entry's id and re-notify subscribers.
@@ -24,6 +27,9 @@ TAG_AUTHORITY = "tag:policy-monitor,2026"
 # An empty feed still needs a date; a fixed one keeps regeneration byte-identical.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "policy-monitor"
+# One change shows in up to four feeds, in two formats, at every sweep; its body (the
+# costly part: the diff's markup) is built once. Changes are frozen, so they are the key.
+_entry_body = lru_cache(maxsize=2048)(entry_html)
 
 
 @dataclass(frozen=True)
@@ -31,25 +37,54 @@ class FeedSettings:
     """What the feed says about itself."""
 
     title: str = "policy-monitor: terms and privacy policy changes"
-    link: str = "https://github.com/policy-monitor/policy-monitor"  # public base URL / home
+    # The feeds' home page when no base URL is set (with one: the index page).
+    link: str = "https://github.com/policy-monitor/policy-monitor"
     description: str = (
         "Changes to the terms of service and privacy policies of Meta, Amazon, OpenAI, "
         "LinkedIn and Google, with AI-training language flagged."
     )
     author: str = "policy-monitor"
     limit: int = 50
+    base_url: str = ""  # public URL of the feeds folder; "" means no self-links, relative OPML
 
     def __post_init__(self) -> None:
         if self.limit < 0:
             raise ValueError(f"feed limit must be 0 or more, not {self.limit}")
+        if self.base_url and urlsplit(self.base_url).scheme not in ("http", "https"):
+            raise ValueError(f"feed base URL must be http(s), not {self.base_url!r}")
 
 
 DEFAULT_SETTINGS = FeedSettings()
 
 
+def settings_from_config(config: FeedConfig) -> FeedSettings:
+    """The watchlist's `feeds:` section over the defaults."""
+    given = {key: value for key, value in vars(config).items() if value is not None}
+    return FeedSettings(**given)
+
+
+def feed_url(settings: FeedSettings, spec: FeedSpec, fmt: str) -> str | None:
+    """The public URL of a published feed file; None without a base URL."""
+    if not settings.base_url or not spec.published:
+        return None
+    return f"{settings.base_url.rstrip('/')}/{feed_href(spec, fmt)}"
+
+
+def feed_href(spec: FeedSpec, fmt: str) -> str:
+    """The feed file's path relative to the feeds folder."""
+    return f"{quote(spec.path, safe='/')}.{fmt}"
+
+
+def index_url(settings: FeedSettings) -> str:
+    """The index page's public URL, or the project's home without a base URL."""
+    if settings.base_url:
+        return f"{settings.base_url.rstrip('/')}/index.html"
+    return settings.link
+
+
 def change_title(change: Change) -> str:
     """Says what happened, e.g. "LinkedIn Privacy Policy: AI-training language added"."""
-    return f"{_document_name(change.company, change.title)}: {_what_happened(change)}"
+    return f"{document_name(change.company, change.title)}: {_what_happened(change)}"
 
 
 def render_feed(
@@ -59,13 +94,19 @@ def render_feed(
     *,
     ai_only: bool = False,
     self_url: str | None = None,
+    spec: FeedSpec | None = None,
 ) -> bytes:
-    """Renders the newest ``settings.limit`` changes, newest first, as "rss" or "atom"."""
+    """Renders the newest ``settings.limit`` changes ``spec`` shows, newest first.
+
+    ``fmt`` is "rss" or "atom". Without a spec: all changes, or the AI-training ones if
+    ``ai_only``. ``self_url`` overrides the self-link made from ``settings.base_url``.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown feed format {fmt!r}: use one of {', '.join(FORMATS)}")
-    entries = select_changes(changes, limit=settings.limit, ai_only=ai_only)
-    fg = _feed_generator(settings, fmt, ai_only=ai_only, self_url=self_url)
-    fg.updated(_utc(entries[0].detected_at) if entries else EPOCH)
+    spec = spec or (AI_TRAINING if ai_only else ALL)
+    entries = select_changes(changes, limit=settings.limit, spec=spec)
+    fg = _feed_generator(settings, fmt, spec, self_url or feed_url(settings, spec, fmt))
+    fg.updated(as_utc(entries[0].detected_at) if entries else EPOCH)
     for change in entries:
         _add_entry(fg, change, fmt)
     if fmt == "atom":
@@ -73,14 +114,17 @@ def render_feed(
     return bytes(fg.rss_str(pretty=True))
 
 
-def select_changes(changes: Iterable[Change], *, limit: int, ai_only: bool) -> list[Change]:
-    """The changes a feed shows: newest first, one per id, AI-training only if asked."""
-    ordered = sorted(changes, key=lambda c: (_utc(c.detected_at), c.id, c.document), reverse=True)
+def select_changes(
+    changes: Iterable[Change], *, limit: int, ai_only: bool = False, spec: FeedSpec | None = None
+) -> list[Change]:
+    """The changes a feed shows: newest first, one per id, those ``spec`` matches."""
+    spec = spec or (AI_TRAINING if ai_only else ALL)
+    ordered = sorted(changes, key=lambda c: (as_utc(c.detected_at), c.id, c.document), reverse=True)
     seen: set[tuple[str, int]] = set()
     picked: list[Change] = []
     for change in ordered:
         key = (change.document, change.id)
-        if key in seen or (ai_only and not change.flags):
+        if key in seen or not spec.matches(change):
             continue
         seen.add(key)
         picked.append(change)
@@ -97,20 +141,6 @@ def atom_id(change: Change) -> str:
     return f"{TAG_AUTHORITY}:change/{quote(clean_text(change.document), safe='')}/{change.id}"
 
 
-def _document_name(company: str, title: str) -> str:
-    company, title = _one_line(company), _one_line(title)
-    if not company or _starts_with_word(title, company):
-        return title or "Document"
-    return f"{company} {title}".strip()
-
-
-def _starts_with_word(text: str, prefix: str) -> bool:
-    """True if text begins with prefix as a whole word ("Meta Terms", not "Metadata")."""
-    if not text.casefold().startswith(prefix.casefold()):
-        return False
-    return len(text) == len(prefix) or not text[len(prefix)].isalnum()
-
-
 def _what_happened(change: Change) -> str:
     if change.kind == "first":
         return "first version recorded"
@@ -124,25 +154,31 @@ def _what_happened(change: Change) -> str:
     return "AI-training language changed"
 
 
+def feed_title(settings: FeedSettings, spec: FeedSpec) -> str:
+    """ "Google — policy-monitor: ..."; what tells feeds apart comes first, as readers cut."""
+    title = one_line(settings.title)
+    return title if spec == ALL else f"{one_line(spec.label)} — {title}"
+
+
 def _feed_generator(
-    settings: FeedSettings, fmt: str, *, ai_only: bool, self_url: str | None
+    settings: FeedSettings, fmt: str, spec: FeedSpec, self_url: str | None
 ) -> FeedGenerator:
     fg = FeedGenerator()
-    fg.id(f"{TAG_AUTHORITY}:feed/{'ai-training' if ai_only else 'all'}")
-    fg.title(_one_line(settings.title))
+    fg.id(f"{TAG_AUTHORITY}:feed/{quote(clean_text(spec.path), safe='/')}")
+    fg.title(feed_title(settings, spec))
     if self_url:
         kind = "application/atom+xml" if fmt == "atom" else "application/rss+xml"
         fg.link(href=clean_text(self_url), rel="self", type=kind)
     # Added last because feedgen uses the last link as RSS's <link>.
-    fg.link(href=clean_text(settings.link), rel="alternate")
-    fg.description(_one_line(settings.description))
-    fg.author(name=_one_line(settings.author))
+    fg.link(href=clean_text(spec.home or index_url(settings)), rel="alternate")
+    fg.description(one_line(f"{settings.description} {spec.summary}"))
+    fg.author(name=one_line(settings.author))
     # The default generator carries feedgen's version; ours keeps the bytes stable.
     fg.generator(GENERATOR)
     if fmt == "rss":
         # RSS's own author fields need an e-mail address; dc:creator takes a name.
         fg.load_extension("dc", atom=False, rss=True)
-        fg.dc.dc_creator(_one_line(settings.author))
+        fg.dc.dc_creator(one_line(settings.author))
     return fg
 
 
@@ -154,28 +190,25 @@ def _add_entry(fg: FeedGenerator, change: Change, fmt: str) -> None:
         entry.guid(rss_guid(change), permalink=False)
     entry.title(change_title(change))
     entry.link(href=clean_text(change.url), rel="alternate")
-    when = _utc(change.detected_at)
+    when = as_utc(change.detected_at)
     entry.published(when)
     entry.updated(when)
-    for term in _categories(change):
+    for term in categories(change):
         entry.category(term=term)
-    entry.content(entry_html(change), type="html")
+    entry.content(_entry_body(change), type="html")
 
 
-def _categories(change: Change) -> list[str]:
+def categories(change: Change) -> list[str]:
+    """ai-training, ai-related (when they apply), the company, the document type."""
     terms = ["ai-training"] if change.flags else []
     if change.ai_related:
         terms.append("ai-related")
-    company = _one_line(change.company)
-    if company and company not in terms:
-        terms.append(company)
+    for term in (one_line(change.company), document_type(change.title)):
+        if term and term not in terms:
+            terms.append(term)
     return terms
 
 
-def _one_line(text: str) -> str:
-    return " ".join(clean_text(text).split())
-
-
-def _utc(when: datetime) -> datetime:
+def as_utc(when: datetime) -> datetime:
     """Stored times are UTC; a naive one is read as UTC rather than rejected."""
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

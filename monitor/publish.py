@@ -1,39 +1,95 @@
-"""Writes the feed files of a data directory after a sweep (atomically, only on change)."""
+"""Writes the feed files of a data directory after a sweep (atomically, only on change).
+
+    data/feeds/all.rss, all.atom                      every change
+    data/feeds/ai-training.rss, .atom                 AI-training changes only
+    data/feeds/company/<slug>.rss, .atom              one per company
+    data/feeds/document/<id>.rss, .atom               one per document
+    data/feeds/feeds.opml, index.html                 the list of all of them
+
+A file is replaced only when its bytes change, so its mtime (and a static server's
+Last-Modified / ETag) moves only when a feed gains an entry.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from monitor.feed import FeedSettings, render_feed
+from monitor.feed import FORMATS, FeedSettings, as_utc, feed_href, render_feed, select_changes
+from monitor.feed_index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
+from monitor.feed_specs import FeedSpec, company_slug, feed_specs, select_spec
+from monitor.models import Change, Watch
 from monitor.store import Store
 
 FEED_DIR = "feeds"
-# (file stem, AI-training changes only)
-FEEDS = (("all", False), ("ai-training", True))
-FORMATS = ("rss", "atom")
 
 
 def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> list[Path]:
-    """Regenerates every feed file; returns the paths of those whose bytes changed."""
+    """Regenerates every feed file, the OPML file and the index; returns those that changed."""
     out_dir = Path(data_dir) / FEED_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for stem, ai_only in FEEDS:
-        changes = store.changes(ai_only=ai_only, limit=settings.limit)
+    documents = known_documents(store)
+    written: list[Path] = []
+    rows: list[FeedRow] = []
+    for spec in feed_specs(documents):
+        entries = _changes_for(store, spec, documents, settings.limit)
+        rows.append(
+            FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
+        )
         for fmt in FORMATS:
-            path = out_dir / f"{stem}.{fmt}"
-            data = render_feed(changes, fmt, settings, ai_only=ai_only)
-            if _replace_if_changed(path, data):
-                written.append(path)
+            data = render_feed(entries, fmt, settings, spec=spec)
+            written += _replace_if_changed(out_dir / feed_href(spec, fmt), data)
+    written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
+    written += _replace_if_changed(out_dir / INDEX_NAME, index_html(rows, settings))
     return written
 
 
-def _replace_if_changed(path: Path, data: bytes) -> bool:
+def render_selected(
+    store: Store,
+    fmt: str,
+    settings: FeedSettings,
+    *,
+    ai_only: bool = False,
+    company: str | None = None,
+    document: str | None = None,
+) -> bytes:
+    """The feed the `feed` command prints; the same bytes as the published file it names."""
+    documents = known_documents(store)
+    spec = select_spec(documents, ai_only=ai_only, company=company, document=document)
+    return render_feed(
+        _changes_for(store, spec, documents, settings.limit), fmt, settings, spec=spec
+    )
+
+
+def known_documents(store: Store) -> list[Watch]:
+    """Every document the store knows, with its current company, title and URL."""
+    documents = []
+    for doc_id in store.document_ids():
+        status = store.status(doc_id)
+        documents.append(Watch(doc_id, status.company, status.title, status.url))
+    return documents
+
+
+def _changes_for(store: Store, spec: FeedSpec, documents: list[Watch], limit: int) -> list[Change]:
+    """The newest ``limit`` changes ``spec`` shows, newest first, read from the store."""
+    if spec.document is not None:
+        found = store.changes(document=spec.document, ai_only=spec.ai_only, limit=limit)
+    elif spec.company is not None:
+        # A company's newest changes are among its documents' newest ones.
+        found = []
+        for doc in documents:
+            if company_slug(doc.company) == spec.company:
+                found += store.changes(document=doc.id, ai_only=spec.ai_only, limit=limit)
+    else:
+        found = store.changes(ai_only=spec.ai_only, limit=limit)
+    return select_changes(found, limit=limit, spec=spec)
+
+
+def _replace_if_changed(path: Path, data: bytes) -> list[Path]:
     # Unchanged files keep their mtime, so readers' conditional GETs keep working.
     if path.exists() and path.read_bytes() == data:
-        return False
+        return []
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-    return True
+    return [path]

@@ -7,16 +7,21 @@ from overlapping with itself or piling up missed runs after a suspend.
 
 from __future__ import annotations
 
+import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+# One line per check is ours to log (monitor/daemon.py); APScheduler's per-run lines are noise.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
+logging.getLogger("httpx").setLevel(logging.WARNING)
 JITTER_FRACTION = 0.1
 MAX_JITTER_SECONDS = 600
 
@@ -34,7 +39,7 @@ def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
     One worker thread: the checks share one database and a data-directory lock, so
     running them in parallel would only make them wait for each other.
     """
-    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)})
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)})
     for job in jobs:
         jitter = min(job.interval * JITTER_FRACTION, MAX_JITTER_SECONDS)
         scheduler.add_job(
@@ -48,11 +53,15 @@ def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
             next_run_time=first_run or datetime.now(UTC),
         )
 
+    stopping = threading.Event()
+
     def stop(signum: int, frame: FrameType | None) -> None:
-        # wait=False: the scheduler's own shutdown still lets the running check finish
-        # its transaction before the worker thread exits with the process.
-        scheduler.shutdown(wait=False)
+        # Only flag it here: a signal handler interrupts whatever the main thread was doing.
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
+    stopping.wait()
+    # wait=True: the running check finishes (and commits) before the process exits.
+    scheduler.shutdown(wait=True)

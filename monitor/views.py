@@ -16,9 +16,9 @@ def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else "-"
 
 
-def change_dict(change: Change) -> dict[str, Any]:
-    """The JSON record of a change (the `changes --json` contract)."""
-    return {
+def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
+    """The JSON record of a change (the `changes --json` contract); the diff on request."""
+    record = {
         "id": change.id,
         "document": change.document,
         "company": change.company,
@@ -36,8 +36,10 @@ def change_dict(change: Change) -> dict[str, Any]:
         "removed_chars": change.removed_chars,
         "flags": [asdict(f) for f in change.flags],
         "ai_related_flags": [asdict(f) for f in change.ai_related],
-        "diff": change.diff_text,
     }
+    if with_diff:
+        record["diff"] = change.diff_text
+    return record
 
 
 def changes_table(changes: list[Change]) -> str:

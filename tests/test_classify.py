@@ -1,4 +1,4 @@
-"""Tests of monitor.classify: rule examples, case tables, the labelled corpus, speed."""
+"""Tests of monitor.classify: rule examples, case tables, held-out sentences, the corpus, speed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import importlib.util
 import json
 import random
 import sys
-import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -120,6 +119,42 @@ def test_classify_case(case: dict[str, Any]) -> None:
         assert flag.phrase in flag.sentence
 
 
+def _heldout() -> list[Any]:
+    cases = yaml.safe_load((DATA / "classify_heldout.yaml").read_text(encoding="utf-8"))
+    return [
+        pytest.param(
+            case,
+            id=f"{n:03d}-{case['expect']}-{case.get('lang', 'en')}",
+            marks=[pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else [],
+        )
+        for n, case in enumerate(cases)
+    ]
+
+
+def _predicted(sentence: str) -> str:
+    result = classify("", sentence)
+    return "training" if result.flags else "ai_other" if result.ai_related else "none"
+
+
+@pytest.mark.parametrize("case", _heldout())
+def test_heldout_sentence(case: dict[str, Any]) -> None:
+    """Sentences of other companies' policies, not tuned on: one class each."""
+    assert _predicted(case["text"]) == case["expect"]
+    # a removed sentence is judged like an added one
+    assert bool(classify(case["text"], "").flags) is (case["expect"] == "training")
+
+
+def test_heldout_precision_and_recall() -> None:
+    cases = yaml.safe_load((DATA / "classify_heldout.yaml").read_text(encoding="utf-8"))
+    assert len(cases) >= 120
+    pairs = [
+        (case["expect"] == "training", bool(classify("", case["text"]).flags)) for case in cases
+    ]
+    tp = sum(want and got for want, got in pairs)
+    assert tp / sum(got for _, got in pairs) >= 0.95, "precision"
+    assert tp / sum(want for want, _ in pairs) >= 0.95, "recall"
+
+
 @pytest.mark.parametrize("case", _table("split_sentences.yaml"))
 def test_split_sentences(case: dict[str, Any]) -> None:
     assert split_sentences(case["text"]) == case["sentences"]
@@ -148,17 +183,12 @@ def _policy(seed: int, size: int) -> str:
     return "\n".join(lines)
 
 
-def test_classify_two_100_kb_texts_is_fast() -> None:
+def test_classify_two_100_kb_texts() -> None:
+    # Its speed is measured in bench/speed.py (a ratio to a floor, not a timed test).
     old, new = _policy(1, 100_000), _policy(2, 100_000)
-    load_rules()
-    best = min(_timed(old, new) for _ in range(3))
-    assert best < 0.2
-
-
-def _timed(old: str, new: str) -> float:
-    start = time.perf_counter()
-    classify(old, new)
-    return time.perf_counter() - start
+    result = classify(old, new)
+    assert result.flags and all(f.side in ("added", "removed") for f in result.flags)
+    assert {f.category for f in result.flags} >= {"opt-out"}
 
 
 def _bench() -> ModuleType:

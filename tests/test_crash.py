@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.cli_helpers import policy, write_watchlist
@@ -49,6 +50,19 @@ def invariants(db_path: Path) -> dict[str, int]:
     return {t: db.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
+def fetch_count(db_path: Path) -> int:
+    try:
+        return int(sqlite3.connect(db_path).execute("select count(*) from fetches").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def documents_on_round(db_path: Path, round_: int) -> int:
     db = sqlite3.connect(db_path)
     rows = db.execute(
@@ -73,8 +87,12 @@ def test_kill_9_mid_sweep_loses_nothing(tmp_path: Path) -> None:
                 cmd = [sys.executable, "-m", "monitor", "check", "--watchlist", str(watchlist),
                        "--data", str(tmp_path / "data"), "--delay", "0", "--quiet"]  # fmt: skip
             before = invariants(tmp_path / "data" / "monitor.db") if round_ else None
+            done_before = fetch_count(tmp_path / "data" / "monitor.db")
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.4, 1.5))  # interpreter start-up is ~0.3 s: kill mid-work
+            # kill once this sweep has recorded something, at a random moment after that
+            db = tmp_path / "data" / "monitor.db"
+            wait_until(lambda n=done_before, db=db: fetch_count(db) > n, 15)  # type: ignore[misc]
+            time.sleep(rng.uniform(0.0, 0.6))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             if not (tmp_path / "data" / "monitor.db").exists():

@@ -51,7 +51,7 @@ def test_daemon_checks_at_start_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         finally:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "doc: first version (v1)" in err and "daemon stopped" in err
+    assert "document=doc status=first" in err and "event=stop" in err
     assert "Traceback" not in err
 
 

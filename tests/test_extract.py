@@ -105,7 +105,8 @@ def test_replay_harness_noisy_page_gives_identical_text() -> None:
     assert len(texts) == 1 and POLICY in texts.pop()
 
 
-def test_large_page_extracts_well_under_a_second() -> None:
+def test_large_page_extracts_whole() -> None:
+    # Its speed is measured in bench/speed.py (a ratio to a floor, not a timed test).
     script = "<script>window.__DATA=" + json.dumps(["x" * 100] * 8000) + "</script>"
     sections = "".join(
         f"<section><h2>Section {i}</h2><p>{POLICY}</p><ul><li>{POLICY}</li></ul></section>"
@@ -113,10 +114,7 @@ def test_large_page_extracts_well_under_a_second() -> None:
     )
     page = f"<html><body>{script}<main>{sections}</main></body></html>".encode()
     assert len(page) > 1_000_000
-    extract_text(page)  # warm caches (imports, regex compilation) as a long-running daemon would
-    start = time.perf_counter()
     text = extract_text(page)
-    assert time.perf_counter() - start < 1.0
     assert text.count(POLICY) == 3000
 
 

@@ -15,8 +15,15 @@ import feedparser
 import pytest
 import yaml
 
-from monitor.feed import FeedSettings, change_title, render_feed
-from monitor.models import Change, Flag
+from monitor.feed import (
+    FeedSettings,
+    change_title,
+    render_feed,
+    select_changes,
+    settings_from_config,
+)
+from monitor.feed_specs import company_slug, document_type, feed_specs, select_spec
+from monitor.models import Change, FeedConfig, Flag, Watch
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "versions"
@@ -184,7 +191,7 @@ def test_categories_exactly_on_flagged_changes(fmt: str, version: str) -> None:
         terms = [t.term for t in entry.get("tags", [])]
         expected = ["ai-training"] if change.flags else []
         expected += ["ai-related"] if change.ai_related else []
-        assert terms == [*expected, change.company]
+        assert terms == [*expected, change.company, "privacy"]
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
@@ -300,3 +307,126 @@ def test_times_are_written_in_utc_and_naive_ones_read_as_utc() -> None:
         "2026-02-01T12:00:00+00:00",
     ]
     assert feed.feed.updated == "2026-02-01T12:30:00+00:00"
+
+
+DOCTYPE_CASES = yaml.safe_load((DATA / "feed_doctypes.yaml").read_text(encoding="utf-8"))
+WATCHES = [
+    Watch("smith-terms", "Smith & Co.", "Terms of Service", "https://smith.test/terms"),
+    Watch("smith-privacy", "Smith & Co.", "Smith & Co. Privacy Policy", "https://smith.test/p"),
+    Watch("beta-privacy", "Beta", "Privacy Notice", "https://beta.test/privacy"),
+    Watch("smith-old", "SMITH & CO", "Old Terms", "https://smith.test/old"),  # same slug
+]
+
+
+@pytest.mark.parametrize("case", DOCTYPE_CASES, ids=[c["title"] or "empty" for c in DOCTYPE_CASES])
+def test_document_type_from_title(case: dict[str, str]) -> None:
+    assert document_type(case["title"]) == case["type"]
+
+
+@pytest.mark.parametrize(
+    ("company", "slug"),
+    [
+        ("Google", "google"),
+        ("Smith & Co.", "smith-co"),
+        ("  Zeta Ünïcode GmbH ", "zeta-unicode-gmbh"),
+        ("AT&T", "at-t"),
+        ("百度", "company-" + "9a6b45fe4f"),
+    ],
+)
+def test_company_slug_is_file_safe_and_stable(company: str, slug: str) -> None:
+    if slug.startswith("company-"):
+        assert re.fullmatch(r"company-[0-9a-f]{10}", company_slug(company))
+        assert company_slug(company) == company_slug(f" {company} ") != company_slug("谷歌")
+        return
+    assert company_slug(company) == slug
+
+
+def test_feed_specs_list_each_company_and_document_once() -> None:
+    specs = feed_specs([*WATCHES, WATCHES[0]])
+    assert [s.path for s in specs] == [
+        "all",
+        "ai-training",
+        "company/beta",
+        "company/smith-co",
+        "document/beta-privacy",
+        "document/smith-old",
+        "document/smith-privacy",
+        "document/smith-terms",
+    ]
+    labels = {s.path: s.label for s in specs}
+    assert labels["company/smith-co"] == "Smith & Co."  # the usual spelling
+    assert labels["document/smith-privacy"] == "Smith & Co. Privacy Policy"
+    assert labels["document/smith-old"] == "SMITH & CO Old Terms"
+
+
+@pytest.mark.parametrize(
+    ("filters", "path", "published"),
+    [
+        ({}, "all", True),
+        ({"ai_only": True}, "ai-training", True),
+        ({"company": "smith & co."}, "company/smith-co", True),
+        ({"company": "Nobody"}, "company/nobody", False),
+        ({"document": "beta-privacy"}, "document/beta-privacy", True),
+        ({"document": "Not An Id!"}, None, False),
+        ({"document": "beta-privacy", "ai_only": True}, "document/beta-privacy/ai-training", False),
+        ({"company": "Beta", "ai_only": True}, "company/beta/ai-training", False),
+        ({"company": "Beta", "document": "smith-old"}, "document/smith-old/company/beta", False),
+    ],
+)
+def test_select_spec_names_the_published_feed(
+    filters: dict[str, Any], path: str | None, published: bool
+) -> None:
+    spec = select_spec(WATCHES, **filters)
+    assert spec.published == published
+    if path is not None:
+        assert spec.path == path
+    assert re.fullmatch(r"[a-z0-9][a-z0-9._/-]*", spec.path)
+
+
+def test_spec_filters_changes() -> None:
+    changes = [
+        make_change(1, document="smith-terms", company="Smith & Co."),
+        make_change(2, document="smith-old", company="SMITH & CO", flags=(flag(),)),
+        make_change(3, document="beta-privacy", company="Beta", flags=(flag(),)),
+    ]
+    for filters, ids in [
+        ({"company": "Smith & Co."}, [2, 1]),
+        ({"company": "smith-co", "ai_only": True}, [2]),
+        ({"document": "beta-privacy"}, [3]),
+        ({"ai_only": True}, [3, 2]),
+    ]:
+        spec = select_spec(WATCHES, **filters)
+        assert [c.id for c in select_changes(changes, limit=50, spec=spec)] == ids, filters
+
+
+@pytest.mark.parametrize(("fmt", "version"), FORMATS)
+def test_published_feed_has_its_id_title_self_and_home_links(fmt: str, version: str) -> None:
+    settings = FeedSettings(base_url="https://e.org/feeds", title="Watch")
+    spec = select_spec(WATCHES, document="smith-terms")
+    data = render_feed(history(2), fmt, settings, spec=spec)
+    feed = parse(data, version)
+    assert feed.feed.title == "Smith & Co. Terms of Service — Watch"
+    assert [ln.href for ln in feed.feed.links if ln.rel == "self"] == [
+        f"https://e.org/feeds/document/smith-terms.{fmt}"
+    ]
+    assert feed.feed.link == "https://smith.test/terms"
+    assert feed.entries == []  # history() has no smith-terms change
+    if fmt == "atom":
+        assert feed.feed.id == "tag:policy-monitor,2026:feed/document/smith-terms"
+    assert "only Smith &amp; Co. Terms of Service" in data.decode()
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [("Privacy Policy", "privacy"), ("Terms of Use", "terms"), ("Help Center", "other")],
+)
+def test_document_type_category(title: str, expected: str) -> None:
+    feed = parse(render_feed([make_change(1, title=title)], "atom"), "atom10")
+    assert [t.term for t in feed.entries[0].tags] == ["Google", expected]
+
+
+def test_settings_from_an_empty_config_are_the_defaults() -> None:
+    assert settings_from_config(FeedConfig()) == FeedSettings()
+    assert settings_from_config(FeedConfig(limit=3, base_url="http://x.test/")).limit == 3
+    with pytest.raises(ValueError, match="base URL"):
+        FeedSettings(base_url="ftp://x.test/")

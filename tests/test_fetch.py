@@ -193,8 +193,9 @@ def test_a_body_over_max_bytes_is_refused(response: httpx.Response) -> None:
         ("text/plain; charset=utf-8", b"Terms of use. 1. You agree.", True),
         ("TEXT/HTML", HTML, True),
         (None, HTML, True),  # no content type, but the body is HTML
-        (None, b"%PDF-1.7 binary", False),
-        ("application/pdf", b"%PDF-1.7 binary", False),
+        (None, b"%PDF-1.7 binary", True),  # PDF policies are read by extract_pdf
+        ("application/pdf", b"%PDF-1.7 binary", True),
+        (None, b"\x89PNG\r\n binary", False),
         ("application/json", b'{"terms": 1}', False),
     ],
 )
@@ -364,7 +365,7 @@ REAL_FAILURES: list[tuple[str, dict[str, Any], str, bool]] = [
     ("/missing", {"status": 404}, "HTTP 404 Not Found", False),
     ("/slow", {"body": HTML, "delay": 2.0}, "timed out after 0.3s", True),
     ("/big", {"body": b"<html>" + b"x" * 100_000}, "too large", False),
-    ("/pdf", {"body": b"%PDF-1.7", "content_type": "application/pdf"}, "application/pdf", False),
+    ("/zip", {"body": b"PK\x03\x04", "content_type": "application/zip"}, "application/zip", False),
     ("/cut", {"body": b"<html><body>Ter", "content_length": 5000}, "broke off", True),
     ("/loop", {"status": 302, "headers": {"Location": "/loop"}}, "redirect loop", False),
 ]
