@@ -12,19 +12,20 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[browser]'
 	touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,browser]'
 	touch $@
 
 run: $(STAMP)
+	@sh scripts/system-deps chromium:chromium
 	$(BIN)/policy-monitor check --watchlist watchlist.yaml --data data
 
 test: $(TEST_STAMP)
-	@# newsboat (a real feed reader) for tests/test_newsboat.py; without it that test skips.
-	@command -v newsboat >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq newsboat >/dev/null 2>&1; } || echo "newsboat not installed (needs root and apt-get): tests/test_newsboat.py will skip"
+	@# Chromium renders script-built pages; newsboat is the real feed reader the tests use.
+	@sh scripts/system-deps chromium:chromium newsboat:newsboat
 	$(BIN)/ruff check monitor tests
 	$(BIN)/ruff format --check monitor tests
 	$(BIN)/mypy monitor

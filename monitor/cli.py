@@ -21,7 +21,7 @@ from monitor.feed import FeedSettings, settings_from_config
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.lock import data_lock
 from monitor.models import Watch
-from monitor.pipeline import ALERT_AFTER, sweep
+from monitor.pipeline import ALERT_AFTER, browser_for, sweep
 from monitor.publish import render_selected, write_feeds
 from monitor.store import DB_NAME, Store
 from monitor.watchlist import load_feed_config, load_watchlist
@@ -96,8 +96,9 @@ def check(
     feed_settings = settings_from_config(load_feed_config(watchlist_path))
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
         settings = FetchSettings(timeout=timeout, host_delay=delay, retries=retries)
-        with make_client(settings) as client:
-            outcomes = sweep(store, Fetcher(client, settings), watches, alert_after=alert_after)
+        with make_client(settings) as client, browser_for(watches) as browser:
+            fetcher = Fetcher(client, settings)
+            outcomes = sweep(store, fetcher, watches, alert_after=alert_after, browser=browser)
         write_feeds(store, data_dir, feed_settings)
     for outcome in outcomes:
         if not quiet or outcome.status in ("changed", "failed"):

@@ -15,7 +15,7 @@ from monitor.feed import FeedSettings
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.lock import data_lock
 from monitor.models import CheckOutcome, Watch
-from monitor.pipeline import ALERT_AFTER, sweep
+from monitor.pipeline import ALERT_AFTER, Browser, browser_for, sweep
 from monitor.publish import write_feeds
 from monitor.schedule import Job, run_forever
 from monitor.store import Store
@@ -40,17 +40,23 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
         format="time=%(asctime)s level=%(levelname)s %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
-    jobs = [Job(w.id, w.interval / settings.speed, _checker(w, settings)) for w in watches]
-    log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
-    run_forever(jobs)
+    # One browser for the daemon's life: Chromium takes a second or two to start.
+    with browser_for(watches) as browser:
+        if browser.fetcher is None and any(w.fetcher != "http" for w in watches):
+            log.warning('event=no-browser reason="%s"', browser.problem)
+        jobs = [
+            Job(w.id, w.interval / settings.speed, _checker(w, settings, browser)) for w in watches
+        ]
+        log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
+        run_forever(jobs)
     log.info("event=stop")
 
 
-def _checker(watch: Watch, settings: DaemonSettings) -> Callable[[], None]:
+def _checker(watch: Watch, settings: DaemonSettings, browser: Browser) -> Callable[[], None]:
     def run() -> None:
         started = time.monotonic()
         try:
-            outcome = _check(watch, settings)
+            outcome = _check(watch, settings, browser)
         except Exception:  # a daemon must outlive any one bad check; the log says why
             log.exception("document=%s status=crashed", watch.id)
             return
@@ -60,13 +66,15 @@ def _checker(watch: Watch, settings: DaemonSettings) -> Callable[[], None]:
     return run
 
 
-def _check(watch: Watch, settings: DaemonSettings) -> CheckOutcome:
+def _check(watch: Watch, settings: DaemonSettings, browser: Browser) -> CheckOutcome:
     with data_lock(settings.data_dir, settings.wait):
         store = Store(settings.data_dir)
         try:
             with make_client(settings.fetch) as client:
                 fetcher = Fetcher(client, settings.fetch)
-                (outcome,) = sweep(store, fetcher, [watch], alert_after=settings.alert_after)
+                (outcome,) = sweep(
+                    store, fetcher, [watch], alert_after=settings.alert_after, browser=browser
+                )
             if outcome.status in ("changed", "failed"):  # nothing else alters a feed
                 write_feeds(store, settings.data_dir, settings.feed)
         finally:

@@ -20,6 +20,7 @@ class Watch:
     remove: tuple[str, ...] = ()
     interval: int = DEFAULT_INTERVAL_SECONDS
     robots: bool = True  # False: fetch even where robots.txt disallows it
+    fetcher: str = "auto"  # "http", "browser" (render with Chromium) or "auto" (browser if needed)
 
 
 @dataclass(frozen=True)

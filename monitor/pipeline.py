@@ -8,10 +8,13 @@ change) and the sweep goes on with the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.browser import BrowserFetcher, browser_available, needs_browser
 from monitor.classify import classify
 from monitor.diff import diff_texts, words_key
 from monitor.errors import ExtractError, FetchError
@@ -34,20 +37,73 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Browser:
+    """The browser for script-built pages, or why there is none."""
+
+    fetcher: BrowserFetcher | None = None
+    problem: str = "no browser configured"
+
+    def fetch(self, watch: Watch) -> FetchResult | FetchError:
+        if self.fetcher is None:
+            return FetchError(f"page needs a browser: {self.problem}", url=watch.url)
+        try:
+            return self.fetcher.fetch(watch)
+        except FetchError as err:
+            return err
+
+
+@contextmanager
+def browser_for(watches: Sequence[Watch]) -> Iterator[Browser]:
+    """A browser when some watch may need one and Chromium is installed; closed after."""
+    if all(w.fetcher == "http" for w in watches):
+        yield Browser(problem="no watch needs one")
+        return
+    problem = browser_available()
+    if problem:
+        yield Browser(problem=problem)
+        return
+    with BrowserFetcher() as fetcher:
+        yield Browser(fetcher)
+
+
 def sweep(
     store: Store,
     fetcher: Fetcher,
     watches: Sequence[Watch],
     clock: Clock = utcnow,
     alert_after: int = ALERT_AFTER,
+    browser: Browser = Browser(),
 ) -> list[CheckOutcome]:
-    """Checks every watch once; outcomes in watchlist order."""
+    """Checks every watch once; outcomes in watchlist order.
+
+    ``http`` and ``auto`` pages are fetched over HTTP, concurrently; an ``auto`` page that
+    turns out to be a script shell, and every ``browser`` page, is rendered in the browser.
+    """
     store.sync_documents(list(watches), clock())
-    jobs = [(w, store.validators(w.id)) for w in watches]
+    jobs = [(w, store.validators(w.id)) for w in watches if w.fetcher != "browser"]
     outcomes: dict[str, CheckOutcome] = {}
     for watch, result in fetcher.fetch_many(jobs):
+        if watch.fetcher == "auto" and browser.fetcher is not None and _is_shell(watch, result):
+            result = browser.fetch(watch)
+        outcomes[watch.id] = check_document(store, watch, result, clock, alert_after)
+    for watch in (w for w in watches if w.fetcher == "browser"):
+        result = browser.fetch(watch)
         outcomes[watch.id] = check_document(store, watch, result, clock, alert_after)
     return [outcomes[w.id] for w in watches]
+
+
+def _is_shell(watch: Watch, result: FetchResult | FetchError) -> bool:
+    """Whether an HTTP response is a page whose text only scripts would build."""
+    if isinstance(result, FetchError) or result.not_modified:
+        return False
+    try:
+        text = extract_text(
+            result.body, result.content_type, select=watch.select, remove=watch.remove
+        )
+    except ExtractError:
+        return needs_browser(result.body, 0)
+    return needs_browser(result.body, len(text.split()))
 
 
 def check_document(

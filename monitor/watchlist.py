@@ -17,7 +17,8 @@ from monitor.errors import ConfigError
 from monitor.models import DEFAULT_INTERVAL_SECONDS, FeedConfig, Watch
 
 REQUIRED_KEYS = ("id", "company", "title", "url")
-OPTIONAL_KEYS = ("select", "remove", "interval", "robots")
+OPTIONAL_KEYS = ("select", "remove", "interval", "robots", "fetcher")
+FETCHERS = ("auto", "http", "browser")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -105,6 +106,7 @@ def _parse_entry(entry: Any, index: int, where: str) -> Watch:
         remove=_selectors(entry.get("remove"), "remove", where, name),
         interval=_interval(entry.get("interval"), where, name),
         robots=_flag(entry.get("robots", True), "robots", where, name),
+        fetcher=_fetcher(entry.get("fetcher", "auto"), where, name),
     )
 
 
@@ -123,6 +125,15 @@ def _selectors(value: Any, key: str, where: str, name: str) -> tuple[str, ...]:
             f"'{key}' must be a CSS selector or a list of them", path=where, entry=name
         )
     return tuple(s.strip() for s in items)
+
+
+def _fetcher(value: Any, where: str, name: str) -> str:
+    if value not in FETCHERS:
+        allowed = ", ".join(FETCHERS)
+        raise ConfigError(
+            f"'fetcher' must be one of {allowed}, got {value!r}", path=where, entry=name
+        )
+    return str(value)
 
 
 def _flag(value: Any, key: str, where: str, name: str) -> bool:
