@@ -17,11 +17,13 @@ from pathlib import Path
 
 from monitor.feed import FORMATS, FeedSettings, as_utc, feed_href, render_feed, select_changes
 from monitor.feed_index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
+from monitor.feed_ops import OPS_NAME, render_ops_feed
 from monitor.feed_specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.models import Change, Watch
 from monitor.store import Store
 
 FEED_DIR = "feeds"
+OPS_DIR = "ops"
 
 
 def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> list[Path]:
@@ -40,6 +42,19 @@ def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> l
             written += _replace_if_changed(out_dir / feed_href(spec, fmt), data)
     written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
     written += _replace_if_changed(out_dir / INDEX_NAME, index_html(rows, settings))
+    # Operators' feed, kept apart from the subscribers' folder (and its index and OPML).
+    return written + _write_ops_feeds(store, Path(data_dir) / OPS_DIR, documents, settings)
+
+
+def _write_ops_feeds(
+    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
+) -> list[Path]:
+    events = store.health_events(limit=settings.limit)
+    by_id = {d.id: d for d in documents}
+    written: list[Path] = []
+    for fmt in FORMATS:
+        data = render_ops_feed(events, by_id, fmt, settings)
+        written += _replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
     return written
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from monitor.store import Store
@@ -37,3 +38,25 @@ def test_failing_then_recovered(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert events == [("failing", 2), ("recovered", 3)]
     assert "503" in store.health_events()[0].error
     store.close()
+
+
+def test_operations_feed_lists_failing_and_recovered(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = str(tmp_path / "data")
+    with LocalServer() as server:
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        args = ["check", "--watchlist", str(watchlist), "--data", data, "--retries", "0",
+                "--alert-after", "2"]  # fmt: skip
+        for status in (200, 404, 404, 200):
+            server.route("/p", status=status, body=policy() if status == 200 else b"gone")
+            run_cli(capsys, *args)
+    for fmt in ("rss", "atom"):
+        parsed = feedparser.parse((tmp_path / "data" / "ops" / f"operations.{fmt}").read_bytes())
+        assert not parsed.bozo
+        titles = [e.title for e in parsed.entries]
+        assert titles == [
+            "Monitoring recovered: Example doc policy (after 2 failed checks)",
+            "Monitoring failing: Example doc policy (2 failed checks in a row)",
+        ]
+        assert "404" in parsed.entries[1].summary

@@ -184,7 +184,7 @@ DOCUMENTS = [
 def test_feeds_are_valid_with_zero_entries(store: Store, tmp_path: Path) -> None:
     store.sync_documents(DOCUMENTS, datetime(2026, 3, 1, tzinfo=UTC))
     written = write_feeds(store, tmp_path, FeedSettings(base_url=BASE))
-    assert len(written) == 2 * (2 + 2 + 3) + 2
+    assert len(written) == 2 * (2 + 2 + 3) + 2 + 2  # and the operators' feed (ops/)
     for path in (tmp_path / "feeds").rglob("*.rss"):
         feed = parse(path.read_bytes(), "rss20")
         assert feed.entries == [] and feed.feed.updated_parsed[:3] == (1970, 1, 1)
