@@ -28,6 +28,7 @@ from monitor.fetch_checks import (
     RetryLaterError,
     challenge_error,
     check_html,
+    check_redirect,
     connect_error,
     is_challenge,
     status_error,
@@ -220,6 +221,7 @@ class Fetcher:
         if not 200 <= status < 300:
             headers = response.headers
             raise status_error(status, response.reason_phrase, url, headers, _sniff(response, url))
+        check_redirect(url, str(response.url))
         content_type = response.headers.get("content-type", "")
         check_html(content_type, None, url)
         deadline = started + self._settings.timeout * ATTEMPT_TIME_FACTOR

@@ -7,12 +7,14 @@ do. Stdlib only, so that ``monitor.fetch`` stays the one module that imports htt
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import zlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import parse_qs, urlsplit
 
 from monitor.errors import FetchError
 
@@ -217,3 +219,43 @@ def os_cause(exc: BaseException) -> OSError | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+# A redirect to one of these is a login wall or consent gate, not the policy.
+LOGIN_PATH = re.compile(
+    r"/(?:log-?in|sign-?in|signin|sign_in|auth(?:enticate)?|checkpoint|consent|sorry)(?:[/._?]|$)",
+    re.IGNORECASE,
+)
+LOCALE_SEGMENT = re.compile(r"^[a-z]{2}(?:[-_][a-z]{2,4})?$", re.IGNORECASE)
+LOCALE_PARAMS = ("hl", "lang", "locale", "language", "gl")
+
+
+def check_redirect(url: str, final_url: str) -> None:
+    """Raises when a redirect led to a login page or to another language's version."""
+    if final_url == url:
+        return
+    final = urlsplit(final_url)
+    if LOGIN_PATH.search(final.path) and not LOGIN_PATH.search(urlsplit(url).path):
+        raise FetchError(
+            f"redirected to a login or consent page ({final_url}): the policy is not public "
+            "there, or the site wants a session; check the URL in a browser",
+            url=url,
+            blocked=True,
+        )
+    before, after = _locale(url), _locale(final_url)
+    if before and after and before != after:
+        raise FetchError(
+            f"redirected from locale {'/'.join(before)} to {'/'.join(after)} ({final_url}): "
+            "the site picked another language or region; put the locale you want in the URL",
+            url=url,
+        )
+
+
+def _locale(url: str) -> tuple[str, ...]:
+    """Locale markers of a URL: a leading path segment like en-gb, and hl/lang parameters."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    marks = [segments[0].lower()] if segments and LOCALE_SEGMENT.match(segments[0]) else []
+    query = parse_qs(parts.query)
+    marks += [f"{k}={query[k][0].lower()}" for k in LOCALE_PARAMS if k in query]
+    return tuple(marks)
