@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.errors import FetchError
+from monitor.errors import FetchError, http_status_error
 from monitor.models import FetchResult, Watch
 
 # The same honest identity as the HTTP fetcher; defined here so no stage imports another.
@@ -41,13 +41,6 @@ INSTALL_PLAYWRIGHT = "pip install 'policy-monitor[browser]'"
 POLL_MS = 100
 BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
-STATUS_ADVICE = {
-    401: "the page needs a login; watch a public URL instead",
-    403: "access denied, the site probably blocks automated clients",
-    404: "the document may have moved; update its URL in the watchlist",
-    410: "the document was removed; find its new URL or drop it from the watchlist",
-    451: "unavailable for legal reasons, the site may block your region",
-}
 
 
 @dataclass(frozen=True)
@@ -244,19 +237,7 @@ def _first_line(exc: BaseException) -> str:
 
 def status_error(status: int, reason: str, url: str) -> FetchError:
     """The error for a main response of HTTP 400 or more, worded as the HTTP fetcher's."""
-    said = f"HTTP {status} {reason}".rstrip()
-    if status == 429 or status >= 500:
-        why = "rate limited" if status == 429 else "server error"
-        return FetchError(
-            f"{why} ({said}) from {url}; try again later",
-            url=url,
-            status=status,
-            transient=True,
-            blocked=status == 429,
-        )
-    advice = STATUS_ADVICE.get(status, "check the URL in a browser")
-    blocked = status in (403, 451)
-    return FetchError(f"{said} for {url}: {advice}", url=url, status=status, blocked=blocked)
+    return http_status_error(status, reason, url)
 
 
 # Chromium's net:: error codes, read from Playwright's message: (advice, transient).

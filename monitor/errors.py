@@ -8,7 +8,8 @@
 
 Stages raise only these, chaining the cause (``raise FetchError(...) from exc``);
 the pipeline records them per document and goes on, the CLI maps them to exit codes.
-Every message says what went wrong and, where it helps, what to do about it.
+Every message says what went wrong and, where it helps, what to do about it;
+``http_status_error`` words HTTP error statuses once for both fetchers.
 """
 
 from __future__ import annotations
@@ -57,3 +58,25 @@ class ExtractError(MonitorError):
 
 class LockedError(MonitorError):
     """Another check or the daemon is already working on this data directory."""
+
+
+# What to do about an HTTP error status, the same whichever fetcher (HTTP or browser) saw it.
+STATUS_ADVICE = {
+    401: "the page needs a login; watch a public URL instead",
+    403: "access denied, the site probably blocks automated clients",
+    404: "the document may have moved; update its URL in the watchlist",
+    410: "the document was removed; find its new URL or drop it from the watchlist",
+    451: "unavailable for legal reasons, the site may block your region",
+}
+
+
+def http_status_error(status: int, reason: str, url: str) -> FetchError:
+    """The error for a final response of HTTP 400 or more (429 and 5xx are transient)."""
+    said = f"HTTP {status} {reason}".rstrip()
+    if status == 429 or status >= 500:
+        why = "rate limited" if status == 429 else "server error"
+        message = f"{why} ({said}) from {url}; try again later"
+        return FetchError(message, url=url, status=status, transient=True, blocked=status == 429)
+    advice = STATUS_ADVICE.get(status, "check the URL in a browser")
+    blocked = status in (403, 451)
+    return FetchError(f"{said} for {url}: {advice}", url=url, status=status, blocked=blocked)

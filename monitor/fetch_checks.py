@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.errors import FetchError
+from monitor.errors import FetchError, http_status_error
 
 # PDF too: some publishers post their terms only as PDF (monitor/extract_pdf.py reads them).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "application/pdf"})
@@ -33,13 +33,6 @@ CHALLENGE_MARKERS = (
 )
 CHALLENGE_MAX_BYTES = 100_000
 DECODE_STEP = 1 << 20  # bytes decoded at a time; zlib briefly holds twice this
-STATUS_ADVICE = {
-    401: "the page needs a login; watch a public URL instead",
-    403: "access denied, the site probably blocks automated clients",
-    404: "the document may have moved; update its URL in the watchlist",
-    410: "the document was removed; find its new URL or drop it from the watchlist",
-    451: "unavailable for legal reasons, the site may block your region",
-}
 
 
 class RetryLaterError(FetchError):
@@ -166,9 +159,7 @@ def status_error(
             blocked=status == 429,
             retry_after=retry_after(headers.get("retry-after")),
         )
-    advice = STATUS_ADVICE.get(status, "check the URL in a browser")
-    blocked = status in (403, 451)
-    return FetchError(f"{said} for {url}: {advice}", url=url, status=status, blocked=blocked)
+    return http_status_error(status, reason, url)
 
 
 def retry_after(value: str | None) -> float | None:
