@@ -69,17 +69,14 @@ def _checker(watch: Watch, settings: DaemonSettings, browser: Browser) -> Callab
 def _check(watch: Watch, settings: DaemonSettings, browser: Browser) -> CheckOutcome:
     with data_lock(settings.data_dir, settings.wait):
         store = Store(settings.data_dir)
-        recovering = store.consecutive_failures(watch.id) > 0
+
         try:
             with make_client(settings.fetch) as client:
                 fetcher = Fetcher(client, settings.fetch)
                 (outcome,) = sweep(
                     store, fetcher, [watch], alert_after=settings.alert_after, browser=browser
                 )
-            # Only a change or a failure (or a recovery: the first success after one)
-            # alters a feed; skipping the rest keeps a daemon's checks cheap.
-            if outcome.status in ("changed", "failed") or recovering:
-                write_feeds(store, settings.data_dir, settings.feed)
+            write_feeds(store, settings.data_dir, settings.feed)  # a no-op when nothing is new
         finally:
             store.close()
     return outcome

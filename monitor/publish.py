@@ -12,9 +12,11 @@ Last-Modified / ETag) moves only when a feed gains an entry.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
+from monitor import __version__
 from monitor.feed import FORMATS, FeedSettings, as_utc, feed_href, render_feed, select_changes
 from monitor.feed_index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
 from monitor.feed_ops import OPS_NAME, render_ops_feed
@@ -24,12 +26,39 @@ from monitor.store import Store
 
 FEED_DIR = "feeds"
 OPS_DIR = "ops"
+STAMP_NAME = "feeds.stamp"
 
 
 def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> list[Path]:
-    """Regenerates every feed file, the OPML file and the index; returns those that changed."""
+    """Regenerates every feed file, the OPML file and the index; returns those that changed.
+
+    Skipped when nothing they are made of (changes, health events, documents, settings,
+    this program's version) is new since the last time: most checks change nothing.
+    """
     out_dir = Path(data_dir) / FEED_DIR
     documents = known_documents(store)
+    stamp = _stamp(store, documents, settings)
+    stamp_path = Path(data_dir) / STAMP_NAME
+    if stamp_path.exists() and stamp_path.read_text() == stamp and (out_dir / "all.rss").exists():
+        return []
+    written = _write_all(store, out_dir, documents, settings)
+    _replace_if_changed(stamp_path, stamp.encode())
+    return written
+
+
+def _stamp(store: Store, documents: list[Watch], settings: FeedSettings) -> str:
+    parts = [
+        __version__,
+        repr(settings),
+        store.latest_ids(),
+        [tuple(vars(d).values()) for d in documents],
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _write_all(
+    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
+) -> list[Path]:
     written: list[Path] = []
     rows: list[FeedRow] = []
     for spec in feed_specs(documents):
@@ -43,7 +72,7 @@ def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> l
     written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
     written += _replace_if_changed(out_dir / INDEX_NAME, index_html(rows, settings))
     # Operators' feed, kept apart from the subscribers' folder (and its index and OPML).
-    return written + _write_ops_feeds(store, Path(data_dir) / OPS_DIR, documents, settings)
+    return written + _write_ops_feeds(store, out_dir.parent / OPS_DIR, documents, settings)
 
 
 def _write_ops_feeds(

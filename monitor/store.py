@@ -187,6 +187,12 @@ class Store:
             error=r["error"] or "", snapshot_sha256=r["snapshot_sha256"],
         )  # fmt: skip
 
+    def latest_ids(self) -> tuple[int, int]:
+        """The newest change and health event ids: what the feeds were last made from."""
+        change = self.db.execute("select max(id) from changes").fetchone()[0]
+        health = self.db.execute("select max(id) from health_events").fetchone()[0]
+        return (change or 0, health or 0)
+
     def consecutive_failures(self, doc_id: str) -> int:
         return int((self._document(doc_id) or {}).get("consecutive_failures") or 0)
 

@@ -305,3 +305,18 @@ def test_check_with_a_bad_feeds_section_exits_2(
     result = run_cli(capsys, "check", "--watchlist", str(path), "--data", str(tmp_path / "d"))
     assert result.code == 2 and result.err.count("\n") == 1
     assert "feeds: 'limit' must be a whole number" in result.err
+
+
+def test_feeds_are_rewritten_only_when_something_is_new(store: Store, tmp_path: Path) -> None:
+    store.sync_documents(DOCUMENTS, datetime(2026, 3, 1, tzinfo=UTC))
+    assert write_feeds(store, tmp_path, FeedSettings())
+    assert write_feeds(store, tmp_path, FeedSettings()) == []  # nothing new: skipped
+    assert write_feeds(store, tmp_path, FeedSettings(title="Renamed"))  # settings changed
+    add_changes(store, DOCUMENTS, [True])
+    assert any(
+        p.name == "all.rss" for p in write_feeds(store, tmp_path, FeedSettings(title="Renamed"))
+    )
+    (tmp_path / "feeds" / "all.rss").unlink()  # someone cleaned the folder
+    assert (tmp_path / "feeds" / "all.rss") in write_feeds(
+        store, tmp_path, FeedSettings(title="Renamed")
+    )
