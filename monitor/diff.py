@@ -22,6 +22,12 @@ MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
 # Structure marks our extracted text puts at the start of a line (headings, list items).
 LINE_MARK = re.compile(r"^(?:#{1,6}|[-*]|\d+[.)])\s+", re.MULTILINE)
 WHITESPACE = re.compile(r"\s+")
+# Invisible characters, shown by name in a rendered diff so a reader sees what changed.
+INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _codepoint(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group(0)):04X}>"
 
 
 def words_key(text: str) -> str:
@@ -101,7 +107,7 @@ def _passages(ops: tuple[tuple[int, str], ...], wanted: int) -> tuple[str, ...]:
 
 def render(ops: tuple[tuple[int, str], ...], context: int = CONTEXT_LINES) -> str:
     """Renders ops as marked-up lines, keeping changed lines and their context."""
-    lines = _marked_lines(ops)
+    lines = _marked_lines(tuple((op, INVISIBLE.sub(_codepoint, text)) for op, text in ops))
     changed = [i for i, (_, is_changed) in enumerate(lines) if is_changed]
     keep: set[int] = set()
     for i in changed:

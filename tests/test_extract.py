@@ -54,7 +54,7 @@ def test_same_text(group: dict[str, Any]) -> None:
 def test_normalize_text_is_idempotent_and_keeps_single_blank_lines() -> None:
     raw = "  A\u00a0\u00a0b\t c \n\n\n\n\u2018d\u2019\u200b \u2212 e\r\nf  "
     once = normalize_text(raw)
-    assert once == "A b c\n\n\u2018d\u2019 \u2212 e\nf"
+    assert once == "A b c\n\n\u2018d\u2019\u200b \u2212 e\nf"  # zero-width kept: an edit
     assert normalize_text(once) == once
 
 
