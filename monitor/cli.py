@@ -18,13 +18,13 @@ import click
 from monitor import views
 from monitor.errors import ConfigError, MonitorError
 from monitor.feed import FeedSettings, settings_from_config
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.fetch import Fetcher, FetchSettings, make_client, user_agent
 from monitor.lock import data_lock
 from monitor.models import Watch
 from monitor.pipeline import ALERT_AFTER, browser_for, sweep
 from monitor.publish import render_selected, write_feeds
 from monitor.store import DB_NAME, Store
-from monitor.watchlist import load_feed_config, load_watchlist
+from monitor.watchlist import load_contact, load_feed_config, load_watchlist
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -95,8 +95,9 @@ def check(
     watches = select_watches(load_watchlist(watchlist_path), only)
     feed_settings = settings_from_config(load_feed_config(watchlist_path))
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
-        settings = FetchSettings(timeout=timeout, host_delay=delay, retries=retries)
-        with make_client(settings) as client, browser_for(watches) as browser:
+        agent = user_agent(load_contact(watchlist_path))
+        settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
+        with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
             outcomes = sweep(store, fetcher, watches, alert_after=alert_after, browser=browser)
         write_feeds(store, data_dir, feed_settings)
@@ -137,7 +138,8 @@ def daemon(
 
     if speed <= 0:
         raise click.BadParameter("must be above 0", param_hint="--speed")
-    fetch = FetchSettings(timeout=timeout, retries=retries)
+    agent = user_agent(load_contact(watchlist_path))
+    fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=agent)
     feed_settings = settings_from_config(load_feed_config(watchlist_path))
     settings = DaemonSettings(data_dir, wait, speed, alert_after, fetch, feed_settings)
     run_daemon(load_watchlist(watchlist_path), settings)

@@ -41,7 +41,7 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     )
     # One browser for the daemon's life: Chromium takes a second or two to start.
-    with browser_for(watches) as browser:
+    with browser_for(watches, settings.fetch.user_agent) as browser:
         if browser.fetcher is None and any(w.fetcher != "http" for w in watches):
             log.warning('event=no-browser reason="%s"', browser.problem)
         jobs = [

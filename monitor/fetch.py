@@ -41,6 +41,15 @@ USER_AGENT = (
     "policy-monitor/0.1"
     " (+https://github.com/policy-monitor/policy-monitor; watches published terms)"
 )
+
+
+def user_agent(contact: str = "") -> str:
+    """The honest User-Agent, naming the operator's contact when the watchlist gives one."""
+    if not contact:
+        return USER_AGENT
+    return f"policy-monitor/0.1 (+{contact}; watches published terms)"
+
+
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 # Only what _read_body can decode with a size bound: httpx would also offer br and zstd when

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.browser import BrowserFetcher, browser_available, needs_browser
+from monitor.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
 from monitor.classify import classify
 from monitor.diff import diff_texts, words_key
 from monitor.errors import ExtractError, FetchError
@@ -54,7 +54,7 @@ class Browser:
 
 
 @contextmanager
-def browser_for(watches: Sequence[Watch]) -> Iterator[Browser]:
+def browser_for(watches: Sequence[Watch], agent: str = "") -> Iterator[Browser]:
     """A browser when some watch may need one and Chromium is installed; closed after."""
     if all(w.fetcher == "http" for w in watches):
         yield Browser(problem="no watch needs one")
@@ -63,7 +63,8 @@ def browser_for(watches: Sequence[Watch]) -> Iterator[Browser]:
     if problem:
         yield Browser(problem=problem)
         return
-    with BrowserFetcher() as fetcher:
+    settings = BrowserSettings(user_agent=agent) if agent else BrowserSettings()
+    with BrowserFetcher(settings) as fetcher:
         yield Browser(fetcher)
 
 

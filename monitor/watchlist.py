@@ -20,6 +20,8 @@ REQUIRED_KEYS = ("id", "company", "title", "url")
 OPTIONAL_KEYS = ("select", "remove", "interval", "robots", "fetcher")
 FETCHERS = ("auto", "http", "browser")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Who site operators can reach about our requests; it goes into the User-Agent.
+CONTACT = re.compile(r"^(?:https?://\S+|mailto:\S+@\S+|[^@\s()]+@[^@\s()]+\.[a-z]{2,})$", re.I)
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
@@ -60,10 +62,11 @@ def parse_watchlist(raw: Any, where: str = "watchlist") -> list[Watch]:
     """Validates an already-parsed watchlist document."""
     if not isinstance(raw, dict) or not isinstance(raw.get("documents"), list):
         raise ConfigError("expected a top-level 'documents:' list", path=where)
-    unknown = set(raw) - {"documents", "feeds"}
+    unknown = set(raw) - {"documents", "feeds", "contact"}
     if unknown:
         raise ConfigError(f"unknown top-level key(s): {', '.join(sorted(unknown))}", path=where)
     parse_feed_config(raw.get("feeds"), where)
+    parse_contact(raw.get("contact"), where)
     watches = [_parse_entry(entry, i, where) for i, entry in enumerate(raw["documents"], 1)]
     seen: set[str] = set()
     for watch in watches:
@@ -156,6 +159,22 @@ def _interval(value: Any, where: str, name: str) -> int:
             "'interval' must be at least 1m (be polite to the sites)", path=where, entry=name
         )
     return seconds
+
+
+def load_contact(path: str | Path) -> str:
+    """The watchlist's optional `contact:` (URL or e-mail for the User-Agent), or ""."""
+    raw = _read(path)
+    parse_watchlist(raw, str(path))
+    return parse_contact(raw.get("contact"), str(path))
+
+
+def parse_contact(raw: Any, where: str = "watchlist") -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not CONTACT.match(raw.strip()):
+        message = f"'contact' must be an http(s) URL or an e-mail address, got {raw!r}"
+        raise ConfigError(message, path=where, entry="contact")
+    return raw.strip()
 
 
 def parse_feed_config(raw: Any, where: str = "watchlist") -> FeedConfig:

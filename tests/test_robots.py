@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, FetchSettings, make_client
 from monitor.models import Watch
-from tests.cli_helpers import policy
+from tests.cli_helpers import policy, run_cli
 from tests.httpserver import LocalServer
 
 ROBOTS = b"User-agent: policy-monitor\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n"
@@ -60,3 +62,22 @@ def test_missing_robots_allows_everything() -> None:
     with LocalServer() as srv:  # /robots.txt answers 404
         srv.route("/terms", body=policy())
         assert fetcher().fetch(watch(srv.url("/terms"))).status == 200
+
+
+def test_watchlist_contact_goes_into_the_user_agent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with LocalServer() as srv:
+        srv.route("/terms", body=policy())
+        watchlist = tmp_path / "w.yaml"
+        watchlist.write_text(
+            "contact: mailto:ops@example.org\ndocuments:\n"
+            f"  - {{id: t, company: C, title: T, url: '{srv.url('/terms')}'}}\n"
+        )
+        run_cli(capsys, "check", "--watchlist", str(watchlist), "--data", str(tmp_path / "d"))
+        agent = srv.requests("/terms")[0].headers["User-Agent"]
+    assert agent.startswith("policy-monitor/") and "+mailto:ops@example.org" in agent
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(watchlist.read_text().replace("mailto:ops@example.org", "call me"))
+    result = run_cli(capsys, "check", "--watchlist", str(bad), "--data", str(tmp_path / "d"))
+    assert result.code == 2 and "'contact' must be an http(s) URL or an e-mail" in result.err
