@@ -67,6 +67,7 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
 @data_option
 @click.option("--only", multiple=True, metavar="ID", help="Check only this document (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only changes and failures (for cron).")
+@click.option("--logfmt", is_flag=True, help="Print key=value lines (level, document, status).")
 @click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
 @click.option(
@@ -82,6 +83,7 @@ def check(
     data_dir: str,
     only: tuple[str, ...],
     quiet: bool,
+    logfmt: bool,
     wait: float,
     timeout: float,
     delay: float,
@@ -103,7 +105,9 @@ def check(
         write_feeds(store, data_dir, feed_settings)
     for outcome in outcomes:
         if not quiet or outcome.status in ("changed", "failed"):
-            click.echo(f"{outcome.document}: {outcome.message}")
+            level = "WARNING" if outcome.status == "failed" else "INFO"
+            line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
+            click.echo(line or f"{outcome.document}: {outcome.message}")
     if any(o.status == "failed" for o in outcomes):
         sys.exit(EXIT_FAILED)
 

@@ -19,6 +19,7 @@ from monitor.pipeline import ALERT_AFTER, Browser, browser_for, sweep
 from monitor.publish import write_feeds
 from monitor.schedule import Job, run_forever
 from monitor.store import Store
+from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
 
@@ -80,11 +81,3 @@ def _check(watch: Watch, settings: DaemonSettings, browser: Browser) -> CheckOut
         finally:
             store.close()
     return outcome
-
-
-def log_fields(outcome: CheckOutcome, seconds: float) -> str:
-    message = outcome.message.replace('"', "'")
-    return (
-        f"document={outcome.document} status={outcome.status} "
-        f'ai_training={str(outcome.ai_training).lower()} seconds={seconds:.2f} message="{message}"'
-    )

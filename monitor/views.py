@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.diff import diff_texts
 from monitor.errors import ConfigError
-from monitor.models import Change, DocumentStatus, Version
+from monitor.models import Change, CheckOutcome, DocumentStatus, Version
 from monitor.store import Store
 
 
@@ -166,3 +166,13 @@ def status_table(rows: list[DocumentStatus]) -> str:
             f"{s.versions} version(s)  last change {_when(s.last_change)}  {result}"
         )
     return "\n".join(lines)
+
+
+def log_fields(outcome: CheckOutcome, seconds: float | None = None) -> str:
+    """One check as logfmt ``key=value`` pairs (the daemon's log, `check --logfmt`)."""
+    message = outcome.message.replace('"', "'")
+    took = f" seconds={seconds:.2f}" if seconds is not None else ""
+    return (
+        f"document={outcome.document} status={outcome.status} "
+        f'ai_training={str(outcome.ai_training).lower()}{took} message="{message}"'
+    )

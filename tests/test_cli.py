@@ -31,8 +31,12 @@ def setup(tmp_path: Path, server: LocalServer) -> tuple[list[str], Path]:
 
 def test_first_unchanged_changed_and_ai_flag(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]
     args, data = setup
-    first = run_cli(capsys, "check", *args)
-    assert (first.code, first.out.strip()) == (0, "example-privacy: first version (v1)")
+    first = run_cli(capsys, "check", *args, "--logfmt")
+    assert (first.code, first.out.strip()) == (
+        0,
+        'level=INFO document=example-privacy status=first ai_training=false message="first '
+        'version (v1)"',
+    )
     server.route("/privacy", body=policy(token="other-token"))  # chrome only
     assert "unchanged (v1)" in run_cli(capsys, "check", *args).out
     server.route("/privacy", body=policy(extra=AI_SENTENCE))
