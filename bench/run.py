@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ("speed.py", "classify_eval.py", "extract_compare.py")
+BENCHES = ("speed.py", "classify_eval.py", "extract_compare.py", "feed_counts.py")
 
 
 def main() -> int:
