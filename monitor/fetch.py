@@ -111,14 +111,18 @@ class Fetcher:
         self._sleep = sleep
         self._robots = RobotsCache(self._robots_text)
 
-    def fetch(self, watch: Watch, validators: Validators = NO_VALIDATORS) -> FetchResult:
-        """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError."""
+    def check_robots(self, watch: Watch) -> None:
+        """Raises FetchError when robots.txt disallows the page (the browser asks too)."""
         if self._settings.respect_robots and watch.robots and not self._robots.allowed(watch.url):
             message = (
                 f"robots.txt of {_host(watch.url)} disallows this page for policy-monitor "
                 "(set `robots: false` on the entry if you may fetch it anyway)"
             )
             raise FetchError(message, url=watch.url, blocked=True)
+
+    def fetch(self, watch: Watch, validators: Validators = NO_VALIDATORS) -> FetchResult:
+        """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError."""
+        self.check_robots(watch)
         attempt = 0
         while True:
             try:

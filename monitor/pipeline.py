@@ -89,7 +89,11 @@ def sweep(
             result = browser.fetch(watch)
         outcomes[watch.id] = check_document(store, watch, result, clock, alert_after)
     for watch in (w for w in watches if w.fetcher == "browser"):
-        result = browser.fetch(watch)
+        try:
+            fetcher.check_robots(watch)
+            result = browser.fetch(watch)
+        except FetchError as err:
+            result = err
         outcomes[watch.id] = check_document(store, watch, result, clock, alert_after)
     return [outcomes[w.id] for w in watches]
 

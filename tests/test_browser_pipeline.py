@@ -75,3 +75,16 @@ def test_browser_entry_without_a_browser_says_what_to_install(tmp_path: Path) ->
     assert outcome.message == (
         "failed: page needs a browser: no browser at /usr/bin/chromium: apt-get install chromium"
     )
+
+
+def test_browser_entries_obey_robots_txt(tmp_path: Path) -> None:
+    with LocalServer() as server:
+        server.route("/robots.txt", body=b"User-agent: *\nDisallow: /\n", content_type="text/plain")
+        watch = Watch(id="shell", company="E", title="T", url=server.url("/p"), fetcher="browser")
+        store = Store(tmp_path)
+        settings = FetchSettings(retries=0)
+        with make_client(settings) as client:
+            (outcome,) = sweep(store, Fetcher(client, settings), [watch], browser=Browser())
+        store.close()
+        assert server.hits("/p") == 0
+    assert outcome.status == "failed" and "robots.txt" in outcome.message
