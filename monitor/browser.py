@@ -14,6 +14,7 @@ fetcher; ``fetch`` may then be called from any thread (calls are served one at a
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import re
 import time
@@ -55,9 +56,13 @@ class BrowserSettings:
 
 def browser_available(settings: BrowserSettings = BrowserSettings()) -> str | None:
     """None when pages can be rendered, else a one-line reason saying what to install."""
+    # find_spec, not an import: importing Playwright costs a quarter of a second, and
+    # every check asks this whether or not a page turns out to need the browser.
     try:
-        importlib.import_module("playwright.sync_api")
-    except ImportError:
+        found = importlib.util.find_spec("playwright.sync_api") is not None
+    except ImportError:  # raised when the parent package itself is missing
+        found = False
+    if not found:
         return f"playwright is not installed: {INSTALL_PLAYWRIGHT}"
     if not (os.path.isfile(settings.executable) and os.access(settings.executable, os.X_OK)):
         return f"no browser at {settings.executable}: apt-get install chromium"
