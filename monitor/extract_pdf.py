@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 import logging
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from monitor.errors import ExtractError
 
 # pypdf warns on every slightly malformed PDF; those warnings are not the user's business.
@@ -21,6 +18,10 @@ MAX_PAGES = 500
 
 def pdf_text(body: bytes) -> str:
     """The text of every page, pages separated by a blank line."""
+    # Imported here: most policies are HTML, and importing pypdf costs every check 70 ms.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(body), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
