@@ -82,6 +82,7 @@ def main() -> None:
             monitor("check", *common)
     monitor("changes", "--data", str(data))
     monitor("diff", "example-privacy", "--data", str(data))
+    monitor("explain", "2", "--data", str(data))
     monitor("history", "example-privacy", "--data", str(data))
     monitor("feed", "--data", str(data), "--format", "rss", "--ai-only")
     print(f"\nFeeds written to {data / 'feeds'}/")
