@@ -147,6 +147,8 @@ class Change:
     diff_text: str
     flags: tuple[Flag, ...] = field(default=())
     ai_related: tuple[Flag, ...] = field(default=())
+    added: tuple[str, ...] = ()  # the added passages, in document order
+    removed: tuple[str, ...] = ()
 
     @property
     def ai_training(self) -> bool:

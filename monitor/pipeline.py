@@ -192,6 +192,7 @@ def _change(watch: Watch, old: Version, text: str, number: int, seen_at: datetim
     return Change(
         id=0, document=watch.id, company=watch.company, title=watch.title, url=watch.url,
         detected_at=seen_at, kind="changed", from_version=old.number, to_version=number,
+        added=diff.added, removed=diff.removed,
         added_chars=sum(len(p) for p in diff.added),
         removed_chars=sum(len(p) for p in diff.removed),
         diff_text=diff.rendered, flags=verdict.flags, ai_related=verdict.ai_related,

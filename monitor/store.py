@@ -89,6 +89,13 @@ def m003_health_events(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_change_passages(db: sqlite_utils.Database) -> None:
+    # The added and removed passages themselves, not only their rendering and sizes.
+    db.table("changes").add_column("added", str)
+    db.table("changes").add_column("removed", str)
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -307,6 +314,8 @@ class Store:
             flags=json.dumps([asdict(f) for f in change.flags]),
             ai_related=json.dumps([asdict(f) for f in change.ai_related]),
             ai_training=int(change.ai_training),
+            added=json.dumps(change.added, ensure_ascii=False),
+            removed=json.dumps(change.removed, ensure_ascii=False),
         )
         for key in ("company", "title", "url"):
             row.pop(key)
@@ -352,6 +361,8 @@ class Store:
             diff_text=r["diff_text"] or "",
             flags=tuple(Flag(**f) for f in json.loads(r["flags"] or "[]")),
             ai_related=tuple(Flag(**f) for f in json.loads(r["ai_related"] or "[]")),
+            added=tuple(json.loads(r["added"] or "[]")),
+            removed=tuple(json.loads(r["removed"] or "[]")),
         )  # fmt: skip
 
     # status ------------------------------------------------------------------

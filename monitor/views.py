@@ -38,7 +38,7 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "ai_related_flags": [asdict(f) for f in change.ai_related],
     }
     if with_diff:
-        record["diff"] = change.diff_text
+        record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
     return record
 
 

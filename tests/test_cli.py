@@ -62,7 +62,10 @@ def test_explain_shows_each_flag_and_severity(capsys, server, setup) -> None:  #
     assert 'added   "We may use your public posts and photos to train our AI models."' in out
     assert "category public-data-training" in out and "matched: '" in out
     row = json.loads(run_cli(capsys, "changes", "--json", "--data", str(data)).out)[0]
-    assert row["severity"] == "high"
+    assert row["severity"] == "high" and "added" not in row
+    full = json.loads(run_cli(capsys, "changes", "--json", "--diffs", "--data", str(data)).out)[0]
+    assert full["added"] == ["- We may use your public posts and photos to train our AI models."]
+    assert full["removed"] == [] and "{+- We may use" in full["diff"]
     missing = run_cli(capsys, "explain", "7", "--data", str(data))
     assert missing.code == 2 and "no change #7" in missing.err
 
