@@ -24,9 +24,9 @@ from monitor.models import Watch
 from monitor.pipeline import ALERT_AFTER, browser_for, sweep
 from monitor.publish import render_selected, write_feeds
 from monitor.store import DB_NAME, Store
-from monitor.watchlist import load_contact, load_feed_config, load_watchlist
+from monitor.watchlist import load_config, load_feed_config
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_FAILED, EXIT_USAGE = 1, 2
 
 data_option = click.option(
     "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",
@@ -94,10 +94,11 @@ def check(
 
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
-    watches = select_watches(load_watchlist(watchlist_path), only)
-    feed_settings = settings_from_config(load_feed_config(watchlist_path))
+    config = load_config(watchlist_path)
+    watches = select_watches(list(config.documents), only)
+    feed_settings = settings_from_config(config.feeds)
+    agent = user_agent(config.contact)
     with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
-        agent = user_agent(load_contact(watchlist_path))
         settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
         with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
@@ -142,11 +143,11 @@ def daemon(
 
     if speed <= 0:
         raise click.BadParameter("must be above 0", param_hint="--speed")
-    agent = user_agent(load_contact(watchlist_path))
-    fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=agent)
-    feed_settings = settings_from_config(load_feed_config(watchlist_path))
+    config = load_config(watchlist_path)
+    fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
+    feed_settings = settings_from_config(config.feeds)
     settings = DaemonSettings(data_dir, wait, speed, alert_after, fetch, feed_settings)
-    run_daemon(load_watchlist(watchlist_path), settings)
+    run_daemon(list(config.documents), settings)
 
 
 @cli.command()

@@ -147,19 +147,19 @@ def status_error(
     status: int, reason: str, url: str, headers: Mapping[str, str], sniff: bytes
 ) -> FetchError:
     """The error for a non-2xx, non-304 final response; ``sniff``: the start of its body."""
-    said = f"HTTP {status} {reason}".rstrip()
     if status in (403, 429, 503) and is_challenge(headers, sniff):
         return challenge_error(url, status)
-    if status == 429 or status >= 500:
-        why = "rate limited" if status == 429 else "server error"
-        return RetryLaterError(
-            f"{why} ({said}) from {url}; try again later",
-            url=url,
-            status=status,
-            blocked=status == 429,
-            retry_after=retry_after(headers.get("retry-after")),
-        )
-    return http_status_error(status, reason, url)
+    error = http_status_error(status, reason, url)
+    if not error.transient:
+        return error
+    # Same wording; the subclass also carries how long the server asked us to wait.
+    return RetryLaterError(
+        str(error),
+        url=url,
+        status=status,
+        blocked=error.blocked,
+        retry_after=retry_after(headers.get("retry-after")),
+    )
 
 
 def retry_after(value: str | None) -> float | None:

@@ -35,6 +35,15 @@ class FeedConfig:
 
 
 @dataclass(frozen=True)
+class WatchlistConfig:
+    """Everything a watchlist file says, read and validated once."""
+
+    documents: tuple[Watch, ...]
+    feeds: FeedConfig = FeedConfig()
+    contact: str = ""  # URL or e-mail for the User-Agent
+
+
+@dataclass(frozen=True)
 class Validators:
     """What the last good response said about itself, for a conditional GET."""
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from monitor.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
@@ -98,14 +99,21 @@ def sweep(
     return [outcomes[w.id] for w in watches]
 
 
+@lru_cache(maxsize=1)  # the page just checked for a shell; holds one body, not many
+def _extract(
+    body: bytes, content_type: str, select: tuple[str, ...], remove: tuple[str, ...]
+) -> str:
+    # An `auto` page is extracted to tell whether it is a script shell, then again from
+    # its stored snapshot (the same bytes): extraction is pure, so the second is a lookup.
+    return extract_text(body, content_type, select=select, remove=remove)
+
+
 def _is_shell(watch: Watch, result: FetchResult | FetchError) -> bool:
     """Whether an HTTP response is a page whose text only scripts would build."""
     if isinstance(result, FetchError) or result.not_modified:
         return False
     try:
-        text = extract_text(
-            result.body, result.content_type, select=watch.select, remove=watch.remove
-        )
+        text = _extract(result.body, result.content_type, watch.select, watch.remove)
     except ExtractError:
         return needs_browser(result.body, 0)
     return needs_browser(result.body, len(text.split()))
@@ -147,7 +155,7 @@ def _check(
     digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
     body, content_type = store.snapshot(digest)
     try:
-        text = extract_text(body, content_type, select=watch.select, remove=watch.remove)
+        text = _extract(body, content_type, watch.select, watch.remove)
     except ExtractError as exc:
         attempt = _attempt(result, clock(), error=f"no policy text: {exc}", snapshot=digest)
         return _failed(store, watch, attempt)

@@ -36,7 +36,7 @@ def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> l
     this program's version) is new since the last time: most checks change nothing.
     """
     out_dir = Path(data_dir) / FEED_DIR
-    documents = known_documents(store)
+    documents = store.documents()
     stamp = _stamp(store, documents, settings)
     stamp_path = Path(data_dir) / STAMP_NAME
     if stamp_path.exists() and stamp_path.read_text() == stamp and (out_dir / "all.rss").exists():
@@ -97,20 +97,11 @@ def render_selected(
     document: str | None = None,
 ) -> bytes:
     """The feed the `feed` command prints; the same bytes as the published file it names."""
-    documents = known_documents(store)
+    documents = store.documents()
     spec = select_spec(documents, ai_only=ai_only, company=company, document=document)
     return render_feed(
         _changes_for(store, spec, documents, settings.limit), fmt, settings, spec=spec
     )
-
-
-def known_documents(store: Store) -> list[Watch]:
-    """Every document the store knows, with its current company, title and URL."""
-    documents = []
-    for doc_id in store.document_ids():
-        status = store.status(doc_id)
-        documents.append(Watch(doc_id, status.company, status.title, status.url))
-    return documents
 
 
 def _changes_for(store: Store, spec: FeedSpec, documents: list[Watch], limit: int) -> list[Change]:

@@ -367,7 +367,12 @@ class Store:
 
     # status ------------------------------------------------------------------
     def document_ids(self) -> list[str]:
-        return [r["id"] for r in self.db.table("documents").rows_where(order_by="rowid")]
+        return [d.id for d in self.documents()]
+
+    def documents(self) -> list[Watch]:
+        """Every known document (its names and URL as last synced), in the order added."""
+        rows = self.db.table("documents").rows_where(order_by="rowid")
+        return [Watch(r["id"], r["company"], r["title"], r["url"]) for r in rows]
 
     def status(self, doc_id: str) -> DocumentStatus:
         doc = self._document(doc_id)

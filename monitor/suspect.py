@@ -35,7 +35,7 @@ def suspect_reason(old_text: str, new_text: str) -> str | None:
     old_words, new_words = words(old_text), words(new_text)
     if new_words < SHORT_PAGE_WORDS:
         wall = WALL_PHRASES.search(new_text)
-        if wall and new_words < MIN_KEPT_SHARE * 5 * old_words:
+        if wall and new_words < old_words:  # a short page saying so, replacing a longer text
             return f"looks like a login wall or error page ({wall.group(0)!r}, {new_words} words)"
     if old_words >= 100 and new_words < MIN_KEPT_SHARE * old_words:
         return f"text shrank from {old_words} to {new_words} words"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from monitor.errors import ConfigError
-from monitor.models import DEFAULT_INTERVAL_SECONDS, FeedConfig, Watch
+from monitor.models import DEFAULT_INTERVAL_SECONDS, FeedConfig, Watch, WatchlistConfig
 
 REQUIRED_KEYS = ("id", "company", "title", "url")
 OPTIONAL_KEYS = ("select", "remove", "interval", "robots", "fetcher")
@@ -30,16 +30,25 @@ FEED_KEYS = ("base_url", "title", "description", "author", "limit")
 MAX_FEED_LIMIT = 1000
 
 
+def load_config(path: str | Path) -> WatchlistConfig:
+    """Reads and validates a watchlist file: documents, `feeds:` and `contact:`."""
+    raw = _read(path)
+    documents = parse_watchlist(raw, str(path))  # checks the top level, feeds and contact too
+    return WatchlistConfig(
+        documents=tuple(documents),
+        feeds=parse_feed_config(raw.get("feeds"), str(path)),
+        contact=parse_contact(raw.get("contact"), str(path)),
+    )
+
+
 def load_watchlist(path: str | Path) -> list[Watch]:
-    """Reads and validates a watchlist file."""
-    return parse_watchlist(_read(path), str(path))
+    """Reads and validates a watchlist file's documents."""
+    return list(load_config(path).documents)
 
 
 def load_feed_config(path: str | Path) -> FeedConfig:
     """Reads and validates the watchlist file's optional `feeds:` section."""
-    raw = _read(path)
-    parse_watchlist(raw, str(path))
-    return parse_feed_config(raw.get("feeds"), str(path))
+    return load_config(path).feeds
 
 
 def _read(path: str | Path) -> Any:
@@ -159,13 +168,6 @@ def _interval(value: Any, where: str, name: str) -> int:
             "'interval' must be at least 1m (be polite to the sites)", path=where, entry=name
         )
     return seconds
-
-
-def load_contact(path: str | Path) -> str:
-    """The watchlist's optional `contact:` (URL or e-mail for the User-Agent), or ""."""
-    raw = _read(path)
-    parse_watchlist(raw, str(path))
-    return parse_contact(raw.get("contact"), str(path))
 
 
 def parse_contact(raw: Any, where: str = "watchlist") -> str:

@@ -19,11 +19,35 @@ from importlib.resources import files
 from pathlib import Path
 
 TRENDING = ("Ten ways to save on your next trip", "Stocks rally as markets close higher")
+# How each version rewrites the one before it (policy.html is version 1).
+EDITS: dict[int, tuple[tuple[str, str], ...]] = {
+    2: (
+        ("1 March 2026", "1 June 2026"),
+        ("posts, photos and comments", "posts, photos, videos and comments"),
+    ),
+    3: (
+        ("1 June 2026", "1 September 2026"),
+        (
+            "<li>To show you ads that may interest you.</li>",
+            "<li>To show you ads that may interest you.</li>\n<li>To develop and improve our"
+            " artificial intelligence, we may use your public posts and photos to train our AI"
+            " models.</li>",
+        ),
+        (
+            "delete your information in your settings.</p>",
+            "delete your information in your settings. You have the right to object to the use"
+            " of your information to train our AI models by using the form in your settings.</p>",
+        ),
+    ),
+}
 
 
 def page(version: int) -> bytes:
     """A demo page; the token and the trending box differ on every request, like real ones."""
-    text = files("monitor.demo").joinpath(f"v{version}.html").read_text(encoding="utf-8")
+    text = files("monitor.demo").joinpath("policy.html").read_text(encoding="utf-8")
+    for edits in (EDITS[v] for v in range(2, version + 1)):
+        for old, new in edits:
+            text = text.replace(old, new)
     text = text.replace("{{TOKEN}}", secrets.token_hex(16))
     return text.replace("{{TRENDING}}", TRENDING[secrets.randbelow(len(TRENDING))]).encode()
 
