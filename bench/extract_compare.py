@@ -1,4 +1,4 @@
-"""Compare monitor.extract with off-the-shelf extractors on the real HTML histories.
+"""Compare monitor.extract.html with off-the-shelf extractors on the real HTML histories.
 
 For every history under ../shared/corpus/html (Open Terms Archive snapshots, ODC-BY 1.0) and
 every extractor it reports:
@@ -12,7 +12,7 @@ every extractor it reports:
 * size ratio: extracted characters / OTA characters (whitespace not counted);
 * median and worst extraction time per page.
 
-Every extractor's output goes through monitor.extract.normalize_text, so only what it keeps
+Every extractor's output goes through monitor.extract.html.normalize_text, so only what it keeps
 or drops is compared, not its whitespace. Run: .venv/bin/python bench/extract_compare.py
 [--only NAME ...] [--md FILE]; prints a markdown table.
 """
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.errors import ExtractError  # noqa: E402
-from monitor.extract import decode, extract_text, normalize_text  # noqa: E402
+from monitor.extract.html import decode, extract_text, normalize_text  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "html"
 Extractor = Callable[[bytes], str]

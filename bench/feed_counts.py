@@ -26,7 +26,7 @@ import replay  # noqa: E402
 from markdown_it import MarkdownIt  # noqa: E402
 
 from monitor.cli import main as monitor  # noqa: E402
-from monitor.feed_specs import company_slug  # noqa: E402
+from monitor.publish.specs import company_slug  # noqa: E402
 
 
 def run(*args: str) -> str:

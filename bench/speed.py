@@ -76,7 +76,7 @@ def stage_ratios(runs: int) -> None:
 
     sys.path.insert(0, str(ROOT))
     from monitor.classify import classify
-    from monitor.extract import extract_text
+    from monitor.extract.html import extract_text
 
     para = "We collect the information you provide and use it to run our services. " * 8
     page = ("<html><body><main>" + "".join(

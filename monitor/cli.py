@@ -16,13 +16,13 @@ from typing import Any
 import click
 
 from monitor import views
+from monitor.check.pipeline import ALERT_AFTER, browser_for, sweep
 from monitor.errors import ConfigError, MonitorError
-from monitor.feed import FeedSettings, settings_from_config
-from monitor.fetch import Fetcher, FetchSettings, make_client, user_agent
+from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
 from monitor.lock import data_lock
 from monitor.models import Watch
-from monitor.pipeline import ALERT_AFTER, browser_for, sweep
-from monitor.publish import render_selected, write_feeds
+from monitor.publish.feed import FeedSettings, settings_from_config
+from monitor.publish.write import render_selected, write_feeds
 from monitor.store import DB_NAME, Store
 from monitor.watchlist import load_config, load_feed_config
 

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitor.feed import FeedSettings
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.check.pipeline import ALERT_AFTER, Browser, browser_for, sweep
+from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.lock import data_lock
 from monitor.models import CheckOutcome, Watch
-from monitor.pipeline import ALERT_AFTER, Browser, browser_for, sweep
-from monitor.publish import write_feeds
+from monitor.publish.feed import FeedSettings
+from monitor.publish.write import write_feeds
 from monitor.schedule import Job, run_forever
 from monitor.store import Store
 from monitor.views import log_fields

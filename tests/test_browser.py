@@ -1,4 +1,4 @@
-"""monitor.browser: real Chromium rendering pages from 127.0.0.1, and the script-shell test."""
+"""monitor.fetch.browser: real Chromium rendering pages from 127.0.0.1, the script-shell test."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.browser import (
+from monitor.errors import FetchError
+from monitor.extract.html import extract_text
+from monitor.fetch.browser import (
     BrowserFetcher,
     BrowserSettings,
     browser_available,
     needs_browser,
     status_error,
 )
-from monitor.errors import FetchError
-from monitor.extract import extract_text
 from monitor.models import FetchResult, Watch
 from tests.httpserver import LocalServer
 
@@ -210,7 +210,7 @@ def test_missing_browser_is_a_one_line_fetch_error() -> None:
 def test_imports_and_explains_without_playwright() -> None:
     code = (
         "import sys; sys.modules['playwright'] = None\n"
-        "from monitor.browser import BrowserFetcher, browser_available\n"
+        "from monitor.fetch.browser import BrowserFetcher, browser_available\n"
         "from monitor.errors import FetchError\n"
         "from monitor.models import Watch\n"
         "print(browser_available())\n"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.browser import browser_available
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.check.pipeline import Browser, sweep
+from monitor.fetch.browser import browser_available
+from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import Watch
-from monitor.pipeline import Browser, sweep
 from monitor.store import Store
 from tests.cli_helpers import run_cli
 from tests.httpserver import LocalServer

@@ -1,4 +1,4 @@
-"""Tests of monitor.extract: data-driven HTML cases, page-chrome noise, real corpus pages."""
+"""Tests of monitor.extract.html: data-driven HTML cases, page-chrome noise, real corpus pages."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from monitor import errors
-from monitor.extract import extract_text, normalize_text
+from monitor.extract.html import extract_text, normalize_text
 
 DATA = Path(__file__).parent / "data" / "extract_cases.yaml"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

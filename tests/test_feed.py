@@ -1,4 +1,4 @@
-"""Tests for monitor.feed: feeds read back with feedparser, bodies with ElementTree."""
+"""Tests for monitor.publish.feed: feeds read back with feedparser, bodies with ElementTree."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ import feedparser
 import pytest
 import yaml
 
-from monitor.feed import (
+from monitor.models import Change, FeedConfig, Flag, Watch
+from monitor.publish.feed import (
     FeedSettings,
     change_title,
     render_feed,
     select_changes,
     settings_from_config,
 )
-from monitor.feed_specs import company_slug, document_type, feed_specs, select_spec
-from monitor.models import Change, FeedConfig, Flag, Watch
+from monitor.publish.specs import company_slug, document_type, feed_specs, select_spec
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "versions"

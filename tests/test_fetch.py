@@ -1,4 +1,4 @@
-"""monitor.fetch: unit tests on httpx.MockTransport, then real sockets on a local server."""
+"""monitor.fetch.http: unit tests on httpx.MockTransport, then real sockets on a local server."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from monitor.errors import FetchError
-from monitor.fetch import USER_AGENT, Fetcher, FetchSettings, make_client
+from monitor.fetch.http import USER_AGENT, Fetcher, FetchSettings, make_client
 from monitor.models import FetchResult, Validators, Watch
 from tests.httpserver import LocalServer, Reply
 

@@ -1,4 +1,4 @@
-"""Tests for monitor.publish: the feed folder a sweep writes, read back as readers would.
+"""Tests for monitor.publish.write: the feed folder a sweep writes, read back as readers would.
 
 The history is replayed through the real CLI against pages on 127.0.0.1; every feed is
 parsed with feedparser and compared with what `changes --json` says was recorded.
@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from monitor.errors import ConfigError
-from monitor.feed import FeedSettings, settings_from_config
-from monitor.feed_specs import company_slug
 from monitor.models import Change, Flag, Watch
-from monitor.publish import write_feeds
+from monitor.publish.feed import FeedSettings, settings_from_config
+from monitor.publish.specs import company_slug
+from monitor.publish.write import write_feeds
 from monitor.store import Store
 from monitor.watchlist import load_feed_config
 from tests.feed_replay import HISTORY, Replay

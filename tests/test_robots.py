@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, FetchSettings, make_client
+from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import Watch
 from tests.cli_helpers import policy, run_cli
 from tests.httpserver import LocalServer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.suspect import suspect_reason
+from monitor.check.suspect import suspect_reason
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
 

@@ -11,10 +11,10 @@ from html import escape
 
 from feedgen.feed import FeedGenerator
 
-from monitor.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc
-from monitor.feed_html import clean_text
-from monitor.feed_specs import one_line
 from monitor.models import HealthEvent, Watch
+from monitor.publish.entry_html import clean_text
+from monitor.publish.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc
+from monitor.publish.specs import one_line
 
 OPS_NAME = "operations"
 

@@ -19,8 +19,8 @@ from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from soupsieve import SelectorSyntaxError
 
 from monitor.errors import ConfigError, ExtractError
-from monitor.extract_pdf import pdf_text
-from monitor.extract_rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
+from monitor.extract.pdf import pdf_text
+from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
 
 MIN_WORDS = 20
 # <main>/<article> is the policy when it holds at least this share of the page's text.

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.errors import FetchError
-from monitor.fetch_checks import (
+from monitor.fetch.checks import (
     CHALLENGE_MAX_BYTES,
     BoundedDecoder,
     RetryLaterError,
@@ -34,7 +34,7 @@ from monitor.fetch_checks import (
     status_error,
     too_large,
 )
-from monitor.fetch_robots import RobotsCache
+from monitor.fetch.robots import RobotsCache
 from monitor.models import FetchResult, Validators, Watch
 
 USER_AGENT = (

@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from monitor.feed import FORMATS, FeedSettings, as_utc, feed_href, feed_title, feed_url, index_url
-from monitor.feed_specs import COMPANY, DOCUMENT, OVERVIEW, FeedSpec, one_line
+from monitor.publish.feed import (
+    FORMATS,
+    FeedSettings,
+    as_utc,
+    feed_href,
+    feed_title,
+    feed_url,
+    index_url,
+)
+from monitor.publish.specs import COMPANY, DOCUMENT, OVERVIEW, FeedSpec, one_line
 
 OPML_NAME = "feeds.opml"
 INDEX_NAME = "index.html"

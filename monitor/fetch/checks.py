@@ -2,7 +2,7 @@
 
 Content-type and HTML sniffing, bot-challenge detection, Retry-After parsing, a gzip
 decoder with a size bound, and the one-line :class:`FetchError` messages that say what to
-do. Stdlib only, so that ``monitor.fetch`` stays the one module that imports httpx.
+do. Stdlib only, so that ``monitor.fetch.http`` stays the one module that imports httpx.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from monitor.errors import FetchError, http_status_error
 
-# PDF too: some publishers post their terms only as PDF (monitor/extract_pdf.py reads them).
+# PDF too: some publishers post their terms only as PDF (monitor/extract/pdf.py reads them).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "application/pdf"})
 DECODABLE_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 # Markers of bot-challenge interstitials (Cloudflare, DataDome, PerimeterX, Imperva). Only

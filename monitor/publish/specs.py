@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from monitor.feed_html import clean_text
 from monitor.models import Change, Watch
+from monitor.publish.entry_html import clean_text
 
 OVERVIEW, COMPANY, DOCUMENT = "overview", "company", "document"
 # Checked in order: "Privacy terms" is a privacy document, "Terms of Service" terms.

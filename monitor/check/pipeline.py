@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from monitor.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
+from monitor.check.suspect import suspect_reason
 from monitor.classify import classify
 from monitor.diff import diff_texts, words_key
 from monitor.errors import ExtractError, FetchError
-from monitor.extract import extract_text
-from monitor.fetch import Fetcher
+from monitor.extract.html import extract_text
+from monitor.fetch.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
+from monitor.fetch.http import Fetcher
 from monitor.models import Change, CheckOutcome, FetchResult, Validators, Version, Watch
 from monitor.store import Store, sha256
-from monitor.suspect import suspect_reason
 
 Clock = Callable[[], datetime]
 # Failures in a row before an operator is told that monitoring of a document is failing;

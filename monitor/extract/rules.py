@@ -1,6 +1,6 @@
 """What counts as page chrome, and how a cleaned HTML tree is rendered to lines of text.
 
-Used by monitor.extract. Chrome is what changes between two fetches of an unchanged policy
+Used by monitor.extract.html. Chrome is what changes between two fetches of an unchanged policy
 (menus, cookie banners, clocks, "trending" boxes, hidden pop-ups, scripts), so dropping it is
 what keeps the monitor from reporting noise. Every rule that looks at attributes rather than
 at the tag is guarded by the element's share of the page's text: a container that holds a

@@ -3,8 +3,8 @@
 The feed is a pure projection of the changes passed in: the same changes always give the
 same bytes. Nothing depends on the clock (feedgen's "now" defaults are overridden by the
 newest entry's date), and every entry keeps one id for life, so feed readers never show
-a change twice. Entry bodies are built by :mod:`monitor.feed_html`, the list of feeds by
-:mod:`monitor.feed_specs`, the OPML file and index page by :mod:`monitor.feed_index`.
+a change twice. Entry bodies are built by :mod:`monitor.publish.entry_html`, the list of feeds by
+:mod:`monitor.publish.specs`, the OPML file and index page by :mod:`monitor.publish.index`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
 
-from monitor.feed_html import clean_text, entry_html
-from monitor.feed_specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
 from monitor.models import Change, FeedConfig
+from monitor.publish.entry_html import clean_text, entry_html
+from monitor.publish.specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
 
 FORMATS = ("rss", "atom")
 # Fixed for ever: changing it would change every entry's id and re-notify subscribers.

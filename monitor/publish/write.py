@@ -17,11 +17,18 @@ import os
 from pathlib import Path
 
 from monitor import __version__
-from monitor.feed import FORMATS, FeedSettings, as_utc, feed_href, render_feed, select_changes
-from monitor.feed_index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
-from monitor.feed_ops import OPS_NAME, render_ops_feed
-from monitor.feed_specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.models import Change, Watch
+from monitor.publish.feed import (
+    FORMATS,
+    FeedSettings,
+    as_utc,
+    feed_href,
+    render_feed,
+    select_changes,
+)
+from monitor.publish.index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
+from monitor.publish.ops import OPS_NAME, render_ops_feed
+from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.store import Store
 
 FEED_DIR = "feeds"

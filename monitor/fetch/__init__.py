@@ -1,0 +1,1 @@
+"""Fetch stage: HTTP (httpx), robots.txt (protego) and the browser (Playwright)."""

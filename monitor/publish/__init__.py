@@ -1,0 +1,1 @@
+"""Publish stage: RSS/Atom feeds, the operations feed, OPML and the index page."""
