@@ -295,5 +295,5 @@ def _failure(
         state=name, status="quarantined" if name == "wall" else "failed", message=message,
         result="failed", failures=failures, health="failing" if failing else None,
         failing=failures >= policy.alert_after,
-        error=message.split(": ", 1)[1], full_fetch=obs.snapshot is not None,
+        error=message.removeprefix("failed: "), full_fetch=obs.snapshot is not None,
     )  # fmt: skip
