@@ -181,3 +181,15 @@ def test_an_extractor_upgrade_between_two_checks_of_the_same_bytes_is_no_alert(
     ]
     assert monitor.check(extractor=Extractor("2", reads_more)).message == "unchanged (v2)"
     assert len(monitor.store.upgrades("doc")) == 1
+
+
+def test_304_to_a_whole_fetch_is_a_failure_not_unchanged(
+    server: LocalServer, monitor: Monitor
+) -> None:
+    """A broken cache that answers 304 to everything cannot freeze the document."""
+    server.route("/p", body=policy())
+    monitor.check()
+    server.route("/p", status=304)
+    assert monitor.check().message == "unchanged (v1, 304)"  # validators were sent
+    stale = monitor.check(timedelta(days=1))  # the daily whole fetch sends none
+    assert stale.status == "failed" and "304 Not Modified to a request without" in stale.message
