@@ -187,7 +187,7 @@ def test_304_to_a_whole_fetch_is_a_failure_not_unchanged(
     server: LocalServer, monitor: Monitor
 ) -> None:
     """A broken cache that answers 304 to everything cannot freeze the document."""
-    server.route("/p", body=policy())
+    server.route("/p", body=policy(), headers={"ETag": '"a"'})
     monitor.check()
     server.route("/p", status=304)
     assert monitor.check().message == "unchanged (v1, 304)"  # validators were sent
