@@ -6,7 +6,6 @@ to fetch or extract (or the data directory was locked), 2 usage or configuration
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import click
 from monitor import views
 from monitor.check.pipeline import ALERT_AFTER, Policy, browser_for, sweep
 from monitor.errors import ConfigError, MonitorError
+from monitor.extract.selectors import selector_problem
 from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
 from monitor.lock import data_lock
 from monitor.models import Watch
@@ -107,7 +107,7 @@ def check(
 
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
-    config = load_config(watchlist_path)
+    config = load_config(watchlist_path, selector_problem)
     watches = select_watches(list(config.documents), only)
     feed_settings = settings_from_config(config.feeds)
     agent = user_agent(config.contact)
@@ -122,7 +122,7 @@ def check(
         if not quiet or outcome.status in NEWS:
             level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
             line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
-            click.echo(line or f"{outcome.document}: {outcome.message}")
+            click.echo(line or views.terminal_safe(f"{outcome.document}: {outcome.message}"))
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
     if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
         sys.exit(EXIT_FAILED)
@@ -169,7 +169,7 @@ def daemon(
 
     if speed <= 0:
         raise click.BadParameter("must be above 0", param_hint="--speed")
-    config = load_config(watchlist_path)
+    config = load_config(watchlist_path, selector_problem)
     fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
     feed_settings = settings_from_config(config.feeds)
     settings = DaemonSettings(data_dir, wait, speed, alert_after, fetch, feed_settings)
@@ -191,7 +191,7 @@ def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool, d
         found = store.changes(document=document, ai_only=ai_only)
     if as_json:
         rows = [views.change_dict(c, with_diff=diffs) for c in found]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        click.echo(views.json_text(rows))
     else:
         click.echo(views.changes_table(found))
 
@@ -249,7 +249,7 @@ def status(data_dir: str, as_json: bool) -> None:
     with open_store(data_dir) as store:
         rows = [store.status(doc_id) for doc_id in store.document_ids()]
     if as_json:
-        click.echo(json.dumps([views.status_dict(s) for s in rows], indent=1))
+        click.echo(views.json_text([views.status_dict(s) for s in rows]))
     else:
         click.echo(views.status_table(rows))
 

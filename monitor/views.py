@@ -1,7 +1,15 @@
-"""What the read-only commands print: tables, JSON records and diff reports."""
+"""What the read-only commands print: tables, JSON records and diff reports.
+
+Stored text (titles, URLs, sentences, diffs, servers' error messages) comes from web pages
+and servers we do not control. Before it reaches a terminal, :func:`terminal_safe` drops
+escape sequences (which can clear the screen, retitle the window or write to the
+clipboard) and shows other control characters and bidi overrides as ``<U+XXXX>``.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -10,6 +18,46 @@ from monitor.diff import diff_texts
 from monitor.errors import ConfigError
 from monitor.models import Change, CheckOutcome, DocumentStatus, Version
 from monitor.store import Store
+
+# ESC/8-bit sequences as terminals read them: CSI (ESC [ or U+009B, parameters, a final
+# byte); OSC, DCS, SOS, PM and APC strings up to their terminator (or the line's end);
+# other two-character escapes (ESC c resets the terminal).
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+# What is left to show by name: C0 and C1 controls but tab and newline, bidi embeddings,
+# overrides and isolates (they reorder what follows), lone surrogates (unprintable).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\n\t]")
+
+
+def _codepoint(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
+
+
+def terminal_safe(text: str, *, newlines: bool = True) -> str:
+    """``text`` with no escape sequence, control character or bidi override left in it.
+
+    Sequences are dropped; other such characters are shown as ``<U+XXXX>``, so a reader
+    sees that something was there. Newlines stay when ``newlines`` (a diff's layout);
+    otherwise, like tabs, they become spaces. Accents, CJK and quotes are untouched.
+    """
+    text = _UNSAFE.sub(_codepoint, _SEQUENCE.sub("", text))
+    return text if newlines else _LINE_BREAKS.sub(" ", text)
+
+
+def _one(text: str) -> str:
+    """A field of a table row: safe and on one line."""
+    return terminal_safe(text, newlines=False)
+
+
+def json_text(value: Any) -> str:
+    """JSON for the terminal: readable UTF-8, but C1 controls, bidi overrides and lone
+    surrogates escaped as ``\\uXXXX`` (json.dumps already escapes C0 controls)."""
+    text = json.dumps(value, ensure_ascii=False, indent=1)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _when(moment: datetime | None) -> str:
@@ -49,25 +97,27 @@ def changes_table(changes: list[Change]) -> str:
     for c in changes:
         what = f"AI-training {c.direction}" if c.ai_training else "text changed"
         lines.append(
-            f"#{c.id:<5} {_when(c.detected_at)}  {c.document:<28} "
+            f"#{c.id:<5} {_when(c.detected_at)}  {_one(c.document):<28} "
             f"v{c.from_version}->v{c.to_version}  +{c.added_chars}/-{c.removed_chars} chars  {what}"
         )
         lines.extend(
-            f'        {f.side}: "{f.sentence}"  [{f.category}: {f.phrase}]' for f in c.flags
+            f'        {f.side}: "{_one(f.sentence)}"  [{_one(f.category)}: {_one(f.phrase)}]'
+            for f in c.flags
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def explain_report(change: Change) -> str:
     """Every flag of a change, with the words that triggered it."""
     head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
+    head = _one(head)
     lines = [f"{head} -> v{change.to_version}, detected {_when(change.detected_at)}"]
     verdict = (
         f"AI-training language {change.direction}"
         if change.ai_training
         else "no AI-training language"
     )
-    lines.append(f"{verdict}; severity {change.severity}; {change.url}")
+    lines.append(f"{verdict}; severity {change.severity}; {_one(change.url)}")
     for title, flags in (
         ("AI-training", change.flags),
         ("AI-related, not training", change.ai_related),
@@ -75,9 +125,12 @@ def explain_report(change: Change) -> str:
         if flags:
             lines.append(f"\n{title}:")
         for f in flags:
-            lines.append(f'  {f.side:<7} "{f.sentence}"')
-            lines.append(f"          category {f.category}, rule {f.rule}, matched: {f.phrase!r}")
-    return "\n".join(lines)
+            lines.append(f'  {f.side:<7} "{_one(f.sentence)}"')
+            lines.append(
+                f"          category {_one(f.category)}, rule {_one(f.rule)}, "
+                f"matched: {_one(f.phrase)!r}"
+            )
+    return terminal_safe("\n".join(lines))
 
 
 def _version_or_fail(store: Store, document: str, number: int) -> Version:
@@ -107,7 +160,7 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
     rendered = diff_texts(before.text, after.text).rendered or "(no difference)"
-    return "\n".join(header) + "\n" + rendered
+    return terminal_safe("\n".join(header) + "\n" + rendered)
 
 
 def history_report(store: Store, document: str) -> str:
@@ -115,14 +168,14 @@ def history_report(store: Store, document: str) -> str:
     if not versions:
         raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
     current = store.current_version(document)
-    lines = [f"{document}: {len(versions)} version(s)"]
+    lines = [f"{_one(document)}: {len(versions)} version(s)"]
     for v in versions:
         mark = "*" if current and v.number == current.number else " "
         lines.append(
             f"{mark} v{v.number:<4} first seen {_when(v.first_seen)}  last seen "
             f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def status_dict(s: DocumentStatus) -> dict[str, Any]:
@@ -154,25 +207,25 @@ def status_table(rows: list[DocumentStatus]) -> str:
         fetch = s.last_fetch
         result = fetch.result if fetch else "never fetched"
         if fetch and fetch.error:
-            result += f" ({fetch.error})"
+            result += f" ({_one(fetch.error)})"
         if s.failing_since:
             result += f" [MONITORING FAILING since {_when(s.failing_since)}]"
         if s.suspect:
-            result += f" [latest text held as suspect: {s.suspect}]"
+            result += f" [latest text held as suspect: {_one(s.suspect)}]"
         if s.consecutive_failures > 1:
             result += f" [{s.consecutive_failures} failures in a row]"
         lines.append(
-            f"{s.document:<28} last fetch {_when(fetch.started_at if fetch else None)}  "
+            f"{_one(s.document):<28} last fetch {_when(fetch.started_at if fetch else None)}  "
             f"{s.versions} version(s)  last change {_when(s.last_change)}  {result}"
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def log_fields(outcome: CheckOutcome, seconds: float | None = None) -> str:
     """One check as logfmt ``key=value`` pairs (the daemon's log, `check --logfmt`)."""
-    message = outcome.message.replace('"', "'")
+    message = _one(outcome.message).replace('"', "'")
     took = f" seconds={seconds:.2f}" if seconds is not None else ""
     return (
-        f"document={outcome.document} status={outcome.status} "
+        f"document={_one(outcome.document)} status={outcome.status} "
         f'ai_training={str(outcome.ai_training).lower()}{took} message="{message}"'
     )

@@ -2,24 +2,30 @@
 
 Every problem becomes one :class:`ConfigError` naming the file, the entry and the key,
 so a user can fix a typo without reading a traceback.
+
+The file is untrusted input too: it is read with limits (size, nesting, nodes once
+aliases are expanded: a "billion laughs" file stops at once), and text with control
+characters, lone surrogates or bidi overrides is refused, since ids, titles and URLs end
+up in terminals, feeds and file names.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from monitor.errors import ConfigError
 from monitor.models import DEFAULT_INTERVAL_SECONDS, FeedConfig, Watch, WatchlistConfig
+from monitor.watchlist.reader import read_yaml
 
 REQUIRED_KEYS = ("id", "company", "title", "url")
 OPTIONAL_KEYS = ("select", "remove", "interval", "robots", "fetcher")
 FETCHERS = ("auto", "http", "browser")
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")  # the whole id: used with fullmatch
 # Who site operators can reach about our requests; it goes into the User-Agent.
 CONTACT = re.compile(r"^(?:https?://\S+|mailto:\S+@\S+|[^@\s()]+@[^@\s()]+\.[a-z]{2,})$", re.I)
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
@@ -28,12 +34,24 @@ MIN_INTERVAL = 60
 # The optional top-level `feeds:` mapping (see monitor.models.FeedConfig).
 FEED_KEYS = ("base_url", "title", "description", "author", "limit")
 MAX_FEED_LIMIT = 1000
+MAX_DOCUMENTS = 2000
+MAX_TEXT = 2000  # characters in an id, company, title, URL or selector
+# Bidi embeddings and overrides (U+202A-U+202E, U+2066-U+2069) can make a title read
+# differently from what it is; control characters and lone surrogates break terminals
+# and XML.
+ODD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Says why a CSS selector cannot be used (None: fine); supplied by the extract stage.
+SelectorCheck = Callable[[str], "str | None"]
 
 
-def load_config(path: str | Path) -> WatchlistConfig:
-    """Reads and validates a watchlist file: documents, `feeds:` and `contact:`."""
-    raw = _read(path)
-    documents = parse_watchlist(raw, str(path))  # checks the top level, feeds and contact too
+def load_config(path: str | Path, selector_problem: SelectorCheck | None = None) -> WatchlistConfig:
+    """Reads and validates a watchlist file: documents, `feeds:` and `contact:`.
+
+    ``selector_problem`` checks each `select:`/`remove:` selector at load time, so a typo
+    names its entry now rather than failing every check later.
+    """
+    raw = read_yaml(path)
+    documents = parse_watchlist(raw, str(path), selector_problem)  # checks feeds, contact too
     return WatchlistConfig(
         documents=tuple(documents),
         feeds=parse_feed_config(raw.get("feeds"), str(path)),
@@ -51,32 +69,22 @@ def load_feed_config(path: str | Path) -> FeedConfig:
     return load_config(path).feeds
 
 
-def _read(path: str | Path) -> Any:
-    where = str(path)
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("file not found (pass --watchlist FILE)", path=where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the file: {exc}", path=where) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{line}{problem}", path=where) from exc
-    return raw
-
-
-def parse_watchlist(raw: Any, where: str = "watchlist") -> list[Watch]:
+def parse_watchlist(
+    raw: Any, where: str = "watchlist", selector_problem: SelectorCheck | None = None
+) -> list[Watch]:
     """Validates an already-parsed watchlist document."""
     if not isinstance(raw, dict) or not isinstance(raw.get("documents"), list):
         raise ConfigError("expected a top-level 'documents:' list", path=where)
-    unknown = set(raw) - {"documents", "feeds", "contact"}
+    unknown = _names(set(raw) - {"documents", "feeds", "contact"})
     if unknown:
-        raise ConfigError(f"unknown top-level key(s): {', '.join(sorted(unknown))}", path=where)
+        raise ConfigError(f"unknown top-level key(s): {unknown}", path=where)
+    if len(raw["documents"]) > MAX_DOCUMENTS:
+        message = f"{len(raw['documents']):,} documents; at most {MAX_DOCUMENTS:,} per file"
+        raise ConfigError(message, path=where)
     parse_feed_config(raw.get("feeds"), where)
     parse_contact(raw.get("contact"), where)
-    watches = [_parse_entry(entry, i, where) for i, entry in enumerate(raw["documents"], 1)]
+    check = selector_problem or (lambda _selector: None)
+    watches = [_parse_entry(entry, i, where, check) for i, entry in enumerate(raw["documents"], 1)]
     seen: set[str] = set()
     for watch in watches:
         if watch.id in seen:
@@ -87,24 +95,25 @@ def parse_watchlist(raw: Any, where: str = "watchlist") -> list[Watch]:
     return watches
 
 
-def _parse_entry(entry: Any, index: int, where: str) -> Watch:
+def _parse_entry(entry: Any, index: int, where: str, check: SelectorCheck) -> Watch:
     name = f"entry {index}"
     if not isinstance(entry, dict):
         raise ConfigError("expected a mapping with id, company, title, url", path=where, entry=name)
     if isinstance(entry.get("id"), str):
-        name = f"entry {index} ({entry['id']})"
+        name = f"entry {index} ({_shown(entry['id'], plain=True)})"
     unknown = set(entry) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS)
     if unknown:
         allowed = ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS)
         raise ConfigError(
-            f"unknown key(s) {', '.join(sorted(map(str, unknown)))} (allowed: {allowed})",
+            f"unknown key(s) {_names(unknown)} (allowed: {allowed})",
             path=where,
             entry=name,
         )
     for key in REQUIRED_KEYS:
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise ConfigError(f"'{key}' is missing or not a text", path=where, entry=name)
-    if not ID_PATTERN.match(entry["id"]):
+        _check_text(entry[key], key, where, name)
+    if not ID_PATTERN.fullmatch(entry["id"]):
         raise ConfigError(
             "'id' must be lower-case letters, digits, '.', '_' or '-'", path=where, entry=name
         )
@@ -114,21 +123,52 @@ def _parse_entry(entry: Any, index: int, where: str) -> Watch:
         company=entry["company"].strip(),
         title=entry["title"].strip(),
         url=entry["url"].strip(),
-        select=_selectors(entry.get("select"), "select", where, name),
-        remove=_selectors(entry.get("remove"), "remove", where, name),
+        select=_selectors(entry.get("select"), "select", where, name, check),
+        remove=_selectors(entry.get("remove"), "remove", where, name, check),
         interval=_interval(entry.get("interval"), where, name),
         robots=_flag(entry.get("robots", True), "robots", where, name),
         fetcher=_fetcher(entry.get("fetcher", "auto"), where, name),
     )
 
 
+def _check_text(text: str, key: str, where: str, name: str) -> None:
+    """Refuses text that would break a terminal, a feed or a file name, or mislead a reader."""
+    odd = ODD_CHARACTER.search(text)
+    if odd:
+        code = f"U+{ord(odd.group()):04X}"
+        surrogate = unicodedata.category(odd.group()) == "Cs"
+        kind = "a lone surrogate" if surrogate else "a control"
+        raise ConfigError(f"'{key}' contains {kind} character {code}; remove it",
+                          path=where, entry=name)  # fmt: skip
+    if len(text) > MAX_TEXT:
+        raise ConfigError(f"'{key}' is longer than {MAX_TEXT:,} characters",
+                          path=where, entry=name)  # fmt: skip
+
+
+def _shown(value: Any, plain: bool = False) -> str:
+    """A value as an error message may quote it: one short line, odd characters escaped."""
+    text = value if plain and isinstance(value, str) else repr(value)
+    if ODD_CHARACTER.search(text):
+        text = ascii(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _names(keys: set[Any]) -> str:
+    """Unknown keys for an error message, sorted whatever their YAML type."""
+    return ", ".join(sorted(_shown(key, plain=True) for key in keys))
+
+
 def _check_url(url: str, where: str, name: str, key: str = "url") -> None:
+    _check_text(url, key, where, name)
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"'{key}' must be an http(s) URL, got {url!r}", path=where, entry=name)
+        message = f"'{key}' must be an http(s) URL, got {_shown(url)}"
+        raise ConfigError(message, path=where, entry=name)
 
 
-def _selectors(value: Any, key: str, where: str, name: str) -> tuple[str, ...]:
+def _selectors(
+    value: Any, key: str, where: str, name: str, check: SelectorCheck
+) -> tuple[str, ...]:
     if value is None:
         return ()
     items = [value] if isinstance(value, str) else value
@@ -136,6 +176,12 @@ def _selectors(value: Any, key: str, where: str, name: str) -> tuple[str, ...]:
         raise ConfigError(
             f"'{key}' must be a CSS selector or a list of them", path=where, entry=name
         )
+    for selector in items:
+        _check_text(selector, key, where, name)
+        problem = check(selector.strip())
+        if problem:
+            message = f"'{key}': invalid CSS selector {_shown(selector.strip())}: {problem}"
+            raise ConfigError(message, path=where, entry=name)
     return tuple(s.strip() for s in items)
 
 
@@ -143,14 +189,16 @@ def _fetcher(value: Any, where: str, name: str) -> str:
     if value not in FETCHERS:
         allowed = ", ".join(FETCHERS)
         raise ConfigError(
-            f"'fetcher' must be one of {allowed}, got {value!r}", path=where, entry=name
+            f"'fetcher' must be one of {allowed}, got {_shown(value)}", path=where, entry=name
         )
     return str(value)
 
 
 def _flag(value: Any, key: str, where: str, name: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"'{key}' must be true or false, got {value!r}", path=where, entry=name)
+        raise ConfigError(
+            f"'{key}' must be true or false, got {_shown(value)}", path=where, entry=name
+        )
     return value
 
 
@@ -160,7 +208,7 @@ def _interval(value: Any, where: str, name: str) -> int:
     match = INTERVAL_PATTERN.match(str(value).strip().lower())
     if isinstance(value, bool) or match is None:
         raise ConfigError(
-            f"'interval' must look like 30m, 6h or 1d, got {value!r}", path=where, entry=name
+            f"'interval' must look like 30m, 6h or 1d, got {_shown(value)}", path=where, entry=name
         )
     seconds = int(match.group(1)) * UNIT_SECONDS[match.group(2)]
     if seconds < MIN_INTERVAL:
@@ -173,8 +221,10 @@ def _interval(value: Any, where: str, name: str) -> int:
 def parse_contact(raw: Any, where: str = "watchlist") -> str:
     if raw is None:
         return ""
+    if isinstance(raw, str):
+        _check_text(raw, "contact", where, "contact")
     if not isinstance(raw, str) or not CONTACT.match(raw.strip()):
-        message = f"'contact' must be an http(s) URL or an e-mail address, got {raw!r}"
+        message = f"'contact' must be an http(s) URL or an e-mail address, got {_shown(raw)}"
         raise ConfigError(message, path=where, entry="contact")
     return raw.strip()
 
@@ -186,13 +236,15 @@ def parse_feed_config(raw: Any, where: str = "watchlist") -> FeedConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"expected a mapping with keys {', '.join(FEED_KEYS)}", path=where,
                           entry="feeds")  # fmt: skip
-    unknown = sorted(map(str, set(raw) - set(FEED_KEYS)))
+    unknown = _names(set(raw) - set(FEED_KEYS))
     if unknown:
-        raise ConfigError(f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(FEED_KEYS)})",
+        raise ConfigError(f"unknown key(s) {unknown} (allowed: {', '.join(FEED_KEYS)})",
                           path=where, entry="feeds")  # fmt: skip
     for key in ("title", "description", "author"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             raise ConfigError(f"'{key}' must be a non-empty text", path=where, entry="feeds")
+        if key in raw:
+            _check_text(raw[key], key, where, "feeds")
     base_url = raw.get("base_url")
     if base_url is not None:
         if not isinstance(base_url, str):
@@ -214,5 +266,5 @@ def _feed_limit(value: Any, where: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_FEED_LIMIT:
         raise ConfigError(f"'limit' must be a whole number from 1 to {MAX_FEED_LIMIT}, "
-                          f"got {value!r}", path=where, entry="feeds")  # fmt: skip
+                          f"got {_shown(value)}", path=where, entry="feeds")  # fmt: skip
     return value
