@@ -9,17 +9,24 @@ must stop with one line (never hang), and never pass a control sequence to the t
 
 from __future__ import annotations
 
+import html
 import json
+import random
 import resource
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.errors import ConfigError
 from monitor.extract.selectors import selector_problem
+from monitor.models import Change, Flag, Watch
+from monitor.publish.feed import FeedSettings
+from monitor.publish.write import write_feeds
+from monitor.store import Store
 from monitor.views import terminal_safe
 from monitor.watchlist import MAX_DOCUMENTS, MAX_TEXT, load_config
 from monitor.watchlist.reader import MAX_FILE_BYTES
@@ -68,7 +75,7 @@ def test_oversized_watchlist_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
     path.write_text("documents:\n" + "".join(ENTRY % (i, i) for i in range(30_000)))
     assert path.stat().st_size > MAX_FILE_BYTES
-    with pytest.raises(ConfigError, match=r"w\.yaml: file larger than 1,000,000 bytes"):
+    with pytest.raises(ConfigError, match=r"w\.yaml: file larger than 512,000 bytes"):
         load_config(path)
 
 
@@ -195,3 +202,79 @@ def test_json_output_escapes_what_a_terminal_would_act_on(
     out = run_cli(capsys, "status", "--json", "--data", data).out
     assert unsafe_characters(out) == [] and "application/x\\u0085zip" in out
     assert "application/x\x85zip" in json.loads(out)[0]["last_error"]
+
+
+def paragraph(seed: int, words: int = 20_000) -> str:
+    """A long paragraph with no full stop: one "sentence" of about 100 KB, flagged."""
+    pick = random.Random(seed).choice
+    vocabulary = "we keep your account details and records about how you use it while open".split()
+    body = " ".join(pick(vocabulary) for _ in range(words))
+    return f"{body} and we may use your public posts and photos to train our AI models"
+
+
+def record_rewrite(store: Store, old: list[str], new: list[str], extra: str = "") -> Change:
+    """Two stored versions and the change between them, as a check would record them."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    store.sync_documents([BIG], start)
+    for n, paragraphs in enumerate((old, new)):
+        text = "\n".join(paragraphs)
+        snapshot = store.save_snapshot(f"<p>{text}</p>".encode(), "text/html", start)
+        store.add_version(BIG.id, text, f"key{n}", snapshot, start + timedelta(minutes=n))
+    flags = tuple(
+        Flag(s + extra, side, "train our AI models", "public-data-training", "r")
+        for side, texts in (("removed", old), ("added", new))
+        for s in texts
+    )
+    diff = "\n".join(f"[-{o}-]\n{{+{n}+}}" for o, n in zip(old, new, strict=True)) + extra
+    return store.add_change(
+        Change(
+            id=0, document=BIG.id, company=BIG.company, title=BIG.title, url=BIG.url,
+            detected_at=start + timedelta(hours=1), kind="changed", from_version=1, to_version=2,
+            added_chars=sum(map(len, new)), removed_chars=sum(map(len, old)), diff_text=diff,
+            flags=flags,
+        )
+    )  # fmt: skip
+
+
+BIG = Watch("big-privacy", "Big", "Privacy Policy", "https://big.test/privacy")
+
+
+def test_a_rewrite_of_a_huge_page_keeps_the_feeds_small(tmp_path: Path) -> None:
+    html5lib = pytest.importorskip("html5lib", reason="html5lib checks the page is valid HTML")
+    store = Store(tmp_path)
+    old, new = [paragraph(n) for n in range(12)], [paragraph(100 + n) for n in range(12)]
+    change = record_rewrite(store, old, new)
+    assert change.added_chars > 1_200_000 and len(change.flags) == 24
+    write_feeds(store, tmp_path, FeedSettings(base_url="https://feeds.test/p/"))
+    folder = tmp_path / "feeds"
+    feeds = [p for p in folder.rglob("*") if p.suffix in (".rss", ".atom")]
+    assert len(feeds) == 8 and sum(p.stat().st_size for p in feeds) < 2_000_000  # before: 8.4 MB
+    link = f"https://feeds.test/p/changes/{change.id}.html"
+    note = f"diff cut at 20,000 of {len(change.diff_text):,} characters; full change: "
+    for path in feeds:
+        body = html.unescape(path.read_text(encoding="utf-8"))  # the entry's HTML, unescaped
+        assert f'{note}<a href="{link}">{link}</a>' in body, path
+    page = (folder / f"changes/{change.id}.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert len(page.encode()) < 2_000_000 + 24 * 5_000 * 2  # the capped diff and sentences
+    assert f"diff cut at 2,000,000 of {len(change.diff_text):,} characters" in page
+    for version in (store.version(BIG.id, 1), store.version(BIG.id, 2)):
+        assert version is not None and f"<code>{version.snapshot_sha256}</code>" in page
+    assert page.count("<mark>train our AI models</mark>") == 24
+    store.close()
+
+
+def test_change_page_escapes_policy_text(tmp_path: Path) -> None:
+    html5lib = pytest.importorskip("html5lib", reason="html5lib checks the page is valid HTML")
+    store = Store(tmp_path)
+    hostile = ' <script>alert(1)</script> <img src=x onerror="x()"> \u202eevil\u202c \x1b[2J&amp;'
+    change = record_rewrite(store, ["Old text."], ["We train our AI models."], extra=hostile)
+    write_feeds(store, tmp_path, FeedSettings())
+    page = (tmp_path / f"feeds/changes/{change.id}.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "<script" not in page and "<img" not in page and "\x1b" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&amp;amp;" in page
+    assert "\u202e" not in page and "&lt;U+202E&gt;evil&lt;U+202C&gt;" in page
+    assert "<mark>train our AI models</mark>" in page and "category public-data-training" in page
+    assert "AI-training language changed" in page and "high" in page
+    store.close()

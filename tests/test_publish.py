@@ -6,8 +6,10 @@ parsed with feedparser and compared with what `changes --json` says was recorded
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -86,7 +88,8 @@ def test_every_feed_file_is_written(played: Replay) -> None:
         str(p.relative_to(played.data / "feeds")) for p in (played.data / "feeds").rglob("*.*")
     }
     expected = {f"{path}.{fmt}" for path in FEED_PATHS for fmt in ("rss", "atom")}
-    assert written == expected | {"feeds.opml", "index.html"}
+    pages = {f"changes/{row['id']}.html" for row in played.changes()}  # each in a feed
+    assert written == expected | pages | {"feeds.opml", "index.html"}
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
@@ -146,9 +149,13 @@ def test_regenerating_without_a_new_change_changes_no_byte(replay: Replay) -> No
     assert snapshot(feeds) == before  # same bytes, same mtimes
     replay.sweep({"beta-help": ["A new help topic about passwords was added to this page."]})
     after = snapshot(feeds)
-    rewritten = {name for name in after if after[name] != before[name]}
+    rewritten = {name for name in after if after[name] != before.get(name)}
     touched = {"all", "company/beta", "document/beta-help"}
-    assert rewritten == {f"{p}.{f}" for p in touched for f in ("rss", "atom")} | {"index.html"}
+    new_page = f"changes/{replay.changes()[-1]['id']}.html"  # only the new change gets a page
+    assert rewritten == {f"{p}.{f}" for p in touched for f in ("rss", "atom")} | {
+        "index.html",
+        new_page,
+    }
 
 
 def add_changes(store: Store, documents: list[Watch], flagged: list[bool]) -> None:
@@ -243,7 +250,8 @@ def test_index_page_is_valid_html_listing_every_feed(
     tags = page_tags(text)
     hrefs = {a["href"] for tag, a in tags if tag == "a"}
     feeds = [str(p.relative_to(tmp_path / "feeds")) for p in (tmp_path / "feeds").rglob("*.*")]
-    assert {base + name for name in feeds if name != "index.html"} <= hrefs
+    listed = [name for name in feeds if name != "index.html" and not name.startswith("changes/")]
+    assert {base + name for name in listed} <= hrefs  # change pages: linked from entries
     assert (
         "html",
         {"lang": "en"},
@@ -320,3 +328,51 @@ def test_feeds_are_rewritten_only_when_something_is_new(store: Store, tmp_path: 
     assert (tmp_path / "feeds" / "all.rss") in write_feeds(
         store, tmp_path, FeedSettings(title="Renamed")
     )
+
+
+def entry_links(feed_path: Path) -> list[str]:
+    """The link to its change's page of each entry of a feed."""
+    feed = feedparser.parse(feed_path.read_bytes())
+    bodies = [e.content[0].value if "content" in e else e.summary for e in feed.entries]
+    links = [set(re.findall(r'href="([^"]*changes/\d+\.html)"', body)) for body in bodies]
+    assert all(len(found) == 1 for found in links), feed_path  # each entry: its own page
+    return [found.pop() for found in links]
+
+
+def test_every_entry_links_to_its_change_page(played: Replay) -> None:
+    html5lib = pytest.importorskip("html5lib", reason="html5lib checks the page is valid HTML")
+    folder = played.data / "feeds"
+    for path in FEED_PATHS:
+        for fmt in ("rss", "atom"):
+            links = entry_links(folder / f"{path}.{fmt}")
+            assert all(link.startswith(f"{BASE}changes/") for link in links), path
+            for link in links:
+                assert (folder / link.removeprefix(BASE)).is_file(), link
+    assert len(entry_links(folder / "all.rss")) == len(played.changes())
+    for row in played.changes():
+        page = (folder / f"changes/{row['id']}.html").read_text(encoding="utf-8")
+        html5lib.HTMLParser(strict=True).parse(page)
+        assert f"policy-monitor:change:{row['document']}:{row['id']}" in page
+        assert f'<a href="{BASE}index.html">All feeds</a>' in page
+
+
+def test_without_base_url_links_are_relative_to_each_feed(store: Store, tmp_path: Path) -> None:
+    add_changes(store, DOCUMENTS, [True, False, True])
+    write_feeds(store, tmp_path, FeedSettings())
+    feeds = sorted((tmp_path / "feeds").rglob("*.rss"))
+    assert len(feeds) == 2 + 2 + 3
+    for feed in feeds:
+        for link in entry_links(feed):
+            assert not link.startswith(("http:", "https:", "/"))
+            assert (feed.parent / link).resolve().is_file(), (feed, link)  # ../changes/1.html
+
+
+def test_a_change_page_is_written_once(store: Store, tmp_path: Path) -> None:
+    add_changes(store, DOCUMENTS, [True])
+    write_feeds(store, tmp_path, FeedSettings())
+    first = tmp_path / "feeds/changes/1.html"
+    before = (first.read_bytes(), first.stat().st_mtime_ns)
+    store.add_change(replace(store.change(1), id=0, from_version=2, to_version=3))
+    written = write_feeds(store, tmp_path, FeedSettings(title="Another title"))
+    assert tmp_path / "feeds/changes/2.html" in written and first not in written
+    assert (first.read_bytes(), first.stat().st_mtime_ns) == before

@@ -1,8 +1,14 @@
 """Builds the HTML body of one feed entry: flagged sentences, a short diff, the sizes.
 
-Policy text is untrusted: every piece of it is HTML-escaped here, and characters that
-XML 1.0 forbids (control characters, lone surrogates) are dropped, since one of them
-would make the whole feed unreadable.
+Policy text is untrusted: every piece of it is HTML-escaped here, characters that XML 1.0
+forbids (control characters, lone surrogates) are dropped, since one of them would make
+the whole feed unreadable, and bidi overrides are shown as ``<U+202E>`` rather than
+allowed to reorder what a reader sees.
+
+Every part is bounded: a change is repeated in up to four feeds in two formats, so a
+rewrite of a huge page must not make huge feeds. The diff is cut (with a note saying
+how much) and each quoted sentence is cut around its matched words; the entry links to
+the change's own page for the rest (:mod:`monitor.publish.change_page`).
 """
 
 from __future__ import annotations
@@ -13,12 +19,16 @@ from html import escape
 from monitor.models import Change, Flag
 
 DIFF_MAX_LINES = 40
-DIFF_MAX_CHARS = 4000
+DIFF_MAX_CHARS = 20_000
+# A quoted sentence longer than this is cut around the words that matched.
+QUOTE_MAX_CHARS = 1000
+PHRASE_MAX_CHARS = 200
 # A first version can flag dozens of sentences; the entry links to the document for the rest.
 MAX_FLAGS = 10
 MAX_AI_RELATED = 5
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # diff.render marks changes inside one line: [-removed-] and {+added+}.
 _MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
 
@@ -28,20 +38,30 @@ def clean_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def entry_html(change: Change) -> str:
-    """The entry's body as an HTML fragment."""
+def visible(text: str) -> str:
+    """Policy text fit for a page: XML-safe, bidi overrides shown by name."""
+    return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", clean_text(text))
+
+
+def entry_html(
+    change: Change,
+    link: str = "",
+    diff_chars: int = DIFF_MAX_CHARS,
+    diff_lines: int = DIFF_MAX_LINES,
+) -> str:
+    """The entry's body as an HTML fragment; ``link`` is the change's own page."""
     parts = [
         _flags_html(change.flags),
         _ai_related_html(change.ai_related),
-        _diff_html(change.diff_text),
-        _sizes_html(change),
+        _diff_html(change.diff_text, link, diff_chars, diff_lines),
+        _sizes_html(change, link),
     ]
     return "\n".join(part for part in parts if part)
 
 
 def highlight(sentence: str, phrase: str) -> str:
     """Escapes a sentence and wraps each occurrence of the matched phrase in <mark>."""
-    sentence, phrase = clean_text(sentence), clean_text(phrase).strip()
+    sentence, phrase = visible(sentence), visible(phrase).strip()
     if not phrase:
         return escape(sentence)
     out: list[str] = []
@@ -54,6 +74,16 @@ def highlight(sentence: str, phrase: str) -> str:
     return "".join(out)
 
 
+def excerpt(sentence: str, phrase: str, limit: int = QUOTE_MAX_CHARS) -> str:
+    """The sentence, or at most ``limit`` characters of it around the matched phrase."""
+    if len(sentence) <= limit:
+        return sentence
+    at = sentence.lower().find(phrase[:PHRASE_MAX_CHARS].lower()) if phrase else -1
+    start = max(0, min(at - limit // 3, len(sentence) - limit)) if at >= 0 else 0
+    cut = sentence[start : start + limit]
+    return ("…" if start else "") + cut + ("…" if start + limit < len(sentence) else "")
+
+
 def _flags_html(flags: tuple[Flag, ...]) -> str:
     if not flags:
         return ""
@@ -63,12 +93,12 @@ def _flags_html(flags: tuple[Flag, ...]) -> str:
 
 
 def _quote_html(flag: Flag) -> str:
+    phrase = flag.phrase[:PHRASE_MAX_CHARS]
     about = (
-        f"<strong>{_text(flag.side)}</strong> · {_text(flag.category)}"
-        f" · matched “{_text(flag.phrase)}”"
+        f"<strong>{_text(flag.side)}</strong> · {_text(flag.category)} · matched “{_text(phrase)}”"
     )
     return (
-        f"<blockquote><p>{highlight(flag.sentence, flag.phrase)}</p>"
+        f"<blockquote><p>{highlight(excerpt(flag.sentence, phrase), phrase)}</p>"
         f"<p><small>{about}</small></p></blockquote>"
     )
 
@@ -77,8 +107,9 @@ def _ai_related_html(related: tuple[Flag, ...]) -> str:
     if not related:
         return ""
     items = [
-        f"<li>{highlight(flag.sentence, flag.phrase)} <small>({_text(flag.side)})</small></li>"
-        for flag in related[:MAX_AI_RELATED]
+        f"<li>{highlight(excerpt(f.sentence, f.phrase), f.phrase[:PHRASE_MAX_CHARS])} "
+        f"<small>({_text(f.side)})</small></li>"
+        for f in related[:MAX_AI_RELATED]
     ]
     more = _more_html(len(related) - MAX_AI_RELATED, "sentence")
     heading = "<p><strong>Other AI language</strong> (not about training)</p>"
@@ -91,25 +122,32 @@ def _more_html(count: int, noun: str) -> str:
     return f"<p><em>… and {count} more {noun}{'s' if count > 1 else ''}.</em></p>"
 
 
-def _diff_html(diff_text: str) -> str:
-    excerpt, truncated = truncate_diff(clean_text(diff_text))
-    if not excerpt.strip():
+def _diff_html(diff_text: str, link: str, max_chars: int, max_lines: int) -> str:
+    text = visible(diff_text)
+    shown, truncated = truncate_diff(text, max_chars, max_lines)
+    if not shown.strip():
         return ""
-    lines = "\n".join(_marked_line_html(line) for line in excerpt.split("\n"))
-    note = "\n<p><em>(diff truncated)</em></p>" if truncated else ""
+    lines = "\n".join(marked_line_html(line) for line in shown.split("\n"))
+    rest = f'<a href="{escape(link)}">{escape(link)}</a>' if link else "policy-monitor diff"
+    note = f"\n{cut_note(len(shown), len(text), rest)}" if truncated else ""
     return f"<pre>{lines}</pre>{note}"
 
 
-def truncate_diff(diff_text: str) -> tuple[str, bool]:
-    """The first DIFF_MAX_LINES lines and DIFF_MAX_CHARS characters, and whether it was cut."""
-    lines = diff_text.split("\n")
-    excerpt = "\n".join(lines[:DIFF_MAX_LINES])
-    if len(excerpt) > DIFF_MAX_CHARS:
-        excerpt = excerpt[:DIFF_MAX_CHARS]
-    return excerpt, excerpt != diff_text
+def cut_note(shown: int, total: int, rest: str) -> str:
+    """Says how much of a diff is shown, and (``rest``, HTML) where the rest is."""
+    return f"<p><em>diff cut at {shown:,} of {total:,} characters; full change: {rest}</em></p>"
 
 
-def _marked_line_html(line: str) -> str:
+def truncate_diff(
+    diff_text: str, max_chars: int = DIFF_MAX_CHARS, max_lines: int = DIFF_MAX_LINES
+) -> tuple[str, bool]:
+    """The first ``max_lines`` lines and ``max_chars`` characters, and whether it was cut."""
+    lines = diff_text[: max_chars + 1].split("\n")  # never split a huge text whole
+    shown = "\n".join(lines[:max_lines])[:max_chars]
+    return shown, shown != diff_text
+
+
+def marked_line_html(line: str) -> str:
     """Escapes a diff line, turning its change marks into <del> and <ins>."""
     out: list[str] = []
     last = 0
@@ -125,18 +163,20 @@ def _marked_line_html(line: str) -> str:
     return "".join(out)
 
 
-def _sizes_html(change: Change) -> str:
-    link = f'<a href="{escape(clean_text(change.url))}">current text</a>'
+def _sizes_html(change: Change, link: str) -> str:
+    current = f'<a href="{escape(clean_text(change.url))}">current text</a>'
+    what = "every sentence, the whole diff, the versions’ hashes"
+    full = f' Full change: <a href="{escape(link)}">{what}</a>.' if link else ""
     if change.kind == "first":
-        return f"<p>First version: {change.added_chars:,} characters. Read the {link}.</p>"
+        return f"<p>First version: {change.added_chars:,} characters. Read the {current}.{full}</p>"
     versions = f"version {change.to_version}"
     if change.from_version is not None:
         versions = f"version {change.from_version} → {change.to_version}"
     return (
         f"<p>{change.added_chars:,} characters added, {change.removed_chars:,} removed "
-        f"({versions}). Read the {link}.</p>"
+        f"({versions}). Read the {current}.{full}</p>"
     )
 
 
 def _text(text: str) -> str:
-    return escape(clean_text(text))
+    return escape(visible(text))

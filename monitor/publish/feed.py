@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from feedgen.feed import FeedGenerator
 
 from monitor.models import Change, FeedConfig
-from monitor.publish.entry_html import clean_text, entry_html
+from monitor.publish.entry_html import DIFF_MAX_CHARS, DIFF_MAX_LINES, clean_text, entry_html
 from monitor.publish.specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
 
 FORMATS = ("rss", "atom")
@@ -27,6 +27,7 @@ TAG_AUTHORITY = "tag:policy-monitor,2026"
 # An empty feed still needs a date; a fixed one keeps regeneration byte-identical.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "policy-monitor"
+CHANGES_DIR = "changes"  # one HTML page per change, in the feeds folder
 # One change shows in up to four feeds, in two formats, at every sweep; its body (the
 # costly part: the diff's markup) is built once. Changes are frozen, so they are the key.
 _entry_body = lru_cache(maxsize=2048)(entry_html)
@@ -46,10 +47,16 @@ class FeedSettings:
     author: str = "policy-monitor"
     limit: int = 50
     base_url: str = ""  # public URL of the feeds folder; "" means no self-links, relative OPML
+    # An entry's diff is cut here (it links to the change's page, whose cap is page_diff_chars).
+    diff_chars: int = DIFF_MAX_CHARS
+    diff_lines: int = DIFF_MAX_LINES
+    page_diff_chars: int = 2_000_000
 
     def __post_init__(self) -> None:
         if self.limit < 0:
             raise ValueError(f"feed limit must be 0 or more, not {self.limit}")
+        if min(self.diff_chars, self.diff_lines, self.page_diff_chars) < 1:
+            raise ValueError("feed diff limits must be 1 or more")
         if self.base_url and urlsplit(self.base_url).scheme not in ("http", "https"):
             raise ValueError(f"feed base URL must be http(s), not {self.base_url!r}")
 
@@ -73,6 +80,20 @@ def feed_url(settings: FeedSettings, spec: FeedSpec, fmt: str) -> str | None:
 def feed_href(spec: FeedSpec, fmt: str) -> str:
     """The feed file's path relative to the feeds folder."""
     return f"{quote(spec.path, safe='/')}.{fmt}"
+
+
+def change_page_href(change_id: int) -> str:
+    """The change page's path relative to the feeds folder."""
+    return f"{CHANGES_DIR}/{change_id}.html"
+
+
+def change_link(settings: FeedSettings, change_id: int, spec: FeedSpec) -> str:
+    """The link to a change's page from a feed: public with a base URL, else relative to
+    the feed file (``company/x.rss`` is one folder down, so ``../changes/1.html``)."""
+    if settings.base_url:
+        return f"{settings.base_url.rstrip('/')}/{change_page_href(change_id)}"
+    up = "../" * spec.path.count("/") if spec.published else ""
+    return up + change_page_href(change_id)
 
 
 def index_url(settings: FeedSettings) -> str:
@@ -108,7 +129,10 @@ def render_feed(
     fg = _feed_generator(settings, fmt, spec, self_url or feed_url(settings, spec, fmt))
     fg.updated(as_utc(entries[0].detected_at) if entries else EPOCH)
     for change in entries:
-        _add_entry(fg, change, fmt)
+        body = _entry_body(
+            change, change_link(settings, change.id, spec), settings.diff_chars, settings.diff_lines
+        )
+        _add_entry(fg, change, fmt, body)
     if fmt == "atom":
         return bytes(fg.atom_str(pretty=True))
     return bytes(fg.rss_str(pretty=True))
@@ -182,7 +206,7 @@ def _feed_generator(
     return fg
 
 
-def _add_entry(fg: FeedGenerator, change: Change, fmt: str) -> None:
+def _add_entry(fg: FeedGenerator, change: Change, fmt: str, body: str) -> None:
     entry = fg.add_entry(order="append")
     if fmt == "atom":
         entry.id(atom_id(change))
@@ -195,7 +219,7 @@ def _add_entry(fg: FeedGenerator, change: Change, fmt: str) -> None:
     entry.updated(when)
     for term in categories(change):
         entry.category(term=term)
-    entry.content(_entry_body(change), type="html")
+    entry.content(body, type="html")
 
 
 def categories(change: Change) -> list[str]:

@@ -5,9 +5,11 @@
     data/feeds/company/<slug>.rss, .atom              one per company
     data/feeds/document/<id>.rss, .atom               one per document
     data/feeds/feeds.opml, index.html                 the list of all of them
+    data/feeds/changes/<id>.html                      one page per change in a feed
 
 A file is replaced only when its bytes change, so its mtime (and a static server's
-Last-Modified / ETag) moves only when a feed gains an entry.
+Last-Modified / ETag) moves only when a feed gains an entry. A change's page is written
+once, when the change first appears in a feed: a change never changes.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.models import Change, Watch
+from monitor.publish.change_page import change_page
 from monitor.publish.feed import (
     FORMATS,
     FeedSettings,
     as_utc,
+    change_page_href,
     feed_href,
+    index_url,
     render_feed,
     select_changes,
 )
@@ -66,10 +71,13 @@ def _stamp(store: Store, documents: list[Watch], settings: FeedSettings) -> str:
 def _write_all(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
 ) -> list[Path]:
-    written: list[Path] = []
+    limit = settings.limit
+    feeds = [(spec, _changes_for(store, spec, documents, limit)) for spec in feed_specs(documents)]
+    # The pages the entries link to go first, so a link in a new entry always works.
+    shown = {change.id: change for _spec, entries in feeds for change in entries}
+    written = _write_change_pages(store, out_dir, list(shown.values()), settings)
     rows: list[FeedRow] = []
-    for spec in feed_specs(documents):
-        entries = _changes_for(store, spec, documents, settings.limit)
+    for spec, entries in feeds:
         rows.append(
             FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
         )
@@ -91,6 +99,25 @@ def _write_ops_feeds(
     for fmt in FORMATS:
         data = render_ops_feed(events, by_id, fmt, settings)
         written += _replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
+    return written
+
+
+def _write_change_pages(
+    store: Store, out_dir: Path, changes: list[Change], settings: FeedSettings
+) -> list[Path]:
+    """The page of each change a feed links to and that has none yet."""
+    index = index_url(settings) if settings.base_url else "../index.html"
+    written: list[Path] = []
+    for change in changes:
+        path = out_dir / change_page_href(change.id)
+        if path.exists():
+            continue
+        before = store.version(change.document, change.from_version or 0)
+        after = store.version(change.document, change.to_version)
+        page = change_page(
+            change, (before, after), index_href=index, diff_chars=settings.page_diff_chars
+        )
+        written += _replace_if_changed(path, page)
     return written
 
 
