@@ -252,6 +252,21 @@ def test_control_characters_are_removed(fmt: str, version: str) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
+def test_c1_controls_dropped_and_bidi_overrides_shown(fmt: str, version: str) -> None:
+    change = make_change(
+        1,
+        diff_text="x\x9b2Jy {+\u202eevil\u202c+}",
+        flags=(flag(sentence="We train AI models\x9b31m on \u2066posts\u2069."),),
+    )
+    data = render_feed([change], fmt)
+    parse(data, version)
+    assert "\x9b".encode() not in data and "\u202e".encode() not in data
+    [body] = bodies(data, fmt)
+    assert "x2Jy <ins>&lt;U+202E&gt;evil&lt;U+202C&gt;</ins>" in body
+    assert "<mark>train AI models</mark>31m on &lt;U+2066&gt;posts&lt;U+2069&gt;." in body
+
+
+@pytest.mark.parametrize(("fmt", "version"), FORMATS)
 def test_long_diff_is_cut_with_a_note(fmt: str, version: str) -> None:
     long_diff = "\n".join(f"line {n} {{+added+}}" for n in range(100))
     data = render_feed([make_change(1, diff_text=long_diff), make_change(2)], fmt)

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import datetime
@@ -104,6 +105,11 @@ def test_newsboat_shows_every_change_with_title_link_and_date(
             )
             assert item["url"] == replay.pages.url(f"/{row['document']}")
             assert item["pubDate"] == when
+            page = feeds.url(f"/changes/{row['id']}.html")  # the whole change, to cite
+            assert f'href="{page}"' in item["content"]
+        with urllib.request.urlopen(feeds.url(f"/changes/{row['id']}.html")) as response:
+            served = response.read().decode()
+        assert f"policy-monitor:change:{row['document']}:{row['id']}" in served
     assert items == {}
     shown = {f["rssurl"]: f["title"] for f in reader.rows("select rssurl, title from rss_feed")}
     assert set(shown) == set(imported + atom)  # every feed loaded, the empty one too

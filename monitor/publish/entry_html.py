@@ -27,14 +27,16 @@ PHRASE_MAX_CHARS = 200
 MAX_FLAGS = 10
 MAX_AI_RELATED = 5
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# XML 1.0 also allows C1 controls (U+0080-U+009F), but in text they are only ever
+# mis-decoded bytes, and U+009B starts an escape sequence in some terminals: dropped too.
+_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # diff.render marks changes inside one line: [-removed-] and {+added+}.
 _MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")
 
 
 def clean_text(text: str) -> str:
-    """Drops the characters XML 1.0 does not allow."""
+    """Drops the characters XML 1.0 does not allow, and C1 controls."""
     return _NOT_XML.sub("", text)
 
 

@@ -28,7 +28,7 @@ _DOCUMENT_TYPES = (
         r"\bterms\b|conditions|agreement|\beula\b|\bcgu\b|nutzungsbedingungen|\bagb\b"
         r"|t[ée]rminos|condizioni", re.IGNORECASE)),
 )  # fmt: skip
-_ID_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ID_SAFE = re.compile(r"[a-z0-9][a-z0-9._-]*")  # fullmatch: "abc\n" is not safe
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def _narrowed(
 
 
 def _file_safe(document_id: str) -> str:
-    if _ID_SAFE.match(document_id):
+    if _ID_SAFE.fullmatch(document_id):
         return document_id
     return "doc-" + hashlib.sha256(document_id.encode()).hexdigest()[:10]
 
