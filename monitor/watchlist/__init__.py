@@ -25,7 +25,8 @@ from monitor.watchlist.reader import read_yaml
 REQUIRED_KEYS = ("id", "company", "title", "url")
 OPTIONAL_KEYS = ("select", "remove", "interval", "robots", "fetcher")
 FETCHERS = ("auto", "http", "browser")
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")  # the whole id: used with fullmatch
+# The whole id (used with fullmatch); at most 100 characters, as it names feed files.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 # Who site operators can reach about our requests; it goes into the User-Agent.
 CONTACT = re.compile(r"^(?:https?://\S+|mailto:\S+@\S+|[^@\s()]+@[^@\s()]+\.[a-z]{2,})$", re.I)
 INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
@@ -115,7 +116,9 @@ def _parse_entry(entry: Any, index: int, where: str, check: SelectorCheck) -> Wa
         _check_text(entry[key], key, where, name)
     if not ID_PATTERN.fullmatch(entry["id"]):
         raise ConfigError(
-            "'id' must be lower-case letters, digits, '.', '_' or '-'", path=where, entry=name
+            "'id' must be lower-case letters, digits, '.', '_' or '-' (at most 100)",
+            path=where,
+            entry=name,
         )
     _check_url(entry["url"], where, name)
     return Watch(
