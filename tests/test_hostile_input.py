@@ -219,7 +219,7 @@ def record_rewrite(store: Store, old: list[str], new: list[str], extra: str = ""
     for n, paragraphs in enumerate((old, new)):
         text = "\n".join(paragraphs)
         snapshot = store.save_snapshot(f"<p>{text}</p>".encode(), "text/html", start)
-        store.add_version(BIG.id, text, f"key{n}", snapshot, start + timedelta(minutes=n))
+        store.add_version(BIG.id, text, f"key{n}", snapshot, start + timedelta(minutes=n), "test")
     flags = tuple(
         Flag(s + extra, side, "train our AI models", "public-data-training", "r")
         for side, texts in (("removed", old), ("added", new))
