@@ -84,6 +84,8 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "removed_chars": change.removed_chars,
         "flags": [asdict(f) for f in change.flags],
         "ai_related_flags": [asdict(f) for f in change.ai_related],
+        "note": change.note,  # "returned to the text of v1", "held as suspect ... seen again"
+        "classifier": change.classifier,  # version of the AI-training rules
     }
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
@@ -99,6 +101,7 @@ def changes_table(changes: list[Change]) -> str:
         lines.append(
             f"#{c.id:<5} {_when(c.detected_at)}  {_one(c.document):<28} "
             f"v{c.from_version}->v{c.to_version}  +{c.added_chars}/-{c.removed_chars} chars  {what}"
+            + (f"  ({_one(c.note)})" if c.note else "")
         )
         lines.extend(
             f'        {f.side}: "{_one(f.sentence)}"  [{_one(f.category)}: {_one(f.phrase)}]'
@@ -118,6 +121,8 @@ def explain_report(change: Change) -> str:
         else "no AI-training language"
     )
     lines.append(f"{verdict}; severity {change.severity}; {_one(change.url)}")
+    if change.note:
+        lines.append(f"note: {_one(change.note)}")
     for title, flags in (
         ("AI-training", change.flags),
         ("AI-related, not training", change.ai_related),
@@ -168,13 +173,21 @@ def history_report(store: Store, document: str) -> str:
     if not versions:
         raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
     current = store.current_version(document)
+    upgrades = {u.to_version: u for u in store.upgrades(document)}
     lines = [f"{_one(document)}: {len(versions)} version(s)"]
     for v in versions:
         mark = "*" if current and v.number == current.number else " "
         lines.append(
             f"{mark} v{v.number:<4} first seen {_when(v.first_seen)}  last seen "
             f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
+            f"  extractor {_one(v.extractor)}"
         )
+        if v.number in upgrades:
+            u = upgrades[v.number]
+            lines.append(
+                f"        technical upgrade: v{u.from_version}'s snapshot re-read by extractor "
+                f"{_one(u.new_extractor)} (was {_one(u.old_extractor)}); a new baseline, no alert"
+            )
     return terminal_safe("\n".join(lines))
 
 

@@ -85,6 +85,7 @@ def test_withdrawn_clause_alerts_and_ab_flipping_goes_quiet(capsys, server, setu
     server.route("/privacy", body=policy())
     assert "alternating: back to v1" in run_cli(capsys, "check", *args).out
     changes = json.loads(run_cli(capsys, "changes", "--data", str(data), "--json").out)
+    assert changes[1]["note"] == "returned to the text of v1"
     assert [(c["from_version"], c["to_version"], c["ai_direction"]) for c in changes] == [
         (1, 2, "added"),
         (2, 1, "removed"),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import views
 from monitor.check.observe import Extractor
 from monitor.check.pipeline import sweep
 from monitor.extract.html import extract_text
@@ -181,6 +182,8 @@ def test_an_extractor_upgrade_between_two_checks_of_the_same_bytes_is_no_alert(
     ]
     assert monitor.check(extractor=Extractor("2", reads_more)).message == "unchanged (v2)"
     assert len(monitor.store.upgrades("doc")) == 1
+    history = views.history_report(monitor.store, "doc")
+    assert "v2's snapshot" not in history and "v1's snapshot re-read by extractor 2" in history
 
 
 def test_304_to_a_whole_fetch_is_a_failure_not_unchanged(

@@ -69,6 +69,8 @@ def _facts_html(change: Change) -> str:
         ("Severity", _text(change.severity)),
         ("Categories", _text(categories or "none")),
         ("Size", f"{change.added_chars:,} characters added, {change.removed_chars:,} removed"),
+        ("Note", _text(change.note or "none")),
+        ("Rules", _text(change.classifier or "-")),
     ]  # fmt: skip
     cells = [f'<tr><th scope="row">{name}</th><td>{value}</td></tr>' for name, value in rows]
     return "\n".join(["<h2>The change</h2>", "<table>", *cells, "</table>"])

@@ -53,6 +53,7 @@ def entry_html(
 ) -> str:
     """The entry's body as an HTML fragment; ``link`` is the change's own page."""
     parts = [
+        f"<p><em>{_text(change.note)}</em></p>" if change.note else "",
         _flags_html(change.flags),
         _ai_related_html(change.ai_related),
         _diff_html(change.diff_text, link, diff_chars, diff_lines),
