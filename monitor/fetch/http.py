@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -22,19 +23,23 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.errors import FetchError
+from monitor.fetch.body import read_body, read_prefix
 from monitor.fetch.checks import (
     CHALLENGE_MAX_BYTES,
-    BoundedDecoder,
     RetryLaterError,
     challenge_error,
     check_html,
     check_redirect,
     connect_error,
+    gave_up,
     is_challenge,
+    refused_private,
+    sendable_date,
     status_error,
     too_large,
 )
-from monitor.fetch.robots import RobotsCache
+from monitor.fetch.netguard import AddressPolicy, AddressRefused, guarded, guarded_pool
+from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 from monitor.models import FetchResult, Validators, Watch
 
 USER_AGENT = (
@@ -56,8 +61,8 @@ ACCEPT_LANGUAGE = "en-US,en;q=0.9"
 # those packages happen to be installed, and decode them without a bound.
 ACCEPT_ENCODING = "gzip, deflate"
 MAX_REDIRECTS = 10
-# Per-read timeouts do not bound a server that drips bytes, so a whole attempt gets this
-# many times the timeout.
+# Per-read timeouts do not bound a server that drips bytes, so a whole attempt (connect,
+# headers and body) gets this many times the timeout unless a deadline is set.
 ATTEMPT_TIME_FACTOR = 3
 NO_VALIDATORS = Validators()
 
@@ -73,6 +78,22 @@ class FetchSettings:
     max_workers: int = 4
     user_agent: str = USER_AGENT
     respect_robots: bool = True
+    deadline: float | None = None  # seconds for one whole attempt; None: 3 x timeout
+    # seconds for a document's fetch with its robots.txt, retries and waits; None: every
+    # attempt's deadline plus one Retry-After wait
+    total_deadline: float | None = None
+    # networks treated as public although their addresses are private (see netguard)
+    treat_as_public: tuple[str, ...] = ()
+
+    @property
+    def attempt_seconds(self) -> float:
+        return self.deadline if self.deadline is not None else self.timeout * ATTEMPT_TIME_FACTOR
+
+    @property
+    def fetch_seconds(self) -> float:
+        if self.total_deadline is not None:
+            return self.total_deadline
+        return self.attempt_seconds * (self.retries + 1) + self.max_retry_after
 
 
 def _base_headers(settings: FetchSettings) -> dict[str, str]:
@@ -88,6 +109,8 @@ def make_client(
     settings: FetchSettings, transport: httpx.BaseTransport | None = None
 ) -> httpx.Client:
     """The shared client: one connection pool for all fetches (it is thread-safe)."""
+    if transport is None:
+        transport = guarded_transport(settings)
     return httpx.Client(
         headers=_base_headers(settings),
         timeout=httpx.Timeout(settings.timeout),
@@ -95,6 +118,15 @@ def make_client(
         max_redirects=MAX_REDIRECTS,
         transport=transport,
     )
+
+
+def guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
+    """httpx's transport on our network backend (deadlines, no private detours)."""
+    transport = httpx.HTTPTransport()
+    # httpx takes no network backend, so its pool is replaced by the same pool on ours.
+    policy = AddressPolicy(settings.treat_as_public)
+    transport._pool = guarded_pool(httpx.create_ssl_context(), policy)
+    return transport
 
 
 class Fetcher:
@@ -111,9 +143,14 @@ class Fetcher:
         self._sleep = sleep
         self._robots = RobotsCache(self._robots_text)
 
-    def check_robots(self, watch: Watch) -> None:
-        """Raises FetchError when robots.txt disallows the page (the browser asks too)."""
-        if self._settings.respect_robots and watch.robots and not self._robots.allowed(watch.url):
+    def check_robots(self, watch: Watch, until: float | None = None) -> None:
+        """Raises FetchError when robots.txt disallows the page (the browser asks too);
+        ``until``: the monotonic time by which the whole fetch must end."""
+        if not (self._settings.respect_robots and watch.robots):
+            return
+        if until is None:
+            until = time.monotonic() + self._settings.attempt_seconds
+        if not self._robots.allowed(watch.url, until):
             message = (
                 f"robots.txt of {_host(watch.url)} disallows this page for policy-monitor "
                 "(set `robots: false` on the entry if you may fetch it anyway)"
@@ -121,16 +158,23 @@ class Fetcher:
             raise FetchError(message, url=watch.url, blocked=True)
 
     def fetch(self, watch: Watch, validators: Validators = NO_VALIDATORS) -> FetchResult:
-        """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError."""
-        self.check_robots(watch)
+        """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError.
+
+        Empty ``validators`` make an unconditional GET. The whole fetch (robots.txt,
+        attempts, waits between them) ends within ``settings.fetch_seconds``."""
+        until = time.monotonic() + self._settings.fetch_seconds
+        self.check_robots(watch, until)
         attempt = 0
         while True:
             try:
-                return self._attempt(watch.url, validators)
+                return self._attempt(watch.url, validators, until)
             except FetchError as err:
                 if not err.transient or attempt >= self._settings.retries:
                     raise
-                self._sleep(self._retry_delay(err, attempt))
+                delay = self._retry_delay(err, attempt)
+                if time.monotonic() + delay >= until:
+                    raise  # no time left to wait for another attempt
+                self._sleep(delay)
                 attempt += 1
 
     def fetch_many(
@@ -185,24 +229,32 @@ class Fetcher:
             return min(retry_after, self._settings.max_retry_after)
         return float(self._settings.backoff * 2**attempt)
 
-    def _robots_text(self, url: str) -> str | None:
+    def _robots_text(self, url: str, until: float) -> str | None:
+        """robots.txt's first 500 KiB (RFC 9309), or None: missing, erroring, unreachable,
+        too slow or redirected into a private network all allow everything."""
+        deadline = min(time.monotonic() + self._settings.attempt_seconds, until)
+        headers = _base_headers(self._settings)
         try:
-            response = self._client.get(url, timeout=self._settings.timeout, follow_redirects=True)
-        except (httpx.HTTPError, ssl.SSLError, UnicodeError):
+            with guarded(deadline), _exchange(self._client, url, headers, self._settings) as resp:
+                if resp.status_code != 200:
+                    return None
+                stream, encoding = _raw_stream(resp)
+                return read_prefix(stream, encoding, url, MAX_ROBOTS_BYTES).decode(
+                    "utf-8", "replace"
+                )
+        except (*EXCHANGE_ERRORS, AddressRefused, FetchError):
             return None
-        return response.text if response.status_code == 200 else None
 
-    def _attempt(self, url: str, validators: Validators) -> FetchResult:
+    def _attempt(self, url: str, validators: Validators, until: float) -> FetchResult:
         started = time.monotonic()
+        budget = max(0.0, min(self._settings.attempt_seconds, until - started))
+        headers = self._request_headers(validators)
         try:
-            with self._client.stream(
-                "GET",
-                url,
-                headers=self._request_headers(validators),
-                follow_redirects=True,
-                timeout=self._settings.timeout,
-            ) as response:
-                body = self._read(response, url, started)
+            with (
+                guarded(started + budget),
+                _exchange(self._client, url, headers, self._settings) as response,
+            ):
+                body = self._read(response, url, started + budget, budget)
                 return FetchResult(
                     url=url,
                     final_url=str(response.url),
@@ -214,7 +266,11 @@ class Fetcher:
                     duration=time.monotonic() - started,
                     not_modified=response.status_code == 304,
                 )
-        except (httpx.HTTPError, httpx.InvalidURL, ssl.SSLError, UnicodeError, zlib.error) as exc:
+        except AddressRefused as exc:
+            raise refused_private(url, exc.url or url, exc.address) from exc
+        except EXCHANGE_ERRORS as exc:
+            if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= started + budget:
+                raise gave_up(url, budget) from exc
             raise _exception_error(exc, url, self._settings.timeout) from exc
 
     def _request_headers(self, validators: Validators) -> dict[str, str]:
@@ -222,12 +278,11 @@ class Fetcher:
         # A stored validator that is not plain ASCII cannot be sent; a full GET is the fallback.
         if validators.etag and validators.etag.isascii() and validators.etag.isprintable():
             headers["If-None-Match"] = validators.etag
-        modified = validators.last_modified
-        if modified and modified.isascii() and modified.isprintable():
-            headers["If-Modified-Since"] = modified
+        if sendable_date(validators.last_modified):
+            headers["If-Modified-Since"] = str(validators.last_modified)
         return headers
 
-    def _read(self, response: httpx.Response, url: str, started: float) -> bytes:
+    def _read(self, response: httpx.Response, url: str, deadline: float, budget: float) -> bytes:
         status = response.status_code
         if status == 304:
             return b""
@@ -237,12 +292,52 @@ class Fetcher:
         check_redirect(url, str(response.url))
         content_type = response.headers.get("content-type", "")
         check_html(content_type, None, url)
-        deadline = started + self._settings.timeout * ATTEMPT_TIME_FACTOR
-        body = _read_body(response, url, self._settings.max_bytes, deadline)
+        limit = self._settings.max_bytes
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large(url, limit)
+        stream, encoding = _raw_stream(response)
+        body = read_body(
+            stream,
+            encoding,
+            url,
+            limit,
+            deadline,
+            too_large=lambda: too_large(url, limit),
+            too_slow=lambda: gave_up(url, budget),
+        )
         check_html(content_type, body, url)
         if is_challenge(response.headers, body):
             raise challenge_error(url, status)
         return body
+
+
+EXCHANGE_ERRORS = (httpx.HTTPError, httpx.InvalidURL, ssl.SSLError, UnicodeError, zlib.error)
+
+
+@contextmanager
+def _exchange(
+    client: httpx.Client, url: str, headers: dict[str, str], settings: FetchSettings
+) -> Iterator[httpx.Response]:
+    """GETs ``url`` and follows its redirects one hop at a time, so that a hop the network
+    guard refuses is named; yields the final response, streamed."""
+    request = client.build_request("GET", url, headers=headers, timeout=settings.timeout)
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+        except AddressRefused as exc:
+            exc.url = str(request.url)
+            raise
+        if response.next_request is None:
+            break
+        response.close()
+        request = response.next_request
+    else:
+        raise httpx.TooManyRedirects("too many redirects", request=request)
+    try:
+        yield response
+    finally:
+        response.close()
 
 
 def _group_by_host(
@@ -262,27 +357,6 @@ def _host(url: str) -> str:
         return url
 
 
-def _read_body(response: httpx.Response, url: str, limit: int, deadline: float) -> bytes:
-    """Reads and decodes the body; FetchError past ``limit`` bytes or ``deadline``."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large(url, limit)
-    stream, encoding = _raw_stream(response)
-    decoder = BoundedDecoder(encoding, url, limit)
-    parts: list[bytes] = []
-    for raw in stream:
-        parts.extend(decoder.decode(raw))
-        if decoder.exceeded:
-            raise too_large(url, limit)
-        if time.monotonic() > deadline:
-            message = f"{url} sent its page too slowly (gave up); try again later"
-            raise FetchError(message, url=url, transient=True)
-    parts.extend(decoder.finish())
-    if decoder.exceeded:
-        raise too_large(url, limit)
-    return b"".join(parts)
-
-
 def _raw_stream(response: httpx.Response) -> tuple[Iterable[bytes], str]:
     """The undecoded body and its Content-Encoding, for a bounded decoder."""
     if response.is_stream_consumed:
@@ -294,17 +368,11 @@ def _raw_stream(response: httpx.Response) -> tuple[Iterable[bytes], str]:
 
 def _sniff(response: httpx.Response, url: str) -> bytes:
     """The start of an error page, to tell a bot challenge from a plain error."""
-    parts: list[bytes] = []
     try:
         stream, encoding = _raw_stream(response)
-        decoder = BoundedDecoder(encoding, url, CHALLENGE_MAX_BYTES - 1)
-        for raw in stream:
-            parts.extend(decoder.decode(raw))
-            if decoder.exceeded:
-                break
+        return read_prefix(stream, encoding, url, CHALLENGE_MAX_BYTES)
     except (FetchError, httpx.HTTPError, zlib.error):
-        pass  # an unreadable error page still gets its status's error
-    return b"".join(parts)
+        return b""  # an unreadable error page still gets its status's error
 
 
 def _exception_error(exc: Exception, url: str, timeout: float) -> FetchError:
