@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from monitor.errors import FetchError
+from monitor.fetch.addresses import AddressPolicy, AddressRefused
 from monitor.fetch.body import read_body, read_prefix
 from monitor.fetch.checks import (
     CHALLENGE_MAX_BYTES,
@@ -38,7 +39,7 @@ from monitor.fetch.checks import (
     status_error,
     too_large,
 )
-from monitor.fetch.netguard import AddressPolicy, AddressRefused, guarded, guarded_pool
+from monitor.fetch.netguard import guarded, guarded_pool
 from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 from monitor.models import FetchResult, Validators, Watch
 

@@ -17,36 +17,21 @@ httpx's sync client does its I/O in the calling thread.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import ssl
 import threading
 import time
 import typing
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpcore
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from monitor.fetch.addresses import AddressPolicy, AddressRefused, SocketAddress, resolve
+
 SocketOption = typing.Any  # httpcore's SOCKET_OPTION union, passed through untouched
-# getaddrinfo cannot be interrupted; lookups run here so a stuck resolver is abandoned.
-_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve")
 _LOCAL = threading.local()
-
-
-class AddressRefused(Exception):
-    """A hop of a fetch that began at a public address would reach a private one."""
-
-    def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to private address {address}")
-        self.host = host
-        self.address = address
-        self.url = ""  # the hop's URL, filled in by the code following redirects
 
 
 @dataclass
@@ -83,28 +68,6 @@ def guarded(deadline: float, public_only: bool | None = None) -> Iterator[Guard]
 def current_guard() -> Guard | None:
     guard = getattr(_LOCAL, "guard", None)
     return guard if isinstance(guard, Guard) else None
-
-
-class AddressPolicy:
-    """Which addresses count as private; ``treat_as_public`` lists exceptions (networks
-    whose public sites have private addresses, and tests that play a public site on
-    127.0.0.2)."""
-
-    def __init__(self, treat_as_public: Iterable[str] = ()) -> None:
-        self._public: tuple[Network, ...] = tuple(
-            ipaddress.ip_network(n, strict=False) for n in treat_as_public
-        )
-
-    def is_private(self, address: str) -> bool:
-        try:
-            ip: Address = ipaddress.ip_address(address.split("%")[0])
-        except ValueError:
-            return False  # not an address: the connection will fail on its own
-        if any(ip in network for network in self._public):
-            return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            return self.is_private(str(ip.ipv4_mapped))
-        return ip.is_multicast or not ip.is_global
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -152,8 +115,8 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
     def _allowed(
-        self, host: str, addresses: list[tuple[int, tuple[typing.Any, ...]]], guard: Guard | None
-    ) -> list[tuple[int, tuple[typing.Any, ...]]]:
+        self, host: str, addresses: list[tuple[int, SocketAddress]], guard: Guard | None
+    ) -> list[tuple[int, SocketAddress]]:
         """The addresses this attempt may connect to; the first connection decides whether
         the fetch started at a public address."""
         if guard is None:
@@ -251,24 +214,18 @@ def _bounded(timeout: float | None, late: type[Exception]) -> float | None:
     return timeout if guard is None else guard.bound(timeout, late)
 
 
-def _resolve(
-    host: str, port: int, timeout: float | None
-) -> list[tuple[int, tuple[typing.Any, ...]]]:
-    """getaddrinfo, abandoned (not stopped: it cannot be) when the deadline passes."""
-    wait = _bounded(timeout, httpcore.ConnectTimeout)
-    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+def _resolve(host: str, port: int, timeout: float | None) -> list[tuple[int, SocketAddress]]:
     try:
-        infos = lookup.result(timeout=wait)
-    except FutureTimeout as exc:
+        return resolve(host, port, _bounded(timeout, httpcore.ConnectTimeout))
+    except TimeoutError as exc:
         raise httpcore.ConnectTimeout(f"looking up {host} took too long") from exc
     except OSError as exc:
         raise httpcore.ConnectError(str(exc)) from exc
-    return [(info[0], info[4]) for info in infos]
 
 
 def _connect(
     family: int,
-    address: tuple[typing.Any, ...],
+    address: SocketAddress,
     source: tuple[str, int] | None,
     timeout: float | None,
 ) -> socket.socket:
