@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from monitor.errors import FetchError
+from monitor.fetch.browser import BrowserFetcher, BrowserSettings, browser_available
 from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import FetchResult, Validators, Watch
 from tests.hostile_server import BEHAVIOURS, HostileServer, drip_headers, page, redirect
@@ -93,13 +94,13 @@ def test_a_hostile_server_gets_a_one_line_answer_by_the_deadline(
 
 
 def test_retries_and_their_waits_share_one_total_deadline(hostile: HostileServer) -> None:
-    hostile.route("/page", drip_headers(interval=0.5))
+    hostile.route("/page", drip_headers(interval=0.2))
     settings = FetchSettings(
-        timeout=10.0, retries=5, backoff=0.2, host_delay=0, deadline=1.0, total_deadline=2.5
+        timeout=10.0, retries=5, backoff=0.1, host_delay=0, deadline=0.5, total_deadline=1.2
     )
     outcome, took = timed_fetch(fetcher(settings), watch(hostile.url("/page"), robots=False))
     assert isinstance(outcome, FetchError) and "(gave up" in str(outcome) and outcome.transient
-    assert took < 2.5 + SLACK
+    assert took < 1.2 + SLACK
     assert 2 <= hostile.hits("/page") <= 3  # attempts until the total ran out, not six
 
 
@@ -260,3 +261,74 @@ def test_a_check_against_a_huge_body_stays_small_in_memory(
     assert code == 1  # the document failed: page too large
     assert peak < MAX_RSS_MB, f"{do}: peak RSS {peak:.0f} MB"
     assert took < 20
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+BROWSER = BrowserSettings(timeout=5.0, max_wait_ms=3000, deadline=2.0, treat_as_public=AS_PUBLIC)
+needs_chromium = pytest.mark.skipif(
+    browser_available(BROWSER) is not None, reason=f"no browser: {browser_available(BROWSER)}"
+)
+LOOPING = b"""<!doctype html><html><body><p>Terms, then a script that never yields.</p>
+<script>setTimeout(() => { while (true) {} }, 100);</script></body></html>"""
+
+
+def timed_render(f: BrowserFetcher, url: str) -> tuple[FetchResult | FetchError, float]:
+    started = time.monotonic()
+    try:
+        outcome: FetchResult | FetchError = f.fetch(watch(url))
+    except FetchError as err:
+        outcome = err
+    return outcome, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserFetcher]:
+    with BrowserFetcher(BROWSER) as shared:
+        yield shared
+
+
+@needs_chromium
+def test_a_looping_script_is_given_up_on_and_the_next_page_gets_a_fresh_browser(
+    browser: BrowserFetcher, internal: LocalServer
+) -> None:
+    internal.route("/loop", body=LOOPING)
+    outcome, took = timed_render(browser, internal.url("/loop"))
+    assert isinstance(outcome, FetchError) and outcome.transient, outcome
+    assert "did not answer within 2 s in the browser (gave up" in str(outcome)
+    assert took < BROWSER.deadline + SLACK + 2  # + a browser launch
+    launches = browser.launches
+    outcome, _ = timed_render(browser, internal.url("/secret"))
+    assert isinstance(outcome, FetchResult) and b"internal admin page" in outcome.body
+    assert browser.launches == launches + 1
+
+
+def script_navigation(target: str) -> bytes:
+    return f'<html><body><p>Terms</p><script>location.replace("{target}")</script>'.encode()
+
+
+@needs_chromium
+@pytest.mark.parametrize("how", ["script-navigation", "http-redirect", "redirect-chain"])
+def test_a_public_page_in_the_browser_cannot_reach_a_private_address(
+    browser: BrowserFetcher, public: HostileServer, internal: LocalServer, how: str
+) -> None:
+    secret = internal.url("/secret")
+    public.route("/script-navigation", page(script_navigation(secret)))
+    public.route("/http-redirect", redirect(secret))
+    public.route("/redirect-chain", redirect(public.url("/http-redirect")))
+    outcome, took = timed_render(browser, public.url(f"/{how}"))
+    assert isinstance(outcome, FetchError), outcome
+    said = str(outcome)
+    assert said.startswith("redirected from a public address to private address 127.0.0.1")
+    assert f"({secret})" in said and "\n" not in said
+    assert internal.hits("/secret") == 0
+    assert took < BROWSER.deadline + SLACK + 2
+
+
+@needs_chromium
+def test_a_private_page_in_the_browser_may_use_private_addresses(
+    browser: BrowserFetcher, internal: LocalServer
+) -> None:
+    internal.route("/go", body=script_navigation(internal.url("/secret")))
+    outcome, _ = timed_render(browser, internal.url("/go"))
+    assert isinstance(outcome, FetchResult) and b"internal admin page" in outcome.body
