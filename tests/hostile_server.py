@@ -20,7 +20,8 @@ import zlib
 from collections.abc import Callable
 from types import TracebackType
 
-Behaviour = Callable[[socket.socket, threading.Event], None]
+# Writes a reply; True: keep the connection open for the next request.
+Behaviour = Callable[[socket.socket, threading.Event], bool | None]
 HEAD_LIMIT = 65536
 
 
@@ -82,11 +83,15 @@ class HostileServer:
     def _serve(self, conn: socket.socket) -> None:
         with conn:
             try:
-                path = _read_path(conn)
-                with self._lock:
-                    self._hits[path] = self._hits.get(path, 0) + 1
-                    behaviour = self._routes.get(path, page(b"not found", status=404))
-                behaviour(conn, self._stop)
+                keep_alive = True
+                while keep_alive and not self._stop.is_set():
+                    path = _read_path(conn)
+                    if not path:
+                        return  # the client closed a kept-alive connection
+                    with self._lock:
+                        self._hits[path] = self._hits.get(path, 0) + 1
+                        behaviour = self._routes.get(path, page(b"not found", status=404))
+                    keep_alive = bool(behaviour(conn, self._stop))
             except OSError:
                 pass  # the client gave up, which is what most routes are waiting for
 
@@ -101,6 +106,8 @@ def _read_path(conn: socket.socket) -> str:
         head += data
     conn.settimeout(None)
     request_line = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+    if not head:
+        return ""
     return request_line[1].split("?")[0] if len(request_line) > 1 else "/"
 
 
@@ -110,13 +117,18 @@ def _head(status: int, headers: dict[str, str]) -> bytes:
 
 
 def page(
-    body: bytes, status: int = 200, content_type: str = "text/html; charset=utf-8"
+    body: bytes,
+    status: int = 200,
+    content_type: str = "text/html; charset=utf-8",
+    keep_alive: bool = False,
 ) -> Behaviour:
-    """A well-behaved answer (then the connection closes)."""
+    """A well-behaved answer; the connection then closes, or stays open for the next."""
 
-    def answer(conn: socket.socket, _stop: threading.Event) -> None:
+    def answer(conn: socket.socket, _stop: threading.Event) -> bool:
         headers = {"Content-Type": content_type, "Content-Length": str(len(body))}
-        conn.sendall(_head(status, {**headers, "Connection": "close"}) + body)
+        connection = "keep-alive" if keep_alive else "close"
+        conn.sendall(_head(status, {**headers, "Connection": connection}) + body)
+        return keep_alive
 
     return answer
 

@@ -202,6 +202,21 @@ def test_every_kind_of_private_address_is_refused_before_connecting(
     assert took < SLACK  # refused at once, not after a connect timeout
 
 
+def test_a_pooled_connection_to_a_private_host_does_not_carry_a_public_pages_redirect(
+    public: HostileServer,
+) -> None:
+    with HostileServer("127.0.0.1") as private:
+        private.route("/secret", page(b"<html><body>internal</body></html>", keep_alive=True))
+        public.route("/page", redirect(private.url("/secret")))
+        shared = guarded_fetcher()
+        first, _ = timed_fetch(shared, watch(private.url("/secret"), robots=False))
+        assert isinstance(first, FetchResult)  # a private watch: allowed, its connection kept
+        outcome, _ = timed_fetch(shared, watch(public.url("/page"), robots=False))
+        assert isinstance(outcome, FetchError), outcome
+        assert "to private address 127.0.0.1" in str(outcome)
+        assert private.hits("/secret") == 1
+
+
 def test_a_private_watch_url_and_its_private_redirects_are_allowed(internal: LocalServer) -> None:
     internal.route("/moved", status=301, headers={"Location": internal.url("/secret")})
     outcome, _ = timed_fetch(guarded_fetcher(), watch(internal.url("/moved"), robots=False))
