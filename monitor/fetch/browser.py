@@ -29,7 +29,11 @@ from urllib.parse import urlsplit
 from monitor.errors import FetchError, http_status_error
 from monitor.fetch.addresses import AddressPolicy
 from monitor.fetch.browserguard import RequestGuard, Watchdog, browser_pid, gave_up, kill_browser
+from monitor.fetch.shell import needs_browser
 from monitor.models import FetchResult, Watch
+
+# needs_browser lives in shell.py; the pipeline asks this module for it.
+__all__ = ["BrowserFetcher", "BrowserSettings", "browser_available", "needs_browser"]
 
 # The same honest identity as the HTTP fetcher; defined here so no stage imports another.
 BROWSER_USER_AGENT = (
@@ -323,36 +327,3 @@ def navigation_error(detail: str, url: str) -> FetchError:
         message = f"browser could not load {host}: {code.group(1)} (try again later)"
         return FetchError(message, url=url, transient=True)
     return FetchError(f"browser could not load {url}: {detail}", url=url, transient=True)
-
-
-# A real policy has thousands of words; a shell has a menu, a cookie notice and scripts.
-SHELL_WORDS = 150
-THIN_WORDS = 600
-SNIFF_BYTES = 2_000_000
-MOUNT_IDS = "root|app|__next|__nuxt|react-root|app-root|mount|application|main-app|content"
-EMPTY_MOUNT = re.compile(
-    rf"<(div|main|section)\b[^>]*\bid\s*=\s*[\"']?(?:{MOUNT_IDS})[\"']?[^>]*>\s*</\1\s*>"
-    r"|<app-root\b[^>]*>\s*</app-root\s*>"
-)
-NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.{0,600}?)</noscript", re.DOTALL)
-NEEDS_JS = re.compile(r"(enable|turn on|activate|requires?|needs?|allow)\b.{0,40}javascript")
-SCRIPT = re.compile(r"<script\b")
-
-
-def needs_browser(html: bytes, extracted_words: int) -> bool:
-    """Whether a page fetched over HTTP looks like a script shell that a browser would fill.
-
-    A short text with scripts, or a slightly longer one (a menu, a footer) beside an empty
-    app mount point or a "please enable JavaScript" notice. Without any script a browser
-    could not add text, and a long text is the policy itself.
-    """
-    if extracted_words >= THIN_WORDS:
-        return False
-    page = html[:SNIFF_BYTES].decode("utf-8", "replace").lower()
-    scripts = len(SCRIPT.findall(page))
-    if scripts == 0:
-        return False
-    if extracted_words < SHELL_WORDS:
-        return True
-    asks_for_js = any(NEEDS_JS.search(m) for m in NOSCRIPT.findall(page))
-    return asks_for_js or EMPTY_MOUNT.search(page) is not None

@@ -1,25 +1,22 @@
-"""Fetches watched pages over HTTP; the only module that talks to the network.
+"""Fetches watched pages over HTTP (the one module using httpx).
 
-``Fetcher.fetch`` sends one conditional GET per document (ETag / Last-Modified), retries
-transient failures with exponential backoff, caps the decoded body size and turns every
-failure into a one-line :class:`FetchError` that says what to do. ``Fetcher.fetch_many``
-fetches documents concurrently, but never two at once from the same host.
+``Fetcher.fetch`` sends one conditional GET per document (ETag / Last-Modified), follows
+redirects one hop at a time, retries transient failures with exponential backoff, caps
+the decoded body size and turns every failure into a one-line :class:`FetchError` that
+says what to do. Under the client, ``netguard`` bounds every attempt by one deadline and
+keeps a public page from leading into a private network. ``Fetcher.fetch_many`` fetches
+documents concurrently, but never two at once from the same host.
 """
 
 from __future__ import annotations
 
 import functools
-import queue
 import ssl
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -40,62 +37,24 @@ from monitor.fetch.checks import (
     status_error,
     too_large,
 )
+from monitor.fetch.many import fetch_concurrently, host_of
 from monitor.fetch.netguard import guarded, guarded_pool
 from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
+from monitor.fetch.settings import (
+    ACCEPT,
+    ACCEPT_ENCODING,
+    ACCEPT_LANGUAGE,
+    MAX_REDIRECTS,
+    USER_AGENT,
+    FetchSettings,
+    user_agent,
+)
 from monitor.models import FetchResult, Validators, Watch
 
-USER_AGENT = (
-    "policy-monitor/0.1"
-    " (+https://github.com/policy-monitor/policy-monitor; watches published terms)"
-)
+__all__ = ["USER_AGENT", "Fetcher", "FetchSettings", "make_client", "user_agent"]
 
-
-def user_agent(contact: str = "") -> str:
-    """The honest User-Agent, naming the operator's contact when the watchlist gives one."""
-    if not contact:
-        return USER_AGENT
-    return f"policy-monitor/0.1 (+{contact}; watches published terms)"
-
-
-ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
-ACCEPT_LANGUAGE = "en-US,en;q=0.9"
-# Only what _read_body can decode with a size bound: httpx would also offer br and zstd when
-# those packages happen to be installed, and decode them without a bound.
-ACCEPT_ENCODING = "gzip, deflate"
-MAX_REDIRECTS = 10
-# Per-read timeouts do not bound a server that drips bytes, so a whole attempt (connect,
-# headers and body) gets this many times the timeout unless a deadline is set.
-ATTEMPT_TIME_FACTOR = 3
 NO_VALIDATORS = Validators()
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    timeout: float = 20.0
-    retries: int = 2  # extra attempts on connect errors, timeouts, 5xx, 429
-    backoff: float = 1.0  # seconds, doubled each retry
-    max_retry_after: float = 60.0
-    max_bytes: int = 15_000_000
-    host_delay: float = 1.0  # pause between two requests to the same host
-    max_workers: int = 4
-    user_agent: str = USER_AGENT
-    respect_robots: bool = True
-    deadline: float | None = None  # seconds for one whole attempt; None: 3 x timeout
-    # seconds for a document's fetch with its robots.txt, retries and waits; None: every
-    # attempt's deadline plus one Retry-After wait
-    total_deadline: float | None = None
-    # networks treated as public although their addresses are private (see netguard)
-    treat_as_public: tuple[str, ...] = ()
-
-    @property
-    def attempt_seconds(self) -> float:
-        return self.deadline if self.deadline is not None else self.timeout * ATTEMPT_TIME_FACTOR
-
-    @property
-    def fetch_seconds(self) -> float:
-        if self.total_deadline is not None:
-            return self.total_deadline
-        return self.attempt_seconds * (self.retries + 1) + self.max_retry_after
+DEFAULT_SETTINGS = FetchSettings()
 
 
 def _base_headers(settings: FetchSettings) -> dict[str, str]:
@@ -144,7 +103,7 @@ class Fetcher:
     def __init__(
         self,
         client: httpx.Client,
-        settings: FetchSettings = FetchSettings(),
+        settings: FetchSettings = DEFAULT_SETTINGS,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
@@ -161,7 +120,7 @@ class Fetcher:
             until = time.monotonic() + self._settings.attempt_seconds
         if not self._robots.allowed(watch.url, until):
             message = (
-                f"robots.txt of {_host(watch.url)} disallows this page for policy-monitor "
+                f"robots.txt of {host_of(watch.url)} disallows this page for policy-monitor "
                 "(set `robots: false` on the entry if you may fetch it anyway)"
             )
             raise FetchError(message, url=watch.url, blocked=True)
@@ -190,47 +149,10 @@ class Fetcher:
         self, jobs: Sequence[tuple[Watch, Validators]]
     ) -> Iterator[tuple[Watch, FetchResult | FetchError]]:
         """Fetches concurrently, one request at a time per host; yields as fetches complete."""
-        groups = _group_by_host(jobs)
-        if not groups:
-            return
-        done: queue.Queue[tuple[Watch, FetchResult | FetchError] | None] = queue.Queue()
-        stop = threading.Event()
-        workers = max(1, min(self._settings.max_workers, len(groups)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
-        try:
-            futures = [pool.submit(self._fetch_group, group, done, stop) for group in groups]
-            finished = 0
-            while finished < len(futures):
-                item = done.get()
-                if item is None:
-                    finished += 1
-                else:
-                    yield item
-            for future in futures:
-                future.result()  # a bug in a worker surfaces here instead of vanishing
-        finally:
-            stop.set()  # the consumer may stop early: start no further fetches
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _fetch_group(
-        self,
-        group: list[tuple[Watch, Validators]],
-        done: queue.Queue[tuple[Watch, FetchResult | FetchError] | None],
-        stop: threading.Event,
-    ) -> None:
-        try:
-            for index, (watch, validators) in enumerate(group):
-                if stop.is_set():
-                    return
-                if index and self._settings.host_delay > 0:
-                    self._sleep(self._settings.host_delay)
-                try:
-                    outcome: FetchResult | FetchError = self.fetch(watch, validators)
-                except FetchError as err:
-                    outcome = err
-                done.put((watch, outcome))
-        finally:
-            done.put(None)
+        settings = self._settings
+        return fetch_concurrently(
+            self.fetch, jobs, settings.max_workers, settings.host_delay, self._sleep
+        )
 
     def _retry_delay(self, err: FetchError, attempt: int) -> float:
         retry_after = err.retry_after if isinstance(err, RetryLaterError) else None
@@ -349,23 +271,6 @@ def _exchange(
         response.close()
 
 
-def _group_by_host(
-    jobs: Sequence[tuple[Watch, Validators]],
-) -> list[list[tuple[Watch, Validators]]]:
-    groups: dict[str, list[tuple[Watch, Validators]]] = {}
-    for watch, validators in jobs:
-        groups.setdefault(_host(watch.url), []).append((watch, validators))
-    # Longest queues first, so the slowest host does not start last.
-    return sorted(groups.values(), key=len, reverse=True)
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or url).lower()
-    except ValueError:
-        return url
-
-
 def _raw_stream(response: httpx.Response) -> tuple[Iterable[bytes], str]:
     """The undecoded body and its Content-Encoding, for a bounded decoder."""
     if response.is_stream_consumed:
@@ -386,7 +291,7 @@ def _sniff(response: httpx.Response, url: str) -> bytes:
 
 def _exception_error(exc: Exception, url: str, timeout: float) -> FetchError:
     """One line for a failed exchange, saying whether to retry or to fix the URL."""
-    host = _host(url)
+    host = host_of(url)
     if isinstance(exc, httpx.TooManyRedirects):
         message = f"redirect loop: {url} redirected more than {MAX_REDIRECTS} times"
         return FetchError(f"{message} (open it in a browser and watch the final URL)", url=url)
