@@ -150,6 +150,18 @@ def test_empty_validators_make_an_unconditional_fetch() -> None:
     assert "If-None-Match" not in headers and "If-Modified-Since" not in headers
 
 
+def test_a_304_to_a_request_without_validators_is_not_trusted() -> None:
+    with LocalServer() as server:
+        server.route("/page", status=304)
+        outcome, _ = timed_fetch(fetcher(), watch(server.url("/page"), robots=False))
+        conditional, _ = timed_fetch(
+            fetcher(), watch(server.url("/page"), robots=False), Validators(etag='"v1"')
+        )
+    assert isinstance(outcome, FetchError) and outcome.status == 304 and outcome.transient
+    assert "answered 304 Not Modified to a request without validators" in str(outcome)
+    assert isinstance(conditional, FetchResult) and conditional.not_modified
+
+
 # --- no detours into private networks -----------------------------------------------------
 
 

@@ -240,3 +240,15 @@ def refused_private(url: str, hop_url: str, address: str) -> FetchError:
         url=url,
         blocked=True,
     )
+
+
+def unsolicited_304(url: str) -> FetchError:
+    """A 304 is trusted only as an answer to the validators sent with the request."""
+    host = urlsplit(url).hostname or url
+    return FetchError(
+        f"{host} answered 304 Not Modified to a request without validators (a broken cache "
+        "in front of the site?); try again later",
+        url=url,
+        status=304,
+        transient=True,
+    )

@@ -36,6 +36,7 @@ from monitor.fetch.checks import (
     sendable_date,
     status_error,
     too_large,
+    unsolicited_304,
 )
 from monitor.fetch.many import fetch_concurrently, host_of
 from monitor.fetch.netguard import guarded, guarded_pool
@@ -178,14 +179,17 @@ class Fetcher:
 
     def _attempt(self, url: str, validators: Validators, until: float) -> FetchResult:
         started = time.monotonic()
-        budget = max(0.0, min(self._settings.attempt_seconds, until - started))
+        budget = min(self._settings.attempt_seconds, until - started)
+        if budget <= 0:
+            raise gave_up(url, self._settings.fetch_seconds)
         headers = self._request_headers(validators)
         try:
             with (
                 guarded(started + budget),
                 _exchange(self._client, url, headers, self._settings) as response,
             ):
-                body = self._read(response, url, started + budget, budget)
+                conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+                body = self._read(response, url, started + budget, budget, conditional)
                 return FetchResult(
                     url=url,
                     final_url=str(response.url),
@@ -213,9 +217,13 @@ class Fetcher:
             headers["If-Modified-Since"] = str(validators.last_modified)
         return headers
 
-    def _read(self, response: httpx.Response, url: str, deadline: float, budget: float) -> bytes:
+    def _read(
+        self, response: httpx.Response, url: str, deadline: float, budget: float, conditional: bool
+    ) -> bytes:
         status = response.status_code
         if status == 304:
+            if not conditional:  # "not modified" since what? Nothing was named.
+                raise unsolicited_304(url)
             return b""
         if not 200 <= status < 300:
             headers = response.headers
