@@ -353,6 +353,18 @@ def test_a_public_page_in_the_browser_cannot_reach_a_private_address(
 
 
 @needs_chromium
+def test_private_images_and_frames_of_a_public_page_are_blocked_and_the_page_kept(
+    browser: BrowserFetcher, public: HostileServer, internal: LocalServer
+) -> None:
+    secret = internal.url("/secret")
+    embeds = f'<iframe src="{secret}"></iframe><img src="{secret}"><script>fetch("{secret}")'
+    public.route("/page", page(f"<html><body><p>Public terms.</p>{embeds}</script>".encode()))
+    outcome, _ = timed_render(browser, public.url("/page"))
+    assert isinstance(outcome, FetchResult) and b"Public terms." in outcome.body
+    assert internal.hits("/secret") == 0
+
+
+@needs_chromium
 def test_a_private_page_in_the_browser_may_use_private_addresses(
     browser: BrowserFetcher, internal: LocalServer
 ) -> None:

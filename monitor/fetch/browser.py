@@ -50,6 +50,7 @@ POLL_MS = 100
 BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 BACKSTOP_SECONDS = 30
+DEADLINE_MARGIN = 0.25  # seconds: a timeout this close to the deadline is the deadline
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,12 @@ class BrowserFetcher:
                 finally:
                     _release(context.close)
             except Exception as exc:  # Playwright's errors carry no stable types to import
-                if watchdog.fired:
-                    raise gave_up(url, self._settings.deadline) from exc
                 refused = guard.refusal(url)
                 if refused is not None:
                     raise refused from exc
+                # The watchdog, or a navigation timeout cut short to end by the deadline.
+                if watchdog.fired or time.monotonic() >= ends - DEADLINE_MARGIN:
+                    raise gave_up(url, self._settings.deadline) from exc
                 if isinstance(exc, FetchError):
                     raise
                 raise self._failure(exc, url) from exc
@@ -182,25 +184,25 @@ class BrowserFetcher:
         kind = str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
         if kind not in HTML_TYPES:
             raise FetchError(f"not an HTML page: content type {kind} at {url}", url=url)
-        self._settle(page, pending, ends)
-        body = str(page.content()).encode("utf-8")
+        self._settle(page, pending, ends, guard)
         refused = guard.refusal(url)  # a script navigated away after the load
         if refused is not None:
             raise refused
+        body = str(page.content()).encode("utf-8")
         if len(body) > self._settings.max_bytes:
             limit = self._settings.max_bytes
             raise FetchError(f"page too large: {url} renders to over {limit:,} bytes", url=url)
         headers = tuple((str(h["name"]), str(h["value"])) for h in response.headers_array())
         return body, str(page.url), status, headers
 
-    def _settle(self, page: Any, pending: list[int], ends: float) -> None:
+    def _settle(self, page: Any, pending: list[int], ends: float, guard: RequestGuard) -> None:
         """Polls until the text is non-empty and unchanged, with no request in flight,
         for ``settle_ms``; gives up at ``max_wait_ms`` and keeps what is there."""
         # Some time is kept for taking the DOM before the render's deadline.
         deadline = min(time.monotonic() + self._settings.max_wait_ms / 1000, ends - 0.5)
         quiet_needed = self._settings.settle_ms / 1000
         last, quiet_since = None, time.monotonic()
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not guard.refused:
             text = str(page.evaluate(BODY_TEXT_JS))
             if text != last or pending[0] > 0 or not text.strip():
                 last, quiet_since = text, time.monotonic()

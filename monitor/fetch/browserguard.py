@@ -100,14 +100,17 @@ class RequestGuard:
         host = urlsplit(url).hostname or ""
         self.public_only = bool(host) and not policy.host_is_private(host, LOOKUP_SECONDS)
         self._private: dict[str, str | None] = {}  # host -> a private address, or None
-        self.refused: list[tuple[str, str, str]] = []  # (url, address, resource type)
+        self.refused: list[tuple[str, str]] = []  # (url, address) of the page itself
         self._session: Any = None
+        self._main_frame = ""
 
     def attach(self, context: Any, page: Any) -> None:
         """Starts intercepting ``page``'s requests (nothing to do for a private start)."""
         if not self.public_only:
             return
         self._session = context.new_cdp_session(page)
+        tree = self._session.send("Page.getFrameTree")
+        self._main_frame = str(tree["frameTree"]["frame"]["id"])
         self._session.on("Fetch.requestPaused", self._paused)
         pattern = {"urlPattern": "*", "requestStage": "Request"}
         self._session.send("Fetch.enable", {"patterns": [pattern]})
@@ -119,20 +122,21 @@ class RequestGuard:
         server = response.server_addr()
         address = str(server.get("ipAddress", "")) if server else ""
         if address and self._policy.is_private(address):
-            self.refused.append((url, address, "Document"))
+            self.refused.append((url, address))
 
     def refusal(self, url: str) -> FetchError | None:
-        """The error for the page when a document (the page, a frame) was refused."""
-        for hop_url, address, kind in self.refused:
-            if kind == "Document":
-                return FetchError(
-                    f"redirected from a public address to private address {address} "
-                    f"({hop_url}); refused: a public site may not send the monitor into a "
-                    "private network (watch that URL directly if it is really meant)",
-                    url=url,
-                    blocked=True,
-                )
-        return None
+        """The error for the page when its own document was sent to a private address (a
+        redirect, a script navigation); blocked images and frames leave the page as is."""
+        if not self.refused:
+            return None
+        hop_url, address = self.refused[0]
+        return FetchError(
+            f"redirected from a public address to private address {address} ({hop_url}); "
+            "refused: a public site may not send the monitor into a private network "
+            "(watch that URL directly if it is really meant)",
+            url=url,
+            blocked=True,
+        )
 
     def _paused(self, event: dict[str, Any]) -> None:
         request_url = str(event.get("request", {}).get("url", ""))
@@ -140,7 +144,8 @@ class RequestGuard:
         if address is None:
             self._session.send("Fetch.continueRequest", {"requestId": event["requestId"]})
             return
-        self.refused.append((request_url, address, str(event.get("resourceType", ""))))
+        if event.get("resourceType") == "Document" and event.get("frameId") == self._main_frame:
+            self.refused.append((request_url, address))
         failed = {"requestId": event["requestId"], "errorReason": "BlockedByClient"}
         self._session.send("Fetch.failRequest", failed)
 
