@@ -243,12 +243,12 @@ def refused_private(url: str, hop_url: str, address: str) -> FetchError:
 
 
 def unsolicited_304(url: str) -> FetchError:
-    """A 304 is trusted only as an answer to the validators sent with the request."""
+    """A 304 is trusted only as an answer to the validators sent with the request. Not
+    retried at once: the same broken cache would answer the same; the next check asks again."""
     host = urlsplit(url).hostname or url
     return FetchError(
         f"{host} answered 304 Not Modified to a request without validators (a broken cache "
-        "in front of the site?); try again later",
+        "in front of the site?)",
         url=url,
         status=304,
-        transient=True,
     )
