@@ -81,3 +81,18 @@ def test_watchlist_contact_goes_into_the_user_agent(
     bad.write_text(watchlist.read_text().replace("mailto:ops@example.org", "call me"))
     result = run_cli(capsys, "check", "--watchlist", str(bad), "--data", str(tmp_path / "d"))
     assert result.code == 2 and "'contact' must be an http(s) URL or an e-mail" in result.err
+
+
+@pytest.mark.parametrize("padding_kib,blocked", [(400, True), (600, False)])
+def test_only_the_first_500_kib_of_robots_txt_count(padding_kib: int, blocked: bool) -> None:
+    """RFC 9309 2.5: a rule past 500 KiB is never read (so not obeyed)."""
+    padding = b"# " + b"x" * (padding_kib * 1024) + b"\n"
+    with LocalServer() as srv:
+        srv.route("/robots.txt", body=padding + ROBOTS, content_type="text/plain")
+        srv.route("/private/terms", body=policy())
+        try:
+            fetcher().fetch(watch(srv.url("/private/terms")))
+            refused = False
+        except FetchError as err:
+            refused = err.blocked and "robots.txt" in str(err)
+    assert refused == blocked

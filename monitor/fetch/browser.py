@@ -19,6 +19,7 @@ import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -26,7 +27,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.errors import FetchError, http_status_error
+from monitor.fetch.addresses import AddressPolicy
+from monitor.fetch.browserguard import RequestGuard, Watchdog, browser_pid, gave_up, kill_browser
+from monitor.fetch.shell import needs_browser
 from monitor.models import FetchResult, Watch
+
+# needs_browser lives in shell.py; the pipeline asks this module for it.
+__all__ = ["BrowserFetcher", "BrowserSettings", "browser_available", "needs_browser"]
 
 # The same honest identity as the HTTP fetcher; defined here so no stage imports another.
 BROWSER_USER_AGENT = (
@@ -42,6 +49,8 @@ INSTALL_PLAYWRIGHT = "pip install 'policy-monitor[browser]'"
 POLL_MS = 100
 BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+BACKSTOP_SECONDS = 30
+DEADLINE_MARGIN = 0.25  # seconds: a timeout this close to the deadline is the deadline
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,11 @@ class BrowserSettings:
     max_wait_ms: int = 15000  # cap on waiting for the page to settle after navigation
     max_bytes: int = 15_000_000  # of rendered HTML, as the HTTP fetcher caps bodies
     user_agent: str = BROWSER_USER_AGENT
+    # seconds for navigation, settling and taking the DOM together; a page still busy then
+    # (a looping script) has its browser killed, and the next page gets a new one
+    deadline: float = 60.0
+    # networks treated as public although their addresses are private (see addresses.py)
+    treat_as_public: tuple[str, ...] = ()
 
 
 def browser_available(settings: BrowserSettings = BrowserSettings()) -> str | None:
@@ -77,6 +91,8 @@ class BrowserFetcher:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser")
         self._playwright: Any = None
         self._browser: Any = None
+        self._pid: int | None = None
+        self._policy = AddressPolicy(settings.treat_as_public)
         self._launches = 0
         self._closed = False
 
@@ -87,7 +103,15 @@ class BrowserFetcher:
 
     def fetch(self, watch: Watch) -> FetchResult:
         """Renders ``watch.url``. Raises FetchError (transient for timeouts and crashes)."""
-        return self._worker.submit(self._render, watch.url).result()
+        future = self._worker.submit(self._render, watch.url)
+        # The watchdog ends a render at its deadline; this is the last resort should the
+        # worker stay stuck even so (it is then abandoned, with its browser).
+        backstop = self._settings.timeout * 2 + self._settings.deadline + BACKSTOP_SECONDS
+        try:
+            return future.result(timeout=backstop)
+        except FuturesTimeout:
+            self._abandon()
+            raise gave_up(watch.url, self._settings.deadline) from None
 
     def close(self) -> None:
         """Stops Chromium; the fetcher cannot be used afterwards. Closing twice is harmless."""
@@ -111,16 +135,27 @@ class BrowserFetcher:
     def _render(self, url: str) -> FetchResult:
         browser = self._start(url)
         fetched_at, started = datetime.now(UTC), time.monotonic()
-        try:
-            context = browser.new_context(user_agent=self._settings.user_agent)
+        guard = RequestGuard(self._policy, url)
+        ends = started + self._settings.deadline
+        with Watchdog(self._pid, self._settings.deadline) as watchdog:
             try:
-                body, final_url, status, headers = self._load(context.new_page(), url)
-            finally:
-                _release(context.close)
-        except FetchError:
-            raise
-        except Exception as exc:  # Playwright's errors carry no stable types worth importing
-            raise self._failure(exc, url) from exc
+                context = browser.new_context(user_agent=self._settings.user_agent)
+                try:
+                    page = context.new_page()
+                    guard.attach(context, page)
+                    body, final_url, status, headers = self._load(page, url, guard, ends)
+                finally:
+                    _release(context.close)
+            except Exception as exc:  # Playwright's errors carry no stable types to import
+                refused = guard.refusal(url)
+                if refused is not None:
+                    raise refused from exc
+                # The watchdog, or a navigation timeout cut short to end by the deadline.
+                if watchdog.fired or time.monotonic() >= ends - DEADLINE_MARGIN:
+                    raise gave_up(url, self._settings.deadline) from exc
+                if isinstance(exc, FetchError):
+                    raise
+                raise self._failure(exc, url) from exc
         return FetchResult(
             url=url,
             final_url=final_url,
@@ -132,22 +167,27 @@ class BrowserFetcher:
             duration=time.monotonic() - started,
         )
 
-    def _load(self, page: Any, url: str) -> tuple[bytes, str, int, tuple[tuple[str, str], ...]]:
-        """Navigates, waits for the page to settle: the rendered HTML, final URL, the main
-        response's status and headers."""
+    def _load(
+        self, page: Any, url: str, guard: RequestGuard, ends: float
+    ) -> tuple[bytes, str, int, tuple[tuple[str, str], ...]]:
+        """Navigates, waits for the page to settle (by ``ends``, a monotonic time): the
+        rendered HTML, final URL, the main response's status and headers."""
         pending = _track_requests(page)
-        response = page.goto(
-            url, timeout=self._settings.timeout * 1000, wait_until="domcontentloaded"
-        )
+        timeout = min(self._settings.timeout, max(0.1, ends - time.monotonic()))
+        response = page.goto(url, timeout=timeout * 1000, wait_until="domcontentloaded")
         if response is None:
             raise FetchError(f"the browser got no response for {url} (check the URL)", url=url)
+        guard.check_response(response, url)
         status = int(response.status)
         if status >= 400:
             raise status_error(status, str(response.status_text), url)
         kind = str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
         if kind not in HTML_TYPES:
             raise FetchError(f"not an HTML page: content type {kind} at {url}", url=url)
-        self._settle(page, pending)
+        self._settle(page, pending, ends, guard)
+        refused = guard.refusal(url)  # a script navigated away after the load
+        if refused is not None:
+            raise refused
         body = str(page.content()).encode("utf-8")
         if len(body) > self._settings.max_bytes:
             limit = self._settings.max_bytes
@@ -155,13 +195,14 @@ class BrowserFetcher:
         headers = tuple((str(h["name"]), str(h["value"])) for h in response.headers_array())
         return body, str(page.url), status, headers
 
-    def _settle(self, page: Any, pending: list[int]) -> None:
+    def _settle(self, page: Any, pending: list[int], ends: float, guard: RequestGuard) -> None:
         """Polls until the text is non-empty and unchanged, with no request in flight,
         for ``settle_ms``; gives up at ``max_wait_ms`` and keeps what is there."""
-        deadline = time.monotonic() + self._settings.max_wait_ms / 1000
+        # Some time is kept for taking the DOM before the render's deadline.
+        deadline = min(time.monotonic() + self._settings.max_wait_ms / 1000, ends - 0.5)
         quiet_needed = self._settings.settle_ms / 1000
         last, quiet_since = None, time.monotonic()
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not guard.refused:
             text = str(page.evaluate(BODY_TEXT_JS))
             if text != last or pending[0] > 0 or not text.strip():
                 last, quiet_since = text, time.monotonic()
@@ -172,13 +213,17 @@ class BrowserFetcher:
     def _start(self, url: str) -> Any:
         if self._browser is not None and self._browser.is_connected():
             return self._browser
-        self._stop()  # a crashed browser: drop what is left of it and start afresh
+        if self._browser is not None:
+            # Crashed or killed at a deadline: a new Chromium, on the same Playwright driver.
+            _release(self._browser.close)
+            self._browser = None
         reason = browser_available(self._settings)
         if reason is not None:
             raise FetchError(f"cannot render {url} in a browser: {reason}", url=url)
         try:
-            sync_api = importlib.import_module("playwright.sync_api")
-            self._playwright = sync_api.sync_playwright().start()
+            if self._playwright is None:
+                sync_api = importlib.import_module("playwright.sync_api")
+                self._playwright = sync_api.sync_playwright().start()
             self._browser = self._playwright.chromium.launch(
                 executable_path=self._settings.executable,
                 args=list(LAUNCH_ARGS),
@@ -189,8 +234,16 @@ class BrowserFetcher:
             first = _first_line(exc)
             message = f"could not start the browser {self._settings.executable}: {first}"
             raise FetchError(f"{message} (does `chromium --headless` run here?)", url=url) from exc
+        self._pid = browser_pid(self._browser)
         self._launches += 1
         return self._browser
+
+    def _abandon(self) -> None:
+        """Leaves a stuck worker and its browser behind; the next fetch starts afresh."""
+        kill_browser(self._pid)
+        self._worker.shutdown(wait=False, cancel_futures=True)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser")
+        self._browser = self._playwright = None
 
     def _stop(self) -> None:
         browser, playwright = self._browser, self._playwright
@@ -276,36 +329,3 @@ def navigation_error(detail: str, url: str) -> FetchError:
         message = f"browser could not load {host}: {code.group(1)} (try again later)"
         return FetchError(message, url=url, transient=True)
     return FetchError(f"browser could not load {url}: {detail}", url=url, transient=True)
-
-
-# A real policy has thousands of words; a shell has a menu, a cookie notice and scripts.
-SHELL_WORDS = 150
-THIN_WORDS = 600
-SNIFF_BYTES = 2_000_000
-MOUNT_IDS = "root|app|__next|__nuxt|react-root|app-root|mount|application|main-app|content"
-EMPTY_MOUNT = re.compile(
-    rf"<(div|main|section)\b[^>]*\bid\s*=\s*[\"']?(?:{MOUNT_IDS})[\"']?[^>]*>\s*</\1\s*>"
-    r"|<app-root\b[^>]*>\s*</app-root\s*>"
-)
-NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.{0,600}?)</noscript", re.DOTALL)
-NEEDS_JS = re.compile(r"(enable|turn on|activate|requires?|needs?|allow)\b.{0,40}javascript")
-SCRIPT = re.compile(r"<script\b")
-
-
-def needs_browser(html: bytes, extracted_words: int) -> bool:
-    """Whether a page fetched over HTTP looks like a script shell that a browser would fill.
-
-    A short text with scripts, or a slightly longer one (a menu, a footer) beside an empty
-    app mount point or a "please enable JavaScript" notice. Without any script a browser
-    could not add text, and a long text is the policy itself.
-    """
-    if extracted_words >= THIN_WORDS:
-        return False
-    page = html[:SNIFF_BYTES].decode("utf-8", "replace").lower()
-    scripts = len(SCRIPT.findall(page))
-    if scripts == 0:
-        return False
-    if extracted_words < SHELL_WORDS:
-        return True
-    asks_for_js = any(NEEDS_JS.search(m) for m in NOSCRIPT.findall(page))
-    return asks_for_js or EMPTY_MOUNT.search(page) is not None

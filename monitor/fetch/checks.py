@@ -1,7 +1,7 @@
 """What a fetched response, or a failed exchange, means for the fetcher.
 
-Content-type and HTML sniffing, bot-challenge detection, Retry-After parsing, a gzip
-decoder with a size bound, and the one-line :class:`FetchError` messages that say what to
+Content-type and HTML sniffing, bot-challenge detection, Retry-After parsing, which
+validators may be sent back, and the one-line :class:`FetchError` messages that say what to
 do. Stdlib only, so that ``monitor.fetch.http`` stays the one module that imports httpx.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 import socket
 import ssl
-import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +19,6 @@ from monitor.errors import FetchError, http_status_error
 
 # PDF too: some publishers post their terms only as PDF (monitor/extract/pdf.py reads them).
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "application/pdf"})
-DECODABLE_ENCODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 # Markers of bot-challenge interstitials (Cloudflare, DataDome, PerimeterX, Imperva). Only
 # small pages are checked: a real policy may name a vendor, a challenge page is short.
 CHALLENGE_MARKERS = (
@@ -32,7 +30,6 @@ CHALLENGE_MARKERS = (
     b"_incapsula_resource",
 )
 CHALLENGE_MAX_BYTES = 100_000
-DECODE_STEP = 1 << 20  # bytes decoded at a time; zlib briefly holds twice this
 
 
 class RetryLaterError(FetchError):
@@ -43,50 +40,6 @@ class RetryLaterError(FetchError):
     ) -> None:
         super().__init__(message, url=url, status=status, transient=True, blocked=blocked)
         self.retry_after = retry_after
-
-
-class BoundedDecoder:
-    """Decodes a Content-Encoding, producing at most one byte more than ``limit`` in all.
-
-    The decoded size is what counts, and decoding in steps of ``max_length`` keeps a gzip
-    bomb from expanding in memory, even within one network chunk.
-    """
-
-    def __init__(self, content_encoding: str, url: str, limit: int) -> None:
-        codings = [c.strip() for c in content_encoding.lower().split(",")]
-        codings = [c for c in codings if c and c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in DECODABLE_ENCODINGS):
-            raise FetchError(
-                f"unsupported content encoding {'+'.join(codings)} from {url}", url=url
-            )
-        # wbits | 32 accepts both gzip and zlib framing (HTTP's "deflate" is zlib-framed).
-        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32) if codings else None
-        self.limit = limit
-        self.size = 0
-
-    @property
-    def exceeded(self) -> bool:
-        return self.size > self.limit
-
-    def decode(self, raw: bytes) -> Iterator[bytes]:
-        """The decoded pieces of ``raw``; stops one byte past the limit (then ``exceeded``)."""
-        data = raw
-        while data and not self.exceeded:
-            room = self.limit - self.size + 1
-            if self._zlib is None:
-                piece, data = data[:room], b""
-            else:
-                piece = self._zlib.decompress(data, min(room, DECODE_STEP))
-                data = self._zlib.unconsumed_tail
-            self.size += len(piece)
-            yield piece
-
-    def finish(self) -> Iterator[bytes]:
-        """Whatever zlib still holds once the input ended (a few bytes at most)."""
-        if self._zlib is not None and not self.exceeded:
-            piece = self._zlib.flush()
-            self.size += len(piece)
-            yield piece
 
 
 def media_type(content_type: str) -> str:
@@ -250,3 +203,52 @@ def _locale(url: str) -> tuple[str, ...]:
     query = parse_qs(parts.query)
     marks += [f"{k}={query[k][0].lower()}" for k in LOCALE_PARAMS if k in query]
     return tuple(marks)
+
+
+# A clock this far ahead of ours is still believed; a date beyond it is a server's error.
+CLOCK_SKEW_SECONDS = 300
+
+
+def sendable_date(value: str | None) -> bool:
+    """Whether a stored Last-Modified may go back as If-Modified-Since: a plain-ASCII
+    HTTP date, not in the future. A future date would make the server answer 304 until
+    that day comes, hiding every change before it."""
+    if not value or not (value.isascii() and value.isprintable()):
+        return False
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds() <= CLOCK_SKEW_SECONDS
+
+
+def gave_up(url: str, seconds: float) -> FetchError:
+    """The error for an attempt that ran out of time, whatever the server was doing."""
+    host = urlsplit(url).hostname or url
+    message = f"{host} did not answer within {seconds:g} s (gave up; try again later)"
+    return FetchError(message, url=url, transient=True)
+
+
+def refused_private(url: str, hop_url: str, address: str) -> FetchError:
+    """The error for a fetch that began at a public address and was led to a private one."""
+    return FetchError(
+        f"redirected from a public address to private address {address} ({hop_url}); "
+        f"refused: a public site may not send the monitor into a private network "
+        "(watch that URL directly if it is really meant)",
+        url=url,
+        blocked=True,
+    )
+
+
+def unsolicited_304(url: str) -> FetchError:
+    """A 304 is trusted only as an answer to the validators sent with the request. Not
+    retried at once: the same broken cache would answer the same; the next check asks again."""
+    host = urlsplit(url).hostname or url
+    return FetchError(
+        f"{host} answered 304 Not Modified to a request without validators (a broken cache "
+        "in front of the site?)",
+        url=url,
+        status=304,
+    )

@@ -2,7 +2,9 @@
 
 A site's robots.txt is read once per host and fetcher; a missing, unreadable or
 erroring robots.txt allows everything (the policy page itself will say if the site is
-down). The product token matched against it is ``policy-monitor``.
+down), as does one that is too slow or redirects into a private network. As RFC 9309
+says, only its first 500 KiB count; the fetcher never reads more. The product token
+matched against it is ``policy-monitor``.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from protego import Protego
 
 AGENT_TOKEN = "policy-monitor"
-# Robots files are small; a huge one is not worth holding in memory.
-MAX_ROBOTS_CHARS = 500_000
+# RFC 9309 section 2.5: crawlers must parse at least 500 KiB; more is not worth holding.
+MAX_ROBOTS_BYTES = 500 * 1024
 
 
 def robots_url(url: str) -> str:
@@ -24,14 +26,15 @@ def robots_url(url: str) -> str:
 
 
 class RobotsCache:
-    """Parsed robots.txt per host; ``load(robots_url)`` returns its text or None."""
+    """Parsed robots.txt per host; ``load(robots_url, until)`` returns its text or None,
+    by ``until`` (a monotonic time)."""
 
-    def __init__(self, load: Callable[[str], str | None]) -> None:
+    def __init__(self, load: Callable[[str, float], str | None]) -> None:
         self._load = load
         self._rules: dict[str, Protego | None] = {}
         self._lock = threading.Lock()
 
-    def allowed(self, url: str) -> bool:
+    def allowed(self, url: str, until: float) -> bool:
         try:
             key = robots_url(url)
         except ValueError:
@@ -40,8 +43,8 @@ class RobotsCache:
             known = key in self._rules
             rules = self._rules.get(key)
         if not known:
-            text = self._load(key)
-            rules = Protego.parse(text[:MAX_ROBOTS_CHARS]) if text else None
+            text = self._load(key, until)
+            rules = Protego.parse(text) if text else None
             with self._lock:
                 self._rules[key] = rules
         return rules is None or bool(rules.can_fetch(url, AGENT_TOKEN))

@@ -1,0 +1,79 @@
+"""Fetching many documents at once, but never two at once from the same host."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from monitor.errors import FetchError
+from monitor.models import FetchResult, Validators, Watch
+
+Job = tuple[Watch, Validators]
+Outcome = tuple[Watch, FetchResult | FetchError]
+FetchOne = Callable[[Watch, Validators], FetchResult]
+
+
+def fetch_concurrently(
+    fetch: FetchOne,
+    jobs: Sequence[Job],
+    max_workers: int,
+    host_delay: float,
+    sleep: Callable[[float], None],
+) -> Iterator[Outcome]:
+    """Runs ``fetch`` on every job, one host per worker, pausing ``host_delay`` between
+    two requests to the same host; yields each outcome as it completes."""
+    groups = _group_by_host(jobs)
+    if not groups:
+        return
+    done: queue.Queue[Outcome | None] = queue.Queue()
+    stop = threading.Event()
+    workers = max(1, min(max_workers, len(groups)))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+
+    def run(group: list[Job]) -> None:
+        try:
+            for index, (watch, validators) in enumerate(group):
+                if stop.is_set():
+                    return
+                if index and host_delay > 0:
+                    sleep(host_delay)
+                try:
+                    outcome: FetchResult | FetchError = fetch(watch, validators)
+                except FetchError as err:
+                    outcome = err
+                done.put((watch, outcome))
+        finally:
+            done.put(None)
+
+    try:
+        futures = [pool.submit(run, group) for group in groups]
+        finished = 0
+        while finished < len(futures):
+            item = done.get()
+            if item is None:
+                finished += 1
+            else:
+                yield item
+        for future in futures:
+            future.result()  # a bug in a worker surfaces here instead of vanishing
+    finally:
+        stop.set()  # the consumer may stop early: start no further fetches
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _group_by_host(jobs: Sequence[Job]) -> list[list[Job]]:
+    groups: dict[str, list[Job]] = {}
+    for watch, validators in jobs:
+        groups.setdefault(host_of(watch.url), []).append((watch, validators))
+    # Longest queues first, so the slowest host does not start last.
+    return sorted(groups.values(), key=len, reverse=True)
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or url).lower()
+    except ValueError:
+        return url
