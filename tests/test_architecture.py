@@ -28,6 +28,7 @@ ALLOWED = {
 # Each third-party library lives in exactly one module.
 LIBRARY_HOME = {
     "httpx": "fetch/http.py",
+    "httpcore": "fetch/netguard.py",  # the network layer under httpx that checks addresses
     "protego": "fetch/robots.py",
     "playwright": "fetch/browser.py",
     "bs4": "extract/",  # the HTML reader and its chrome rules share one parse tree

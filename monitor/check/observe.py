@@ -68,7 +68,6 @@ def observe(
     state: DocState,
     now: datetime,
     extractor: Extractor | None = None,
-    sent: Validators | None = None,
 ) -> Observation:
     """Stores the raw snapshot (if any) and reads it back into text; ``now`` dates it."""
     extractor = extractor or Extractor()
@@ -79,10 +78,7 @@ def observe(
     reread = _reread(store, watch, state, extractor)
     seen = Observation("not-modified", now, _attempt(result),
                        extractor=extractor.version, reread=reread)  # fmt: skip
-    if result.not_modified:
-        if sent == Validators():  # nothing to compare with: the server's cache is broken
-            error = f"{watch.url} answered 304 Not Modified to a request without validators"
-            return replace(seen, kind="error", error=f"{error}; will retry")
+    if result.not_modified:  # the fetcher trusts a 304 only as the answer to validators
         return seen
     digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
     body, content_type = store.snapshot(digest)

@@ -18,7 +18,7 @@ from monitor.check.observe import Extractor, observe
 from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import FetchError
 from monitor.fetch.http import Fetcher
-from monitor.models import CheckOutcome, FetchResult, Validators, Watch
+from monitor.models import CheckOutcome, FetchResult, Watch
 from monitor.store import Store
 
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
@@ -49,15 +49,14 @@ def sweep(
     browser = browser or Browser()
     now = clock()
     store.sync_documents(list(watches), now)
-    sent = {
-        w.id: request_validators(store.load_state(w.id, now - policy.ab_window), now, policy)
+    jobs = [
+        (w, request_validators(store.load_state(w.id, now - policy.ab_window), now, policy))
         for w in watches
-    }
+    ]
     outcomes: dict[str, CheckOutcome] = {}
-    jobs = [(w, sent[w.id]) for w in watches]
     for watch, result in fetch_all(fetcher, browser, jobs, extractor.read):
         outcomes[watch.id] = check_document(store, watch, result, clock, policy=policy,
-                                            extractor=extractor, sent=sent[watch.id])  # fmt: skip
+                                            extractor=extractor)  # fmt: skip
     return [outcomes[w.id] for w in watches]
 
 
@@ -69,16 +68,12 @@ def check_document(
     alert_after: int = ALERT_AFTER,
     policy: Policy | None = None,
     extractor: Extractor | None = None,
-    sent: Validators | None = None,
 ) -> CheckOutcome:
-    """Records one fetch of a document and whatever it changed, in one transaction.
-
-    ``sent``: the validators the request carried (None: unknown, a 304 is trusted).
-    """
+    """Records one fetch of a document and whatever it changed, in one transaction."""
     policy = policy or Policy(alert_after=alert_after)
     now = clock()
     with store.transaction():
         state = store.load_state(watch.id, now - policy.ab_window)
-        obs = observe(store, watch, result, state, now, extractor, sent)
+        obs = observe(store, watch, result, state, now, extractor)
         decision = decide(state, obs, watch, policy)
         return apply(store, watch, state, obs, decision)
