@@ -1,13 +1,18 @@
 """The command line: the composition root that builds the client, store and clock.
 
 Exit codes: 0 all documents checked (or the command succeeded), 1 a document failed
-to fetch or extract (or the data directory was locked), 2 usage or configuration error.
+to fetch or extract, or a runtime failure the next run may not meet (the data directory
+was locked, the disk was full: the check was rolled back), 2 usage or configuration
+error: something an operator must fix first (a data directory that is a file or cannot
+be written, a damaged, foreign or newer database).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +28,14 @@ from monitor.lock import data_lock
 from monitor.models import Watch
 from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import render_selected, write_feeds
-from monitor.store import DB_NAME, Store
+from monitor.store import Store, database_errors
 from monitor.watchlist import load_config, load_feed_config
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 data_option = click.option(
     "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",
-    type=click.Path(file_okay=False), help="Data directory (database, feeds).",
+    type=click.Path(), help="Data directory (database, feeds).",
 )  # fmt: skip
 watchlist_option = click.option(
     "--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
@@ -45,12 +50,13 @@ def cli() -> None:
 
 
 @contextmanager
-def open_store(data_dir: str, must_exist: bool = True) -> Iterator[Store]:
-    if must_exist and not (Path(data_dir) / DB_NAME).exists():
-        raise ConfigError(f"no database in {data_dir!r}: run `policy-monitor check` first")
-    store = Store(data_dir)
+def open_store(data_dir: str, read_only: bool = True) -> Iterator[Store]:
+    """The store, read-only unless asked (reading commands never create or migrate);
+    SQLite failures inside the block become one-line errors naming the database."""
+    store = Store(data_dir, read_only=read_only)
     try:
-        yield store
+        with database_errors(store.path):
+            yield store
     finally:
         store.close()
 
@@ -98,7 +104,7 @@ def check(
     watches = select_watches(list(config.documents), only)
     feed_settings = settings_from_config(config.feeds)
     agent = user_agent(config.contact)
-    with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
+    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
         with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
@@ -262,8 +268,53 @@ def feed(
     sys.stdout.buffer.write(data)
 
 
+# Parser advice meant for developers, raised on pages we parse on purpose the way we do
+# (an XML prolog before a policy, a page whose whole text looks like a file name). Left
+# alone, Python prints it to stderr on every run and cron mails it; it is not news.
+HARMLESS_WARNINGS = (
+    r"It looks like you're using an HTML parser to parse an XML document",
+    r".*looks more like a (URL|filename) than markup",
+)
+# Out of space or quota: the run failed and was rolled back; the next one may succeed.
+RUNTIME_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _route_warnings() -> None:
+    """Silences known harmless warnings; any other is one line on stderr, not five."""
+    for pattern in HARMLESS_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    first = (str(message).strip().splitlines() or [""])[0]
+    where = f"{Path(filename).name}:{lineno}"
+    click.echo(f"warning: {category.__name__}: {first} ({where})", err=True)
+
+
+def _os_error(exc: OSError) -> int:
+    """One line for a file the monitor could not write or read; the exit status."""
+    name = exc.filename or "a file in the data directory"
+    runtime = exc.errno in RUNTIME_ERRNOS
+    advice = (
+        "free space (or check the disk) and run it again"
+        if runtime
+        else "fix its path or permissions"
+    )
+    click.echo(f"error: {name}: {exc.strerror or exc}; {advice}", err=True)
+    return EXIT_FAILED if runtime else EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Runs the CLI, turning our errors into one line on stderr and an exit code."""
+    _route_warnings()
     try:
         return cli.main(args=argv, prog_name="policy-monitor", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -280,3 +331,5 @@ def main(argv: list[str] | None = None) -> Any:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        sys.exit(_os_error(exc))
