@@ -13,8 +13,7 @@ import errno
 import json
 import sys
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from monitor.lock import data_lock
 from monitor.models import Watch
 from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import render_selected, write_feeds
-from monitor.store import Store, database_errors
+from monitor.store import Store, opened
 from monitor.watchlist import load_config, load_feed_config
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -49,16 +48,9 @@ def cli() -> None:
     """Watch terms and privacy policies; flag changes in AI-training language."""
 
 
-@contextmanager
-def open_store(data_dir: str, read_only: bool = True) -> Iterator[Store]:
-    """The store, read-only unless asked (reading commands never create or migrate);
-    SQLite failures inside the block become one-line errors naming the database."""
-    store = Store(data_dir, read_only=read_only)
-    try:
-        with database_errors(store.path):
-            yield store
-    finally:
-        store.close()
+def open_store(data_dir: str, read_only: bool = True) -> AbstractContextManager[Store]:
+    """The store, read-only unless asked: reading commands never create or migrate."""
+    return opened(data_dir, read_only=read_only)
 
 
 def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:

@@ -493,6 +493,17 @@ def check_schema(db: sqlite_utils.Database, path: Path) -> list[str]:
 
 
 @contextmanager
+def opened(data_dir: str | Path, *, read_only: bool = False) -> Iterator[Store]:
+    """The store, closed after the block; SQLite failures inside become one-line errors."""
+    store = Store(data_dir, read_only=read_only)
+    try:
+        with database_errors(store.path):
+            yield store
+    finally:
+        store.close()
+
+
+@contextmanager
 def database_errors(path: Path) -> Iterator[None]:
     """Turns SQLite's exceptions raised inside into one-line MonitorErrors naming ``path``."""
     try:
