@@ -444,19 +444,25 @@ def _connect_read_only(path: Path) -> sqlite_utils.Database:
     """Opens without writing anything, even where the directory is read-only."""
     if not path.exists():
         raise ConfigError(f"no database in {str(path.parent)!r}: run `policy-monitor check` first")
-    try:
-        return _ro(path, "mode=ro")
-    except sqlite3.OperationalError as exc:
-        # A WAL database needs its -shm file: in a directory this user cannot write and
-        # with no writer running, "immutable" reads the file as it is, creating nothing.
-        if not exc.sqlite_errorname.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-            raise
-        return _ro(path, "immutable=1")
+    # Best first: a read-write connection refusing writes (query_only) still tidies the
+    # WAL's -wal and -shm files when it closes; "mode=ro" cannot, so it leaves them
+    # behind in a writable directory. A WAL database needs its -shm file: where this user
+    # cannot create one, "immutable" reads the file as it is, creating nothing.
+    for query in ("mode=rw", "mode=ro", "immutable=1"):
+        try:
+            return _ro(path, query)
+        except sqlite3.OperationalError as exc:
+            if query == "immutable=1" or not exc.sqlite_errorname.startswith(
+                ("SQLITE_READONLY", "SQLITE_CANTOPEN")
+            ):
+                raise
+    raise AssertionError("unreachable")
 
 
 def _ro(path: Path, query: str) -> sqlite_utils.Database:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
     try:
+        conn.execute("PRAGMA query_only = 1")  # a reading command never writes, by mistake either
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("select count(*) from sqlite_master").fetchone()  # opens the file now
     except BaseException:
