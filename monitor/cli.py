@@ -14,13 +14,14 @@ import json
 import sys
 import warnings
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from monitor import views
-from monitor.check.pipeline import ALERT_AFTER, browser_for, sweep
+from monitor.check.pipeline import ALERT_AFTER, Policy, browser_for, sweep
 from monitor.errors import ConfigError, MonitorError
 from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
 from monitor.lock import data_lock
@@ -31,6 +32,8 @@ from monitor.store import Store, opened
 from monitor.watchlist import load_config, load_feed_config
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
+# What `check --quiet` still prints: what a person should look at.
+NEWS = ("changed", "failed", "quarantined")
 
 data_option = click.option(
     "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",
@@ -76,6 +79,14 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
     "--alert-after", default=ALERT_AFTER, show_default=True,
     help="Failures in a row before a document is reported as failing.",
 )  # fmt: skip
+@click.option(
+    "--full-fetch-every", default=24.0, show_default=True, metavar="HOURS",
+    help="Fetch each page whole (no ETag / If-Modified-Since) at least this often.",
+)  # fmt: skip
+@click.option(
+    "--ab-window", default=72.0, show_default=True, metavar="HOURS",
+    help="Texts seen in turn within this window are A/B variants: no alert when they flip.",
+)  # fmt: skip
 def check(
     watchlist_path: str,
     data_dir: str,
@@ -87,6 +98,8 @@ def check(
     delay: float,
     retries: int,
     alert_after: int,
+    full_fetch_every: float,
+    ab_window: float,
 ) -> None:
     """Check every document once and record what changed.
 
@@ -100,15 +113,28 @@ def check(
         settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
         with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
-            outcomes = sweep(store, fetcher, watches, alert_after=alert_after, browser=browser)
+            policy = check_policy(alert_after, full_fetch_every, ab_window)
+            outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy)
         write_feeds(store, data_dir, feed_settings)
     for outcome in outcomes:
-        if not quiet or outcome.status in ("changed", "failed"):
-            level = "WARNING" if outcome.status == "failed" else "INFO"
+        if not quiet or outcome.status in NEWS:
+            level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
             line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
             click.echo(line or f"{outcome.document}: {outcome.message}")
-    if any(o.status == "failed" for o in outcomes):
+    # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
+    if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
         sys.exit(EXIT_FAILED)
+
+
+def check_policy(alert_after: int, full_fetch_every: float, ab_window: float) -> Policy:
+    for name, value in (("--full-fetch-every", full_fetch_every), ("--ab-window", ab_window)):
+        if value < 0:
+            raise click.BadParameter("must be 0 or more hours", param_hint=name)
+    return Policy(
+        alert_after=alert_after,
+        full_fetch_every=timedelta(hours=full_fetch_every),
+        ab_window=timedelta(hours=ab_window),
+    )
 
 
 @cli.command()

@@ -21,14 +21,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from monitor.check.pipeline import (
-    ALERT_AFTER,
-    Browser,
-    _is_shell,  # wanted public: see fetch_document
-    browser_for,
-    check_document,
-    utcnow,
-)
+from monitor.check.decide import Policy, request_validators
+from monitor.check.observe import Extractor
+from monitor.check.pipeline import ALERT_AFTER, check_document, utcnow
+from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import FetchError, MonitorError
 from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.lock import daemon_lock, data_lock
@@ -125,6 +121,8 @@ class Checker:
         self._stopping = threading.Event()
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
+        self._policy = Policy(alert_after=settings.alert_after)
+        self._extractor = Extractor()
 
     def job(self, watch: Watch) -> Callable[[], None]:
         return lambda: self.run(watch)
@@ -144,7 +142,7 @@ class Checker:
             with self._running_lock:
                 self._running.discard(watch.id)
         if outcome is not None:
-            level = logging.WARNING if outcome.status == "failed" else logging.INFO
+            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
 
     def stop(self) -> None:
@@ -160,43 +158,33 @@ class Checker:
             return len(self._running)
 
     def _check(self, watch: Watch) -> CheckOutcome | None:
-        validators = self._validators(watch)
+        sent = self._validators(watch)
         with self._gate.turn(watch.url):
             if self._stopping.is_set():
                 return None
-            result = fetch_document(self._fetcher, self._browser, watch, validators)
-        return self._record(watch, result)
+            # fetch_all with one job: the same choice of HTTP, browser or both as a sweep
+            ((_, result),) = fetch_all(
+                self._fetcher, self._browser, [(watch, sent)], self._extractor.read
+            )
+        return self._record(watch, result, sent)
 
     def _validators(self, watch: Watch) -> Validators:
-        with opened(self._settings.data_dir, read_only=True) as store:  # reads need no lock
-            return store.validators(watch.id)
+        """The validators to send, as a sweep chooses them; reads need no lock."""
+        now = utcnow()
+        with opened(self._settings.data_dir, read_only=True) as store:
+            state = store.load_state(watch.id, now - self._policy.ab_window)
+        return request_validators(state, now, self._policy)
 
-    def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome | None:
+    def _record(
+        self, watch: Watch, result: FetchResult | FetchError, sent: Validators
+    ) -> CheckOutcome | None:
         settings = self._settings
         with self._writing:
             if self._stopping.is_set():
                 return None  # stopping: this document is checked again on the next start
             with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
                 store.sync_documents([watch], utcnow())
-                outcome = check_document(store, watch, result, alert_after=settings.alert_after)
+                outcome = check_document(store, watch, result, policy=self._policy,
+                                         extractor=self._extractor, sent=sent)  # fmt: skip
                 write_feeds(store, settings.data_dir, settings.feed)  # a no-op if nothing is new
                 return outcome
-
-
-def fetch_document(
-    fetcher: Fetcher, browser: Browser, watch: Watch, validators: Validators
-) -> FetchResult | FetchError:
-    """The fetch half of a check, as ``sweep`` does it for one document.
-
-    Wanted in monitor/check/ (public), so the daemon need not know ``_is_shell``.
-    """
-    try:
-        if watch.fetcher == "browser":
-            fetcher.check_robots(watch)
-            return browser.fetch(watch)
-        result: FetchResult | FetchError = fetcher.fetch(watch, validators)
-    except FetchError as err:
-        return err
-    if watch.fetcher == "auto" and browser.fetcher is not None and _is_shell(watch, result):
-        return browser.fetch(watch)
-    return result

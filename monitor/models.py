@@ -158,6 +158,10 @@ class Change:
     ai_related: tuple[Flag, ...] = field(default=())
     added: tuple[str, ...] = ()  # the added passages, in document order
     removed: tuple[str, ...] = ()
+    # Why this change is special, for the reader: "held as suspect ... and confirmed",
+    # "returned to the text of v1".
+    note: str = ""
+    classifier: str = ""  # version of the AI-training rules that classified it
 
     @property
     def ai_training(self) -> bool:
@@ -177,10 +181,14 @@ class CheckOutcome:
     """The result of checking one document once."""
 
     document: str
-    status: str  # "first", "changed", "unchanged", "reverted", "failed"
+    # "first", "changed", "unchanged", "alternating", "suspect" (held), "quarantined"
+    # (a wall or error page: a failed check), "failed"
+    status: str
     message: str = ""
     change_id: int | None = None
     ai_training: bool = False
+    failing: bool = False  # failures in a row reached the alert threshold
+    state: str = ""  # the row of the decision table (monitor/check/decide.py)
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,49 @@ class Version:
     first_seen: datetime
     last_seen: datetime
     text: str = ""
+    extractor: str = ""  # version of the extractor that read this text from the snapshot
+    upgrade: bool = False  # a technical upgrade's new baseline, not a change of the page
+
+
+@dataclass(frozen=True)
+class Held:
+    """A text that looks like a broken page, waiting to be seen again before it counts."""
+
+    key: str
+    reason: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class DocState:
+    """Everything a check's decision needs to know about a document, loaded at once."""
+
+    document: str
+    current: Version | None = None  # with its text
+    held: Held | None = None
+    failures: int = 0  # failed checks in a row before this one
+    last_full_fetch: datetime | None = None  # last time a whole body came back (200)
+    validators: Validators = Validators()  # those of the current version's response
+    last_number: int = 0  # highest version number so far
+    keys: tuple[tuple[str, int], ...] = ()  # (words hash, latest version number with it)
+    # Versions seen by successful checks within the A/B window, oldest first.
+    recent: tuple[int, ...] = ()
+
+    def version_with_key(self, key: str) -> int | None:
+        return next((number for k, number in self.keys if k == key), None)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A technical upgrade: the current snapshot re-read by a new extractor."""
+
+    id: int
+    document: str
+    at: datetime
+    from_version: int
+    to_version: int
+    old_extractor: str
+    new_extractor: str
 
 
 @dataclass(frozen=True)

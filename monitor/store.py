@@ -26,10 +26,13 @@ from sqlite_utils.migrations import Migrations
 from monitor.errors import ConfigError, LockedError, MonitorError
 from monitor.models import (
     Change,
+    DocState,
     DocumentStatus,
     FetchAttempt,
     Flag,
     HealthEvent,
+    Held,
+    Upgrade,
     Validators,
     Version,
     Watch,
@@ -99,6 +102,30 @@ def m004_change_passages(db: sqlite_utils.Database) -> None:
     db.table("changes").add_column("removed", str)
 
 
+@migrations()
+def m005_check_states(db: sqlite_utils.Database) -> None:
+    # Issue 11: the decision table's state per fetch, which version a check saw (for telling
+    # A/B alternation from a real return), the extractor of each version, technical
+    # upgrades, the last whole-body fetch, and notes on changes (held and confirmed...).
+    db.table("fetches").add_column("state", str)
+    db.table("fetches").add_column("version", int)
+    db.table("versions").add_column("extractor", str)
+    db.table("versions").add_column("upgrade", int)
+    db.table("documents").add_column("last_full_fetch", str)
+    db.table("changes").add_column("note", str)
+    db.table("changes").add_column("classifier", str)
+    db.table("upgrades").create(
+        {"id": int, "document": str, "at": str, "from_version": int, "to_version": int,
+         "old_extractor": str, "new_extractor": str},
+        pk="id", foreign_keys=[("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("fetches").create_index(["document", "started_at"])
+
+
+# Texts stored before versions recorded their extractor were read by extractor "1".
+FIRST_EXTRACTOR = "1"
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -109,6 +136,9 @@ def _ts(moment: datetime) -> str:
 
 def _dt(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Store:
@@ -162,27 +192,53 @@ class Store:
     def set_validators(self, doc_id: str, validators: Validators) -> None:
         self.db.table("documents").update(doc_id, asdict(validators))
 
-    def suspect(self, doc_id: str) -> str | None:
-        """The words hash of the text held as suspect, if any."""
-        return (self._document(doc_id) or {}).get("suspect_key")
-
-    def set_suspect(
-        self, doc_id: str, key: str | None, reason: str = "", since: datetime | None = None
-    ) -> None:
-        when = _ts(since) if since else None
-        row = {"suspect_key": key, "suspect_reason": reason or None, "suspect_since": when}
+    def set_hold(self, doc_id: str, held: Held | None) -> None:
+        """Holds a text that looks like a broken page (None: nothing held)."""
+        row = {
+            "suspect_key": held.key if held else None,
+            "suspect_reason": held.reason if held else None,
+            "suspect_since": _ts(held.since) if held else None,
+        }
         self.db.table("documents").update(doc_id, row)
+
+    def set_failures(self, doc_id: str, count: int) -> None:
+        self.db.table("documents").update(doc_id, {"consecutive_failures": count})
+
+    def set_last_full_fetch(self, doc_id: str, at: datetime) -> None:
+        self.db.table("documents").update(doc_id, {"last_full_fetch": _ts(at)})
+
+    def load_state(self, doc_id: str, window_start: datetime) -> DocState:
+        """What a check's decision needs; ``window_start``: start of the A/B window."""
+        doc = self._document(doc_id) or {}
+        held = None
+        if doc.get("suspect_key"):
+            since = _dt(doc["suspect_since"]) if doc.get("suspect_since") else _EPOCH
+            held = Held(doc["suspect_key"], doc.get("suspect_reason") or "", since)
+        keys = self.db.execute(
+            "select key_sha256, max(number) from versions where document = ? group by key_sha256",
+            [doc_id],
+        ).fetchall()
+        recent = self.db.execute(
+            "select version from fetches where document = ? and started_at >= ? "
+            "and version is not null order by id",
+            [doc_id, _ts(window_start)],
+        ).fetchall()
+        full = doc.get("last_full_fetch")
+        return DocState(
+            document=doc_id, current=self.current_version(doc_id), held=held,
+            failures=int(doc.get("consecutive_failures") or 0),
+            last_full_fetch=_dt(full) if full else None,
+            validators=Validators(doc.get("etag"), doc.get("last_modified")),
+            last_number=max((n for _, n in keys), default=0),
+            keys=tuple((k, n) for k, n in keys), recent=tuple(r[0] for r in recent),
+        )  # fmt: skip
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
-        """Records one fetch attempt; counts consecutive failures on the document."""
+        """Records one fetch attempt (its result, the decision's state, what it saw)."""
         row = dict(attempt, document=doc_id, started_at=_ts(attempt["started_at"]))
         row["headers"] = json.dumps(attempt.get("headers") or [])
-        fetch_id = self._insert("fetches", row)
-        failures = self._document(doc_id) or {}
-        count = (failures.get("consecutive_failures") or 0) + 1 if row["result"] == "failed" else 0
-        self.db.table("documents").update(doc_id, {"consecutive_failures": count})
-        return fetch_id
+        return self._insert("fetches", row)
 
     def fetches(self, doc_id: str, limit: int = 20) -> list[FetchAttempt]:
         rows = self.db.table("fetches").rows_where(
@@ -281,11 +337,13 @@ class Store:
             key_sha256=r["key_sha256"],
             snapshot_sha256=r["snapshot_sha256"], first_seen=_dt(r["first_seen"]),
             last_seen=_dt(r["last_seen"]), text=text,
+            extractor=r.get("extractor") or FIRST_EXTRACTOR, upgrade=bool(r.get("upgrade")),
         )  # fmt: skip
 
     def add_version(
-        self, doc_id: str, text: str, key_sha: str, snapshot_sha: str, seen_at: datetime
-    ) -> int:
+        self, doc_id: str, text: str, key_sha: str, snapshot_sha: str, seen_at: datetime,
+        extractor: str, upgrade: bool = False,
+    ) -> int:  # fmt: skip
         """Stores a new distinct text and makes it the document's current version."""
         last = self.db.execute(
             "select max(number) from versions where document = ?", [doc_id]
@@ -295,10 +353,34 @@ class Store:
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": key_sha,
              "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
-             "first_seen": _ts(seen_at), "last_seen": _ts(seen_at)}
+             "first_seen": _ts(seen_at), "last_seen": _ts(seen_at), "extractor": extractor,
+             "upgrade": int(upgrade)}
         )  # fmt: skip
         self.set_current(doc_id, number, seen_at)
         return number
+
+    def stamp_extractor(self, doc_id: str, number: int, extractor: str) -> None:
+        """Records that a newer extractor reads this version's snapshot to the same text."""
+        self.db.execute(
+            "update versions set extractor = ? where document = ? and number = ?",
+            [extractor, doc_id, number],
+        )
+
+    def add_upgrade(
+        self, doc_id: str, at: datetime, from_version: int, to_version: int, old: str, new: str
+    ) -> None:
+        row = {"document": doc_id, "at": _ts(at), "from_version": from_version,
+               "to_version": to_version, "old_extractor": old, "new_extractor": new}  # fmt: skip
+        self.db.table("upgrades").insert(row)
+
+    def upgrades(self, doc_id: str) -> list[Upgrade]:
+        rows = self.db.table("upgrades").rows_where("document = ?", [doc_id], order_by="id")
+        return [
+            Upgrade(id=r["id"], document=r["document"], at=_dt(r["at"]),
+                    from_version=r["from_version"], to_version=r["to_version"],
+                    old_extractor=r["old_extractor"], new_extractor=r["new_extractor"])
+            for r in rows
+        ]  # fmt: skip
 
     def set_current(self, doc_id: str, number: int, seen_at: datetime) -> None:
         """Marks a version as the document's text as of now (also after a revert)."""
@@ -367,6 +449,7 @@ class Store:
             ai_related=tuple(Flag(**f) for f in json.loads(r["ai_related"] or "[]")),
             added=tuple(json.loads(r["added"] or "[]")),
             removed=tuple(json.loads(r["removed"] or "[]")),
+            note=r.get("note") or "", classifier=r.get("classifier") or "",
         )  # fmt: skip
 
     # status ------------------------------------------------------------------

@@ -70,14 +70,25 @@ def test_explain_shows_each_flag_and_severity(capsys, server, setup) -> None:  #
     assert missing.code == 2 and "no change #7" in missing.err
 
 
-def test_revert_to_a_recent_version_does_not_alert(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]
+def test_withdrawn_clause_alerts_and_ab_flipping_goes_quiet(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]
+    """A -> B -> A is a change each time (a withdrawn AI clause must alert); once the two
+    texts were seen in turn (A, B, A), further flips are A/B testing and stay quiet."""
     args, data = setup
     run_cli(capsys, "check", *args)
-    server.route("/privacy", body=policy(extra="<li>Variant B of the page text.</li>"))
-    assert "changed" in run_cli(capsys, "check", *args).out
+    server.route("/privacy", body=policy(extra=AI_SENTENCE))
+    assert "changed: v1 -> v2 (AI-training language added)" in run_cli(capsys, "check", *args).out
     server.route("/privacy", body=policy())
-    assert "back to v1, no alert" in run_cli(capsys, "check", *args).out
-    assert len(json.loads(run_cli(capsys, "changes", "--data", str(data), "--json").out)) == 1
+    back = run_cli(capsys, "check", *args).out
+    assert "changed: v2 -> v1 (AI-training language removed); returned to the text of v1" in back
+    server.route("/privacy", body=policy(extra=AI_SENTENCE))
+    assert "alternating: back to v2" in run_cli(capsys, "check", *args).out
+    server.route("/privacy", body=policy())
+    assert "alternating: back to v1" in run_cli(capsys, "check", *args).out
+    changes = json.loads(run_cli(capsys, "changes", "--data", str(data), "--json").out)
+    assert [(c["from_version"], c["to_version"], c["ai_direction"]) for c in changes] == [
+        (1, 2, "added"),
+        (2, 1, "removed"),
+    ]
 
 
 def test_diff_history_status_and_feeds(capsys, server, setup) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,10 +44,11 @@ def test_snapshots_are_stored_once_and_compressed(store: Store) -> None:
 
 def test_versions_are_numbered_and_current_moves(store: Store) -> None:
     assert store.current_version("doc") is None
-    assert store.add_version("doc", "one", sha256(b"one"), "s1", NOW) == 1
-    assert store.add_version("doc", "two", sha256(b"two"), "s2", NOW) == 2
+    assert store.add_version("doc", "one", sha256(b"one"), "s1", NOW, extractor="1") == 1
+    assert store.add_version("doc", "two", sha256(b"two"), "s2", NOW, extractor="2") == 2
     current = store.current_version("doc")
     assert current is not None and (current.number, current.text) == (2, "two")
+    assert current.extractor == "2"
     found = store.version_with_key("doc", sha256(b"one"))
     assert found is not None and found.number == 1
     store.set_current("doc", 1, NOW)
@@ -67,16 +68,22 @@ def test_changes_keep_flags_and_order(store: Store) -> None:
 
 def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction():
-        store.add_version("doc", "half", sha256(b"half"), "s", NOW)
+        store.add_version("doc", "half", sha256(b"half"), "s", NOW, extractor="1")
         raise RuntimeError("killed mid-check")
     assert store.versions("doc") == []
 
 
-def test_fetches_count_consecutive_failures(store: Store) -> None:
-    for result in ("failed", "failed", "ok", "failed"):
-        store.record_fetch("doc", {"started_at": NOW, "result": result, "error": "x"})
-    assert store.status("doc").consecutive_failures == 1
-    assert [f.result for f in store.fetches("doc")] == ["failed", "ok", "failed", "failed"]
+def test_state_loads_what_the_decision_needs(store: Store) -> None:
+    store.add_version("doc", "one", sha256(b"one"), "s1", NOW, extractor="1")
+    store.add_version("doc", "two", sha256(b"two"), "s2", NOW, extractor="1")
+    store.set_failures("doc", 2)
+    for seen, at in ((1, NOW - timedelta(days=9)), (2, NOW), (None, NOW), (1, NOW)):
+        store.record_fetch("doc", {"started_at": at, "result": "ok", "version": seen})
+    state = store.load_state("doc", window_start=NOW - timedelta(days=3))
+    assert state.current is not None and state.current.number == 2
+    assert (state.failures, state.last_number, state.recent) == (2, 2, (2, 1))
+    assert state.version_with_key(sha256(b"one")) == 1
+    assert [f.result for f in store.fetches("doc")] == ["ok"] * 4
 
 
 def test_validators_round_trip_and_reopen(tmp_path: Path, store: Store) -> None:

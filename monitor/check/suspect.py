@@ -1,9 +1,9 @@
 """Soft failures: a 200 response that is not the policy.
 
-Login walls, bot challenges, consent interstitials, error pages and script shells
-come back as "200 OK" with a few words. Recording them would tell subscribers the
-policy lost most of its text. Such a text is held as *suspect* and only becomes a
-version when a later check sees it again.
+Login walls, bot challenges, consent interstitials and error pages come back as "200 OK"
+with a few words: such a page is a *wall*, a failed check that never becomes a version
+(not even the first one). A real page that lost most of its text is *suspect*: held until
+a later check sees it again, then recorded. Pure functions over extracted texts.
 """
 
 from __future__ import annotations
@@ -28,6 +28,21 @@ WALL_PHRASES = re.compile(
 
 def words(text: str) -> int:
     return len(WORD.findall(text))
+
+
+def wall_reason(new_text: str, old_text: str | None) -> str | None:
+    """Why ``new_text`` is a login wall, bot or error page rather than a policy, or None.
+
+    Only a short page can be one, and never one longer than the text it replaces: a
+    policy that mentions "sign in to see your settings" is still the policy.
+    """
+    new_words = words(new_text)
+    if new_words >= SHORT_PAGE_WORDS or (old_text is not None and new_words >= words(old_text)):
+        return None
+    wall = WALL_PHRASES.search(new_text)
+    if wall is None:
+        return None
+    return f"looks like a login wall or error page ({wall.group(0)!r}, {new_words} words)"
 
 
 def suspect_reason(old_text: str, new_text: str) -> str | None:

@@ -22,6 +22,9 @@ from monitor.errors import ConfigError, ExtractError
 from monitor.extract.pdf import pdf_text
 from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
 
+# Bumped whenever extraction can give another text for the same bytes: the next check
+# re-reads the stored snapshot and records a technical upgrade instead of a change.
+EXTRACTOR_VERSION = "1"
 MIN_WORDS = 20
 # <main>/<article> is the policy when it holds at least this share of the page's text.
 MAIN_SHARE = 0.5

@@ -1,0 +1,113 @@
+"""What one fetch showed, ready for the decision: the stored snapshot read into text.
+
+The raw bytes are stored first and the text is extracted from the *stored* snapshot, so
+any text the monitor ever acted on can be re-read from history. When the current version
+was read by an older extractor, its snapshot is re-read too (a technical upgrade).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from monitor.diff import words_key
+from monitor.errors import ExtractError, FetchError
+from monitor.extract.html import EXTRACTOR_VERSION, extract_text
+from monitor.models import DocState, FetchResult, Validators, Watch
+from monitor.store import Store, sha256
+
+ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
+
+
+@lru_cache(maxsize=1)  # an `auto` page is read to test for a shell, then from its snapshot
+def _read_text(
+    body: bytes, content_type: str, select: tuple[str, ...], remove: tuple[str, ...]
+) -> str:
+    return extract_text(body, content_type, select=select, remove=remove)
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """The text reader and its version (a new version re-reads history: an upgrade)."""
+
+    version: str = EXTRACTOR_VERSION
+    read: ReadText = _read_text
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One fetch as the decision sees it.
+
+    ``kind``: "error" (no response), "not-modified" (304), "unreadable" (a body with no
+    policy text) or "page" (a body and its text).
+    """
+
+    kind: str
+    at: datetime
+    attempt: Mapping[str, Any] = field(default_factory=dict)  # the fetch row's details
+    error: str = ""
+    text: str = ""
+    key: str = ""  # hash of the words (diff.words_key): layout-only edits share it
+    snapshot: str | None = None
+    validators: Validators = Validators()
+    extractor: str = EXTRACTOR_VERSION
+    reread: str | None = None  # the current version's snapshot read by this extractor
+
+
+def text_key(text: str) -> str:
+    return sha256(words_key(text).encode())
+
+
+def observe(
+    store: Store,
+    watch: Watch,
+    result: FetchResult | FetchError,
+    state: DocState,
+    now: datetime,
+    extractor: Extractor | None = None,
+    sent: Validators | None = None,
+) -> Observation:
+    """Stores the raw snapshot (if any) and reads it back into text; ``now`` dates it."""
+    extractor = extractor or Extractor()
+    if isinstance(result, FetchError):
+        attempt = {"started_at": now, "duration": 0.0, "http_status": result.status,
+                   "url": result.url or watch.url}  # fmt: skip
+        return Observation("error", now, attempt, error=str(result), extractor=extractor.version)
+    reread = _reread(store, watch, state, extractor)
+    seen = Observation("not-modified", now, _attempt(result),
+                       extractor=extractor.version, reread=reread)  # fmt: skip
+    if result.not_modified:
+        if sent == Validators():  # nothing to compare with: the server's cache is broken
+            error = f"{watch.url} answered 304 Not Modified to a request without validators"
+            return replace(seen, kind="error", error=f"{error}; will retry")
+        return seen
+    digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
+    body, content_type = store.snapshot(digest)
+    validators = Validators(result.header("etag"), result.header("last-modified"))
+    seen = replace(seen, snapshot=digest, validators=validators)
+    try:
+        text = extractor.read(body, content_type, watch.select, watch.remove)
+    except ExtractError as exc:
+        return replace(seen, kind="unreadable", error=f"no policy text: {exc}")
+    return replace(seen, kind="page", text=text, key=text_key(text))
+
+
+def _reread(store: Store, watch: Watch, state: DocState, extractor: Extractor) -> str | None:
+    """The current version's stored snapshot read again, when an older extractor read it."""
+    current = state.current
+    if current is None or current.extractor == extractor.version:
+        return None
+    body, content_type = store.snapshot(current.snapshot_sha256)
+    try:
+        return extractor.read(body, content_type, watch.select, watch.remove)
+    except ExtractError:
+        return None  # the new extractor cannot read it: keep the old text as the baseline
+
+
+def _attempt(result: FetchResult) -> dict[str, Any]:
+    return {"started_at": result.fetched_at, "duration": result.duration,
+            "http_status": result.status, "url": result.url, "final_url": result.final_url,
+            "headers": list(result.headers)}  # fmt: skip

@@ -1,0 +1,90 @@
+"""Where a page comes from: the one place that chooses HTTP, the browser, or both.
+
+Every source answers ``FetchResult | FetchError`` for a watch. ``http`` and ``auto`` pages
+are fetched over HTTP, concurrently across hosts; an ``auto`` page that turns out to be a
+script shell, and every ``browser`` page (after robots.txt), is rendered in Chromium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from monitor.errors import ExtractError, FetchError
+from monitor.fetch.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
+from monitor.fetch.http import Fetcher
+from monitor.models import FetchResult, Validators, Watch
+
+ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
+Outcome = FetchResult | FetchError
+
+
+@dataclass(frozen=True)
+class Browser:
+    """The browser for script-built pages, or why there is none."""
+
+    fetcher: BrowserFetcher | None = None
+    problem: str = "no browser configured"
+
+    def fetch(self, watch: Watch) -> Outcome:
+        if self.fetcher is None:
+            return FetchError(f"page needs a browser: {self.problem}", url=watch.url)
+        try:
+            return self.fetcher.fetch(watch)
+        except FetchError as err:
+            return err
+
+
+@contextmanager
+def browser_for(watches: Sequence[Watch], agent: str = "") -> Iterator[Browser]:
+    """A browser when some watch may need one and Chromium is installed; closed after."""
+    if all(w.fetcher == "http" for w in watches):
+        yield Browser(problem="no watch needs one")
+        return
+    problem = browser_available()
+    if problem:
+        yield Browser(problem=problem)
+        return
+    settings = BrowserSettings(user_agent=agent) if agent else BrowserSettings()
+    with BrowserFetcher(settings) as fetcher:
+        yield Browser(fetcher)
+
+
+def fetch_all(
+    fetcher: Fetcher,
+    browser: Browser,
+    jobs: Sequence[tuple[Watch, Validators]],
+    read: ReadText,
+) -> Iterator[tuple[Watch, Outcome]]:
+    """Each watch with what its source answered, as fetches complete."""
+    over_http = [(w, v) for w, v in jobs if w.fetcher != "browser"]
+    for watch, result in fetcher.fetch_many(over_http):
+        if (
+            watch.fetcher == "auto"
+            and browser.fetcher is not None
+            and _is_shell(watch, result, read)
+        ):
+            result = browser.fetch(watch)
+        yield watch, result
+    for watch in (w for w, _ in jobs if w.fetcher == "browser"):
+        yield watch, _rendered(fetcher, browser, watch)
+
+
+def _rendered(fetcher: Fetcher, browser: Browser, watch: Watch) -> Outcome:
+    try:
+        fetcher.check_robots(watch)
+    except FetchError as err:
+        return err
+    return browser.fetch(watch)
+
+
+def _is_shell(watch: Watch, result: Outcome, read: ReadText) -> bool:
+    """Whether an HTTP response is a page whose text only scripts would build."""
+    if isinstance(result, FetchError) or result.not_modified:
+        return False
+    try:
+        text = read(result.body, result.content_type, watch.select, watch.remove)
+    except ExtractError:
+        return needs_browser(result.body, 0)
+    return needs_browser(result.body, len(text.split()))
