@@ -15,7 +15,7 @@ import pytest
 
 from monitor.lock import data_lock
 from tests.cli_helpers import policy, run_cli, write_watchlist
-from tests.httpserver import LocalServer, Reply
+from tests.httpserver import LocalServer, Reply, Request
 
 
 def wait_for(condition: object, seconds: float) -> bool:
@@ -144,11 +144,27 @@ class SilentServer:
         self.socket.close()
 
 
+class Timed:
+    """Serves a page slowly, remembering when each request to it began and ended."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+
+    def __call__(self, _request: Request) -> Reply:
+        began = time.monotonic()
+        time.sleep(self.seconds)
+        self.spans.append((began, time.monotonic()))
+        return Reply(body=policy())
+
+
 def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_path: Path) -> None:
-    silent, seen = SilentServer(), []
+    silent, ok, same_host = SilentServer(), Timed(0.2), Timed(0.2)
     with LocalServer() as server:
-        server.handle("/ok", lambda _r: seen.append(time.monotonic()) or Reply(body=policy()))
-        docs = {"stuck": silent.url("/p"), "ok": server.url("/ok")}
+        server.handle("/ok", ok)
+        server.handle("/same-host", same_host)
+        docs = {"stuck": silent.url("/p"), "ok": server.url("/ok"),
+                "same-host": server.url("/same-host")}  # fmt: skip
         watchlist = write_watchlist(tmp_path / "w.yaml", docs)
         watchlist.write_text(
             watchlist.read_text().replace("    url:", "    interval: 1m\n    url:")
@@ -158,7 +174,7 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
         proc = start_daemon(watchlist, data, log, "--speed", "60", "--timeout", "30",
                             "--retries", "0")  # fmt: skip
         try:
-            assert wait_for(lambda: len(seen) >= 4, 30), log.read_text()
+            assert wait_for(lambda: len(ok.spans) >= 4, 30), log.read_text()
             proc.send_signal(signal.SIGTERM)
             asked = time.monotonic()
             proc.wait(timeout=30)
@@ -166,7 +182,8 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
         finally:
             proc.kill()
             silent.close()
-    gaps = [b - a for a, b in zip(seen, seen[1:], strict=False)]
+    starts = [began for began, _ in ok.spans]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     print(f"\nSIGTERM to exit {took:.2f} s; gaps between the ok document's checks "
           f"{min(gaps):.2f}-{max(gaps):.2f} s while the other was stuck")  # fmt: skip
     text = log.read_text()
@@ -174,7 +191,10 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
     assert took < 6, f"SIGTERM took {took:.1f} s"
     assert max(gaps) < 3.5, gaps  # each on its 1 s schedule, not behind the 30 s fetch
     assert "event=stop abandoned_fetches=1" in text
+    # two documents of one host are never fetched at the same time
+    spans = sorted(ok.spans + same_host.spans)
+    assert all(end <= began for (_, end), (began, _) in zip(spans, spans[1:], strict=False))
     db = sqlite3.connect(data / "monitor.db")
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     fetched = dict(db.execute("select document, count(*) from fetches group by document"))
-    assert fetched.get("stuck") is None and fetched["ok"] >= 4
+    assert fetched.get("stuck") is None and fetched["ok"] >= 4 and fetched["same-host"] >= 3
