@@ -70,8 +70,9 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
             if checker.stuck():
                 stack.pop_all()  # closing the client or browser would wait for the stuck fetch
     if checker.stuck():
-        # Only fetches remain (no write is in progress: stop() saw to that); they hold
-        # nothing but a socket, and the interpreter would wait for them at exit.
+        # What remains are fetches (they hold only a socket; the interpreter would wait
+        # for them at exit) and at worst a write that outlived STOP_GRACE, which SQLite
+        # rolls back as the process ends: a transaction is all or nothing.
         log.info("event=stop abandoned_fetches=%d", checker.stuck())
         logging.shutdown()
         os._exit(0)

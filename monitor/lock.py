@@ -99,8 +99,11 @@ def _write_record(path: Path) -> None:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, path)
+    except OSError:  # a full disk: the lock still holds; a second daemon is told less
+        tmp.unlink(missing_ok=True)
 
 
 def _describe(directory: Path) -> str:
