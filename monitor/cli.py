@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sys
 import warnings
 from contextlib import AbstractContextManager
@@ -348,6 +349,9 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(EXIT_USAGE)
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    except BrokenPipeError:  # the reader went away (`feed | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
         sys.exit(EXIT_FAILED)
     except OSError as exc:
         sys.exit(_os_error(exc))

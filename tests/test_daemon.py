@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import sqlite3
@@ -190,7 +191,8 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
     assert proc.returncode == 0 and "Traceback" not in text, text
     assert took < 6, f"SIGTERM took {took:.1f} s"
     assert max(gaps) < 3.5, gaps  # each on its 1 s schedule, not behind the 30 s fetch
-    assert "event=stop abandoned_fetches=1" in text
+    # the stuck fetch, and maybe one of the slow pages caught mid-request
+    assert re.search(r"event=stop abandoned_fetches=[12]\n", text), text[-300:]
     # two documents of one host are never fetched at the same time
     spans = sorted(ok.spans + same_host.spans)
     assert all(end <= began for (_, end), (began, _) in zip(spans, spans[1:], strict=False))
