@@ -1,14 +1,20 @@
 """The command line: the composition root that builds the client, store and clock.
 
 Exit codes: 0 all documents checked (or the command succeeded), 1 a document failed
-to fetch or extract (or the data directory was locked), 2 usage or configuration error.
+to fetch or extract, or a runtime failure the next run may not meet (the data directory
+was locked, the disk was full: the check was rolled back), 2 usage or configuration
+error: something an operator must fix first (a data directory that is a file or cannot
+be written, a damaged, foreign or newer database).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from monitor.lock import data_lock
 from monitor.models import Watch
 from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import render_selected, write_feeds
-from monitor.store import DB_NAME, Store
+from monitor.store import Store, opened
 from monitor.watchlist import load_config, load_feed_config
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -33,7 +39,7 @@ NEWS = ("changed", "failed", "quarantined")
 
 data_option = click.option(
     "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",
-    type=click.Path(file_okay=False), help="Data directory (database, feeds).",
+    type=click.Path(), help="Data directory (database, feeds).",
 )  # fmt: skip
 watchlist_option = click.option(
     "--watchlist", "watchlist_path", default="watchlist.yaml", show_default=True,
@@ -47,15 +53,9 @@ def cli() -> None:
     """Watch terms and privacy policies; flag changes in AI-training language."""
 
 
-@contextmanager
-def open_store(data_dir: str, must_exist: bool = True) -> Iterator[Store]:
-    if must_exist and not (Path(data_dir) / DB_NAME).exists():
-        raise ConfigError(f"no database in {data_dir!r}: run `policy-monitor check` first")
-    store = Store(data_dir)
-    try:
-        yield store
-    finally:
-        store.close()
+def open_store(data_dir: str, read_only: bool = True) -> AbstractContextManager[Store]:
+    """The store, read-only unless asked: reading commands never create or migrate."""
+    return opened(data_dir, read_only=read_only)
 
 
 def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
@@ -63,6 +63,29 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
     if unknown:
         raise ConfigError(f"--only: no document with id {', '.join(unknown)} in the watchlist")
     return [w for w in watches if not only or w.id in only]
+
+
+POLICY_OPTIONS = (
+    click.option(
+        "--alert-after", default=ALERT_AFTER, show_default=True,
+        help="Failures in a row before a document is reported as failing.",
+    ),
+    click.option(
+        "--full-fetch-every", default=24.0, show_default=True, metavar="HOURS",
+        help="Fetch each page whole (no ETag / If-Modified-Since) at least this often.",
+    ),
+    click.option(
+        "--ab-window", default=72.0, show_default=True, metavar="HOURS",
+        help="Texts seen in turn within this window are A/B variants: no alert when they flip.",
+    ),
+)  # fmt: skip
+
+
+def policy_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of a check's decision, the same for `check` and `daemon`."""
+    for option in reversed(POLICY_OPTIONS):
+        command = option(command)
+    return command
 
 
 @cli.command()
@@ -77,18 +100,7 @@ def select_watches(watches: list[Watch], only: tuple[str, ...]) -> list[Watch]:
     "--delay", default=1.0, show_default=True, help="Seconds between two requests to a host."
 )
 @click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
-@click.option(
-    "--alert-after", default=ALERT_AFTER, show_default=True,
-    help="Failures in a row before a document is reported as failing.",
-)  # fmt: skip
-@click.option(
-    "--full-fetch-every", default=24.0, show_default=True, metavar="HOURS",
-    help="Fetch each page whole (no ETag / If-Modified-Since) at least this often.",
-)  # fmt: skip
-@click.option(
-    "--ab-window", default=72.0, show_default=True, metavar="HOURS",
-    help="Texts seen in turn within this window are A/B variants: no alert when they flip.",
-)  # fmt: skip
+@policy_options
 def check(
     watchlist_path: str,
     data_dir: str,
@@ -111,7 +123,7 @@ def check(
     watches = select_watches(list(config.documents), only)
     feed_settings = settings_from_config(config.feeds)
     agent = user_agent(config.contact)
-    with data_lock(data_dir, wait), open_store(data_dir, must_exist=False) as store:
+    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
         with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
@@ -129,6 +141,7 @@ def check(
 
 
 def check_policy(alert_after: int, full_fetch_every: float, ab_window: float) -> Policy:
+    """The decision's settings from the command line (monitor/check/decide.py)."""
     for name, value in (("--full-fetch-every", full_fetch_every), ("--ab-window", ab_window)):
         if value < 0:
             raise click.BadParameter("must be 0 or more hours", param_hint=name)
@@ -147,10 +160,7 @@ def check_policy(alert_after: int, full_fetch_every: float, ab_window: float) ->
 )
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
-@click.option(
-    "--alert-after", default=ALERT_AFTER, show_default=True,
-    help="Failures in a row before a document is reported as failing.",
-)  # fmt: skip
+@policy_options
 @click.option("--speed", default=1.0, show_default=True, help="Run the timetable N times faster.")
 def daemon(
     watchlist_path: str,
@@ -159,6 +169,8 @@ def daemon(
     timeout: float,
     retries: int,
     alert_after: int,
+    full_fetch_every: float,
+    ab_window: float,
     speed: float,
 ) -> None:
     """Check each document on its interval until stopped (SIGTERM / Ctrl-C).
@@ -172,7 +184,8 @@ def daemon(
     config = load_config(watchlist_path, selector_problem)
     fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
     feed_settings = settings_from_config(config.feeds)
-    settings = DaemonSettings(data_dir, wait, speed, alert_after, fetch, feed_settings)
+    policy = check_policy(alert_after, full_fetch_every, ab_window)
+    settings = DaemonSettings(data_dir, wait, speed, policy, fetch, feed_settings)
     run_daemon(list(config.documents), settings)
 
 
@@ -288,8 +301,53 @@ def feed(
     sys.stdout.buffer.write(data)
 
 
+# Parser advice meant for developers, raised on pages we parse on purpose the way we do
+# (an XML prolog before a policy, a page whose whole text looks like a file name). Left
+# alone, Python prints it to stderr on every run and cron mails it; it is not news.
+HARMLESS_WARNINGS = (
+    r"It looks like you're using an HTML parser to parse an XML document",
+    r".*looks more like a (URL|filename) than markup",
+)
+# Out of space or quota: the run failed and was rolled back; the next one may succeed.
+RUNTIME_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _route_warnings() -> None:
+    """Silences known harmless warnings; any other is one line on stderr, not five."""
+    for pattern in HARMLESS_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    warnings.showwarning = _warning_line
+
+
+def _warning_line(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    first = (str(message).strip().splitlines() or [""])[0]
+    where = f"{Path(filename).name}:{lineno}"
+    click.echo(f"warning: {category.__name__}: {first} ({where})", err=True)
+
+
+def _os_error(exc: OSError) -> int:
+    """One line for a file the monitor could not write or read; the exit status."""
+    name = exc.filename or "a file in the data directory"
+    runtime = exc.errno in RUNTIME_ERRNOS
+    advice = (
+        "free space (or check the disk) and run it again"
+        if runtime
+        else "fix its path or permissions"
+    )
+    click.echo(f"error: {name}: {exc.strerror or exc}; {advice}", err=True)
+    return EXIT_FAILED if runtime else EXIT_USAGE
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Runs the CLI, turning our errors into one line on stderr and an exit code."""
+    _route_warnings()
     try:
         return cli.main(args=argv, prog_name="policy-monitor", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -306,3 +364,8 @@ def main(argv: list[str] | None = None) -> Any:
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    except BrokenPipeError:  # the reader went away (`feed | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
+        sys.exit(EXIT_FAILED)
+    except OSError as exc:
+        sys.exit(_os_error(exc))

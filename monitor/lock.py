@@ -1,25 +1,36 @@
-"""The data directory's lock, so a cron ``check`` and the daemon never run at once."""
+"""The data directory's locks (filelock).
+
+``data_lock``: held while a check *writes* (a cron ``check``, or the daemon applying
+one fetched document), so writers never interleave; others wait up to ``--wait``.
+``daemon_lock``: held for a daemon's whole life, so a second daemon on the same data
+directory refuses to start and names the one that runs (from ``daemon.json``).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from monitor.errors import LockedError
+from monitor.errors import ConfigError, LockedError
 
 LOCK_NAME = "monitor.lock"
+DAEMON_LOCK_NAME = "daemon.lock"
+DAEMON_RECORD_NAME = "daemon.json"
 
 
 @contextmanager
 def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Holds the lock of ``data_dir``; waits up to ``wait`` seconds for it."""
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(Path(data_dir) / LOCK_NAME))
+    lock = FileLock(str(usable_dir(data_dir) / LOCK_NAME))
     try:
-        lock.acquire(timeout=wait)
+        _acquire(lock, data_dir, wait)
     except Timeout:
         raise LockedError(
             f"{data_dir} is locked by another check or the daemon (waited {wait:g} s); "
@@ -29,3 +40,75 @@ def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def daemon_lock(data_dir: str | Path) -> Iterator[None]:
+    """Holds ``data_dir``'s daemon lock for the block; LockedError when a daemon runs."""
+    directory = usable_dir(data_dir)
+    lock = FileLock(str(directory / DAEMON_LOCK_NAME))
+    try:
+        _acquire(lock, data_dir, 0)
+    except Timeout:
+        raise LockedError(
+            f"another daemon already runs on {data_dir} ({_describe(directory)}); "
+            "stop it first, or give this one its own --data"
+        ) from None
+    record = directory / DAEMON_RECORD_NAME
+    try:
+        _write_record(record)
+        yield
+    finally:
+        record.unlink(missing_ok=True)
+        lock.release()
+
+
+def usable_dir(data_dir: str | Path) -> Path:
+    """``data_dir``, created if missing; ConfigError when it is a file or cannot be made."""
+    path = Path(data_dir)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {data_dir} is a file: point --data at a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create data directory {data_dir} ({exc.strerror}): "
+            "create it, or point --data elsewhere"
+        ) from None
+    return path
+
+
+def _acquire(lock: FileLock, data_dir: str | Path, wait: float) -> None:
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:  # an OSError too: the lock is held, which the callers word
+        raise
+    except OSError as exc:  # a read-only directory or file system: the lock file cannot exist
+        raise ConfigError(
+            f"cannot write to data directory {data_dir} ({exc.strerror or exc}): make it "
+            "writable by this user (read-only commands such as `status` work without it)"
+        ) from None
+
+
+def _write_record(path: Path) -> None:
+    # Who holds the lock, for the refusal message of a second daemon. Written beside the
+    # lock (not in it: filelock may truncate its file), atomically via a rename.
+    record = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(record))
+        os.replace(tmp, path)
+    except OSError:  # a full disk: the lock still holds; a second daemon is told less
+        tmp.unlink(missing_ok=True)
+
+
+def _describe(directory: Path) -> str:
+    try:
+        record = json.loads((directory / DAEMON_RECORD_NAME).read_text())
+        return f"pid {record['pid']} on {record['host']}, started {record['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "it has not said who it is yet"

@@ -24,6 +24,7 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 JITTER_FRACTION = 0.1
 MAX_JITTER_SECONDS = 600
+WORKERS = 4  # documents checked at once; a stuck one leaves the others three threads
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,20 @@ class Job:
     run: Callable[[], None]
 
 
-def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
+def run_forever(
+    jobs: Sequence[Job],
+    first_run: datetime | None = None,
+    workers: int = WORKERS,
+    on_stop: Callable[[], None] = lambda: None,
+) -> None:
     """Runs the jobs (first at ``first_run``, default now) until SIGTERM or SIGINT.
 
-    One worker thread: the checks share one database and a data-directory lock, so
-    running them in parallel would only make them wait for each other.
+    Jobs run in ``workers`` threads, so one slow document does not hold up the others
+    (the jobs serialise their own writes). On a signal the scheduler stops starting jobs,
+    ``on_stop`` runs (to let a write in progress finish), and this returns without
+    waiting for running jobs: a fetch stuck on a silent server must not delay the stop.
     """
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)})
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(workers)})
     for job in jobs:
         jitter = min(job.interval * JITTER_FRACTION, MAX_JITTER_SECONDS)
         scheduler.add_job(
@@ -63,5 +71,5 @@ def run_forever(jobs: Sequence[Job], first_run: datetime | None = None) -> None:
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
     stopping.wait()
-    # wait=True: the running check finishes (and commits) before the process exits.
-    scheduler.shutdown(wait=True)
+    scheduler.shutdown(wait=False)
+    on_stop()

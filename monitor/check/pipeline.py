@@ -18,7 +18,7 @@ from monitor.check.observe import Extractor, observe
 from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import FetchError
 from monitor.fetch.http import Fetcher
-from monitor.models import CheckOutcome, FetchResult, Watch
+from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.store import Store
 
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
@@ -49,15 +49,17 @@ def sweep(
     browser = browser or Browser()
     now = clock()
     store.sync_documents(list(watches), now)
-    jobs = [
-        (w, request_validators(store.load_state(w.id, now - policy.ab_window), now, policy))
-        for w in watches
-    ]
+    jobs = [(w, validators_to_send(store, w.id, now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
     for watch, result in fetch_all(fetcher, browser, jobs, extractor.read):
         outcomes[watch.id] = check_document(store, watch, result, clock, policy=policy,
                                             extractor=extractor)  # fmt: skip
     return [outcomes[w.id] for w in watches]
+
+
+def validators_to_send(store: Store, doc_id: str, now: datetime, policy: Policy) -> Validators:
+    """The validators a fetch of the document sends now (none for a daily whole fetch)."""
+    return request_validators(store.load_state(doc_id, now - policy.ab_window), now, policy)
 
 
 def check_document(

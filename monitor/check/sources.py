@@ -60,15 +60,29 @@ def fetch_all(
     """Each watch with what its source answered, as fetches complete."""
     over_http = [(w, v) for w, v in jobs if w.fetcher != "browser"]
     for watch, result in fetcher.fetch_many(over_http):
-        if (
-            watch.fetcher == "auto"
-            and browser.fetcher is not None
-            and _is_shell(watch, result, read)
-        ):
-            result = browser.fetch(watch)
-        yield watch, result
+        yield watch, _render_if_shell(browser, watch, result, read)
     for watch in (w for w, _ in jobs if w.fetcher == "browser"):
         yield watch, _rendered(fetcher, browser, watch)
+
+
+def fetch_one(
+    fetcher: Fetcher, browser: Browser, watch: Watch, validators: Validators, read: ReadText
+) -> Outcome:
+    """What the watch's source answers, chosen as in :func:`fetch_all` (the daemon's way)."""
+    if watch.fetcher == "browser":
+        return _rendered(fetcher, browser, watch)
+    try:
+        result: Outcome = fetcher.fetch(watch, validators)
+    except FetchError as err:
+        result = err
+    return _render_if_shell(browser, watch, result, read)
+
+
+def _render_if_shell(browser: Browser, watch: Watch, result: Outcome, read: ReadText) -> Outcome:
+    """An ``auto`` page that only scripts would fill is rendered in the browser instead."""
+    if watch.fetcher == "auto" and browser.fetcher is not None and _is_shell(watch, result, read):
+        return browser.fetch(watch)
+    return result
 
 
 def _rendered(fetcher: Fetcher, browser: Browser, watch: Watch) -> Outcome:
