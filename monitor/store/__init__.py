@@ -1,0 +1,15 @@
+"""SQLite storage (the only package with SQL), via sqlite-utils.
+
+``schema`` holds the migrations, ``opening`` decides whether a database may be used,
+``db`` is the :class:`Store`, ``rows`` turns rows into the monitor's frozen values.
+"""
+
+from monitor.store.db import Store, opened
+from monitor.store.opening import check_schema, database_error, database_errors, open_database
+from monitor.store.rows import sha256
+from monitor.store.schema import DB_NAME, FIRST_EXTRACTOR, migrations
+
+__all__ = [
+    "DB_NAME", "FIRST_EXTRACTOR", "Store", "check_schema", "database_error", "database_errors",
+    "migrations", "open_database", "opened", "sha256",
+]  # fmt: skip

@@ -1,0 +1,61 @@
+"""Rows of the database to the frozen values the rest of the monitor uses, and back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.models import Change, FetchAttempt, Flag, Version
+from monitor.store.schema import FIRST_EXTRACTOR
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ts(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def dt(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def attempt_from_row(r: dict[str, Any]) -> FetchAttempt:
+    return FetchAttempt(
+        id=r["id"], document=r["document"], started_at=dt(r["started_at"]),
+        duration=r["duration"] or 0.0, result=r["result"], http_status=r["http_status"],
+        error=r["error"] or "", snapshot_sha256=r["snapshot_sha256"],
+    )  # fmt: skip
+
+
+def version_from_row(r: dict[str, Any], with_text: bool = True) -> Version:
+    text = zlib.decompress(r["text"]).decode("utf-8") if with_text else ""
+    return Version(
+        document=r["document"], number=r["number"], text_sha256=r["text_sha256"],
+        key_sha256=r["key_sha256"],
+        snapshot_sha256=r["snapshot_sha256"], first_seen=dt(r["first_seen"]),
+        last_seen=dt(r["last_seen"]), text=text,
+        extractor=r.get("extractor") or FIRST_EXTRACTOR, upgrade=bool(r.get("upgrade")),
+    )  # fmt: skip
+
+
+def change_from_row(r: dict[str, Any]) -> Change:
+    return Change(
+        id=r["id"], document=r["document"], company=r["company"], title=r["title"],
+        url=r["url"], detected_at=dt(r["detected_at"]), kind=r["kind"],
+        from_version=r["from_version"], to_version=r["to_version"],
+        added_chars=r["added_chars"], removed_chars=r["removed_chars"],
+        diff_text=r["diff_text"] or "",
+        flags=tuple(Flag(**f) for f in json.loads(r["flags"] or "[]")),
+        ai_related=tuple(Flag(**f) for f in json.loads(r["ai_related"] or "[]")),
+        added=tuple(json.loads(r["added"] or "[]")),
+        removed=tuple(json.loads(r["removed"] or "[]")),
+        note=r.get("note") or "", classifier=r.get("classifier") or "",
+    )  # fmt: skip
