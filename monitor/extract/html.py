@@ -11,16 +11,32 @@ block that holds nearly all of the page's non-link text. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import codecs
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup, Tag, UnicodeDammit
+from bs4 import BeautifulSoup, Tag
 from soupsieve import SelectorSyntaxError
 
 from monitor.errors import ConfigError, ExtractError
+from monitor.extract.charset import decode
+from monitor.extract.limits import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_PARSE_BYTES,
+    check_markup,
+    check_size,
+)
 from monitor.extract.pdf import pdf_text
-from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
+from monitor.extract.render import render
+from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure
+
+__all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
+
+# Bumped whenever extract_text can give another text for the same bytes, so that a stored
+# text made by an older version is recorded as a technical upgrade, not as a change.
+# "2": declared charsets kept despite a few invalid bytes; policy sections named like
+# cookie banners kept inside the content; size, element and depth limits.
+EXTRACTOR_VERSION = "2"
 
 MIN_WORDS = 20
 # <main>/<article> is the policy when it holds at least this share of the page's text.
@@ -29,9 +45,6 @@ MAIN_SHARE = 0.5
 DENSE_SHARE = 0.85
 
 _NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
-_CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # Typographic quotes and dashes are kept: a reader sees them, and a publisher changing
 # them has changed the text (the classifier folds them itself when it compares meaning).
 # Zero-width characters inside the text are kept: a publisher inserting one has edited
@@ -48,19 +61,27 @@ def extract_text(
     *,
     select: tuple[str, ...] = (),
     remove: tuple[str, ...] = (),
+    max_parse_bytes: int = MAX_PARSE_BYTES,
+    max_elements: int = MAX_ELEMENTS,
+    max_depth: int = MAX_DEPTH,
 ) -> str:
-    """The normalised readable text of a page; raises ExtractError when there is none."""
+    """The normalised readable text of a page; raises ExtractError when there is none or
+    when the page is past the size, element-count or nesting limits."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/pdf" or body.startswith(b"%PDF-"):
         return _enough_words(normalize_text(pdf_text(body)))
     if media.startswith(_NOT_TEXT_TYPES):
         raise ExtractError(f"page is {media}, not HTML: point the watchlist at the HTML page")
+    check_size(len(body), max_parse_bytes)
     markup = decode(body, content_type)
     if media == "text/plain":
-        text = normalize_text(markup)
-    else:
-        text = normalize_text("\n".join(render(_roots(markup, select, remove))))
-    return _enough_words(text)
+        return _enough_words(normalize_text(markup))
+    check_markup(markup, max_elements, max_depth)
+    try:
+        lines = render(_roots(markup, select, remove))
+    except RecursionError as exc:  # a safety net: every walk of the tree is iterative
+        raise ExtractError("page nests elements too deeply to read (broken page?)") from exc
+    return _enough_words(normalize_text("\n".join(lines)))
 
 
 def _enough_words(text: str) -> str:
@@ -79,40 +100,6 @@ def normalize_text(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def decode(body: bytes, content_type: str = "") -> str:
-    """Bytes to str: BOM, then the header's charset, then <meta charset>, then detection."""
-    for declared in _declared_charsets(body, content_type):
-        try:
-            return _checked(body.decode(declared))
-        except (LookupError, UnicodeDecodeError):
-            continue
-    dammit = UnicodeDammit(body, ["utf-8"], is_html=True)
-    if dammit.unicode_markup is None:
-        raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")
-    return _checked(dammit.unicode_markup)
-
-
-def _declared_charsets(body: bytes, content_type: str) -> list[str]:
-    found: list[str] = []
-    if body.startswith(codecs.BOM_UTF8):
-        found.append("utf-8-sig")
-    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        found.append("utf-16")
-    header = _CT_CHARSET.search(content_type)
-    meta = _META_CHARSET.search(body[:4096])
-    found += [header.group(1)] if header else []
-    found += [meta.group(1).decode("ascii", "replace")] if meta else []
-    return found
-
-
-def _checked(text: str) -> str:
-    # Binary data decodes "successfully" in single-byte charsets; control bytes give it away.
-    sample = text[:20000]
-    if sample and len(_CONTROL.findall(sample)) > 0.01 * len(sample):
-        raise ExtractError("page bytes are not text (binary file or wrong charset?)")
-    return text.replace("\x00", "")
-
-
 def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> list[Tag]:
     soup = BeautifulSoup(markup, "lxml")
     drop_always(soup)
@@ -122,10 +109,14 @@ def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> lis
     if select:
         roots = _outermost(soup, _matches(soup, select, required=True))
         for root in roots:
-            drop_chrome(root, keep=roots)
+            drop_chrome(root, keep=roots, in_content=True)
         return roots
-    drop_chrome(body)
-    return [_main_content(body)]
+    # Where the policy is, found before chrome goes, tells a policy section named like a
+    # cookie banner (kept) from a banner elsewhere; found again after, to return it.
+    stats = measure(body)
+    content = _main_content(body, stats)
+    drop_chrome(body, content=None if content is body else content, stats=stats)
+    return [_main_content(body, measure(body))]
 
 
 def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool) -> list[Tag]:
@@ -150,8 +141,7 @@ def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[Tag]:
     return sorted(kept.values(), key=lambda t: order[id(t)])
 
 
-def _main_content(body: Tag) -> Tag:
-    stats = measure(body)
+def _main_content(body: Tag, stats: dict[int, Stats]) -> Tag:
     candidates = [
         el
         for el in body.find_all(True)
