@@ -15,7 +15,7 @@ from monitor.diff import diff_texts, words_key
 DATA = Path(__file__).parent / "data"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "diff_cases.yaml").read_text())
 BUDGET_CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "diff_budget_cases.yaml").read_text())
-SLACK_SECONDS = 5.0  # loose: linear work on a megabyte of text, on a loaded machine
+SLACK_SECONDS = 10.0  # loose: linear work on a megabyte of text, on a loaded 2-core machine
 WORDS = "data account service process share train model partner cookie right law".split()
 
 

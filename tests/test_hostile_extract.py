@@ -34,17 +34,20 @@ head, op, mid, close, tail = (
     case.get(k, "").replace("{P}", policy) for k in ("head", "open", "middle", "close", "tail")
 )
 page = (head + op * case["count"] + mid + close * case["count"] + tail).encode()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 try:
     out = {"words": len(extract_text(page, **case.get("kwargs", {})).split())}
 except ExtractError as exc:
     out = {"error": str(exc)}
 out["seconds"] = time.perf_counter() - start
+out["cpu_seconds"] = time.process_time() - cpu
 out["mb"] = len(page) / 1e6
 out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(out))
 """
-DEADLINE_S = 15.0  # loose: the slowest case takes 1-2 s on an idle 2-core machine
+# CPU seconds, not wall time, so that a loaded machine does not fail the test; loose: the
+# slowest case takes about 1 s on an idle 2-core machine.
+DEADLINE_CPU_S = 10.0
 MAX_RSS_MB = 300
 
 
@@ -55,7 +58,7 @@ def test_worst_case_page_ends_fast_in_bounded_memory(case: dict[str, Any]) -> No
     out = json.loads(done.stdout)
     children_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert children_rss_mb < MAX_RSS_MB and out["rss_mb"] < MAX_RSS_MB
-    assert out["seconds"] < DEADLINE_S
+    assert out["cpu_seconds"] < DEADLINE_CPU_S
     if "error" in case:
         assert case["error"] in out.get("error", ""), out
         assert "\n" not in out["error"]
