@@ -173,12 +173,20 @@ def is_policy_prose(el: Tag, st: Stats) -> bool:
     for node in islice(el.descendants, PROSE_LOOKAHEAD):
         if type(node) is NavigableString:
             strings.append(node)
-        elif isinstance(node, Tag) and node.get("role") == "button":
+        elif isinstance(node, Tag) and _is_control(node):
             return False
     text = " ".join(strings)
     if len(text.split()) < PROSE_WORDS:
         return False
     return any(len(s.split()) >= SENTENCE_WORDS for s in _SENTENCE_END.split(text))
+
+
+def _is_control(el: Tag) -> bool:
+    """A button in disguise: role=button, or a link that goes nowhere (script handlers)."""
+    if el.get("role") == "button":
+        return True
+    href = str(el.get("href", "-")).strip().lower()
+    return el.name == "a" and (href in ("", "#") or href.startswith("javascript:"))
 
 
 def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
