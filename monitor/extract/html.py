@@ -31,7 +31,14 @@ from monitor.extract.limits import (
 )
 from monitor.extract.pdf import pdf_text
 from monitor.extract.render import render
-from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure
+from monitor.extract.rules import (
+    BLOCK_TAGS,
+    Stats,
+    drop_always,
+    drop_chrome,
+    is_content_tag,
+    measure,
+)
 
 __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 
@@ -125,9 +132,11 @@ def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> lis
         el.decompose()
     body = soup.body or soup
     if select:
-        roots = _outermost(soup, _matches(soup, select, required=True))
-        for root in roots:
-            drop_chrome(root, keep=roots, in_content=True)
+        found = _outermost(soup, _matches(soup, select, required=True))
+        roots = [root for root, _ in found]
+        keep = frozenset(map(id, roots))
+        for root, in_main in found:
+            drop_chrome(root, keep=keep, in_content=True, in_main=in_main)
         return roots
     # Where the policy is, found before chrome goes, tells a policy section named like a
     # cookie banner (kept) from a banner elsewhere; found again after, to return it.
@@ -151,12 +160,20 @@ def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool)
     return found
 
 
-def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[Tag]:
-    """Matched elements in document order, without those inside another match."""
+def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[tuple[Tag, bool]]:
+    """Matched elements in document order, without those inside another match, each with
+    whether it lies inside a <main>/<article>; one walk of the tree (no ancestor walks)."""
     chosen = {id(t) for t in tags}
-    order = {id(t): pos for pos, t in enumerate(soup.find_all(True)) if id(t) in chosen}
-    kept = {id(t): t for t in tags if not any(id(p) in chosen for p in t.parents)}
-    return sorted(kept.values(), key=lambda t: order[id(t)])
+    found: list[tuple[Tag, bool]] = []
+    stack: list[tuple[Tag, bool]] = [(soup, False)]
+    while stack:
+        node, in_main = stack.pop()
+        if id(node) in chosen:
+            found.append((node, in_main))
+            continue
+        below = in_main or is_content_tag(node)
+        stack.extend((c, below) for c in reversed(node.contents) if isinstance(c, Tag))
+    return found
 
 
 def _main_content(body: Tag, stats: dict[int, Stats]) -> Tag:

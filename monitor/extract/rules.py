@@ -17,7 +17,8 @@ deep costs time linear in its elements and never meets Python's recursion limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from itertools import islice
 from typing import NamedTuple
 
@@ -222,23 +223,25 @@ def drop_always(root: Tag) -> None:
 
 def drop_chrome(
     root: Tag,
-    keep: Iterable[Tag] = (),
+    keep: AbstractSet[int] = frozenset(),
     *,
     content: Tag | None = None,
     in_content: bool = False,
+    in_main: bool | None = None,
     stats: dict[int, Stats] | None = None,
 ) -> None:
     """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text.
 
-    ``content``: the block detected as the policy; ``in_content``: all of root is the
+    ``keep``: id() of elements never removed (the selected blocks); ``content``: the
+    block detected as the policy; ``in_content``: all of root is the
     policy (a selected block). Inside either, or inside <main>/<article>, prose named
-    like chrome stays (is_policy_prose). ``stats``: measure(root) when already made."""
-    kept = set(map(id, keep))
+    like chrome stays (is_policy_prose). ``in_main``: root lies inside a <main>/<article>
+    (found from its ancestors when not given); ``stats``: measure(root) if already made."""
     stats = measure(root) if stats is None else stats
     total = stats[id(root)].text
 
     def unwanted(el: Tag, in_main: bool, inside: bool) -> bool:
-        if id(el) in kept:
+        if id(el) in keep:
             return False
         st = stats[id(el)]
         if el.name in CHROME_TAGS:  # marked up as chrome by the page's author
@@ -252,7 +255,8 @@ def drop_chrome(
             chrome = is_link_list(st)
         return chrome and not st.holds_content
 
-    in_main = any(is_content_tag(p) for p in root.parents)
+    if in_main is None:
+        in_main = any(is_content_tag(p) for p in root.parents)
     _prune_in_context(root, unwanted, in_main, in_content, id(content))
 
 
