@@ -24,9 +24,9 @@ _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # With errors="surrogateescape" each undecodable byte becomes one lone surrogate.
 _ESCAPED = re.compile("[\udc80-\udcff]+")
-# A declared charset fits the bytes when at most this many bytes are invalid in it, or
-# (declared or not) when the characters it decodes outside ASCII outnumber the invalid
-# bytes this many times.
+# A charset that decodes some characters outside ASCII fits the bytes when those outnumber
+# its invalid bytes this many times, or, when it was declared, when at most this many
+# bytes are invalid.
 FEW_BAD_BYTES = 3
 GOOD_PER_BAD = 4
 
@@ -64,8 +64,9 @@ def _declared_charsets(body: bytes, content_type: str) -> list[str]:
 
 def _decoded_if_fits(body: bytes, charset: str, few: int) -> str | None:
     """The text in ``charset`` with bad bytes replaced, or None when the name is unknown or
-    the charset plainly does not fit the bytes (over ``few`` bad bytes, and not many more
-    characters decoded outside ASCII than bad bytes)."""
+    the charset plainly does not fit the bytes: it decodes no character outside ASCII
+    (then another charset changes only the bad bytes, never the rest), or over ``few`` bad
+    bytes without many more good characters outside ASCII."""
     try:
         return body.decode(charset)
     except LookupError:
@@ -75,7 +76,7 @@ def _decoded_if_fits(body: bytes, charset: str, few: int) -> str | None:
     escaped = body.decode(charset, "surrogateescape")
     bad = sum(len(run) for run in _ESCAPED.findall(escaped))
     good = len(escaped) - len(escaped.encode("ascii", "ignore")) - bad
-    if bad > few and good < GOOD_PER_BAD * bad:
+    if good == 0 or (bad > few and good < GOOD_PER_BAD * bad):
         return None
     return _ESCAPED.sub("\ufffd", escaped)
 
