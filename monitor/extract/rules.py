@@ -232,11 +232,11 @@ def drop_chrome(
 ) -> None:
     """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text.
 
-    ``keep``: id() of elements never removed (the selected blocks); ``content``: the
-    block detected as the policy; ``in_content``: all of root is the
-    policy (a selected block). Inside either, or inside <main>/<article>, prose named
-    like chrome stays (is_policy_prose). ``in_main``: root lies inside a <main>/<article>
-    (found from its ancestors when not given); ``stats``: measure(root) if already made."""
+    ``keep``: id() of elements never removed (the selected blocks). ``content``: the block
+    detected as the policy; ``in_content``: all of root is the policy (a selected block).
+    Inside either, or inside <main>/<article>, prose named like chrome stays
+    (is_policy_prose). ``in_main``: root lies inside a <main>/<article> (found from its
+    ancestors when not given). ``stats``: measure(root), when already made."""
     stats = measure(root) if stats is None else stats
     total = stats[id(root)].text
 
