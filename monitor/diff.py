@@ -31,8 +31,11 @@ LINE_SHARE = 0.5
 PAIR_SHARE = 0.3
 # Pairs longer than this (characters, both sides) are diffed by words, not characters.
 CHAR_DIFF_MAX = 20_000
-# diff_cleanupSemantic edits a Python list in place: quadratic in ops; skipped past this.
+# diff_cleanupSemantic edits a Python list in place (quadratic in ops) and looks for the
+# overlap of each removed/added pair with str.find in a loop (quadratic in their length on
+# repetitive text: minutes for a line of one word repeated); skipped past these.
 CLEANUP_MAX_OPS = 5_000
+CLEANUP_MAX_OP_CHARS = 10_000
 # Distinct words a word diff can code as one character each (below chr()'s limit).
 MAX_DISTINCT_WORDS = 1_000_000
 WORD = re.compile(r"\w+|\s+|[^\w\s]+")
@@ -69,6 +72,10 @@ def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) ->
     start = time.time()  # diff-match-patch's deadlines are in time.time()
     deadline = start + budget_seconds
     dmp = diff_match_patch()
+    # Deadlines are passed to every diff_main call. Diff_Timeout 0 also turns off the
+    # "half match" shortcut, which is quadratic on repetitive text (a line of one word
+    # repeated: minutes) and checks no deadline.
+    dmp.Diff_Timeout = 0
     ops: list[tuple[int, str]] = []
     for removed, added, same in _line_blocks(dmp, old, new, start + budget_seconds * LINE_SHARE):
         ops.extend(_refine(dmp, removed, added, deadline, budget_seconds * PAIR_SHARE))
@@ -131,12 +138,18 @@ def _pair(
         ops = _word_diff(dmp, removed, added, pair_deadline)
     else:
         ops = dmp.diff_main(removed, added, False, pair_deadline)
-    if len(ops) <= CLEANUP_MAX_OPS:
+    if _cleanup_is_cheap(ops):
         dmp.diff_cleanupSemantic(ops)
     common = sum(len(text) for op, text in ops if op == 0)
     if common < KEPT_RATIO * min(len(removed), len(added)):
         return [(-1, removed), (1, added)]
     return [(int(op), str(text)) for op, text in ops]
+
+
+def _cleanup_is_cheap(ops: list[tuple[int, str]]) -> bool:
+    if len(ops) > CLEANUP_MAX_OPS:
+        return False
+    return all(op == 0 or len(text) <= CLEANUP_MAX_OP_CHARS for op, text in ops)
 
 
 def _word_diff(

@@ -68,6 +68,10 @@ def generated(case: dict[str, Any]) -> tuple[list[str], list[str]]:
         return old, [para() for _ in old]
     if change == "rewrite-drop":
         return old, [para() for _ in old[1:]]
+    if change == "repeated-word-line":  # quadratic clean-up on repetitive text: minutes
+        return ["x " + "a " * 250_000], ["y " + "a " * 249_000 + "z"]
+    if change == "repeated-lines":
+        return ["x"] + ["a"] * 250_000, ["y"] + ["a"] * 249_000 + ["z"]
     if change == "huge-line-one-word":
         return old, [old[0].replace(" ", " changed ", 1)]
     return old, [p.replace(" ", " personal ", 1) + " We may update this." for p in old]
