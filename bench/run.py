@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHES = ("speed.py", "classify_eval.py", "extract_compare.py", "feed_counts.py")
+BENCHES = (
+    "speed.py",
+    "classify_eval.py",
+    "extract_compare.py",
+    "hostile.py",
+    "feed_counts.py",
+)
 
 
 def main() -> int:

@@ -3,19 +3,42 @@
 The result keeps the raw operations, the added and removed passages, and a readable
 rendering in the ``git diff --word-diff`` style: ``[-removed-]{+added+}`` with one line
 of context around each changed line.
+
+The work is bounded: one time budget covers the whole call (the line diff and every inline
+refinement). Once it is spent, the remaining edited lines are shown whole (removed line,
+added line) without a word diff, which is coarser but exactly as correct: the ops still
+rebuild both texts. Very long lines are refined word by word instead of character by
+character, and diff-match-patch's quadratic clean-up is skipped on huge op lists.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 from diff_match_patch import diff_match_patch
 
 from monitor.models import Diff
 
 CONTEXT_LINES = 1
-# Policies are long; past this diff-match-patch returns a coarser but still correct diff.
-TIMEOUT_SECONDS = 2.0
+# Seconds for one diff_texts call; past it the rest of the diff is by whole lines.
+BUDGET_SECONDS = 3.0
+# At most this share of the budget for the line diff: texts whose every line changed are
+# its worst case (no common line), and the per-line refinements need the rest.
+LINE_SHARE = 0.5
+# At most this share of the budget for one pair of edited lines (so one pathological pair
+# does not use it all up for the others).
+PAIR_SHARE = 0.3
+# Pairs longer than this (characters, both sides) are diffed by words, not characters.
+CHAR_DIFF_MAX = 20_000
+# diff_cleanupSemantic edits a Python list in place (quadratic in ops) and looks for the
+# overlap of each removed/added pair with str.find in a loop (quadratic in their length on
+# repetitive text: minutes for a line of one word repeated); skipped past these.
+CLEANUP_MAX_OPS = 5_000
+CLEANUP_MAX_OP_CHARS = 10_000
+# Distinct words a word diff can code as one character each (below chr()'s limit).
+MAX_DISTINCT_WORDS = 1_000_000
+WORD = re.compile(r"\w+|\s+|[^\w\s]+")
 # An edited block keeping less than this share of its shorter side is shown as rewritten.
 KEPT_RATIO = 0.6
 MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
@@ -39,17 +62,23 @@ def words_key(text: str) -> str:
     return WHITESPACE.sub(" ", LINE_MARK.sub("", text)).strip()
 
 
-def diff_texts(old: str, new: str) -> Diff:
+def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) -> Diff:
     """Diffs two texts line by line, then word by word inside lines that were edited.
 
     Line-first keeps a rewritten paragraph readable as one removed and one added line;
-    only similar lines get the inline word diff a reader can scan.
+    only similar lines get the inline word diff a reader can scan. The whole call takes
+    about ``budget_seconds`` at most, plus time linear in the texts' size.
     """
+    start = time.time()  # diff-match-patch's deadlines are in time.time()
+    deadline = start + budget_seconds
     dmp = diff_match_patch()
-    dmp.Diff_Timeout = TIMEOUT_SECONDS
+    # Deadlines are passed to every diff_main call. Diff_Timeout 0 also turns off the
+    # "half match" shortcut, which is quadratic on repetitive text (a line of one word
+    # repeated: minutes) and checks no deadline.
+    dmp.Diff_Timeout = 0
     ops: list[tuple[int, str]] = []
-    for removed, added, same in _line_blocks(dmp, old, new):
-        ops.extend(_refine(dmp, removed, added))
+    for removed, added, same in _line_blocks(dmp, old, new, start + budget_seconds * LINE_SHARE):
+        ops.extend(_refine(dmp, removed, added, deadline, budget_seconds * PAIR_SHARE))
         if same:
             ops.append((0, same))
     frozen = tuple((int(op), str(text)) for op, text in ops)
@@ -61,10 +90,12 @@ def diff_texts(old: str, new: str) -> Diff:
     )
 
 
-def _line_blocks(dmp: diff_match_patch, old: str, new: str) -> list[tuple[str, str, str]]:
+def _line_blocks(
+    dmp: diff_match_patch, old: str, new: str, deadline: float
+) -> list[tuple[str, str, str]]:
     """(removed lines, added lines, following unchanged lines) blocks of a line diff."""
     chars_old, chars_new, lines = dmp.diff_linesToChars(old, new)
-    ops = dmp.diff_main(chars_old, chars_new, False)
+    ops = dmp.diff_main(chars_old, chars_new, False, deadline)
     dmp.diff_charsToLines(ops, lines)
     blocks: list[tuple[str, str, str]] = []
     removed, added = "", ""
@@ -81,24 +112,60 @@ def _line_blocks(dmp: diff_match_patch, old: str, new: str) -> list[tuple[str, s
     return blocks
 
 
-def _refine(dmp: diff_match_patch, removed: str, added: str) -> list[tuple[int, str]]:
+def _refine(
+    dmp: diff_match_patch, removed: str, added: str, deadline: float, per_pair: float
+) -> list[tuple[int, str]]:
     """Word-level ops for an edited block, pairing its lines when their counts match."""
     if not removed or not added:
         return [(-1, removed)] if removed else [(1, added)] if added else []
     old_lines, new_lines = removed.splitlines(True), added.splitlines(True)
     if len(old_lines) == len(new_lines) > 1:
-        return [op for a, b in zip(old_lines, new_lines, strict=True) for op in _pair(dmp, a, b)]
-    return _pair(dmp, removed, added)
+        pairs = zip(old_lines, new_lines, strict=True)
+        return [op for a, b in pairs for op in _pair(dmp, a, b, deadline, per_pair)]
+    return _pair(dmp, removed, added, deadline, per_pair)
 
 
-def _pair(dmp: diff_match_patch, removed: str, added: str) -> list[tuple[int, str]]:
-    """Inline word ops when the new text keeps most of the old, else removed + added."""
-    ops = dmp.diff_main(removed, added, False)
-    dmp.diff_cleanupSemantic(ops)
+def _pair(
+    dmp: diff_match_patch, removed: str, added: str, deadline: float, per_pair: float
+) -> list[tuple[int, str]]:
+    """Inline word ops when the new text keeps most of the old, else removed + added
+    (also when the budget is spent)."""
+    now = time.time()
+    if now >= deadline:
+        return [(-1, removed), (1, added)]
+    pair_deadline = min(deadline, now + per_pair)
+    if len(removed) + len(added) > CHAR_DIFF_MAX:
+        ops = _word_diff(dmp, removed, added, pair_deadline)
+    else:
+        ops = dmp.diff_main(removed, added, False, pair_deadline)
+    if _cleanup_is_cheap(ops):
+        dmp.diff_cleanupSemantic(ops)
     common = sum(len(text) for op, text in ops if op == 0)
     if common < KEPT_RATIO * min(len(removed), len(added)):
         return [(-1, removed), (1, added)]
     return [(int(op), str(text)) for op, text in ops]
+
+
+def _cleanup_is_cheap(ops: list[tuple[int, str]]) -> bool:
+    if len(ops) > CLEANUP_MAX_OPS:
+        return False
+    return all(op == 0 or len(text) <= CLEANUP_MAX_OP_CHARS for op, text in ops)
+
+
+def _word_diff(
+    dmp: diff_match_patch, removed: str, added: str, deadline: float
+) -> list[tuple[int, str]]:
+    """A diff over words (and runs of spaces or punctuation), each coded as one character,
+    as diff-match-patch's line mode does for lines: far fewer steps than characters."""
+    old_words, new_words = WORD.findall(removed), WORD.findall(added)
+    words = list(dict.fromkeys(old_words + new_words))
+    if len(words) > MAX_DISTINCT_WORDS:
+        return [(-1, removed), (1, added)]
+    codes = {word: chr(i) for i, word in enumerate(words)}
+    coded_old = "".join(codes[w] for w in old_words)
+    coded_new = "".join(codes[w] for w in new_words)
+    ops = dmp.diff_main(coded_old, coded_new, False, deadline)
+    return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
 
 
 def _passages(ops: tuple[tuple[int, str], ...], wanted: int) -> tuple[str, ...]:

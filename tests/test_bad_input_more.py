@@ -52,7 +52,7 @@ def test_redirects_to_login_or_other_locale_are_failures(
 def test_wrong_charset_and_huge_single_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    huge = b"<html><body><main><h1>Terms</h1>" + b"<p>We keep your data safe. </p>" * 100_000
+    huge = b"<html><body><main><h1>Terms</h1>" + b"<p>We keep your data safe. </p>" * 40_000
     with LocalServer() as server:
         server.route("/cp", body=CP1252, content_type="text/html; charset=utf-8")  # a lie
         server.route("/huge", body=huge + b"</main></body></html>")

@@ -11,16 +11,42 @@ block that holds nearly all of the page's non-link text. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import codecs
+import gc
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from bs4 import BeautifulSoup, Tag, UnicodeDammit
+from bs4 import BeautifulSoup, Tag
 from soupsieve import SelectorSyntaxError
 
 from monitor.errors import ConfigError, ExtractError
+from monitor.extract.charset import decode
+from monitor.extract.limits import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    MAX_PARSE_BYTES,
+    check_markup,
+    check_size,
+)
 from monitor.extract.pdf import pdf_text
-from monitor.extract.rules import BLOCK_TAGS, Stats, drop_always, drop_chrome, measure, render
+from monitor.extract.render import render
+from monitor.extract.rules import (
+    BLOCK_TAGS,
+    Stats,
+    drop_always,
+    drop_chrome,
+    is_content_tag,
+    measure,
+)
+
+__all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
+
+# Bumped whenever extract_text can give another text for the same bytes, so that a stored
+# text made by an older version is recorded as a technical upgrade, not as a change.
+# "2": declared charsets kept despite a few invalid bytes; policy sections named like
+# cookie banners kept inside the content; size, element and depth limits.
+EXTRACTOR_VERSION = "2"
 
 # Bumped whenever extraction can give another text for the same bytes: the next check
 # re-reads the stored snapshot and records a technical upgrade instead of a change.
@@ -32,9 +58,6 @@ MAIN_SHARE = 0.5
 DENSE_SHARE = 0.85
 
 _NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
-_CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # Typographic quotes and dashes are kept: a reader sees them, and a publisher changing
 # them has changed the text (the classifier folds them itself when it compares meaning).
 # Zero-width characters inside the text are kept: a publisher inserting one has edited
@@ -51,19 +74,42 @@ def extract_text(
     *,
     select: tuple[str, ...] = (),
     remove: tuple[str, ...] = (),
+    max_parse_bytes: int = MAX_PARSE_BYTES,
+    max_elements: int = MAX_ELEMENTS,
+    max_depth: int = MAX_DEPTH,
 ) -> str:
-    """The normalised readable text of a page; raises ExtractError when there is none."""
+    """The normalised readable text of a page; raises ExtractError when there is none or
+    when the page is past the size, element-count or nesting limits."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/pdf" or body.startswith(b"%PDF-"):
         return _enough_words(normalize_text(pdf_text(body)))
     if media.startswith(_NOT_TEXT_TYPES):
         raise ExtractError(f"page is {media}, not HTML: point the watchlist at the HTML page")
+    check_size(len(body), max_parse_bytes)
     markup = decode(body, content_type)
     if media == "text/plain":
-        text = normalize_text(markup)
-    else:
-        text = normalize_text("\n".join(render(_roots(markup, select, remove))))
-    return _enough_words(text)
+        return _enough_words(normalize_text(markup))
+    check_markup(markup, max_elements, max_depth)
+    try:
+        with _cyclic_gc_paused():
+            lines = render(_roots(markup, select, remove))
+    except RecursionError as exc:  # a safety net: every walk of the tree is iterative
+        raise ExtractError("page nests elements too deeply to read (broken page?)") from exc
+    return _enough_words(normalize_text("\n".join(lines)))
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Building a tree of tens of thousands of objects triggers the cyclic garbage
+    collector over and over (40 % of the time on large pages); the tree is freed at the end
+    either way, so the collector waits until then."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _enough_words(text: str) -> str:
@@ -82,40 +128,6 @@ def normalize_text(text: str) -> str:
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def decode(body: bytes, content_type: str = "") -> str:
-    """Bytes to str: BOM, then the header's charset, then <meta charset>, then detection."""
-    for declared in _declared_charsets(body, content_type):
-        try:
-            return _checked(body.decode(declared))
-        except (LookupError, UnicodeDecodeError):
-            continue
-    dammit = UnicodeDammit(body, ["utf-8"], is_html=True)
-    if dammit.unicode_markup is None:
-        raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")
-    return _checked(dammit.unicode_markup)
-
-
-def _declared_charsets(body: bytes, content_type: str) -> list[str]:
-    found: list[str] = []
-    if body.startswith(codecs.BOM_UTF8):
-        found.append("utf-8-sig")
-    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        found.append("utf-16")
-    header = _CT_CHARSET.search(content_type)
-    meta = _META_CHARSET.search(body[:4096])
-    found += [header.group(1)] if header else []
-    found += [meta.group(1).decode("ascii", "replace")] if meta else []
-    return found
-
-
-def _checked(text: str) -> str:
-    # Binary data decodes "successfully" in single-byte charsets; control bytes give it away.
-    sample = text[:20000]
-    if sample and len(_CONTROL.findall(sample)) > 0.01 * len(sample):
-        raise ExtractError("page bytes are not text (binary file or wrong charset?)")
-    return text.replace("\x00", "")
-
-
 def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> list[Tag]:
     soup = BeautifulSoup(markup, "lxml")
     drop_always(soup)
@@ -123,12 +135,18 @@ def _roots(markup: str, select: tuple[str, ...], remove: tuple[str, ...]) -> lis
         el.decompose()
     body = soup.body or soup
     if select:
-        roots = _outermost(soup, _matches(soup, select, required=True))
-        for root in roots:
-            drop_chrome(root, keep=roots)
+        found = _outermost(soup, _matches(soup, select, required=True))
+        roots = [root for root, _ in found]
+        keep = frozenset(map(id, roots))
+        for root, in_main in found:
+            drop_chrome(root, keep=keep, in_content=True, in_main=in_main)
         return roots
-    drop_chrome(body)
-    return [_main_content(body)]
+    # Where the policy is, found before chrome goes, tells a policy section named like a
+    # cookie banner (kept) from a banner elsewhere; found again after, to return it.
+    stats = measure(body)
+    content = _main_content(body, stats)
+    drop_chrome(body, content=None if content is body else content, stats=stats)
+    return [_main_content(body, measure(body))]
 
 
 def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool) -> list[Tag]:
@@ -145,16 +163,23 @@ def _matches(soup: BeautifulSoup, selectors: tuple[str, ...], *, required: bool)
     return found
 
 
-def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[Tag]:
-    """Matched elements in document order, without those inside another match."""
+def _outermost(soup: BeautifulSoup, tags: list[Tag]) -> list[tuple[Tag, bool]]:
+    """Matched elements in document order, without those inside another match, each with
+    whether it lies inside a <main>/<article>; one walk of the tree (no ancestor walks)."""
     chosen = {id(t) for t in tags}
-    order = {id(t): pos for pos, t in enumerate(soup.find_all(True)) if id(t) in chosen}
-    kept = {id(t): t for t in tags if not any(id(p) in chosen for p in t.parents)}
-    return sorted(kept.values(), key=lambda t: order[id(t)])
+    found: list[tuple[Tag, bool]] = []
+    stack: list[tuple[Tag, bool]] = [(soup, False)]
+    while stack:
+        node, in_main = stack.pop()
+        if id(node) in chosen:
+            found.append((node, in_main))
+            continue
+        below = in_main or is_content_tag(node)
+        stack.extend((c, below) for c in reversed(node.contents) if isinstance(c, Tag))
+    return found
 
 
-def _main_content(body: Tag) -> Tag:
-    stats = measure(body)
+def _main_content(body: Tag, stats: dict[int, Stats]) -> Tag:
     candidates = [
         el
         for el in body.find_all(True)

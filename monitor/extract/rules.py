@@ -1,21 +1,29 @@
-"""What counts as page chrome, and how a cleaned HTML tree is rendered to lines of text.
+"""What counts as page chrome (used by monitor.extract.html).
 
-Used by monitor.extract.html. Chrome is what changes between two fetches of an unchanged policy
+Chrome is what changes between two fetches of an unchanged policy
 (menus, cookie banners, clocks, "trending" boxes, hidden pop-ups, scripts), so dropping it is
 what keeps the monitor from reporting noise. Every rule that looks at attributes rather than
 at the tag is guarded by the element's share of the page's text: a container that holds a
-large part of the words is the policy, whatever its class names say.
+large part of the words is the policy, whatever its class names say. And inside the
+policy's content (<main>, <article>, the selected or detected content block) a section of
+prose with no controls is policy text even when its id or class names cookies or consent:
+privacy policies have sections with exactly those ids.
+
+Every walk keeps its own stack or works bottom-up over one list of elements, and no
+element looks at all its ancestors or descendants, so a page nested thousands of levels
+deep costs time linear in its elements and never meets Python's recursion limit.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
+from itertools import islice
 from typing import NamedTuple
 
 from bs4 import Tag
-from bs4.element import NavigableString, PageElement
+from bs4.element import NavigableString
 
 # Never readable text, wherever they are.
 ALWAYS_DROP = frozenset(
@@ -45,10 +53,20 @@ BLOCK_TAGS = frozenset(
     "figcaption figure footer h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main nav ol p "
     "pre section summary table tbody tfoot thead tr ul".split()
 )
-CELL = "\x00"  # marks a table cell start in the line buffer; decoded text never holds it
+
+# Form controls: a block holding one (an "Accept all" button) is an interface, not prose.
+CONTROL_TAGS = frozenset({"button", "input", "select", "textarea"})
+CONTROLS_MARK = "data-monitor-controls"  # set on the ancestors of a dropped control
+# Prose: this many words with at least one sentence this long, within the first
+# PROSE_LOOKAHEAD nodes of the element (enough for a heading and a paragraph).
+PROSE_WORDS = 20
+SENTENCE_WORDS = 8
+PROSE_LOOKAHEAD = 400
 
 _CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)), re.I)
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
+_OVERLAY_STYLE = re.compile(r"position:\s*(?:fixed|sticky)", re.I)
+_SENTENCE_END = re.compile(r"[.!?;:](?:\s+|$)")
 _SPLIT = re.compile(r"[-_.:/\s]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # A share of the page's text above which an element is content, never chrome: for chrome
@@ -72,6 +90,7 @@ class Stats(NamedTuple):
     link_text: int
     links: int
     anchors: int
+    holds_content: bool = False  # a <main> or <article> lies somewhere inside
 
 
 def measure(root: Tag) -> dict[int, Stats]:
@@ -79,6 +98,7 @@ def measure(root: Tag) -> dict[int, Stats]:
     stats: dict[int, Stats] = {}
     for el in [*root.find_all(True)[::-1], root]:  # children before their parents
         text = link_text = links = anchors = 0
+        holds = False
         for child in el.children:
             if type(child) is NavigableString:
                 text += len(child) - child.count(" ") - child.count("\n")
@@ -86,11 +106,12 @@ def measure(root: Tag) -> dict[int, Stats]:
                 sub = stats[id(child)]
                 text, link_text = text + sub.text, link_text + sub.link_text
                 links, anchors = links + sub.links, anchors + sub.anchors
+                holds = holds or sub.holds_content or child.name in CONTENT
         if el.name == "a" or el.get("role") in CLICKABLE_ROLES:
             link_text = text
             in_page = "#" in str(el.get("href", ""))
             links, anchors = links + (not in_page), anchors + in_page
-        stats[id(el)] = Stats(text, link_text, links, anchors)
+        stats[id(el)] = Stats(text, link_text, links, anchors, holds)
     return stats
 
 
@@ -113,14 +134,15 @@ def is_hidden(el: Tag) -> bool:
     return bool(_HIDDEN_STYLE.search(str(el.get("style", ""))))
 
 
-def _in_content(el: Tag) -> bool:
-    return any(p.name in ("main", "article") or p.get("role") == "main" for p in el.parents)
+def is_content_tag(el: Tag) -> bool:
+    return el.name in CONTENT or el.get("role") == "main"
 
 
-def is_chrome(el: Tag) -> bool:
-    """Chrome by tag, role, class or id, or hidden (share guard applied by the caller)."""
+def is_chrome(el: Tag, in_main: bool = False) -> bool:
+    """Chrome by tag, role, class or id, or hidden (share guard applied by the caller);
+    ``in_main``: the element lies inside a <main>/<article>."""
     if el.name in CHROME_TAGS:
-        return not (el.name == "header" and _in_content(el))
+        return not (el.name == "header" and in_main)
     if str(el.get("role", "")).lower() in CHROME_ROLES or is_hidden(el):
         return True
     if el.name == "a" and str(el.get("href", "")).startswith("#") and _is_skip_link(el):
@@ -139,6 +161,35 @@ def _is_skip_link(el: Tag) -> bool:
     return el.get_text(" ", strip=True).lower().startswith("skip to")
 
 
+def is_policy_prose(el: Tag, st: Stats) -> bool:
+    """A block of sentences a reader reads, not an interface: no form controls or buttons,
+    not pinned over the page, mostly words outside links, and prose (PROSE_WORDS words
+    with a sentence of SENTENCE_WORDS words) near its start. A cookie banner is short or
+    has its "Accept" buttons; a "Cookies" section of a privacy policy is neither."""
+    if el.has_attr(CONTROLS_MARK) or _OVERLAY_STYLE.search(str(el.get("style", ""))):
+        return False
+    if 2 * st.link_text > st.text:
+        return False
+    strings: list[str] = []
+    for node in islice(el.descendants, PROSE_LOOKAHEAD):
+        if type(node) is NavigableString:
+            strings.append(node)
+        elif isinstance(node, Tag) and _is_control(node):
+            return False
+    text = " ".join(strings)
+    if len(text.split()) < PROSE_WORDS:
+        return False
+    return any(len(s.split()) >= SENTENCE_WORDS for s in _SENTENCE_END.split(text))
+
+
+def _is_control(el: Tag) -> bool:
+    """A button in disguise: role=button, or a link that goes nowhere (script handlers)."""
+    if el.get("role") == "button":
+        return True
+    href = str(el.get("href", "-")).strip().lower()
+    return el.name == "a" and (href in ("", "#") or href.startswith("javascript:"))
+
+
 def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
     """Remove every element under ``root`` for which ``unwanted`` says so, outermost first
     (what lies inside a removed element is never looked at)."""
@@ -154,27 +205,86 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
 
 
 def drop_always(root: Tag) -> None:
-    prune(root, lambda el: el.name in ALWAYS_DROP)
-
-
-def drop_chrome(root: Tag, keep: Iterable[Tag] = ()) -> None:
-    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text."""
-    kept = set(map(id, keep))
-    stats = measure(root)
-    total = stats[id(root)].text
+    """Remove what is never text; the ancestors of a removed form control are marked
+    (CONTROLS_MARK), so that an interface is still told from prose once it is gone."""
 
     def unwanted(el: Tag) -> bool:
-        if id(el) in kept:
+        if el.name not in ALWAYS_DROP:
             return False
-        size = stats[id(el)].text
-        if el.name in CHROME_TAGS:  # marked up as chrome by the page's author
-            chrome = size <= TAG_CHROME_SHARE * total and is_chrome(el)
-        else:
-            named = is_chrome(el) or is_link_list(stats[id(el)])
-            chrome = size <= MAX_CHROME_SHARE * total and named
-        return chrome and el.find(CONTENT) is None
+        if el.name in CONTROL_TAGS:
+            for parent in el.parents:  # stops at the first marked one: linear overall
+                if parent.has_attr(CONTROLS_MARK):
+                    break
+                parent[CONTROLS_MARK] = ""
+        return True
 
     prune(root, unwanted)
+
+
+def drop_chrome(
+    root: Tag,
+    keep: AbstractSet[int] = frozenset(),
+    *,
+    content: Tag | None = None,
+    in_content: bool = False,
+    in_main: bool | None = None,
+    stats: dict[int, Stats] | None = None,
+) -> None:
+    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text.
+
+    ``keep``: id() of elements never removed (the selected blocks). ``content``: the block
+    detected as the policy; ``in_content``: all of root is the policy (a selected block).
+    Inside either, or inside <main>/<article>, prose named like chrome stays
+    (is_policy_prose). ``in_main``: root lies inside a <main>/<article> (found from its
+    ancestors when not given). ``stats``: measure(root), when already made."""
+    stats = measure(root) if stats is None else stats
+    total = stats[id(root)].text
+
+    def unwanted(el: Tag, in_main: bool, inside: bool) -> bool:
+        if id(el) in keep:
+            return False
+        st = stats[id(el)]
+        if el.name in CHROME_TAGS:  # marked up as chrome by the page's author
+            chrome = st.text <= TAG_CHROME_SHARE * total and is_chrome(el, in_main)
+        elif st.text > MAX_CHROME_SHARE * total:
+            chrome = False
+        elif is_chrome(el, in_main):
+            named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
+            chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
+        else:
+            chrome = is_link_list(st)
+        return chrome and not st.holds_content
+
+    if in_main is None:
+        in_main = any(is_content_tag(p) for p in root.parents)
+    _prune_in_context(root, unwanted, in_main, in_content, id(content))
+
+
+def _roled(el: Tag) -> bool:
+    return str(el.get("role", "")).lower() in CHROME_ROLES
+
+
+def _prune_in_context(
+    root: Tag,
+    unwanted: Callable[[Tag, bool, bool], bool],
+    in_main: bool,
+    inside: bool,
+    content_id: int,
+) -> None:
+    """prune() that tells ``unwanted`` whether the element lies inside a <main>/<article>
+    (or role=main) and inside the content block, without walking its ancestors."""
+    stack = [(root, in_main or is_content_tag(root), inside or id(root) == content_id)]
+    while stack:
+        node, node_in_main, node_inside = stack.pop()
+        for child in node.contents[:]:
+            if not isinstance(child, Tag):
+                continue
+            if unwanted(child, node_in_main, node_inside):
+                child.decompose()
+                continue
+            child_in_main = node_in_main or is_content_tag(child)
+            child_inside = node_inside or id(child) == content_id
+            stack.append((child, child_in_main, child_inside))
 
 
 def is_link_list(st: Stats) -> bool:
@@ -184,70 +294,3 @@ def is_link_list(st: Stats) -> bool:
     if st.links < LINK_LIST_MIN or st.link_text < LINK_LIST_SHARE * st.text:
         return False
     return st.link_text <= LINK_LIST_CHARS * (st.links + st.anchors)
-
-
-def render(roots: Iterable[Tag]) -> list[str]:
-    """Lines of text: one per block (heading, paragraph, list item "- ", table row)."""
-    out = _Lines()
-    for root in roots:
-        stack: list[tuple[PageElement, bool]] = [(root, False)]
-        while stack:
-            node, closing = stack.pop()
-            if isinstance(node, Tag):
-                _visit(node, closing, out, stack)
-            elif type(node) is NavigableString:
-                out.buf.append(str(node))
-        out.flush()
-    return out.lines
-
-
-def _visit(node: Tag, closing: bool, out: _Lines, stack: list[tuple[PageElement, bool]]) -> None:
-    name = node.name
-    if closing:
-        out.flush()
-        if name == "li":
-            out.prefix = ""
-        return
-    if name == "br" or name == "hr":
-        out.flush()
-    elif name in ("td", "th"):
-        out.buf.append(CELL)
-    if name not in BLOCK_TAGS:
-        stack.extend((c, False) for c in reversed(node.contents))
-        return
-    out.flush()
-    if name == "li":
-        # Headings get no "#": a paragraph restyled as a heading is not a change of the text.
-        out.prefix = "- "
-    stack.append((node, True))
-    stack.extend((c, False) for c in reversed(node.contents))
-
-
-class _Lines:
-    """Collects inline text until a block boundary turns it into a line."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.buf: list[str] = []
-        self.prefix = ""
-
-    def flush(self) -> None:
-        if not self.buf:
-            return
-        cells = (" ".join(part.split()) for part in "".join(self.buf).split(CELL))
-        text = " | ".join(cell for cell in cells if cell)
-        self.buf.clear()
-        if text and not _is_json(text):
-            self.lines.append(self.prefix + text)
-            self.prefix = ""
-
-
-def _is_json(text: str) -> bool:
-    # Server state dumped into the page (hydration data) is not text a reader sees.
-    if len(text) < 40 or text[0] not in "{[" or text[-1] not in "}]":
-        return False
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
