@@ -48,9 +48,6 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 # cookie banners kept inside the content; size, element and depth limits.
 EXTRACTOR_VERSION = "2"
 
-# Bumped whenever extraction can give another text for the same bytes: the next check
-# re-reads the stored snapshot and records a technical upgrade instead of a change.
-EXTRACTOR_VERSION = "1"
 MIN_WORDS = 20
 # <main>/<article> is the policy when it holds at least this share of the page's text.
 MAIN_SHARE = 0.5
