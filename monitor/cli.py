@@ -22,8 +22,10 @@ from typing import Any
 import click
 
 from monitor import views
+from monitor.check.observe import Extractor
 from monitor.check.pipeline import ALERT_AFTER, Policy, browser_for, sweep
 from monitor.errors import ConfigError, MonitorError
+from monitor.extract.limits import MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.extract.selectors import selector_problem
 from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
 from monitor.lock import data_lock
@@ -81,11 +83,29 @@ POLICY_OPTIONS = (
 )  # fmt: skip
 
 
+PAGE_OPTIONS = (
+    click.option(
+        "--max-page-mb", default=MAX_PARSE_BYTES / 1e6, show_default=True, metavar="MB",
+        help="A page with more markup than this fails its check instead of being parsed.",
+    ),
+    click.option(
+        "--max-elements", default=MAX_ELEMENTS, show_default=True, metavar="N",
+        help="A page with more HTML elements than this fails its check.",
+    ),
+)  # fmt: skip
+
+
 def policy_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The options of a check's decision, the same for `check` and `daemon`."""
-    for option in reversed(POLICY_OPTIONS):
+    """The options of a check's decision and page limits, the same for `check` and `daemon`."""
+    for option in reversed(POLICY_OPTIONS + PAGE_OPTIONS):
         command = option(command)
     return command
+
+
+def page_limits(max_page_mb: float, max_elements: int) -> Extractor:
+    if max_page_mb <= 0 or max_elements <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--max-page-mb/--max-elements")
+    return Extractor(max_parse_bytes=int(max_page_mb * 1e6), max_elements=max_elements)
 
 
 @cli.command()
@@ -114,6 +134,8 @@ def check(
     alert_after: int,
     full_fetch_every: float,
     ab_window: float,
+    max_page_mb: float,
+    max_elements: int,
 ) -> None:
     """Check every document once and record what changed.
 
@@ -128,7 +150,9 @@ def check(
         with make_client(settings) as client, browser_for(watches, agent) as browser:
             fetcher = Fetcher(client, settings)
             policy = check_policy(alert_after, full_fetch_every, ab_window)
-            outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy)
+            extractor = page_limits(max_page_mb, max_elements)
+            outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy,
+                             extractor=extractor)  # fmt: skip
         write_feeds(store, data_dir, feed_settings)
     for outcome in outcomes:
         if not quiet or outcome.status in NEWS:
@@ -171,6 +195,8 @@ def daemon(
     alert_after: int,
     full_fetch_every: float,
     ab_window: float,
+    max_page_mb: float,
+    max_elements: int,
     speed: float,
 ) -> None:
     """Check each document on its interval until stopped (SIGTERM / Ctrl-C).
@@ -185,7 +211,8 @@ def daemon(
     fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
     feed_settings = settings_from_config(config.feeds)
     policy = check_policy(alert_after, full_fetch_every, ab_window)
-    settings = DaemonSettings(data_dir, wait, speed, policy, fetch, feed_settings)
+    extractor = page_limits(max_page_mb, max_elements)
+    settings = DaemonSettings(data_dir, wait, speed, policy, extractor, fetch, feed_settings)
     run_daemon(list(config.documents), settings)
 
 

@@ -45,6 +45,7 @@ class DaemonSettings:
     wait: float = 600.0
     speed: float = 1.0  # >1 runs the timetable faster (tests, demos): 6 h / 3600 = 6 s
     policy: Policy = field(default_factory=Policy)  # alert threshold, whole fetches, A/B
+    extractor: Extractor = field(default_factory=Extractor)  # with its page limits
     fetch: FetchSettings = field(default_factory=FetchSettings)
     feed: FeedSettings = field(default_factory=FeedSettings)
 
@@ -123,7 +124,7 @@ class Checker:
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
         self._policy = settings.policy
-        self._extractor = Extractor()
+        self._extractor = settings.extractor
 
     def job(self, watch: Watch) -> Callable[[], None]:
         return lambda: self.run(watch)
@@ -163,7 +164,7 @@ class Checker:
         with self._gate.turn(watch.url):
             if self._stopping.is_set():
                 return None
-            result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.read)
+            result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
         return self._record(watch, result)
 
     def _validators(self, watch: Watch) -> Validators:

@@ -19,7 +19,7 @@ from monitor.extract.html import extract_text
 from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import CheckOutcome, Watch
 from monitor.store import Store
-from tests.cli_helpers import policy
+from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer, Reply, Request
 
 AI = "<li>We may use your public posts and photos to train our AI models.</li>"
@@ -196,3 +196,16 @@ def test_304_to_a_whole_fetch_is_a_failure_not_unchanged(
     assert monitor.check().message == "unchanged (v1, 304)"  # validators were sent
     stale = monitor.check(timedelta(days=1))  # the daily whole fetch sends none
     assert stale.status == "failed" and "304 Not Modified to a request without" in stale.message
+
+
+def test_page_limits_are_set_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], server: LocalServer, tmp_path: Path
+) -> None:
+    server.route("/p", body=LONG)
+    watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+    base = ["check", "--watchlist", str(watchlist), "--data", str(tmp_path / "d"), "--delay", "0"]
+    small = run_cli(capsys, *base, "--max-page-mb", "0.001")
+    assert small.code == 1 and "over the limit of" in small.out and "--max-page-mb" in small.out
+    few = run_cli(capsys, *base, "--max-elements", "10")
+    assert few.code == 1 and "--max-elements" in few.out
+    assert "first version (v1)" in run_cli(capsys, *base).out

@@ -16,6 +16,7 @@ from typing import Any
 from monitor.diff import words_key
 from monitor.errors import ExtractError, FetchError
 from monitor.extract.html import EXTRACTOR_VERSION, extract_text
+from monitor.extract.limits import MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.models import DocState, FetchResult, Validators, Watch
 from monitor.store import Store, sha256
 
@@ -24,17 +25,34 @@ ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
 
 @lru_cache(maxsize=1)  # an `auto` page is read to test for a shell, then from its snapshot
 def _read_text(
-    body: bytes, content_type: str, select: tuple[str, ...], remove: tuple[str, ...]
+    body: bytes,
+    content_type: str,
+    select: tuple[str, ...],
+    remove: tuple[str, ...],
+    max_parse_bytes: int,
+    max_elements: int,
 ) -> str:
-    return extract_text(body, content_type, select=select, remove=remove)
+    return extract_text(body, content_type, select=select, remove=remove,
+                        max_parse_bytes=max_parse_bytes, max_elements=max_elements)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Extractor:
-    """The text reader and its version (a new version re-reads history: an upgrade)."""
+    """The text reader, its version (a new version re-reads history: an upgrade) and the
+    limits of what it parses (`--max-page-mb`, `--max-elements`)."""
 
     version: str = EXTRACTOR_VERSION
-    read: ReadText = _read_text
+    read: ReadText | None = None  # None: monitor.extract with the limits below
+    max_parse_bytes: int = MAX_PARSE_BYTES
+    max_elements: int = MAX_ELEMENTS
+
+    def text(
+        self, body: bytes, content_type: str, select: tuple[str, ...], remove: tuple[str, ...]
+    ) -> str:
+        if self.read is not None:
+            return self.read(body, content_type, select, remove)
+        limits = (self.max_parse_bytes, self.max_elements)
+        return _read_text(body, content_type, select, remove, *limits)
 
 
 @dataclass(frozen=True)
@@ -85,7 +103,7 @@ def observe(
     validators = Validators(result.header("etag"), result.header("last-modified"))
     seen = replace(seen, snapshot=digest, validators=validators)
     try:
-        text = extractor.read(body, content_type, watch.select, watch.remove)
+        text = extractor.text(body, content_type, watch.select, watch.remove)
     except ExtractError as exc:
         return replace(seen, kind="unreadable", error=f"no policy text: {exc}")
     return replace(seen, kind="page", text=text, key=text_key(text))
@@ -98,7 +116,7 @@ def _reread(store: Store, watch: Watch, state: DocState, extractor: Extractor) -
         return None
     body, content_type = store.snapshot(current.snapshot_sha256)
     try:
-        return extractor.read(body, content_type, watch.select, watch.remove)
+        return extractor.text(body, content_type, watch.select, watch.remove)
     except ExtractError:
         return None  # the new extractor cannot read it: keep the old text as the baseline
 

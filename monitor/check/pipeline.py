@@ -51,7 +51,7 @@ def sweep(
     store.sync_documents(list(watches), now)
     jobs = [(w, validators_to_send(store, w.id, now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
-    for watch, result in fetch_all(fetcher, browser, jobs, extractor.read):
+    for watch, result in fetch_all(fetcher, browser, jobs, extractor.text):
         outcomes[watch.id] = check_document(store, watch, result, clock, policy=policy,
                                             extractor=extractor)  # fmt: skip
     return [outcomes[w.id] for w in watches]

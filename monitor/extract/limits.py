@@ -49,7 +49,7 @@ def check_size(size: int, max_parse_bytes: int) -> None:
     if size > max_parse_bytes:
         raise ExtractError(
             f"page is {_mb(size)}, over the limit of {_mb(max_parse_bytes)} of markup: "
-            "if the policy page really is this large, raise max_parse_bytes"
+            "if the policy page really is this large, raise --max-page-mb"
         )
 
 
@@ -73,7 +73,7 @@ def check_markup(markup: str, max_elements: int, max_depth: int) -> None:
     if counter.elements > max_elements:
         raise ExtractError(
             f"page has over {_count(max_elements)} HTML elements, the limit: a policy is "
-            "never this large (broken or hostile page?); raise max_elements if it is real"
+            "never this large (broken or hostile page?); raise --max-elements if it is real"
         )
 
 
