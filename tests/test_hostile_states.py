@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import html5lib
 import pytest
 
 from monitor import views
@@ -18,6 +19,8 @@ from monitor.check.pipeline import sweep
 from monitor.extract.html import extract_text
 from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import CheckOutcome, Watch
+from monitor.publish.feed import FeedSettings
+from monitor.publish.write import write_feeds
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer, Reply, Request
@@ -39,6 +42,7 @@ class Monitor:
 
     def __init__(self, server: LocalServer, data: Path) -> None:
         self.watch = Watch("doc", "Example", "Privacy Policy", server.url("/p"))
+        self.data = data
         self.store = Store(data)
         settings = FetchSettings(timeout=5, retries=0, host_delay=0)
         self.client = make_client(settings)
@@ -184,6 +188,10 @@ def test_an_extractor_upgrade_between_two_checks_of_the_same_bytes_is_no_alert(
     assert len(monitor.store.upgrades("doc")) == 1
     history = views.history_report(monitor.store, "doc")
     assert "v2's snapshot" not in history and "v1's snapshot re-read by extractor 2" in history
+    write_feeds(monitor.store, monitor.data, FeedSettings())
+    index = (monitor.data / "feeds" / "index.html").read_text()
+    assert "Technical upgrades" in index and "re-read by extractor 2 (was 1) as v2" in index
+    html5lib.HTMLParser(strict=True).parse(index)
 
 
 def test_304_to_a_whole_fetch_is_a_failure_not_unchanged(

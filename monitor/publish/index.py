@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from monitor.models import Upgrade
 from monitor.publish.feed import (
     FORMATS,
     FeedSettings,
@@ -79,8 +80,11 @@ def _opml_attributes(spec: FeedSpec, settings: FeedSettings) -> dict[str, str]:
     }
 
 
-def index_html(rows: Sequence[FeedRow], settings: FeedSettings) -> bytes:
-    """A plain, accessible HTML page: every feed with its RSS and Atom links."""
+def index_html(
+    rows: Sequence[FeedRow], settings: FeedSettings, upgrades: Sequence[Upgrade] = ()
+) -> bytes:
+    """A plain, accessible HTML page: every feed with its RSS and Atom links, and the
+    technical upgrades (new baselines that are not changes of any page)."""
     title = escape(one_line(settings.title))
     parts = [
         "<!DOCTYPE html>",
@@ -97,11 +101,29 @@ def index_html(rows: Sequence[FeedRow], settings: FeedSettings) -> bytes:
         f"<p>{escape(one_line(settings.description))}</p>",
         _opml_paragraph(settings),
         *[_section(rows, group, heading, settings) for group, heading in GROUPS],
+        _upgrades_html(upgrades),
         "</main>",
         "</body>",
         "</html>",
     ]
     return "\n".join(part for part in parts if part).encode("utf-8") + b"\n"
+
+
+def _upgrades_html(upgrades: Sequence[Upgrade]) -> str:
+    if not upgrades:
+        return ""
+    items = [
+        f"<li>{_time_html(u.at)}: {escape(one_line(u.document))}: v{u.from_version}'s stored "
+        f"snapshot re-read by extractor {escape(one_line(u.new_extractor))} (was "
+        f"{escape(one_line(u.old_extractor))}) as v{u.to_version}</li>"
+        for u in upgrades
+    ]
+    return "\n".join([
+        "<h2>Technical upgrades</h2>",
+        "<p>The monitor's text extraction improved: these documents got a new baseline read"
+        " from the same stored page. They are not changes of the pages and raised no alert.</p>",
+        "<ul>", *items, "</ul>",
+    ])  # fmt: skip
 
 
 def _autodiscovery(rows: Sequence[FeedRow], settings: FeedSettings) -> list[str]:

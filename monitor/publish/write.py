@@ -63,6 +63,7 @@ def _stamp(store: Store, documents: list[Watch], settings: FeedSettings) -> str:
         __version__,
         repr(settings),
         store.latest_ids(),
+        len(store.upgrades()),
         [tuple(vars(d).values()) for d in documents],
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -85,7 +86,8 @@ def _write_all(
             data = render_feed(entries, fmt, settings, spec=spec)
             written += _replace_if_changed(out_dir / feed_href(spec, fmt), data)
     written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
-    written += _replace_if_changed(out_dir / INDEX_NAME, index_html(rows, settings))
+    index = index_html(rows, settings, store.upgrades())
+    written += _replace_if_changed(out_dir / INDEX_NAME, index)
     # Operators' feed, kept apart from the subscribers' folder (and its index and OPML).
     return written + _write_ops_feeds(store, out_dir.parent / OPS_DIR, documents, settings)
 

@@ -255,8 +255,10 @@ class Store:
                "to_version": to_version, "old_extractor": old, "new_extractor": new}  # fmt: skip
         self.db.table("upgrades").insert(row)
 
-    def upgrades(self, doc_id: str) -> list[Upgrade]:
-        rows = self.db.table("upgrades").rows_where("document = ?", [doc_id], order_by="id")
+    def upgrades(self, doc_id: str | None = None) -> list[Upgrade]:
+        """Technical upgrades of a document (of every document: None), oldest first."""
+        where, args = ("document = ?", [doc_id]) if doc_id else ("1 = 1", [])
+        rows = self.db.table("upgrades").rows_where(where, args, order_by="id")
         return [
             Upgrade(id=r["id"], document=r["document"], at=dt(r["at"]),
                     from_version=r["from_version"], to_version=r["to_version"],
