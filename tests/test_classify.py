@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.classify import RULES_DIR, classify, load_rules, match_sentence, split_sentences
+from monitor.classify import (
+    RULES_DIR,
+    classifier_version,
+    classify,
+    load_rules,
+    match_sentence,
+    split_sentences,
+)
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "versions"
@@ -81,6 +88,18 @@ def test_rule_ids_are_unique_and_rules_are_cached() -> None:
     assert len(ids) == len(set(ids)) and len(ids) >= 20
     assert {rule_set.language for rule_set in load_rules()} >= {"en", "fr"}
     assert load_rules() is load_rules()
+
+
+def test_classifier_version_is_stable_and_follows_the_packs(tmp_path: Path) -> None:
+    version = classifier_version()
+    assert version == classifier_version() and len(version) <= 40
+    assert all(f"{rule_set.language}{rule_set.version}" in version for rule_set in load_rules())
+    for path in RULES_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert classifier_version(tmp_path) == version  # the same packs elsewhere: same name
+    pack = tmp_path / "en.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert classifier_version.__wrapped__(tmp_path) != version  # any edit of a pack shows
 
 
 def test_a_new_language_is_a_new_rule_file(tmp_path: Path) -> None:

@@ -1,0 +1,130 @@
+"""The language packs of the AI-training detector: one YAML file of rules per language.
+
+A pack (``monitor/rules/<language>.yaml``, documented at the top of ``en.yaml``) names
+regex fragments (terms) and rules built from them; this module parses the packs once and
+finds the first rule a sentence matches. Adding a language is adding a pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_DIR = Path(__file__).parents[1] / "rules"
+# Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
+# hashed into classifier_version(), so a rule edit needs no bump.
+CODE_VERSION = 4
+
+# One character for one, so a match's span in the folded text is its span in the sentence.
+_FOLD = str.maketrans("’‘ʼ\u00a0\u202f\u2011", "'''  -")
+_TERM = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a rule file: the sentence is flagged when any pattern is found in it."""
+
+    id: str
+    category: str
+    kind: str  # "training" or "ai_related"
+    patterns: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one language; ``screen`` finds every sentence any of them can match."""
+
+    language: str
+    version: int
+    screen: re.Pattern[str]
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: Rule
+    phrase: str  # the matched words, exactly as they are in the sentence
+
+
+@lru_cache(maxsize=8)
+def load_rules(directory: Path = RULES_DIR) -> tuple[RuleSet, ...]:
+    """The rule sets of every ``*.yaml`` file in ``directory``, parsed once."""
+    return tuple(
+        _parse_rule_file(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        for path in sorted(directory.glob("*.yaml"))
+    )
+
+
+def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
+    terms: dict[str, str] = {}
+    for term, fragment in (data.get("terms") or {}).items():
+        terms[term] = _expand(str(fragment), terms, name)
+    rules = tuple(
+        Rule(
+            id=str(entry["id"]),
+            category=str(entry["category"]),
+            kind=str(entry.get("kind", "training")),
+            patterns=tuple(_compile(p, terms, name) for p in entry["patterns"]),
+            unless=tuple(_compile(p, terms, name) for p in entry.get("unless") or ()),
+        )
+        for entry in data.get("rules") or ()
+    )
+    screen = _compile(str(data.get("screen", ".")), terms, name)
+    return RuleSet(str(data.get("language", "")), int(data.get("version", 0)), screen, rules)
+
+
+def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
+    def term(match: re.Match[str]) -> str:
+        if match.group(1) not in terms:
+            raise ValueError(f"{name}: unknown term {{{match.group(1)}}} (define it earlier)")
+        return f"(?:{terms[match.group(1)]})"
+
+    return _TERM.sub(term, pattern)
+
+
+def _compile(pattern: str, terms: dict[str, str], name: str) -> re.Pattern[str]:
+    return re.compile(_expand(pattern, terms, name), re.IGNORECASE)
+
+
+def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
+    """The first training rule found in ``sentence``, else the first other AI rule."""
+    text = sentence.translate(_FOLD)
+    candidates = [rule_set for rule_set in rule_sets if rule_set.screen.search(text)]
+    for kind in ("training", "ai_related"):
+        for rule_set in candidates:
+            for rule in rule_set.rules:
+                found = _search(rule, text) if rule.kind == kind else None
+                if found:
+                    return RuleMatch(rule, sentence[found.start() : found.end()])
+    return None
+
+
+def _search(rule: Rule, text: str) -> re.Match[str] | None:
+    if any(pattern.search(text) for pattern in rule.unless):
+        return None
+    for pattern in rule.patterns:
+        found = pattern.search(text)
+        if found:
+            return found
+    return None
+
+
+@lru_cache(maxsize=8)
+def classifier_version(directory: Path = RULES_DIR) -> str:
+    """A short stable name of the rules in force, e.g. ``rules4-en4-fr4-1a2b3c4d``.
+
+    It changes whenever a pack or the matching code changes, so a change recorded after an
+    upgrade of the detector can be told from a change of the policy. Computed once.
+    """
+    digest = hashlib.sha256(str(CODE_VERSION).encode())
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    packs = "-".join(f"{rule_set.language}{rule_set.version}" for rule_set in load_rules(directory))
+    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}"
