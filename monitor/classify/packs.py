@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,8 @@ CODE_VERSION = 4
 # One character for one, so a match's span in the folded text is its span in the sentence.
 _FOLD = str.maketrans("’‘ʼ\u00a0\u202f\u2011", "'''  -")
 _TERM = re.compile(r"\{([a-z_]+)\}")
+# an aside in parentheses, innermost first; the space before it goes with it
+_ASIDE = re.compile(r" ?\([^()]{0,200}\)")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Rule:
     kind: str  # "training" or "ai_related"
     patterns: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...] = ()
+    # each must be somewhere in the sentence: context a pattern cannot hold in a bounded
+    # window ("improve our chatbot" is AI training only where the sentence names data)
+    requires: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
             kind=str(entry.get("kind", "training")),
             patterns=tuple(_compile(p, terms, name) for p in entry["patterns"]),
             unless=tuple(_compile(p, terms, name) for p in entry.get("unless") or ()),
+            requires=tuple(_compile(p, terms, name) for p in entry.get("requires") or ()),
         )
         for entry in data.get("rules") or ()
     )
@@ -94,26 +101,57 @@ def _compile(pattern: str, terms: dict[str, str], name: str) -> re.Pattern[str]:
 
 
 def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
-    """The first training rule found in ``sentence``, else the first other AI rule."""
+    """The first training rule found in ``sentence``, else the first other AI rule.
+
+    Training rules are tried on the sentence, then on the sentence without its
+    parentheses, so "large language model (LLM) training" or "develop, train, or improve
+    (directly or indirectly) any AI model" read as written without the aside.
+    """
     text = sentence.translate(_FOLD)
     candidates = [rule_set for rule_set in rule_sets if rule_set.screen.search(text)]
-    for kind in ("training", "ai_related"):
-        for rule_set in candidates:
-            for rule in rule_set.rules:
-                found = _search(rule, text) if rule.kind == kind else None
+    if not candidates:
+        return None
+    views: list[tuple[str, Sequence[int]]] = [(text, range(len(text)))]
+    bare, origin = _without_parentheses(text)
+    if bare != text:
+        views.append((bare, origin))
+    for kind, kind_views in (("training", views), ("ai_related", views[:1])):
+        for view, positions in kind_views:
+            for rule in (r for rs in candidates for r in rs.rules if r.kind == kind):
+                found = _search(rule, view, text)
                 if found:
-                    return RuleMatch(rule, sentence[found.start() : found.end()])
+                    start, end = positions[found.start()], positions[found.end() - 1] + 1
+                    return RuleMatch(rule, sentence[start:end])
     return None
 
 
-def _search(rule: Rule, text: str) -> re.Match[str] | None:
+def _search(rule: Rule, view: str, text: str) -> re.Match[str] | None:
+    """The rule's first pattern found in ``view``; its conditions are judged on ``text``."""
     if any(pattern.search(text) for pattern in rule.unless):
         return None
+    if not all(pattern.search(text) for pattern in rule.requires):
+        return None
     for pattern in rule.patterns:
-        found = pattern.search(text)
+        found = pattern.search(view)
         if found:
             return found
     return None
+
+
+def _without_parentheses(text: str) -> tuple[str, list[int]]:
+    """``text`` without its (nested) parenthetical asides, and where each character was."""
+    origin = list(range(len(text)))
+    while True:
+        pieces, kept, last = [], [], 0
+        for aside in _ASIDE.finditer(text):
+            pieces.append(text[last : aside.start()])
+            kept.extend(origin[last : aside.start()])
+            last = aside.end()
+        if not last:
+            return text, origin
+        pieces.append(text[last:])
+        kept.extend(origin[last:])
+        text, origin = "".join(pieces), kept
 
 
 @lru_cache(maxsize=8)
