@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,16 @@ class Rule:
     id: str
     category: str
     kind: str  # "training" or "ai_related"
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Pattern, ...]
     unless: tuple[re.Pattern[str], ...] = ()
-    # each must be somewhere in the sentence: context a pattern cannot hold in a bounded
-    # window ("improve our chatbot" is AI training only where the sentence names data)
-    requires: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A rule's regex and the pack's gate terms it cannot match without (for speed)."""
+
+    regex: re.Pattern[str]
+    gates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class RuleSet:
     version: int
     screen: re.Pattern[str]
     rules: tuple[Rule, ...]
+    # the pack's costly terms, each searched at most once per sentence: a pattern that
+    # needs "{training}" is not tried on a sentence where {training} is nowhere
+    gates: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,19 +80,36 @@ def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
     terms: dict[str, str] = {}
     for term, fragment in (data.get("terms") or {}).items():
         terms[term] = _expand(str(fragment), terms, name)
+    gates = {str(g): _compile(f"{{{g}}}", terms, name) for g in data.get("gates") or ()}
     rules = tuple(
         Rule(
             id=str(entry["id"]),
             category=str(entry["category"]),
             kind=str(entry.get("kind", "training")),
-            patterns=tuple(_compile(p, terms, name) for p in entry["patterns"]),
+            patterns=tuple(
+                Pattern(_compile(p, terms, name), _needed(p, gates)) for p in entry["patterns"]
+            ),
             unless=tuple(_compile(p, terms, name) for p in entry.get("unless") or ()),
-            requires=tuple(_compile(p, terms, name) for p in entry.get("requires") or ()),
         )
         for entry in data.get("rules") or ()
     )
     screen = _compile(str(data.get("screen", ".")), terms, name)
-    return RuleSet(str(data.get("language", "")), int(data.get("version", 0)), screen, rules)
+    language, version = str(data.get("language", "")), int(data.get("version", 0))
+    return RuleSet(language, version, screen, rules, gates)
+
+
+def _needed(pattern: str, gates: dict[str, re.Pattern[str]]) -> tuple[str, ...]:
+    """The gate terms written at the top level of a pattern with no top-level ``|``: the
+    pattern can only match where each of them is found on its own."""
+    depth, top = 0, []
+    for index, char in enumerate(pattern):
+        escaped = index > 0 and pattern[index - 1] == "\\"
+        depth += (char == "(") - (char == ")") if not escaped else 0
+        if depth == 0 and char == "|" and not escaped:
+            return ()
+        top.append(char if depth == 0 else " ")
+    flat = "".join(top)
+    return tuple(gate for gate in gates if f"{{{gate}}}" in flat)
 
 
 def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
@@ -117,25 +142,32 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
         views.append((bare, origin))
     for kind, kind_views in (("training", views), ("ai_related", views[:1])):
         for view, positions in kind_views:
-            for rule in (r for rs in candidates for r in rs.rules if r.kind == kind):
-                found = _search(rule, view, text)
-                if found:
+            for rule_set in candidates:
+                found, rule = _first(rule_set, kind, view, text)
+                if found and rule:
                     start, end = positions[found.start()], positions[found.end() - 1] + 1
                     return RuleMatch(rule, sentence[start:end])
     return None
 
 
-def _search(rule: Rule, view: str, text: str) -> re.Match[str] | None:
-    """The rule's first pattern found in ``view``; its conditions are judged on ``text``."""
-    if any(pattern.search(text) for pattern in rule.unless):
-        return None
-    if not all(pattern.search(text) for pattern in rule.requires):
-        return None
-    for pattern in rule.patterns:
-        found = pattern.search(view)
-        if found:
-            return found
-    return None
+def _first(
+    rule_set: RuleSet, kind: str, view: str, text: str
+) -> tuple[re.Match[str] | None, Rule | None]:
+    """The first rule of ``kind`` found in ``view`` and where; vetoes are judged on ``text``
+    (an aside in parentheses still counts there). Each gate is searched once."""
+    gates: dict[str, bool] = {}
+
+    def passes(gate: str) -> bool:
+        if gate not in gates:
+            gates[gate] = rule_set.gates[gate].search(view) is not None
+        return gates[gate]
+
+    for rule in (rule for rule in rule_set.rules if rule.kind == kind):
+        tried = (p.regex.search(view) for p in rule.patterns if all(map(passes, p.gates)))
+        found = next((match for match in tried if match), None)
+        if found and not any(veto.search(text) for veto in rule.unless):
+            return found, rule
+    return None, None
 
 
 def _without_parentheses(text: str) -> tuple[str, list[int]]:
