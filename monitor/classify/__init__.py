@@ -6,6 +6,8 @@ new or gone, so moved or re-punctuated sentences stay quiet. Added and removed s
 are matched against the rules of every ``monitor/rules/*.yaml`` file (one per language,
 documented at the top of ``en.yaml``): training rules give ``flags``, the others
 ``ai_related``. A sentence reworded without changing its words (reordered) is not flagged.
+``classifier_version()`` names the packs and matching code in force, so a change recorded
+after an upgrade of the rules can be told from a change of the policy.
 """
 
 from __future__ import annotations
