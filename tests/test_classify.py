@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
@@ -14,10 +15,20 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.classify import RULES_DIR, classify, load_rules, match_sentence, split_sentences
+from monitor.classify import (
+    RULES_DIR,
+    classifier_version,
+    classify,
+    load_rules,
+    match_sentence,
+    split_sentences,
+)
+from monitor.classify.packs import Pattern, RuleSet
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "versions"
+# Open Terms Archive sentences labelled by hand (ODC-BY 1.0): read in place, never copied
+SENTENCES = CORPUS.parent / "sentences" / "sentences.jsonl"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "classify_eval.py"
 TRAINING_CATEGORIES = {
     "user-content-training", "public-data-training", "personal-data-training",
@@ -81,6 +92,69 @@ def test_rule_ids_are_unique_and_rules_are_cached() -> None:
     assert len(ids) == len(set(ids)) and len(ids) >= 20
     assert {rule_set.language for rule_set in load_rules()} >= {"en", "fr"}
     assert load_rules() is load_rules()
+
+
+def test_classifier_version_is_stable_and_follows_the_packs(tmp_path: Path) -> None:
+    version = classifier_version()
+    assert version == classifier_version() and len(version) <= 40
+    assert all(f"{rule_set.language}{rule_set.version}" in version for rule_set in load_rules())
+    for path in RULES_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    assert classifier_version(tmp_path) == version  # the same packs elsewhere: same name
+    pack = tmp_path / "en.yaml"
+    pack.write_text(pack.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert classifier_version.__wrapped__(tmp_path) != version  # any edit of a pack shows
+
+
+def _without_gates(rule_set: RuleSet) -> RuleSet:
+    rules = tuple(
+        dataclasses.replace(rule, patterns=tuple(Pattern(p.regex) for p in rule.patterns))
+        for rule in rule_set.rules
+    )
+    return dataclasses.replace(rule_set, rules=rules, gates={})
+
+
+def test_gates_only_save_time() -> None:
+    """A pattern skipped because a gate term is missing could not have matched anyway."""
+    gated = load_rules()
+    assert any(p.gates for rs in gated for rule in rs.rules for p in rule.patterns)
+    plain = tuple(_without_gates(rule_set) for rule_set in gated)
+    cases = yaml.safe_load((DATA / "classify_heldout.yaml").read_text(encoding="utf-8"))
+    examples = [sentence for param in _examples("positive") for sentence in param.values[1:]]
+    shared = [row["sentence"] for row in _shared_sentences()]
+    for sentence in [case["text"] for case in cases] + examples + shared:
+        found, expected = match_sentence(sentence, gated), match_sentence(sentence, plain)
+        assert (found and (found.rule.id, found.phrase)) == (
+            expected and (expected.rule.id, expected.phrase)
+        ), sentence
+
+
+def _shared_sentences() -> list[dict[str, Any]]:
+    if not SENTENCES.is_file():
+        return []
+    lines = SENTENCES.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line]
+
+
+@pytest.mark.parametrize(
+    ("language", "precision", "recall"), [("en", 0.95, 0.93), ("fr", 0.85, 0.7)]
+)
+def test_shared_sentences_do_not_regress(language: str, precision: float, recall: float) -> None:
+    """Other services' sentences (bench/classify_cv.py scores them by company): a floor."""
+    rows = [r for r in _shared_sentences() if r["language"] == language]
+    rows = [r for r in rows if r["label"] in ("positive", "negative")]
+    if not rows:
+        pytest.skip("shared sentences not found")
+    pairs = [(r["label"] == "positive", bool(classify("", r["sentence"]).flags)) for r in rows]
+    tp = sum(want and got for want, got in pairs)
+    assert tp / sum(got for _, got in pairs) >= precision
+    assert tp / sum(want for want, _ in pairs) >= recall
+
+
+def test_an_aside_in_parentheses_is_read_through_and_quoted() -> None:
+    sentence = "We license public posts to partners for large language model (LLM) training."
+    flag = classify("", sentence).flags[0]
+    assert flag.phrase in sentence and "(LLM) training" in flag.phrase
 
 
 def test_a_new_language_is_a_new_rule_file(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from monitor.check import decide as table
 from monitor.check.decide import Decision, Policy, decide, request_validators
 from monitor.check.observe import Observation, text_key
+from monitor.classify import classifier_version
 from monitor.models import DocState, Held, Validators, Version, Watch
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -121,6 +122,12 @@ def test_a_held_text_never_stays_held() -> None:
     decision = decide(state(POLICY, held=SHORT), page(SHORT), WATCH)
     assert decision.change is not None and "held as suspect since" in decision.change.note
     assert decision.version is not None and decision.version.text == SHORT
+
+
+def test_a_change_records_the_rules_that_classified_it() -> None:
+    decision = decide(state(POLICY), page(EDITED), WATCH)
+    assert decision.change is not None and decision.change.classifier == classifier_version()
+    assert decision.change.classifier.startswith("rules")
 
 
 def test_withdrawn_clause_has_its_own_direction() -> None:

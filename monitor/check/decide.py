@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 
 from monitor.check.observe import Observation, text_key
 from monitor.check.suspect import suspect_reason, wall_reason
-from monitor.classify import classify
+from monitor.classify import classifier_version, classify
 from monitor.diff import diff_texts
 from monitor.models import Change, DocState, Held, Validators, Watch
 
@@ -250,6 +250,7 @@ def _change(watch: Watch, base: Base, obs: Observation, number: int, note: str) 
         added_chars=sum(len(p) for p in diff.added),
         removed_chars=sum(len(p) for p in diff.removed),
         diff_text=diff.rendered, flags=verdict.flags, ai_related=verdict.ai_related, note=note,
+        classifier=classifier_version(),
     )  # fmt: skip
 
 

@@ -1,0 +1,74 @@
+"""What classifying a whole policy costs against extracting it, on real pages.
+
+For each raw HTML history under ``shared/corpus/html`` (Open Terms Archive snapshots,
+ODC-BY 1.0) the last snapshot is extracted (``monitor.extract.extract_text``) and its text
+classified twice: as a whole new policy (``classify("", text)``: every sentence is new,
+the worst case) and as the change from the previous snapshot's text (what a check does).
+Each timing is the best of ``--runs`` in CPU time of this process (both stages are
+single-threaded CPU work; CPU time keeps the ratio steady on a busy machine); the rule
+packs are parsed before timing (once per process, cached). Printed: a markdown table with
+the classify / extract ratio.
+
+Run: ``.venv/bin/python bench/classify_speed.py [--runs 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.classify import classifier_version, classify, load_rules  # noqa: E402
+from monitor.extract import extract_text  # noqa: E402
+
+HTML = ROOT.parent / "shared" / "corpus" / "html"
+
+
+def best_of(runs: int, action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        action()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def measure(folder: Path, runs: int) -> tuple[str, int, float, float, float]:
+    """Name, text size, extract s, whole-policy classify s, change classify s."""
+    *_, before, last = sorted(folder.glob("*.html.gz"))
+    page, previous = gzip.decompress(last.read_bytes()), gzip.decompress(before.read_bytes())
+    text, old = extract_text(page), extract_text(previous)
+    extract = best_of(runs, lambda: extract_text(page))
+    whole = best_of(runs, lambda: classify("", text))
+    change = best_of(runs, lambda: classify(old, text))
+    return folder.name, len(text), extract, whole, change
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    load_rules()
+    print(f"classifier {classifier_version()}, best of {runs}, CPU time\n")
+    print("| page | text KB | extract ms | classify whole ms | ratio | classify change ms |")
+    print("|---|---|---|---|---|---|")
+    totals = [0.0, 0.0]
+    for folder in sorted(p for p in HTML.iterdir() if p.is_dir()):
+        name, size, extract, whole, change = measure(folder, runs)
+        totals[0] += extract
+        totals[1] += whole
+        print(
+            f"| {name} | {size // 1000} | {extract * 1000:.1f} | {whole * 1000:.1f} | "
+            f"{whole / extract:.2f} | {change * 1000:.1f} |"
+        )
+    print(f"\nall pages: classify whole / extract = {totals[1] / totals[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

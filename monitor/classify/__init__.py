@@ -1,0 +1,86 @@
+"""Flags changes of AI-training language between two versions of a policy's text.
+
+Both texts are split into sentences; a sentence counts as added or removed only when its
+meaning-bearing words (lowercased, without punctuation, link targets or typography) are
+new or gone, so moved or re-punctuated sentences stay quiet. Added and removed sentences
+are matched against the rules of every ``monitor/rules/*.yaml`` file (one per language,
+documented at the top of ``en.yaml``): training rules give ``flags``, the others
+``ai_related``. A sentence reworded without changing its words (reordered) is not flagged.
+``classifier_version()`` names the packs and matching code in force, so a change recorded
+after an upgrade of the rules can be told from a change of the policy.
+"""
+
+from __future__ import annotations
+
+from monitor.classify.packs import (
+    RULES_DIR,
+    RuleMatch,
+    classifier_version,
+    load_rules,
+    match_sentence,
+)
+from monitor.classify.sentences import sentence_key, split_sentences, word_set
+from monitor.models import Classification, Flag
+
+__all__ = [
+    "RULES_DIR",
+    "classifier_version",
+    "classify",
+    "load_rules",
+    "match_sentence",
+    "sentence_key",
+    "split_sentences",
+]
+
+
+def _sentences_by_key(text: str) -> dict[str, str]:
+    by_key: dict[str, str] = {}
+    for sentence in split_sentences(text):
+        key = sentence_key(sentence)
+        if key:
+            by_key.setdefault(key, sentence)
+    return by_key
+
+
+def classify(old_text: str, new_text: str) -> Classification:
+    """What the change from ``old_text`` to ``new_text`` says about AI training."""
+    old, new = _sentences_by_key(old_text), _sentences_by_key(new_text)
+    rule_sets = load_rules()
+    matched: list[tuple[str, str, RuleMatch]] = []
+    for side, mine, other in (("added", new, old), ("removed", old, new)):
+        for key, sentence in mine.items():
+            match = None if key in other else match_sentence(sentence, rule_sets)
+            if match:
+                matched.append((sentence, side, match))
+    training = _drop_rewordings([item for item in matched if item[2].rule.kind == "training"])
+    related = [item for item in matched if item[2].rule.kind != "training"]
+    return Classification(
+        flags=tuple(_flag(*item) for item in training),
+        ai_related=tuple(_flag(*item) for item in related),
+    )
+
+
+def _drop_rewordings(
+    matched: list[tuple[str, str, RuleMatch]],
+) -> list[tuple[str, str, RuleMatch]]:
+    """Drops removed/added pairs of one category made of the same words (just reordered)."""
+    removed: dict[tuple[str, frozenset[str]], int] = {}
+    for index, (sentence, side, match) in enumerate(matched):
+        if side == "removed":
+            removed.setdefault((match.rule.category, word_set(sentence)), index)
+    quiet: set[int] = set()
+    for index, (sentence, side, match) in enumerate(matched):
+        pair = removed.get((match.rule.category, word_set(sentence)))
+        if side == "added" and pair is not None and pair not in quiet:
+            quiet.update((index, pair))
+    return [item for index, item in enumerate(matched) if index not in quiet]
+
+
+def _flag(sentence: str, side: str, match: RuleMatch) -> Flag:
+    return Flag(
+        sentence=sentence,
+        side=side,
+        phrase=match.phrase,
+        category=match.rule.category,
+        rule=match.rule.id,
+    )

@@ -1,0 +1,211 @@
+"""The language packs of the AI-training detector: one YAML file of rules per language.
+
+A pack (``monitor/rules/<language>.yaml``, documented at the top of ``en.yaml``) names
+regex fragments (terms) and rules built from them; this module parses the packs once and
+finds the first rule a sentence matches. Adding a language is adding a pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RULES_DIR = Path(__file__).parents[1] / "rules"
+# Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
+# hashed into classifier_version(), so a rule edit needs no bump.
+CODE_VERSION = 4
+
+# One character for one, so a match's span in the folded text is its span in the sentence.
+_FOLD = str.maketrans("’‘ʼ\u00a0\u202f\u2011", "'''  -")
+_TERM = re.compile(r"\{([a-z_]+)\}")
+# an aside in parentheses, innermost first; the space before it goes with it
+_ASIDE = re.compile(r" ?\([^()]{0,200}\)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a rule file: the sentence is flagged when any pattern is found in it."""
+
+    id: str
+    category: str
+    kind: str  # "training" or "ai_related"
+    patterns: tuple[Pattern, ...]
+    unless: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A rule's regex and the pack's gate terms it cannot match without (for speed)."""
+
+    regex: re.Pattern[str]
+    gates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one language; ``screen`` finds every sentence any of them can match."""
+
+    language: str
+    version: int
+    screen: re.Pattern[str]
+    rules: tuple[Rule, ...]
+    # the pack's costly terms, each searched at most once per sentence: a pattern that
+    # needs "{training}" is not tried on a sentence where {training} is nowhere
+    gates: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: Rule
+    phrase: str  # the matched words, exactly as they are in the sentence
+
+
+@lru_cache(maxsize=8)
+def load_rules(directory: Path = RULES_DIR) -> tuple[RuleSet, ...]:
+    """The rule sets of every ``*.yaml`` file in ``directory``, parsed once."""
+    return tuple(
+        _parse_rule_file(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+        for path in sorted(directory.glob("*.yaml"))
+    )
+
+
+def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
+    terms: dict[str, str] = {}
+    for term, fragment in (data.get("terms") or {}).items():
+        terms[term] = _expand(str(fragment), terms, name)
+    gates = {str(g): _compile(f"{{{g}}}", terms, name) for g in data.get("gates") or ()}
+    rules = tuple(
+        Rule(
+            id=str(entry["id"]),
+            category=str(entry["category"]),
+            kind=str(entry.get("kind", "training")),
+            patterns=tuple(
+                Pattern(_compile(p, terms, name), _needed(p, gates) + _declared(entry, gates))
+                for p in entry["patterns"]
+            ),
+            unless=tuple(_compile(p, terms, name) for p in entry.get("unless") or ()),
+        )
+        for entry in data.get("rules") or ()
+    )
+    screen = _compile(str(data.get("screen", ".")), terms, name)
+    language, version = str(data.get("language", "")), int(data.get("version", 0))
+    return RuleSet(language, version, screen, rules, gates)
+
+
+def _declared(entry: dict[str, Any], gates: dict[str, re.Pattern[str]]) -> tuple[str, ...]:
+    """A rule's own ``gates``: terms every one of its patterns is a part of (the pack says
+    so; tests/test_classify.py checks the results are the same without them)."""
+    declared = tuple(str(gate) for gate in entry.get("gates") or ())
+    unknown = [gate for gate in declared if gate not in gates]
+    if unknown:
+        raise ValueError(f"rule {entry.get('id')}: gates {unknown} are not the pack's gates")
+    return declared
+
+
+def _needed(pattern: str, gates: dict[str, re.Pattern[str]]) -> tuple[str, ...]:
+    """The gate terms written at the top level of a pattern with no top-level ``|``: the
+    pattern can only match where each of them is found on its own."""
+    depth, top = 0, []
+    for index, char in enumerate(pattern):
+        escaped = index > 0 and pattern[index - 1] == "\\"
+        depth += (char == "(") - (char == ")") if not escaped else 0
+        if depth == 0 and char == "|" and not escaped:
+            return ()
+        top.append(char if depth == 0 else " ")
+    flat = "".join(top)
+    return tuple(gate for gate in gates if f"{{{gate}}}" in flat)
+
+
+def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
+    def term(match: re.Match[str]) -> str:
+        if match.group(1) not in terms:
+            raise ValueError(f"{name}: unknown term {{{match.group(1)}}} (define it earlier)")
+        return f"(?:{terms[match.group(1)]})"
+
+    return _TERM.sub(term, pattern)
+
+
+def _compile(pattern: str, terms: dict[str, str], name: str) -> re.Pattern[str]:
+    return re.compile(_expand(pattern, terms, name), re.IGNORECASE)
+
+
+def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
+    """The first training rule found in ``sentence``, else the first other AI rule.
+
+    Training rules are tried on the sentence, then on the sentence without its
+    parentheses, so "large language model (LLM) training" or "develop, train, or improve
+    (directly or indirectly) any AI model" read as written without the aside.
+    """
+    text = sentence.translate(_FOLD)
+    candidates = [rule_set for rule_set in rule_sets if rule_set.screen.search(text)]
+    if not candidates:
+        return None
+    views: list[tuple[str, Sequence[int]]] = [(text, range(len(text)))]
+    bare, origin = _without_parentheses(text)
+    if bare != text:
+        views.append((bare, origin))
+    for kind, kind_views in (("training", views), ("ai_related", views[:1])):
+        for view, positions in kind_views:
+            for rule_set in candidates:
+                found, rule = _first(rule_set, kind, view, text)
+                if found and rule:
+                    start, end = positions[found.start()], positions[found.end() - 1] + 1
+                    return RuleMatch(rule, sentence[start:end])
+    return None
+
+
+def _first(
+    rule_set: RuleSet, kind: str, view: str, text: str
+) -> tuple[re.Match[str] | None, Rule | None]:
+    """The first rule of ``kind`` found in ``view`` and where; vetoes are judged on ``text``
+    (an aside in parentheses still counts there). Each gate is searched once."""
+    gates: dict[str, bool] = {}
+
+    def passes(gate: str) -> bool:
+        if gate not in gates:
+            gates[gate] = rule_set.gates[gate].search(view) is not None
+        return gates[gate]
+
+    for rule in (rule for rule in rule_set.rules if rule.kind == kind):
+        tried = (p.regex.search(view) for p in rule.patterns if all(map(passes, p.gates)))
+        found = next((match for match in tried if match), None)
+        if found and not any(veto.search(text) for veto in rule.unless):
+            return found, rule
+    return None, None
+
+
+def _without_parentheses(text: str) -> tuple[str, list[int]]:
+    """``text`` without its (nested) parenthetical asides, and where each character was."""
+    origin = list(range(len(text)))
+    while True:
+        pieces, kept, last = [], [], 0
+        for aside in _ASIDE.finditer(text):
+            pieces.append(text[last : aside.start()])
+            kept.extend(origin[last : aside.start()])
+            last = aside.end()
+        if not last:
+            return text, origin
+        pieces.append(text[last:])
+        kept.extend(origin[last:])
+        text, origin = "".join(pieces), kept
+
+
+@lru_cache(maxsize=8)
+def classifier_version(directory: Path = RULES_DIR) -> str:
+    """A short stable name of the rules in force, e.g. ``rules4-en4-fr4-1a2b3c4d``.
+
+    It changes whenever a pack or the matching code changes, so a change recorded after an
+    upgrade of the detector can be told from a change of the policy. Computed once.
+    """
+    digest = hashlib.sha256(str(CODE_VERSION).encode())
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    packs = "-".join(f"{rule_set.language}{rule_set.version}" for rule_set in load_rules(directory))
+    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}"

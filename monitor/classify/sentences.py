@@ -1,0 +1,59 @@
+"""Sentence splitting and the comparable key of a sentence (its meaning-bearing words)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
+# text sometimes loses the space between two sentences ("our products.Meta does not").
+_END = re.compile(
+    r"[.!?…][\"'”’»)\]]*(?=\s+(?:[\"'“‘(\[¿¡]|«\s?)?[A-ZÀ-ÖØ-Þ0-9])|(?<=[a-zà-ÿ]{3}[.!?])(?=[A-Z][a-z])"
+)
+_LAST_WORD = re.compile(r"(\S+)$")
+_ABBREVIATIONS = frozenset(
+    "e.g. i.e. etc. inc. ltd. co. corp. llc. no. nos. vs. cf. mr. mrs. ms. dr. st. approx. "
+    "u.s. u.k. e.u. art. sec. para. p. ex. ibid. fig. jr. sr. mme. m. c.-à-d. n°.".split()
+)
+_BULLET = re.compile(r"^(?:[*•·▪◦‣–—-]\s+)+")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text``: each line is split at sentence ends; bullets dropped."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            sentences.extend(_split_line(line))
+    return sentences
+
+
+def _split_line(line: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for end in _END.finditer(line):
+        before = _LAST_WORD.search(line, start, end.start() + 1)
+        if before and before.group(1).lower().lstrip("([«\"'") in _ABBREVIATIONS:
+            continue  # "e.g. Google" does not end a sentence
+        if len(line[start : end.end()].strip()) <= 4:
+            continue  # "1. Data we collect" is a numbered heading
+        pieces.append(line[start : end.end()])
+        start = end.end()
+    pieces.append(line[start:])
+    cleaned = (_BULLET.sub("", piece.strip()) for piece in pieces)
+    return [piece for piece in cleaned if _WORD.search(piece)]
+
+
+def sentence_key(sentence: str) -> str:
+    """The meaning-bearing words of a sentence, as one comparable string."""
+    text = _INVISIBLE.sub("", sentence)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(_WORD.findall(_URL.sub(" ", text.lower())))
+
+
+def word_set(sentence: str) -> frozenset[str]:
+    return frozenset(sentence_key(sentence).split())
