@@ -77,9 +77,12 @@ def test_kill_9_mid_sweep_loses_nothing(tmp_path: Path) -> None:
     partial = 0  # kills that landed between two documents' checks
     with LocalServer() as server:
         for round_ in range(TRIALS + 1):
-            for doc in DOCS:
+            for i, doc in enumerate(DOCS):
                 extra = f"<li>Clause added in round {round_} for {doc}.</li>"
-                server.route(f"/{doc}", body=policy(title=doc, extra=extra), delay=0.15)
+                # Later documents answer later and later (one host: fetched one by one), so
+                # their checks stay spread out even when the first one is slow to record
+                # (the classifier's rules load then) and a kill lands between two of them.
+                server.route(f"/{doc}", body=policy(title=doc, extra=extra), delay=0.2 * (i + 1))
             if round_ == 0:
                 watchlist = write_watchlist(
                     tmp_path / "w.yaml", {d: server.url(f"/{d}") for d in DOCS}

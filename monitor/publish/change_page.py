@@ -16,6 +16,7 @@ from html import escape
 from monitor.models import Change, Flag, Version
 from monitor.publish.entry_html import cut_note, excerpt, highlight, marked_line_html, visible
 from monitor.publish.feed import as_utc, change_title, rss_guid
+from monitor.publish.page import html_page
 from monitor.publish.specs import one_line
 
 SENTENCE_MAX_CHARS = 5000  # a longer "sentence" is a paragraph with no full stop
@@ -31,28 +32,14 @@ def change_page(
 ) -> bytes:
     """The page of ``change``; ``versions`` are its from and to versions (None if unknown)."""
     title = escape(one_line(change_title(change)))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title>",
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{title}</h1>",
+    return html_page(title, [
         f'<p><a href="{escape(index_href)}">All feeds</a></p>',
         _facts_html(change),
         _versions_html(versions),
         _sentences_html("AI-training language", change.flags),
         _sentences_html("Other AI language (not about training)", change.ai_related),
         _diff_html(change, diff_chars),
-        "</main>",
-        "</body>",
-        "</html>",
-    ]
-    return "\n".join(part for part in parts if part).encode("utf-8") + b"\n"
+    ])  # fmt: skip
 
 
 def _facts_html(change: Change) -> str:

@@ -25,6 +25,7 @@ from monitor.publish.feed import (
     feed_url,
     index_url,
 )
+from monitor.publish.page import html_page
 from monitor.publish.specs import COMPANY, DOCUMENT, OVERVIEW, FeedSpec, one_line
 
 OPML_NAME = "feeds.opml"
@@ -86,27 +87,13 @@ def index_html(
     """A plain, accessible HTML page: every feed with its RSS and Atom links, and the
     technical upgrades (new baselines that are not changes of any page)."""
     title = escape(one_line(settings.title))
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title>",
-        *_autodiscovery(rows, settings),
-        "</head>",
-        "<body>",
-        "<main>",
-        f"<h1>{title}</h1>",
+    body = [
         f"<p>{escape(one_line(settings.description))}</p>",
         _opml_paragraph(settings),
         *[_section(rows, group, heading, settings) for group, heading in GROUPS],
         _upgrades_html(upgrades),
-        "</main>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(part for part in parts if part).encode("utf-8") + b"\n"
+    return html_page(title, body, head=_autodiscovery(rows, settings))
 
 
 def _upgrades_html(upgrades: Sequence[Upgrade]) -> str:
