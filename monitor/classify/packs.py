@@ -29,6 +29,25 @@ _TERM = re.compile(r"\{([a-z_]+)\}")
 _ASIDE = re.compile(r" ?\([^()]{0,200}\)")
 
 
+class LazyRegex:
+    """A regex compiled on its first search: a pack's hundred large patterns cost seconds
+    to compile, and one check's sentences need few of them (most are gated away)."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, re.IGNORECASE)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled().search(text)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One rule of a rule file: the sentence is flagged when any pattern is found in it."""
@@ -37,14 +56,14 @@ class Rule:
     category: str
     kind: str  # "training" or "ai_related"
     patterns: tuple[Pattern, ...]
-    unless: tuple[re.Pattern[str], ...] = ()
+    unless: tuple[LazyRegex, ...] = ()
 
 
 @dataclass(frozen=True)
 class Pattern:
     """A rule's regex and the pack's gate terms it cannot match without (for speed)."""
 
-    regex: re.Pattern[str]
+    regex: LazyRegex
     gates: tuple[str, ...] = ()
 
 
@@ -54,11 +73,11 @@ class RuleSet:
 
     language: str
     version: int
-    screen: re.Pattern[str]
+    screen: LazyRegex
     rules: tuple[Rule, ...]
     # the pack's costly terms, each searched at most once per sentence: a pattern that
     # needs "{training}" is not tried on a sentence where {training} is nowhere
-    gates: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    gates: dict[str, LazyRegex] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,7 +118,7 @@ def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
     return RuleSet(language, version, screen, rules, gates)
 
 
-def _declared(entry: dict[str, Any], gates: dict[str, re.Pattern[str]]) -> tuple[str, ...]:
+def _declared(entry: dict[str, Any], gates: dict[str, LazyRegex]) -> tuple[str, ...]:
     """A rule's own ``gates``: terms every one of its patterns is a part of (the pack says
     so; tests/test_classify.py checks the results are the same without them)."""
     declared = tuple(str(gate) for gate in entry.get("gates") or ())
@@ -109,7 +128,7 @@ def _declared(entry: dict[str, Any], gates: dict[str, re.Pattern[str]]) -> tuple
     return declared
 
 
-def _needed(pattern: str, gates: dict[str, re.Pattern[str]]) -> tuple[str, ...]:
+def _needed(pattern: str, gates: dict[str, LazyRegex]) -> tuple[str, ...]:
     """The gate terms written at the top level of a pattern with no top-level ``|``: the
     pattern can only match where each of them is found on its own."""
     depth, top = 0, []
@@ -132,8 +151,8 @@ def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
     return _TERM.sub(term, pattern)
 
 
-def _compile(pattern: str, terms: dict[str, str], name: str) -> re.Pattern[str]:
-    return re.compile(_expand(pattern, terms, name), re.IGNORECASE)
+def _compile(pattern: str, terms: dict[str, str], name: str) -> LazyRegex:
+    return LazyRegex(_expand(pattern, terms, name))
 
 
 def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
