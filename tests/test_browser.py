@@ -25,13 +25,12 @@ from monitor.fetch.browser import (
 )
 from monitor.models import FetchResult, Watch
 from tests.httpserver import LocalServer
+from tests.shared import SHARED, need, requires
 
 DATA = Path(__file__).parent / "data"
 SETTINGS = BrowserSettings(timeout=1.0, max_wait_ms=2000)
 UNAVAILABLE = browser_available(SETTINGS)
-needs_chromium = pytest.mark.skipif(
-    UNAVAILABLE is not None, reason=f"no browser to test with: {UNAVAILABLE}"
-)
+needs_chromium = requires(UNAVAILABLE)
 
 # The text arrives in two steps, 300 ms apart: a fetcher that took the DOM at load, or at
 # the first change, would miss the AI-training paragraph.
@@ -239,18 +238,15 @@ def test_needs_browser(case: dict[str, Any]) -> None:
     assert needs_browser(html, int(case["words"])) is case["expected"]
 
 
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "html"
+CORPUS = SHARED / "corpus" / "html"
 
 
 def corpus_pages() -> list[Path]:
     """The first and last snapshot of each real document (rendered by Open Terms Archive)."""
-    if not CORPUS.is_dir():
-        return []
-    pages = [sorted(folder.glob("*.html.gz")) for folder in sorted(CORPUS.iterdir())]
+    pages = [sorted(folder.glob("*.html.gz")) for folder in sorted(need(CORPUS).iterdir())]
     return [page for snapshots in pages if snapshots for page in (snapshots[0], snapshots[-1])]
 
 
-@pytest.mark.skipif(not corpus_pages(), reason=f"no corpus at {CORPUS}")
 @pytest.mark.parametrize("path", corpus_pages(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_needs_browser_on_real_pages(path: Path) -> None:
     """A real policy is never sent to the browser; emptied of its text, it would be."""

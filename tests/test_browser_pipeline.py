@@ -13,9 +13,10 @@ from monitor.models import Watch
 from monitor.store import Store
 from tests.cli_helpers import run_cli
 from tests.httpserver import LocalServer
+from tests.shared import requires
 
 UNAVAILABLE = browser_available()
-needs_chromium = pytest.mark.skipif(UNAVAILABLE is not None, reason=f"no browser: {UNAVAILABLE}")
+needs_chromium = requires(UNAVAILABLE)
 # The policy exists only once its script has run, as on Meta's and Amazon's pages.
 SHELL = b"""<!doctype html><html><head><title>Privacy Policy</title></head><body>
 <div id="root"></div><script>

@@ -24,9 +24,10 @@ from monitor.classify import (
     split_sentences,
 )
 from monitor.classify.packs import Pattern, RuleSet
+from tests.shared import SHARED, need
 
 DATA = Path(__file__).parent / "data"
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "versions"
+CORPUS = SHARED / "corpus" / "versions"
 # Open Terms Archive sentences labelled by hand (ODC-BY 1.0): read in place, never copied
 SENTENCES = CORPUS.parent / "sentences" / "sentences.jsonl"
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "classify_eval.py"
@@ -130,9 +131,7 @@ def test_gates_only_save_time() -> None:
 
 
 def _shared_sentences() -> list[dict[str, Any]]:
-    if not SENTENCES.is_file():
-        return []
-    lines = SENTENCES.read_text(encoding="utf-8").splitlines()
+    lines = need(SENTENCES).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line]
 
 
@@ -143,8 +142,6 @@ def test_shared_sentences_do_not_regress(language: str, precision: float, recall
     """Other services' sentences (bench/classify_cv.py scores them by company): a floor."""
     rows = [r for r in _shared_sentences() if r["language"] == language]
     rows = [r for r in rows if r["label"] in ("positive", "negative")]
-    if not rows:
-        pytest.skip("shared sentences not found")
     pairs = [(r["label"] == "positive", bool(classify("", r["sentence"]).flags)) for r in rows]
     tp = sum(want and got for want, got in pairs)
     assert tp / sum(got for _, got in pairs) >= precision
@@ -267,7 +264,6 @@ def test_classify_two_100_kb_texts() -> None:
 
 def _bench() -> ModuleType:
     """bench/classify_eval.py, whose markdown-to-text rendering the corpus tests share."""
-    pytest.importorskip("markdown_it")
     if "classify_eval" not in sys.modules:
         spec = importlib.util.spec_from_file_location("classify_eval", BENCH)
         assert spec and spec.loader
@@ -278,8 +274,7 @@ def _bench() -> ModuleType:
 
 
 def _labelled() -> list[Any]:
-    if not CORPUS.is_dir():
-        return [pytest.param(None, None, marks=pytest.mark.skip(reason="corpus not found"))]
+    need(CORPUS)
     params = []
     for labels in sorted(CORPUS.glob("*/labels.json")):
         for label in json.loads(labels.read_text(encoding="utf-8"))["transitions"]:

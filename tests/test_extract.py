@@ -15,9 +15,9 @@ import yaml
 
 from monitor import errors
 from monitor.extract.html import extract_text, normalize_text
+from tests.shared import SHARED, need
 
 DATA = Path(__file__).parent / "data" / "extract_cases.yaml"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPUS = SHARED / "corpus" / "html"
 POLICY = (
     "We collect the information you give us when you create an account, and we use it "
@@ -93,9 +93,7 @@ def test_noisy_page_chrome_variations_give_identical_text() -> None:
 
 
 def test_replay_harness_noisy_page_gives_identical_text() -> None:
-    path = SHARED / "eval" / "replay.py"
-    if not path.exists():
-        pytest.skip("shared/eval/replay.py not present")
+    path = need(SHARED / "eval" / "replay.py")
     spec = importlib.util.spec_from_file_location("replay_harness", path)
     assert spec is not None and spec.loader is not None
     replay = importlib.util.module_from_spec(spec)
@@ -119,9 +117,7 @@ def test_large_page_extracts_whole() -> None:
 
 
 def corpus_text(slug: str, n: int) -> str:
-    folder = CORPUS / slug
-    if not folder.is_dir():
-        pytest.skip(f"corpus {folder} not present")
+    folder = need(CORPUS / slug)
     return extract_text(gzip.decompress((folder / f"{n:04d}.html.gz").read_bytes()))
 
 

@@ -24,9 +24,10 @@ from monitor.publish.feed import (
     settings_from_config,
 )
 from monitor.publish.specs import company_slug, document_type, feed_specs, select_spec
+from tests.shared import SHARED, need
 
 DATA = Path(__file__).parent / "data"
-CORPUS = Path(__file__).parents[2] / "shared" / "corpus" / "versions"
+CORPUS = SHARED / "corpus" / "versions"
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 FORMATS = [("rss", "rss20"), ("atom", "atom10")]
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -297,9 +298,7 @@ def test_unknown_format_and_negative_limit_are_rejected() -> None:
 
 def test_real_policy_text_renders() -> None:
     """A real privacy policy (Open Terms Archive, ODC-BY) as the diff, a real sentence flagged."""
-    versions = sorted(CORPUS.glob("linkedin-privacy-pga/*.md"))
-    if not versions:
-        pytest.skip("corpus not available")
+    versions = sorted(need(CORPUS / "linkedin-privacy-pga").glob("*.md"))
     text = versions[-1].read_text(encoding="utf-8")
     sentence = next(s for s in re.split(r"(?<=\.)\s+", text) if " train" in s and len(s) < 400)
     change = make_change(1, diff_text=text, flags=(flag(sentence=sentence, phrase="train"),))

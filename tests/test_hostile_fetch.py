@@ -28,6 +28,7 @@ from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import FetchResult, Validators, Watch
 from tests.hostile_server import BEHAVIOURS, HostileServer, drip_headers, page, redirect
 from tests.httpserver import LocalServer
+from tests.shared import requires
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[1]
@@ -302,9 +303,7 @@ def test_a_check_against_an_endless_body_and_a_gzip_bomb_stays_small_in_memory(
 
 BROWSER = BrowserSettings(timeout=5.0, settle_ms=200, max_wait_ms=3000, deadline=2.0,
                           treat_as_public=AS_PUBLIC)  # fmt: skip
-needs_chromium = pytest.mark.skipif(
-    browser_available(BROWSER) is not None, reason=f"no browser: {browser_available(BROWSER)}"
-)
+needs_chromium = requires(browser_available(BROWSER))
 LOOPING = b"""<!doctype html><html><body><p>Terms, then a script that never yields.</p>
 <script>setTimeout(() => { while (true) {} }, 100);</script></body></html>"""
 

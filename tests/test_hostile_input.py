@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import html5lib
 import pytest
 
 from monitor.errors import ConfigError
@@ -240,7 +241,6 @@ BIG = Watch("big-privacy", "Big", "Privacy Policy", "https://big.test/privacy")
 
 
 def test_a_rewrite_of_a_huge_page_keeps_the_feeds_small(tmp_path: Path) -> None:
-    html5lib = pytest.importorskip("html5lib", reason="html5lib checks the page is valid HTML")
     store = Store(tmp_path)
     old, new = [paragraph(n) for n in range(12)], [paragraph(100 + n) for n in range(12)]
     change = record_rewrite(store, old, new)
@@ -265,7 +265,6 @@ def test_a_rewrite_of_a_huge_page_keeps_the_feeds_small(tmp_path: Path) -> None:
 
 
 def test_change_page_escapes_policy_text(tmp_path: Path) -> None:
-    html5lib = pytest.importorskip("html5lib", reason="html5lib checks the page is valid HTML")
     store = Store(tmp_path)
     hostile = ' <script>alert(1)</script> <img src=x onerror="x()"> \u202eevil\u202c \x1b[2J&amp;'
     change = record_rewrite(store, ["Old text."], ["We train our AI models."], extra=hostile)

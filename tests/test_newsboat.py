@@ -24,12 +24,13 @@ import pytest
 
 from tests.feed_replay import FeedServer, Hit, Replay
 from tests.httpserver import LocalServer
+from tests.shared import requires
 
 NEWSBOAT = shutil.which("newsboat")
-pytestmark = pytest.mark.skipif(
-    NEWSBOAT is None,
-    reason="newsboat is not installed (Debian: apt-get install newsboat; `make test` installs "
-    "it when run as root with apt-get)",
+newsboat_missing = (
+    None
+    if NEWSBOAT
+    else ("newsboat (Debian: apt-get install newsboat; `make test` installs it as root)")
 )
 
 
@@ -75,6 +76,7 @@ def setup(tmp_path: Path, local_server: LocalServer) -> Iterator[tuple[Replay, F
         yield replay, feeds, Reader(home)
 
 
+@requires(newsboat_missing)
 def test_newsboat_shows_every_change_with_title_link_and_date(
     setup: tuple[Replay, FeedServer, Reader],
 ) -> None:
@@ -116,6 +118,7 @@ def test_newsboat_shows_every_change_with_title_link_and_date(
     assert shown[feeds.url("/company/smith-co.atom")].startswith("Smith & Co — ")
 
 
+@requires(newsboat_missing)
 def test_newsboat_reloads_unchanged_feeds_with_304(
     setup: tuple[Replay, FeedServer, Reader],
 ) -> None:
