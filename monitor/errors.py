@@ -52,6 +52,16 @@ class FetchError(MonitorError):
         self.blocked = blocked
 
 
+def data_dir_problem(data_dir: object, exc: OSError | None = None) -> ConfigError:
+    """A data directory that is a file (``exc`` None) or cannot be created, in one line."""
+    if exc is None:
+        return ConfigError(f"data directory {data_dir} is a file: point --data at a directory")
+    return ConfigError(
+        f"cannot create data directory {data_dir} ({exc.strerror}): "
+        "create it, or point --data elsewhere"
+    )
+
+
 class ExtractError(MonitorError):
     """A fetched page holds no readable text (empty, script-only, undecodable)."""
 

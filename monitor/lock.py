@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from monitor.errors import ConfigError, LockedError
+from monitor.errors import ConfigError, LockedError, data_dir_problem
 
 LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
@@ -67,14 +67,11 @@ def usable_dir(data_dir: str | Path) -> Path:
     """``data_dir``, created if missing; ConfigError when it is a file or cannot be made."""
     path = Path(data_dir)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"data directory {data_dir} is a file: point --data at a directory")
+        raise data_dir_problem(data_dir)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot create data directory {data_dir} ({exc.strerror}): "
-            "create it, or point --data elsewhere"
-        ) from None
+        raise data_dir_problem(data_dir, exc) from None
     return path
 
 

@@ -137,7 +137,7 @@ def _on_text(
     if wall:
         return _failure(state, obs, policy, "wall", f"quarantined, not recorded: {wall}")
     if base is None:
-        version = _version(state, obs, 1)
+        version = _version(obs, 1)
         return _seen(state, obs, policy, "baseline", "first version (v1)", None, version=version)
     if obs.key == base.key:
         return _seen(state, obs, policy, "unchanged", f"unchanged (v{base.number})", base.number)
@@ -164,11 +164,11 @@ def _on_new_words(
             validators=NO_VALIDATORS,
             full_fetch=True,
         )
-    earlier = state.version_with_key(obs.key)
-    if earlier is not None and earlier != base.number:
+    earlier = state.version_with_key(obs.key)  # never the base: its words differ
+    if earlier is not None:
         return _return_to(state, obs, watch, policy, base, earlier)
-    number = _next_number(state, base) if earlier is None else earlier
-    version = _version(state, obs, number)
+    number = _next_number(state, base)
+    version = _version(obs, number)
     note = _confirmed_note(state.held) if confirmed else ""
     change = _change(watch, base, obs, number, note)
     state_name = "confirmed" if confirmed else "changed"
@@ -226,9 +226,8 @@ def _next_number(state: DocState, base: Base) -> int:
     return max(state.last_number, base.number) + 1
 
 
-def _version(state: DocState, obs: Observation, number: int) -> NewVersion | None:
-    if state.version_with_key(obs.key) is not None:
-        return None  # these words are stored already
+def _version(obs: Observation, number: int) -> NewVersion:
+    """New words, read from the snapshot this observation stored."""
     assert obs.snapshot is not None
     return NewVersion(number, obs.text, obs.key, obs.snapshot)
 

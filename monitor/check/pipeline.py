@@ -59,7 +59,8 @@ def sweep(
 
 def validators_to_send(store: Store, doc_id: str, now: datetime, policy: Policy) -> Validators:
     """The validators a fetch of the document sends now (none for a daily whole fetch)."""
-    return request_validators(store.load_state(doc_id, now - policy.ab_window), now, policy)
+    state = store.load_state(doc_id, now - policy.ab_window, with_text=False)
+    return request_validators(state, now, policy)
 
 
 def check_document(

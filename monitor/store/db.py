@@ -108,8 +108,9 @@ class Store:
     def set_last_full_fetch(self, doc_id: str, at: datetime) -> None:
         self.db.table("documents").update(doc_id, {"last_full_fetch": ts(at)})
 
-    def load_state(self, doc_id: str, window_start: datetime) -> DocState:
-        """What a check's decision needs; ``window_start``: start of the A/B window."""
+    def load_state(self, doc_id: str, window_start: datetime, with_text: bool = True) -> DocState:
+        """What a check's decision needs; ``window_start``: start of the A/B window.
+        ``with_text=False`` leaves the current text out (enough to choose validators)."""
         doc = self._document(doc_id) or {}
         held = None
         if doc.get("suspect_key"):
@@ -126,7 +127,7 @@ class Store:
         ).fetchall()
         full = doc.get("last_full_fetch")
         return DocState(
-            document=doc_id, current=self.current_version(doc_id), held=held,
+            document=doc_id, current=self.current_version(doc_id, with_text), held=held,
             failures=int(doc.get("consecutive_failures") or 0),
             last_full_fetch=dt(full) if full else None,
             validators=Validators(doc.get("etag"), doc.get("last_modified")),
@@ -201,15 +202,15 @@ class Store:
         return zlib.decompress(row["content"]), row["content_type"] or ""
 
     # versions ----------------------------------------------------------------
-    def current_version(self, doc_id: str) -> Version | None:
+    def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
         number = (self._document(doc_id) or {}).get("current_version")
-        return self.version(doc_id, number) if number else None
+        return self.version(doc_id, number, with_text) if number else None
 
-    def version(self, doc_id: str, number: int) -> Version | None:
+    def version(self, doc_id: str, number: int, with_text: bool = True) -> Version | None:
         rows = list(
             self.db.table("versions").rows_where("document = ? and number = ?", [doc_id, number])
         )
-        return version_from_row(rows[0]) if rows else None
+        return version_from_row(rows[0], with_text) if rows else None
 
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""

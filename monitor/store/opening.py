@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from monitor.errors import ConfigError, LockedError, MonitorError
+from monitor.errors import ConfigError, LockedError, MonitorError, data_dir_problem
 from monitor.store.schema import DB_NAME, migrations
 
 
@@ -23,7 +23,7 @@ def open_database(data_dir: Path, *, read_only: bool) -> sqlite_utils.Database:
     """The database of ``data_dir``, its schema checked; upgraded unless ``read_only``."""
     path = data_dir / DB_NAME
     if data_dir.exists() and not data_dir.is_dir():
-        raise ConfigError(f"data directory {data_dir} is a file: point --data at a directory")
+        raise data_dir_problem(data_dir)
     with database_errors(path):
         db = _connect_read_only(path) if read_only else _connect(data_dir, path)
         try:
@@ -47,10 +47,7 @@ def _connect(data_dir: Path, path: Path) -> sqlite_utils.Database:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(
-            f"cannot create data directory {data_dir} ({exc.strerror}): "
-            "create it, or point --data elsewhere"
-        ) from None
+        raise data_dir_problem(data_dir, exc) from None
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 10000")
     return db
