@@ -39,7 +39,7 @@ LIBRARY_HOME = {
     "feedgen": "publish/",
     "apscheduler": "schedule.py",
     "filelock": "lock.py",
-    "click": "cli.py",
+    "click": "cli/",
 }
 
 

@@ -1,0 +1,129 @@
+"""The commands that read the store: changes, diff, explain, history, status, feed."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor import views
+from monitor.cli.options import data_option, open_store
+from monitor.errors import ConfigError
+from monitor.publish.feed import FeedSettings, settings_from_config
+from monitor.publish.write import render_selected
+from monitor.watchlist import load_feed_config
+
+
+@click.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
+@click.option("--document", metavar="ID", help="Only this document's changes.")
+@click.option("--ai-only", is_flag=True, help="Only changes flagged as AI-training.")
+@click.option("--diffs", is_flag=True, help="Include each change's diff in the JSON.")
+def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool, diffs: bool) -> None:
+    """List recorded changes, oldest first.
+
+    Example: policy-monitor changes --ai-only --json
+    """
+    with open_store(data_dir) as store:
+        found = store.changes(document=document, ai_only=ai_only)
+    if as_json:
+        rows = [views.change_dict(c, with_diff=diffs) for c in found]
+        click.echo(views.json_text(rows))
+    else:
+        click.echo(views.changes_table(found))
+
+
+@click.command()
+@click.argument("document")
+@data_option
+@click.option("--from", "from_", type=int, metavar="N", help="Old version number.")
+@click.option("--to", type=int, metavar="N", help="New version number (default: the latest).")
+def diff(document: str, data_dir: str, from_: int | None, to: int | None) -> None:
+    """Show what changed between two versions of a document.
+
+    Example: policy-monitor diff google-privacy --from 3 --to 4
+    """
+    with open_store(data_dir) as store:
+        click.echo(views.diff_report(store, document, from_, to))
+
+
+@click.command()
+@click.argument("change_id", type=int)
+@data_option
+def explain(change_id: int, data_dir: str) -> None:
+    """Show why a change was (or was not) flagged: each sentence and the words that matched.
+
+    Example: policy-monitor explain 12
+    """
+    with open_store(data_dir) as store:
+        try:
+            change = store.change(change_id)
+        except KeyError:
+            raise ConfigError(f"no change #{change_id} (see `policy-monitor changes`)") from None
+    click.echo(views.explain_report(change))
+
+
+@click.command()
+@click.argument("document")
+@data_option
+def history(document: str, data_dir: str) -> None:
+    """List a document's versions with their snapshot hashes and times.
+
+    Example: policy-monitor history google-privacy
+    """
+    with open_store(data_dir) as store:
+        click.echo(views.history_report(store, document))
+
+
+@click.command()
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def status(data_dir: str, as_json: bool) -> None:
+    """Show every document's last fetch, versions and last change.
+
+    Example: policy-monitor status --json
+    """
+    with open_store(data_dir) as store:
+        rows = [store.status(doc_id) for doc_id in store.document_ids()]
+    if as_json:
+        click.echo(views.json_text([views.status_dict(s) for s in rows]))
+    else:
+        click.echo(views.status_table(rows))
+
+
+@click.command()
+@data_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["rss", "atom"]), default="rss", show_default=True
+)
+@click.option("--ai-only", is_flag=True, help="Only AI-training changes.")
+@click.option("--document", metavar="ID", help="Only this document's changes.")
+@click.option("--company", metavar="NAME", help="Only this company's changes.")
+@click.option(
+    "--watchlist", "watchlist_path", type=click.Path(dir_okay=False),
+    help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:'.",
+)  # fmt: skip
+def feed(
+    data_dir: str,
+    fmt: str,
+    ai_only: bool,
+    document: str | None,
+    company: str | None,
+    watchlist_path: str | None,
+) -> None:
+    """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
+
+    Example: policy-monitor feed --format atom --ai-only > ai.atom
+    """
+    settings = FeedSettings()
+    if watchlist_path is not None:
+        settings = settings_from_config(load_feed_config(watchlist_path))
+    with open_store(data_dir) as store:
+        data = render_selected(
+            store, fmt, settings, ai_only=ai_only, company=company, document=document
+        )
+    sys.stdout.buffer.write(data)
+
+
+# Parser advice meant for developers, raised on pages we parse on purpose the way we do

@@ -1,0 +1,123 @@
+"""The commands that check: `check` (once, for cron) and `daemon` (on each document's interval)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor import views
+from monitor.check.pipeline import browser_for, sweep
+from monitor.cli.options import (
+    EXIT_FAILED,
+    NEWS,
+    check_policy,
+    data_option,
+    open_store,
+    page_limits,
+    policy_options,
+    select_watches,
+    watchlist_option,
+)  # fmt: skip
+from monitor.extract.selectors import selector_problem
+from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
+from monitor.lock import data_lock
+from monitor.publish.feed import settings_from_config
+from monitor.publish.write import write_feeds
+from monitor.watchlist import load_config
+
+
+@click.command()
+@watchlist_option
+@data_option
+@click.option("--only", multiple=True, metavar="ID", help="Check only this document (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only changes and failures (for cron).")
+@click.option("--logfmt", is_flag=True, help="Print key=value lines (level, document, status).")
+@click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
+@click.option(
+    "--delay", default=1.0, show_default=True, help="Seconds between two requests to a host."
+)
+@click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
+@policy_options
+def check(
+    watchlist_path: str,
+    data_dir: str,
+    only: tuple[str, ...],
+    quiet: bool,
+    logfmt: bool,
+    wait: float,
+    timeout: float,
+    delay: float,
+    retries: int,
+    alert_after: int,
+    full_fetch_every: float,
+    ab_window: float,
+    max_page_mb: float,
+    max_elements: int,
+) -> None:
+    """Check every document once and record what changed.
+
+    Example: policy-monitor check --watchlist watchlist.yaml --data data
+    """
+    config = load_config(watchlist_path, selector_problem)
+    watches = select_watches(list(config.documents), only)
+    feed_settings = settings_from_config(config.feeds)
+    agent = user_agent(config.contact)
+    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
+        settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
+        with make_client(settings) as client, browser_for(watches, agent) as browser:
+            fetcher = Fetcher(client, settings)
+            policy = check_policy(alert_after, full_fetch_every, ab_window)
+            extractor = page_limits(max_page_mb, max_elements)
+            outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy,
+                             extractor=extractor)  # fmt: skip
+        write_feeds(store, data_dir, feed_settings)
+    for outcome in outcomes:
+        if not quiet or outcome.status in NEWS:
+            level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
+            line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
+            click.echo(line or views.terminal_safe(f"{outcome.document}: {outcome.message}"))
+    # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
+    if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
+        sys.exit(EXIT_FAILED)
+
+
+@click.command()
+@watchlist_option
+@data_option
+@click.option(
+    "--wait", default=600.0, show_default=True, help="Seconds a check waits for the lock."
+)
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--retries", default=2, show_default=True, help="Retries on timeouts, 5xx and 429.")
+@policy_options
+@click.option("--speed", default=1.0, show_default=True, help="Run the timetable N times faster.")
+def daemon(
+    watchlist_path: str,
+    data_dir: str,
+    wait: float,
+    timeout: float,
+    retries: int,
+    alert_after: int,
+    full_fetch_every: float,
+    ab_window: float,
+    max_page_mb: float,
+    max_elements: int,
+    speed: float,
+) -> None:
+    """Check each document on its interval until stopped (SIGTERM / Ctrl-C).
+
+    Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
+    """
+    from monitor.daemon import DaemonSettings, run_daemon
+
+    if speed <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--speed")
+    config = load_config(watchlist_path, selector_problem)
+    fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
+    feed_settings = settings_from_config(config.feeds)
+    policy = check_policy(alert_after, full_fetch_every, ab_window)
+    extractor = page_limits(max_page_mb, max_elements)
+    settings = DaemonSettings(data_dir, wait, speed, policy, extractor, fetch, feed_settings)
+    run_daemon(list(config.documents), settings)
