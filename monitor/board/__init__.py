@@ -24,9 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from monitor.board.facets import Facets, Named, first_found, load_facets, names_found
-from monitor.classify import classifier_version, load_rules, match_sentence, split_sentences
+from monitor.classify import (
+    classifier_version,
+    load_rules,
+    match_sentence,
+    sentence_key,
+    split_sentences,
+)
 
-__all__ = ["CELLS", "Cell", "board_version", "derive_cells"]
+__all__ = ["CELLS", "Cell", "board_version", "derive_cells", "sentence_key"]
 
 CELLS = ("trains_on_user_data", "opt_out", "legal_basis", "data_used", "regions")
 YES, NO, NOT_STATED = "yes", "no", "not stated"
@@ -129,7 +135,9 @@ def _opt_out(hits: list[_Hit], facets: Facets) -> Cell:
             found = first_found(facets.opt_out, sentence)
             if found:
                 where = first_found(facets.where, sentence)
-                return Cell("opt_out", YES, sentence=sentence, where=where.group(0) if where else "")
+                return Cell(
+                    "opt_out", YES, sentence=sentence, where=where.group(0) if where else ""
+                )
     return Cell("opt_out", NOT_STATED)
 
 
