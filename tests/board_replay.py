@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -70,7 +70,7 @@ class CorpusReplay:
         self.fetcher = Fetcher(self.client, settings)
 
     def run(
-        self, slug: str, doc_id: str, company: str, indexes: range | None = None
+        self, slug: str, doc_id: str, company: str, indexes: Container[int] | None = None
     ) -> Iterator[Step]:
         """Checks each version of ``slug`` (those in ``indexes``) in turn; yields each step."""
         folder = need(CORPUS / slug)
