@@ -21,6 +21,7 @@ Each cell quotes the sentence it rests on; ``not stated`` cells quote none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from monitor.board.facets import Facets, Named, first_found, load_facets, names_found
@@ -44,6 +45,7 @@ DATA_CATEGORIES = frozenset(
 BULLETS = ("* ", "- ", "• ", "· ")
 MAX_BULLETS = 15  # bullet lines after a training line that still belong to its passage
 SECTION_LOOKBACK = 400  # lines above a table row searched for a legal-basis declaration
+_STATEMENT = re.compile(r"[.;:)][\"'”’»)\]\s\ufeff]*$")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def derive_cells(text: str) -> dict[str, Cell]:
     """The board's cells for one version's text."""
     facets = load_facets()
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    hits = _training_hits(lines)
+    hits = sorted(_training_hits(lines), key=_statement_first)
     positive = [hit for hit in hits if _names_data(hit, facets)]
     negative = [hit for hit in hits if hit.category == "training-negation"]
     cells = [
@@ -97,6 +99,12 @@ def _training_hits(lines: list[str]) -> list[_Hit]:
                 passage = tuple(_passage(lines, index))
                 hits.append(_Hit(index, sentence, match.rule.category, passage))
     return hits
+
+
+def _statement_first(hit: _Hit) -> tuple[int, int]:
+    """Statements before headings and questions ("How do I turn off training?"), then
+    document order: a cell cites what the text asserts."""
+    return (0 if _STATEMENT.search(hit.sentence) else 1, hit.line)
 
 
 def _sentences(line: str) -> list[str]:
@@ -157,7 +165,12 @@ def _legal_basis(positive: list[_Hit], lines: list[str], facets: Facets) -> Cell
 
 
 def _section_declaration(lines: list[str], index: int, facets: Facets) -> list[str]:
-    """The sentence declaring the legal basis of the table a training row is part of."""
+    """The sentence declaring the legal basis of a training paragraph (the paragraph right
+    after it: "We rely on our legitimate interests for this.") or of the table a training
+    row is part of (the nearest declaration above it)."""
+    following = lines[index + 1] if index + 1 < len(lines) else ""
+    if first_found(facets.section_basis, following):
+        return _sentences(following)[:1]
     if " | " not in lines[index] and not lines[index].startswith(BULLETS):
         return []
     for line in reversed(lines[max(0, index - SECTION_LOOKBACK) : index]):
