@@ -15,7 +15,15 @@ from feedgen.feed import FeedGenerator
 
 from monitor.models import BoardEntry, Watch
 from monitor.publish.entry_html import clean_text, visible
-from monitor.publish.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc, index_url
+from monitor.publish.feed import (
+    EPOCH,
+    GENERATOR,
+    TAG_AUTHORITY,
+    FeedSettings,
+    as_utc,
+    change_page_href,
+    index_url,
+)
 from monitor.publish.page import html_page
 from monitor.publish.specs import document_name, one_line
 
@@ -33,7 +41,7 @@ def evidence_href(entry: BoardEntry) -> str:
     """The page proving a cell, relative to the feeds folder: the change that recorded
     the cited version, else that version's own page."""
     if entry.evidence_change is not None:
-        return f"changes/{entry.evidence_change}.html"
+        return change_page_href(entry.evidence_change)
     return version_href(entry.document, entry.sentence_version or entry.version)
 
 
