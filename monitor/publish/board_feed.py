@@ -147,7 +147,7 @@ def _cell_row(entry: BoardEntry) -> str:
         cite = (f"<q>{escape(visible(entry.sentence))}</q> "
                 f"(v{entry.sentence_version}, since {first})")  # fmt: skip
     else:
-        cite = f"nothing in v{entry.version} says so"
+        cite = f"nothing says so (since v{entry.version})"
     link = f' <a href="{escape(evidence_href(entry))}">evidence</a>'
     name = escape(CELL_NAMES.get(entry.cell, entry.cell))
     return f"<tr><td>{name}</td><td>{answer}</td><td>{cite}{link}</td></tr>"
