@@ -92,6 +92,7 @@ def test_board_matches_the_labels(corpus: Replayed, doc: str, point: dict[str, A
         assert label.get("where", "") in cell["where"], (name, cell["where"])
         assert origins[cell["version"]] == label["first"], (name, cell["sentence"])
         assert datetime.fromisoformat(cell["first_seen"]) == when[label["first"]], name
+        assert origins[cell["since_version"]] == label.get("since", label["first"]), name
 
 
 def test_every_cell_links_to_evidence_that_exists(corpus: Replayed) -> None:

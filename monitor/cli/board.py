@@ -11,7 +11,9 @@ from monitor.board import CELLS
 from monitor.cli.options import data_option, open_store
 from monitor.models import BoardEntry, Watch
 from monitor.publish.board_feed import evidence_href, value_text
-from monitor.store.board import board_state, latest_cells
+from monitor.store.board import board_state, cells_since, latest_cells
+
+Since = tuple[int, str]
 
 
 @click.command()
@@ -25,16 +27,18 @@ def board(data_dir: str, as_json: bool) -> None:
     """
     with open_store(data_dir) as store:
         rows = [
-            (doc, latest_cells(store, doc.id), (board_state(store, doc.id) or (None, ""))[0])
+            (doc, latest_cells(store, doc.id), (board_state(store, doc.id) or (None, ""))[0],
+             cells_since(store, doc.id))
             for doc in store.documents()
-        ]
+        ]  # fmt: skip
     if as_json:
         click.echo(views.json_text({"documents": [_document_dict(*row) for row in rows]}))
     else:
         click.echo("\n".join(_document_lines(*row) for row in rows) or "no documents yet")
 
 
-def cell_dict(entry: BoardEntry) -> dict[str, Any]:
+def cell_dict(entry: BoardEntry, since: tuple[int, str] | None = None) -> dict[str, Any]:
+    since_version, since_at = since or (entry.version, entry.at.isoformat())
     return {
         "value": entry.value,
         "which": list(entry.which),
@@ -42,22 +46,26 @@ def cell_dict(entry: BoardEntry) -> dict[str, Any]:
         "version": entry.sentence_version or entry.version,
         "first_seen": entry.first_seen.isoformat() if entry.first_seen else None,
         "where": entry.where,
-        "since_version": entry.version,
+        "since_version": since_version,
         "evidence": evidence_href(entry),
         "evidence_change": entry.evidence_change,
-        "since": entry.at.isoformat(),
+        "since": since_at,
     }
 
 
-def _document_dict(doc: Watch, cells: dict[str, BoardEntry], version: int | None) -> dict[str, Any]:
+def _document_dict(
+    doc: Watch, cells: dict[str, BoardEntry], version: int | None, since: dict[str, Since]
+) -> dict[str, Any]:
+    shown = {name: cell_dict(cells[name], since.get(name)) for name in CELLS if name in cells}
     return {
         "document": doc.id, "company": doc.company, "title": doc.title, "url": doc.url,
-        "version": version,
-        "cells": {name: cell_dict(cells[name]) for name in CELLS if name in cells},
+        "version": version, "cells": shown,
     }  # fmt: skip
 
 
-def _document_lines(doc: Watch, cells: dict[str, BoardEntry], version: int | None) -> str:
+def _document_lines(
+    doc: Watch, cells: dict[str, BoardEntry], version: int | None, since: dict[str, Since]
+) -> str:
     read = f", read from v{version}" if version else ""
     lines = [views.terminal_safe(f"{doc.company}: {doc.title} ({doc.id}{read})", newlines=False)]
     if not cells:
@@ -71,7 +79,7 @@ def _document_lines(doc: Watch, cells: dict[str, BoardEntry], version: int | Non
             seen = entry.first_seen.date().isoformat() if entry.first_seen else "?"
             cite = f'v{entry.sentence_version} {seen} "{_short(entry.sentence)}"'
         else:
-            cite = f"nothing says so (since v{entry.version})"
+            cite = f"nothing says so (since v{since.get(name, (entry.version, ''))[0]})"
         line = f"  {name:<20} {answer:<34} {cite}  [{evidence_href(entry)}]"
         lines.append(views.terminal_safe(line, newlines=False))
     return "\n".join(lines)

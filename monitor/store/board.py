@@ -54,6 +54,17 @@ def latest_cells(store: Store, doc_id: str) -> dict[str, BoardEntry]:
     return {entry.cell: entry for entry in _entries(store, sql, [doc_id])}
 
 
+def cells_since(store: Store, doc_id: str) -> dict[str, tuple[int, str]]:
+    """Since which version (and time) each cell of a document has had its value: its
+    newest row that was not a new citation of the same value."""
+    rows = store.db.execute(
+        "select cell, version, at from board_cells where id in (select max(id) from "
+        "board_cells where document = ? and kind != 'cite' group by cell)",
+        [doc_id],
+    ).fetchall()
+    return {str(cell): (int(version), str(at)) for cell, version, at in rows}
+
+
 def board_changes(store: Store, limit: int | None = None) -> list[BoardEntry]:
     """Changes of a cell's value (what the board feed shows), newest first."""
     sql = _SELECT + "where b.kind = 'change' order by b.id desc"
