@@ -297,7 +297,8 @@ class BoardEntry:
 
     ``kind``: "first" (the document's first reading), "change" (the value or what it names
     moved: one board-feed entry), "cite" (same value, the sentence it rests on changed),
-    "rules" (new board rules moved it on the same version: no entry).
+    "rules" (new board rules or a newer extractor moved it: no entry), "variant" (a flip
+    between A/B or regional variants of the page moved it: no entry).
     ``sentence_version`` is the first version whose text has ``sentence``, ``first_seen``
     that version's first-seen time, ``evidence_change`` the change that recorded it (or,
     for a cell with no sentence, the change that recorded ``version``).

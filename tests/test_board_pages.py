@@ -162,3 +162,23 @@ def test_new_rules_on_the_same_text_add_no_entry(
         kinds = [(row.cell, row.kind) for row in board_history(store)]
     assert kinds[5:] == [("trains_on_user_data", "rules")]
     assert board(capsys, tmp_path)["policy"]["trains_on_user_data"]["value"] == "yes"
+
+
+def test_ab_variants_flipping_add_no_entry_but_the_board_follows(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, tmp_path: Path
+) -> None:
+    """A page that alternates between two variants (A/B tests, regional texts): like the
+    change feeds, the board feed has entries until both texts were seen in turn (A, B, A),
+    then none while they keep flipping; the board itself always shows the current text."""
+    counts, values = [], []
+    for extra in (NO_AI, AI, NO_AI, AI, NO_AI):
+        result = check_pages(capsys, local_server, tmp_path, {"policy": policy_page(extra)})
+        assert result.code == 0, result.err
+        counts.append(len(entries(tmp_path)))
+        values.append(board(capsys, tmp_path)["policy"]["trains_on_user_data"]["value"])
+    assert "alternating" in result.out
+    assert counts == [0, 2, 4, 4, 4]
+    assert values == ["not stated", "yes", "not stated", "yes", "not stated"]
+    with opened(tmp_path / "d") as store:
+        kinds = [row.kind for row in board_history(store) if row.cell == "trains_on_user_data"]
+    assert kinds == ["first", "change", "change", "variant", "variant"]

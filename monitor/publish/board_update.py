@@ -4,8 +4,10 @@ A document's board is read again only when its current version (or the board's r
 moved since the last reading, so a sweep that changed nothing reads nothing and records
 nothing. A cell whose value (or what it names) moved gets one ``change`` row (one
 board-feed entry); a cell whose value stayed but whose sentence moved gets a ``cite`` row;
-a cell moved by new rules on the same version gets a ``rules`` row (no entry: the policy
-did not change, the monitor did).
+a cell moved by new rules on the same version, or by a newer extractor's reading of the
+same page, gets a ``rules`` row, and one moved by a flip between A/B or regional variants
+of the page (the check said "alternating") a ``variant`` row: no entry for either, as no
+alert is raised for them in the change feeds.
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from monitor.store.board import (
     add_board_entry,
     board_state,
     change_for_version,
+    current_state,
     latest_cells,
     set_board_state,
     version_texts,
 )
 from monitor.store.rows import dt, ts
+
+# A check's state -> the kind of a cell's move it causes that is no board-feed entry.
+QUIET_STATES = {"alternating": "variant", "upgraded": "rules"}
 
 
 def update_board(store: Store) -> int:
@@ -38,13 +44,15 @@ def update_board(store: Store) -> int:
         state = board_state(store, doc.id)
         if current is None or state == (current.number, rules):
             continue
-        same_text = state is not None and state[0] == current.number
+        quiet = QUIET_STATES.get(current_state(store, doc.id), "")
+        if state is not None and state[0] == current.number:
+            quiet = "rules"
         with store.transaction():
-            recorded += _read_document(store, doc.id, current.number, rules, same_text)
+            recorded += _read_document(store, doc.id, current.number, rules, quiet)
     return recorded
 
 
-def _read_document(store: Store, doc_id: str, number: int, rules: str, same_text: bool) -> int:
+def _read_document(store: Store, doc_id: str, number: int, rules: str, quiet: str) -> int:
     version = store.version(doc_id, number)
     assert version is not None
     cells = derive_cells(version.text)
@@ -53,8 +61,8 @@ def _read_document(store: Store, doc_id: str, number: int, rules: str, same_text
     recorded = 0
     for name in CELLS:
         entry = _entry(store, version, cells[name], latest.get(name), find, rules)
-        if entry is not None and same_text and entry.kind == "change":
-            entry = replace(entry, kind="rules")
+        if entry is not None and quiet and entry.kind == "change":
+            entry = replace(entry, kind=quiet)
         if entry is not None:
             add_board_entry(store, entry)
             recorded += entry.kind == "change"

@@ -26,6 +26,17 @@ def set_board_state(store: Store, doc_id: str, version: int, rules: str, at: str
     store.db.table("board_state").upsert(row, pk="document")
 
 
+def current_state(store: Store, doc_id: str) -> str:
+    """The decision state of the newest check that saw a version ("changed",
+    "alternating", "upgraded"...; "" before any)."""
+    row = store.db.execute(
+        "select state from fetches where document = ? and version is not null "
+        "order by id desc limit 1",
+        [doc_id],
+    ).fetchone()
+    return str(row[0] or "") if row else ""
+
+
 def add_board_entry(store: Store, entry: BoardEntry) -> int:
     row = asdict(entry)
     for key in ("id", "company", "title", "url"):
