@@ -182,3 +182,23 @@ def test_ab_variants_flipping_add_no_entry_but_the_board_follows(
     with opened(tmp_path / "d") as store:
         kinds = [row.kind for row in board_history(store) if row.cell == "trains_on_user_data"]
     assert kinds == ["first", "change", "change", "variant", "variant"]
+
+
+def test_with_a_base_url_the_board_feed_links_are_public(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, tmp_path: Path
+) -> None:
+    base = "https://feeds.example.org/policy/"
+    for extra in (NO_AI, AI):
+        check_pages(capsys, local_server, tmp_path, {"policy": policy_page(extra)})
+        with (tmp_path / "w.yaml").open("a") as watchlist:
+            watchlist.write(f"feeds:\n  base_url: {base}\n")
+        assert run_cli(capsys, "check", "--watchlist", str(tmp_path / "w.yaml"), "--data",
+                       str(tmp_path / "d"), "--delay", "0").code == 0  # fmt: skip
+    for fmt, version in (("rss", "rss20"), ("atom", "atom10")):
+        feed = feedparser.parse((tmp_path / "d" / "feeds" / f"board.{fmt}").read_bytes())
+        assert feed.version == version and len(feed.entries) == 2
+        assert [ln.href for ln in feed.feed.links if ln.rel == "self"] == [f"{base}board.{fmt}"]
+        for entry in feed.entries:
+            assert entry.link.startswith(f"{base}changes/") and entry.link.endswith(".html")
+            page = tmp_path / "d" / "feeds" / entry.link.removeprefix(base)
+            assert "train our AI models" in page.read_text(encoding="utf-8")
