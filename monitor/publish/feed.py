@@ -51,6 +51,9 @@ class FeedSettings:
     diff_chars: int = DIFF_MAX_CHARS
     diff_lines: int = DIFF_MAX_LINES
     page_diff_chars: int = 2_000_000
+    # Changes imported from an archive (issue 14) stay out of the feeds unless asked: years
+    # of history must not flood subscribers as if it had just happened.
+    include_history: bool = False
 
     def __post_init__(self) -> None:
         if self.limit < 0:

@@ -73,7 +73,11 @@ def _write_all(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
 ) -> list[Path]:
     limit = settings.limit
-    feeds = [(spec, _changes_for(store, spec, documents, limit)) for spec in feed_specs(documents)]
+    history = settings.include_history
+    feeds = [
+        (spec, _changes_for(store, spec, documents, limit, history))
+        for spec in feed_specs(documents)
+    ]
     # The pages the entries link to go first, so a link in a new entry always works.
     shown = {change.id: change for _spec, entries in feeds for change in entries}
     written = _write_change_pages(store, out_dir, list(shown.values()), settings)
@@ -136,22 +140,31 @@ def render_selected(
     documents = store.documents()
     spec = select_spec(documents, ai_only=ai_only, company=company, document=document)
     return render_feed(
-        _changes_for(store, spec, documents, settings.limit), fmt, settings, spec=spec
+        _changes_for(store, spec, documents, settings.limit, settings.include_history),
+        fmt,
+        settings,
+        spec=spec,
     )
 
 
-def _changes_for(store: Store, spec: FeedSpec, documents: list[Watch], limit: int) -> list[Change]:
-    """The newest ``limit`` changes ``spec`` shows, newest first, read from the store."""
+def _changes_for(
+    store: Store, spec: FeedSpec, documents: list[Watch], limit: int, include_history: bool
+) -> list[Change]:
+    """The newest ``limit`` changes ``spec`` shows, newest first, read from the store
+    (imported ones only with ``include_history``)."""
+    live = not include_history
     if spec.document is not None:
-        found = store.changes(document=spec.document, ai_only=spec.ai_only, limit=limit)
+        found = store.changes(document=spec.document, ai_only=spec.ai_only, limit=limit,
+                              live_only=live)  # fmt: skip
     elif spec.company is not None:
         # A company's newest changes are among its documents' newest ones.
         found = []
         for doc in documents:
             if company_slug(doc.company) == spec.company:
-                found += store.changes(document=doc.id, ai_only=spec.ai_only, limit=limit)
+                found += store.changes(document=doc.id, ai_only=spec.ai_only, limit=limit,
+                                       live_only=live)  # fmt: skip
     else:
-        found = store.changes(ai_only=spec.ai_only, limit=limit)
+        found = store.changes(ai_only=spec.ai_only, limit=limit, live_only=live)
     return select_changes(found, limit=limit, spec=spec)
 
 

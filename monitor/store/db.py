@@ -35,6 +35,7 @@ from monitor.store.rows import (
     attempt_from_row,
     change_from_row,
     dt,
+    origin_columns,
     sha256,
     ts,
     version_from_row,
@@ -280,6 +281,7 @@ class Store:
         """Records a change; returns it with its id."""
         row = asdict(change)
         row.pop("id")
+        row.update(origin_columns(change.origin))
         row.update(
             detected_at=ts(change.detected_at),
             flags=json.dumps([asdict(f) for f in change.flags]),
@@ -300,15 +302,19 @@ class Store:
         return found[0]
 
     def changes(
-        self, document: str | None = None, ai_only: bool = False, limit: int | None = None
-    ) -> list[Change]:
-        """Changes oldest first (the newest ``limit`` of them when a limit is given)."""
+        self, document: str | None = None, ai_only: bool = False, limit: int | None = None,
+        *, live_only: bool = False,
+    ) -> list[Change]:  # fmt: skip
+        """Changes oldest first (the newest ``limit`` of them when a limit is given);
+        ``live_only`` leaves out those imported from an archive."""
         where, args = ["1 = 1"], []
         if document:
             where.append("c.document = ?")
             args.append(document)
         if ai_only:
             where.append("c.ai_training = 1")
+        if live_only:
+            where.append("coalesce(c.origin, '') = ''")
         return self._changes(" and ".join(where), args, limit)
 
     def _changes(self, where: str, args: list[Any], limit: int | None = None) -> list[Change]:

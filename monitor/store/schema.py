@@ -90,5 +90,18 @@ def m005_check_states(db: sqlite_utils.Database) -> None:
     db.table("fetches").create_index(["document", "started_at"])
 
 
+@migrations()
+def m007_imported_history(db: sqlite_utils.Database) -> None:
+    # Issue 14: history imported from an archive (Open Terms Archive, a folder of snapshots,
+    # the Wayback Machine). Each imported step, version and change names its origin (the
+    # archive), the commit, capture or file it came from and the archive's time; live checks
+    # leave them empty. Feeds leave imported changes out unless asked.
+    for table in ("fetches", "versions", "changes"):
+        db.table(table).add_column("origin", str)
+        db.table(table).add_column("origin_ref", str)
+        db.table(table).add_column("archived_at", str)
+    db.table("fetches").create_index(["document", "origin", "origin_ref"])
+
+
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"
