@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.diff import diff_texts
 from monitor.errors import ConfigError
-from monitor.models import Change, CheckOutcome, DocumentStatus, Version
+from monitor.models import Change, CheckOutcome, DocumentStatus, Origin, Version
 from monitor.store import Store
 
 # ESC/8-bit sequences as terminals read them: CSI (ESC [ or U+009B, parameters, a final
@@ -86,10 +86,28 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "ai_related_flags": [asdict(f) for f in change.ai_related],
         "note": change.note,  # "returned to the text of v1", "held as suspect ... seen again"
         "classifier": change.classifier,  # version of the AI-training rules
+        **origin_fields(change.origin),  # imported from an archive (issue 14), or live
     }
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
     return record
+
+
+def origin_fields(origin: Origin | None) -> dict[str, Any]:
+    """Where an imported change or version came from; all None for a live check's."""
+    return {
+        "origin": origin.archive if origin else None,  # "ota", "snapshots", "wayback"
+        "origin_ref": origin.ref if origin else None,  # the commit, file or capture
+        "archived_at": _when(origin.archived_at) if origin else None,
+    }
+
+
+def origin_note(origin: Origin | None) -> str:
+    """``imported from ota 4025d7400deb`` (a commit cut to 12 characters), or ""."""
+    if origin is None:
+        return ""
+    ref = origin.ref[:12] if len(origin.ref) == 40 else origin.ref
+    return f"imported from {origin.archive} {ref}"
 
 
 def changes_table(changes: list[Change]) -> str:
@@ -102,6 +120,7 @@ def changes_table(changes: list[Change]) -> str:
             f"#{c.id:<5} {_when(c.detected_at)}  {_one(c.document):<28} "
             f"v{c.from_version}->v{c.to_version}  +{c.added_chars}/-{c.removed_chars} chars  {what}"
             + (f"  ({_one(c.note)})" if c.note else "")
+            + (f"  [{_one(origin_note(c.origin))}]" if c.origin else "")
         )
         lines.extend(
             f'        {f.side}: "{_one(f.sentence)}"  [{_one(f.category)}: {_one(f.phrase)}]'
@@ -181,6 +200,7 @@ def history_report(store: Store, document: str) -> str:
             f"{mark} v{v.number:<4} first seen {_when(v.first_seen)}  last seen "
             f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
             f"  extractor {_one(v.extractor)}"
+            + (f"  {_one(origin_note(v.origin))}" if v.origin else "")
         )
         if v.number in upgrades:
             u = upgrades[v.number]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
@@ -104,6 +105,10 @@ def status(data_dir: str, as_json: bool) -> None:
     "--watchlist", "watchlist_path", type=click.Path(dir_okay=False),
     help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:'.",
 )  # fmt: skip
+@click.option(
+    "--include-history", is_flag=True,
+    help="Also show changes imported from archives (`import`, `backfill`).",
+)  # fmt: skip
 def feed(
     data_dir: str,
     fmt: str,
@@ -111,6 +116,7 @@ def feed(
     document: str | None,
     company: str | None,
     watchlist_path: str | None,
+    include_history: bool,
 ) -> None:
     """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
 
@@ -119,6 +125,8 @@ def feed(
     settings = FeedSettings()
     if watchlist_path is not None:
         settings = settings_from_config(load_feed_config(watchlist_path))
+    if include_history:
+        settings = replace(settings, include_history=True)
     with open_store(data_dir) as store:
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
