@@ -206,8 +206,7 @@ def test_snapshot_files_named_by_time_go_through_extract_diff_classify(
     folder = tmp_path / "saved"
     folder.mkdir()
     first, second = policy(token="a"), policy(extra=f"<li>{AI[2:]}</li>", token="b")
-    words = "We collect the content you create, such as posts and photos, and how you use it."
-    pdf = make_pdf(["Example Privacy Policy", words])
+    pdf = make_pdf([line.lstrip("#- ") for line in BASE.format(extra="").splitlines()])
     (folder / "2023-01-05T10-00-00Z.html").write_bytes(first)
     (folder / "20230629183422.html").write_bytes(second)
     (folder / "2024-01-01.pdf").write_bytes(pdf)
