@@ -105,7 +105,7 @@ def backfill(document: str, since: datetime | None, until: datetime | None, arch
     Example: policy-monitor backfill google-privacy --since 2023-01-01
     """
     config = load_config(watchlist_path, selector_problem)
-    settings = FetchSettings(timeout=timeout, retries=retries, backoff=2.0,
+    settings = FetchSettings(timeout=timeout, retries=retries,
                              user_agent=user_agent(config.contact))  # fmt: skip
     first, last = _day(since), _day(until)
     with make_client(settings) as client:

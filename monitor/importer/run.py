@@ -81,6 +81,8 @@ def import_steps(
         if status in ("imported", "changed", "failed"):
             since = step.at
         tick(report, step, status)
+        if status == "unreachable":  # history goes in order: the next run resumes here
+            break
     store.set_failures(watch.id, failures)  # history's failed captures are not live failures
     return report
 
@@ -106,8 +108,9 @@ def _step(
         report.problems.append(f"{watch.id}: {archive} {step.ref}: {exc}")
         done.add(step.ref)
         return "failed"
-    except FetchError as exc:  # unreachable now: not recorded, tried again next time
-        report.problems.append(f"{watch.id}: {archive} {step.ref}: {exc} (will retry)")
+    except FetchError as exc:  # unreachable now: not recorded, the next run starts here
+        report.problems.append(f"{watch.id}: {archive} {step.ref}: {exc}; stopped here, "
+                               "run again to resume (will retry)")  # fmt: skip
         return "unreachable"
     outcome = record_step(store, watch, origin, body, policy, extractor)
     done.add(step.ref)
