@@ -301,3 +301,36 @@ class HealthEvent:
     kind: str  # "failing" or "recovered"
     failures: int
     error: str
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One cell of the AI-training status board as recorded at a time (issue 16).
+
+    ``kind``: "first" (the document's first reading), "change" (the value or what it names
+    moved: one board-feed entry), "cite" (same value, the sentence it rests on changed).
+    ``sentence_version`` is the first version whose text has ``sentence``, ``first_seen``
+    that version's first-seen time, ``evidence_change`` the change that recorded it (or,
+    for a cell with no sentence, the change that recorded ``version``).
+    """
+
+    id: int
+    document: str
+    cell: str
+    at: datetime
+    version: int  # the document's version the cell was read from
+    value: str  # "yes", "no" or "not stated"
+    which: tuple[str, ...] = ()
+    sentence: str = ""
+    where: str = ""
+    sentence_version: int | None = None
+    first_seen: datetime | None = None
+    evidence_change: int | None = None
+    kind: str = "first"
+    previous_value: str = ""
+    previous_which: tuple[str, ...] = ()
+    previous_sentence: str = ""
+    rules: str = ""
+    company: str = ""
+    title: str = ""
+    url: str = ""

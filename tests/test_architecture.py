@@ -19,12 +19,15 @@ ALLOWED = {
     "models": {"errors"},
     **{stage: {"errors", "models"} for stage in STAGES},
     "check": STAGES | {"errors", "models"},
-    "publish": {"store", "errors", "models"},
+    # the AI-training board: read from a version's text with classify's rule packs
+    "board": {"classify", "errors", "models"},
+    "publish": {"store", "board", "errors", "models"},
     "views": {"store", "diff", "errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
     # Imported history: archives read into steps, each recorded through the check's path.
     "importer": STAGES | {"check", "errors", "models"},
-    "cli": STAGES | {"check", "publish", "views", "daemon", "importer", "errors", "models"},
+    "cli": STAGES
+    | {"check", "publish", "views", "daemon", "importer", "board", "errors", "models"},
     "demo": {"cli"},
 }
 # Each third-party library lives in exactly one module.

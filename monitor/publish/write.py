@@ -6,6 +6,7 @@
     data/feeds/document/<id>.rss, .atom               one per document
     data/feeds/feeds.opml, index.html                 the list of all of them
     data/feeds/changes/<id>.html                      one page per change in a feed
+    data/feeds/board.rss, board.atom, board.html      the AI-training board (board_write.py)
 
 A file is replaced only when its bytes change, so its mtime (and a static server's
 Last-Modified / ETag) moves only when a feed gains an entry. A change's page is written
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.models import Change, Watch
+from monitor.publish.board_write import write_board
 from monitor.publish.change_page import change_page
 from monitor.publish.feed import (
     FORMATS,
@@ -48,12 +50,14 @@ def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> l
     this program's version) is new since the last time: most checks change nothing.
     """
     out_dir = Path(data_dir) / FEED_DIR
+    # The board first: it reads only documents whose current version is new to it.
+    board = write_board(store, out_dir, settings, _replace_if_changed, _write_change_pages)
     documents = store.documents()
     stamp = _stamp(store, documents, settings)
     stamp_path = Path(data_dir) / STAMP_NAME
     if stamp_path.exists() and stamp_path.read_text() == stamp and (out_dir / "all.rss").exists():
-        return []
-    written = _write_all(store, out_dir, documents, settings)
+        return board
+    written = board + _write_all(store, out_dir, documents, settings)
     _replace_if_changed(stamp_path, stamp.encode())
     return written
 

@@ -103,5 +103,26 @@ def m007_imported_history(db: sqlite_utils.Database) -> None:
     db.table("fetches").create_index(["document", "origin", "origin_ref"])
 
 
+@migrations()
+def m008_board_cells(db: sqlite_utils.Database) -> None:
+    # Issue 16: the AI-training status board. Each row is a cell as read from one version
+    # (a first reading, a change of value, or a new citation); the latest row per cell is
+    # the board. board_state says which version and rules each document was last read with.
+    db.table("board_cells").create(
+        {"id": int, "document": str, "cell": str, "at": str, "version": int, "value": str,
+         "which": str, "sentence": str, "place": str, "sentence_version": int,
+         "first_seen": str, "evidence_change": int, "kind": str, "previous_value": str,
+         "previous_which": str, "previous_sentence": str, "rules": str},
+        pk="id", foreign_keys=[("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("board_cells").create_index(["document", "cell", "id"])
+    db.table("board_cells").create_index(["kind", "id"])
+    db.table("board_state").create(
+        {"document": str, "version": int, "rules": str, "at": str},
+        pk="document",
+        foreign_keys=[("document", "documents", "id")],
+    )
+
+
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"

@@ -1,0 +1,114 @@
+"""Brings the recorded board up to date with each document's current version (issue 16).
+
+A document's board is read again only when its current version (or the board's rules)
+moved since the last reading, so a sweep that changed nothing reads nothing and records
+nothing. A cell whose value (or what it names) moved gets one ``change`` row (one
+board-feed entry); a cell whose value stayed but whose sentence moved gets a ``cite`` row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from monitor.board import CELLS, Cell, board_version, derive_cells, sentence_key
+from monitor.models import BoardEntry, Version
+from monitor.store import Store
+from monitor.store.board import (
+    add_board_entry,
+    board_state,
+    change_for_version,
+    latest_cells,
+    set_board_state,
+    version_texts,
+)
+from monitor.store.rows import dt, ts
+
+
+def update_board(store: Store) -> int:
+    """Reads the board of every document whose current version is new to it; returns the
+    number of cell changes recorded (board-feed entries)."""
+    rules = board_version()
+    recorded = 0
+    for doc in store.documents():
+        current = store.current_version(doc.id, with_text=False)
+        if current is None or board_state(store, doc.id) == (current.number, rules):
+            continue
+        with store.transaction():
+            recorded += _read_document(store, doc.id, current.number, rules)
+    return recorded
+
+
+def _read_document(store: Store, doc_id: str, number: int, rules: str) -> int:
+    version = store.version(doc_id, number)
+    assert version is not None
+    cells = derive_cells(version.text)
+    latest = latest_cells(store, doc_id)
+    find = _first_version_finder(store, doc_id, latest)
+    recorded = 0
+    for name in CELLS:
+        entry = _entry(store, version, cells[name], latest.get(name), find, rules)
+        if entry is not None:
+            add_board_entry(store, entry)
+            recorded += entry.kind == "change"
+    set_board_state(store, doc_id, number, rules, ts(version.last_seen))
+    return recorded
+
+
+def _entry(
+    store: Store, version: Version, cell: Cell, before: BoardEntry | None,
+    find: Callable[[str], tuple[int, datetime] | None], rules: str,
+) -> BoardEntry | None:  # fmt: skip
+    if before is None:
+        kind = "first"
+    elif (before.value, before.which) != (cell.value, cell.which):
+        kind = "change"
+    elif (before.sentence, before.where) != (cell.sentence, cell.where):
+        kind = "cite"
+    else:
+        return None
+    found = find(cell.sentence) if cell.sentence else None
+    sentence_version, first_seen = found if found else (None, None)
+    evidence = (
+        change_for_version(store, version.document, sentence_version)
+        if sentence_version is not None
+        else change_for_version(store, version.document, version.number, latest=True)
+    )
+    return BoardEntry(
+        id=0, document=version.document, cell=cell.name, at=version.last_seen,
+        version=version.number, value=cell.value, which=cell.which, sentence=cell.sentence,
+        where=cell.where, sentence_version=sentence_version, first_seen=first_seen,
+        evidence_change=evidence, kind=kind,
+        previous_value=before.value if before else "",
+        previous_which=before.which if before else (),
+        previous_sentence=before.sentence if before else "", rules=rules,
+    )  # fmt: skip
+
+
+def _first_version_finder(
+    store: Store, doc_id: str, latest: dict[str, BoardEntry]
+) -> Callable[[str], tuple[int, datetime] | None]:
+    """Finds the first version whose text has a sentence (its words, as the classifier
+    compares sentences); a sentence the board already cites keeps its known answer. The
+    versions' word forms are read once per document reading."""
+    known = {
+        sentence_key(e.sentence): (e.sentence_version, e.first_seen)
+        for e in latest.values()
+        if e.sentence and e.sentence_version is not None and e.first_seen is not None
+    }
+    words: list[tuple[int, str, str]] = []
+
+    def find(sentence: str) -> tuple[int, datetime] | None:
+        key = sentence_key(sentence)
+        if key in known:
+            number, seen = known[key]
+            return (number, seen) if number is not None and seen is not None else None
+        if not words:
+            words.extend((n, seen, f" {sentence_key(text)} ") for n, seen, text in
+                         version_texts(store, doc_id))  # fmt: skip
+        for number, first, text in words:
+            if f" {key} " in text:
+                return number, dt(first)
+        return None
+
+    return find

@@ -1,0 +1,63 @@
+"""Writes the board after a sweep: brings the recorded board up to date, then writes
+``board.rss``, ``board.atom``, ``board.html`` and the evidence pages its cells link to
+(``changes/<id>.html``, or ``board/<document>-v<n>.html`` for a version no change
+recorded). Called by :func:`monitor.publish.write.write_feeds`, which passes its own
+writers so a file is replaced only when its bytes change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from monitor.models import BoardEntry, Change
+from monitor.publish.board_feed import (
+    BOARD_NAME,
+    board_page,
+    render_board_feed,
+    version_href,
+    version_page,
+)
+from monitor.publish.board_update import update_board
+from monitor.publish.feed import FORMATS, FeedSettings
+from monitor.store import Store
+from monitor.store.board import board_changes, latest_cells
+
+Replace = Callable[[Path, bytes], list[Path]]
+WritePages = Callable[[Store, Path, list[Change], FeedSettings], list[Path]]
+
+
+def write_board(
+    store: Store, out_dir: Path, settings: FeedSettings, replace: Replace, pages: WritePages
+) -> list[Path]:
+    """Updates the board and writes its files; returns those that changed."""
+    update_board(store)
+    rows = [(doc, latest_cells(store, doc.id)) for doc in store.documents()]
+    cited = [entry for _doc, cells in rows for entry in cells.values()]
+    changes = board_changes(store, limit=settings.limit)
+    written = _evidence(store, out_dir, settings, cited + changes, replace, pages)
+    for fmt in FORMATS:
+        written += replace(out_dir / f"{BOARD_NAME}.{fmt}",
+                           render_board_feed(changes, fmt, settings))  # fmt: skip
+    return written + replace(out_dir / f"{BOARD_NAME}.html", board_page(rows))
+
+
+def _evidence(
+    store: Store, out_dir: Path, settings: FeedSettings, entries: list[BoardEntry],
+    replace: Replace, pages: WritePages,
+) -> list[Path]:  # fmt: skip
+    """The pages the board links to, written before the links (existing ones are kept)."""
+    ids = sorted({e.evidence_change for e in entries if e.evidence_change is not None})
+    written = pages(store, out_dir, [store.change(i) for i in ids], settings)
+    documents = {doc.id: doc for doc in store.documents()}
+    for entry in entries:
+        if entry.evidence_change is not None or entry.document not in documents:
+            continue
+        number = entry.sentence_version or entry.version
+        path = out_dir / version_href(entry.document, number)
+        version = store.version(entry.document, number)
+        if path.exists() or version is None:
+            continue
+        page = version_page(documents[entry.document], number, version.first_seen.isoformat(),
+                            version.snapshot_sha256, version.text)  # fmt: skip
+        written += replace(path, page)
+    return written
