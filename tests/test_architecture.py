@@ -20,9 +20,14 @@ ALLOWED = {
     **{stage: {"errors", "models"} for stage in STAGES},
     "check": STAGES | {"errors", "models"},
     "publish": {"store", "errors", "models"},
-    "views": {"store", "diff", "errors", "models"},
+    # Pure renderings and queries over versions: a phrase's history, a diff's lines.
+    "phrase": {"errors", "models"},
+    "linediff": {"errors", "models"},
+    "export": {"views", "errors", "models"},
+    "views": {"store", "diff", "linediff", "errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
-    "cli": STAGES | {"check", "publish", "views", "daemon", "errors", "models"},
+    "cli": STAGES
+    | {"check", "publish", "views", "daemon", "phrase", "linediff", "export", "errors", "models"},
     "demo": {"cli"},
 }
 # Each third-party library lives in exactly one module.
