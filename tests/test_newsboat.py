@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from monitor.publish.specs import company_slug
 from tests.feed_replay import FeedServer, Hit, Replay
 from tests.httpserver import LocalServer
 from tests.shared import requires
@@ -90,16 +91,22 @@ def test_newsboat_shows_every_change_with_title_link_and_date(
         urls.write("".join(f"{url}\n" for url in atom))
 
     rows = replay.changes()
-    assert reader.reload() == 2 * len(rows)  # each change once per format, however many feeds
+    # Each change is in every feed that shows it, in both formats: newsboat keeps one copy
+    # of an id across feeds, so each feed gives it its own id and none loses it.
+    expected = {
+        (feeds.url(f"/{path}.{fmt}"), entry_id(row, path, fmt))
+        for row in rows for path in feeds_of(row, replay) for fmt in ("rss", "atom")
+    }  # fmt: skip
+    assert reader.reload() == len(expected)
     assert {hit.status for hit in feeds.take_hits()} == {200}
-    items = {item["guid"]: item for item in reader.rows("select * from rss_item")}
+    stored = reader.rows("select * from rss_item")
+    assert {(item["feedurl"], item["guid"]) for item in stored} == expected
+    items = {item["guid"]: item for item in stored}
     for row in rows:
         title = f"{replay.company_of(row['document'])} "
         when = int(datetime.fromisoformat(row["detected_at"]).timestamp())
-        for guid in (
-            f"policy-monitor:change:{row['document']}:{row['id']}",
-            f"tag:policy-monitor,2026:change/{row['document']}/{row['id']}",
-        ):
+        for guid in [entry_id(row, path, fmt) for path in feeds_of(row, replay)
+                     for fmt in ("rss", "atom")]:  # fmt: skip
             item = items.pop(guid)
             assert item["title"].startswith(title), item["title"]
             assert item["title"].endswith("AI-training language added") == (
@@ -139,11 +146,26 @@ def test_newsboat_reloads_unchanged_feeds_with_304(
     assert statuses(feeds.take_hits()) == {200: set(), 304: {n for n in names if "opml" not in n}}
 
     replay.sweep({"smith-terms": ["These terms now say we may train AI models on your posts."]})
-    assert reader.reload() == unread + 2  # one new change, in RSS and Atom
-    changed = {"all", "company/smith-co", "document/smith-terms"}
-    changed |= {"ai-training"} if replay.changes()[-1]["ai_training"] else set()
+    changed = set(feeds_of(replay.changes()[-1], replay))
+    assert reader.reload() == unread + 2 * len(changed)  # in each of its feeds, RSS and Atom
     fresh = {f"{p}.{f}" for p in changed for f in ("rss", "atom")}
     assert statuses(feeds.take_hits())[200] == fresh
+
+
+def feeds_of(row: dict[str, Any], replay: Replay) -> list[str]:
+    """The paths of the published feeds that show a change."""
+    company = company_slug(replay.company_of(row["document"]))
+    paths = ["all", f"company/{company}", f"document/{row['document']}"]
+    return paths + (["ai-training"] if row["ai_training"] else [])
+
+
+def entry_id(row: dict[str, Any], path: str, fmt: str) -> str:
+    """The id of a change's entry in one feed ("all" keeps the ids it always had)."""
+    if fmt == "rss":
+        guid = f"policy-monitor:change:{row['document']}:{row['id']}"
+        return guid if path == "all" else f"{guid}:{path}"
+    tag = f"tag:policy-monitor,2026:change/{row['document']}/{row['id']}"
+    return tag if path == "all" else f"{tag}/{path}"
 
 
 def statuses(hits: list[Hit]) -> dict[int, set[str]]:
