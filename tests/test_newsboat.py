@@ -20,7 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
+import yaml
 
 from monitor.publish.specs import company_slug
 from tests.feed_replay import FeedServer, Hit, Replay
@@ -175,3 +177,55 @@ def statuses(hits: list[Hit]) -> dict[int, set[str]]:
     for hit in hits:
         found[hit.status].add(hit.path.lstrip("/"))
     return found
+
+
+@requires(newsboat_missing)
+def test_newsboat_imports_the_opml_made_without_a_base_url(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """Without `base_url` the OPML names the feed files by absolute file:// URLs."""
+    replay = Replay(tmp_path, local_server)
+    replay.run_all()
+    home = tmp_path / "home"
+    home.mkdir()
+    reader = Reader(home)
+    reader.run("-i", str(replay.data / "feeds" / "feeds.opml"))
+    imported = re.findall(r"^(\S+)", reader.urls.read_text(), re.MULTILINE)
+    folder = (replay.data / "feeds").resolve().as_uri()
+    assert len(imported) == 2 + 2 + 4 and all(u.startswith(folder + "/") for u in imported)
+    rows = replay.changes()
+    expected = {entry_id(row, path, "rss") for row in rows for path in feeds_of(row, replay)}
+    assert reader.reload() == len(expected)
+    assert {item["guid"] for item in reader.rows("select guid from rss_item")} == expected
+
+
+@requires(newsboat_missing)
+def test_feeds_of_a_document_no_longer_watched_are_removed(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """Beta leaves the watchlist: its company and document feeds go (a feed nobody updates
+    would look like a quiet policy); its changes stay in "all" and keep their pages."""
+    replay = Replay(tmp_path, local_server)
+    replay.run_all()
+    feeds = replay.data / "feeds"
+    beta = [p for p in feeds.rglob("*.*") if "beta" in p.name]
+    assert len(beta) == 2 * 3  # company/beta, document/beta-privacy, document/beta-help
+    doc = yaml.safe_load(replay.watchlist.read_text())
+    doc["documents"] = [d for d in doc["documents"] if not d["id"].startswith("beta-")]
+    replay.watchlist.write_text(yaml.safe_dump(doc))
+    replay.sweep()
+    assert not any(p.exists() for p in beta)
+    assert "beta" not in (feeds / "feeds.opml").read_text()
+    everything = feedparser.parse((feeds / "all.rss").read_bytes())
+    beta_changes = [r for r in replay.changes() if r["document"].startswith("beta-")]
+    assert beta_changes and all(
+        any(e.id.endswith(f":{r['document']}:{r['id']}") for e in everything.entries)
+        and (feeds / f"changes/{r['id']}.html").exists()
+        for r in beta_changes
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    reader = Reader(home)
+    reader.run("-i", str(feeds / "feeds.opml"))
+    assert "beta" not in reader.urls.read_text()
+    assert reader.reload() > 0

@@ -10,7 +10,7 @@ import click
 from monitor import linediff, phrase, views
 from monitor.cli.options import data_option, open_store
 from monitor.diff import diff_texts
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 from monitor.phrase import PhraseHistory
 from monitor.publish.evidence import write_evidence
 from monitor.store import Store
@@ -29,7 +29,7 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
     Example: policy-monitor first-seen google-privacy "AI models" --json
     """
     if not phrase.normalise(text):
-        raise click.BadParameter("give some words to look for", param_hint="PHRASE")
+        raise ConfigError(f"{document}: the phrase is empty: give some words to look for")
     with open_store(data_dir) as store:
         views.require_document(store, document)
         found = find_phrase(store, document, text)
