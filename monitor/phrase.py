@@ -21,6 +21,7 @@ from monitor.models import Change, Upgrade, Version
 
 MATCHING = "case and runs of whitespace ignored, whole words at both ends"
 _SPACES = re.compile(r"\s+")
+_WORD_CHAR = re.compile(r"\w")
 # FTS5's default tokenizer (unicode61) splits on everything but letters and digits.
 _FTS_WORD = re.compile(r"[^\W_]+")
 
@@ -29,18 +30,32 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text.lower()).strip()
 
 
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """The exact rule, for texts passed through :func:`normalise`."""
+@dataclass(frozen=True)
+class Matcher:
+    """The exact rule for one phrase (see :func:`contains`)."""
+
+    pattern: re.Pattern[str]  # the words, any run of whitespace between them
+    word_start: bool  # the phrase starts with a word character: a boundary must precede
+
+
+def phrase_pattern(phrase: str) -> Matcher:
     wanted = normalise(phrase)
     if not wanted:
         raise ValueError("the phrase is empty")
-    start = r"(?<!\w)" if re.match(r"\w", wanted) else ""
-    end = r"(?!\w)" if re.search(r"\w$", wanted) else ""
-    return re.compile(start + re.escape(wanted) + end)
+    end = r"(?!\w)" if _WORD_CHAR.match(wanted[-1]) else ""
+    # Starting with the literal (no look-behind) lets the regex engine skip ahead fast;
+    # the boundary before a match is checked by hand.
+    body = r"\s+".join(re.escape(word) for word in wanted.split(" "))
+    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])))
 
 
-def contains(text: str, pattern: re.Pattern[str]) -> bool:
-    return pattern.search(normalise(text)) is not None
+def contains(text: str, matcher: Matcher) -> bool:
+    lowered = text.lower()
+    for match in matcher.pattern.finditer(lowered):
+        start = match.start()
+        if not matcher.word_start or start == 0 or not _WORD_CHAR.match(lowered[start - 1]):
+            return True
+    return False
 
 
 def fts_query(phrase: str) -> str | None:

@@ -206,7 +206,8 @@ def diff_report(
             raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
         new = new if new is not None else latest[-1].to_version if latest else current.number
         old = old if old is not None else max(1, new - 1)
-    before, after = _version_or_fail(store, document, old), _version_or_fail(store, document, new)
+    after = _version_or_fail(store, document, new)  # the one asked for is checked first
+    before = _version_or_fail(store, document, old)
     header = [
         f"{document}: v{before.number} -> v{after.number}",
         f"--- v{before.number}  first seen {_when(before.first_seen)}  text sha256 "
