@@ -22,6 +22,7 @@ from monitor.models import Change, Upgrade, Version
 MATCHING = "case and runs of whitespace ignored, whole words at both ends"
 _SPACES = re.compile(r"\s+")
 _WORD_CHAR = re.compile(r"\w")
+EXCERPT_CHARS = 240
 # FTS5's default tokenizer (unicode61) splits on everything but letters and digits.
 _FTS_WORD = re.compile(r"[^\W_]+")
 
@@ -50,12 +51,38 @@ def phrase_pattern(phrase: str) -> Matcher:
 
 
 def contains(text: str, matcher: Matcher) -> bool:
+    return find(text, matcher) is not None
+
+
+def find(text: str, matcher: Matcher) -> tuple[int, int] | None:
+    """Where the phrase first is in ``text.lower()`` (start, end), or None."""
     lowered = text.lower()
     for match in matcher.pattern.finditer(lowered):
         start = match.start()
         if not matcher.word_start or start == 0 or not _WORD_CHAR.match(lowered[start - 1]):
-            return True
-    return False
+            return match.span()
+    return None
+
+
+def excerpt(text: str, matcher: Matcher, width: int = EXCERPT_CHARS) -> str:
+    """The line holding the phrase's first occurrence, cut to about ``width`` characters
+    around it ("" when absent)."""
+    span = find(text, matcher)
+    if span is None:
+        return ""
+    if len(text.lower()) != len(text):  # a rare lower() that changes lengths: show it lowered
+        text = text.lower()
+    start, end = span
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = len(text) if (cut := text.find("\n", end)) < 0 else cut
+    room = max(0, width - (end - start)) // 2
+    left, right = max(line_start, start - room), min(line_end, end + room)
+    if left > line_start:  # cut between words
+        left = next((i + 1 for i in range(left, start) if text[i].isspace()), left)
+    if right < line_end:
+        right = next((i for i in range(right, end, -1) if text[i].isspace()), right)
+    shown = " ".join(text[left:right].split())
+    return ("…" if left > line_start else "") + shown + ("…" if right < line_end else "")
 
 
 def fts_query(phrase: str) -> str | None:
@@ -90,6 +117,7 @@ class PhraseHistory:
     returned_by: int | None  # the first change after that which brought it back
     present_now: bool
     steps: tuple[Step, ...]
+    excerpt: str = ""  # the phrase in its line, in the first version holding it
 
     @property
     def introduced(self) -> Step | None:

@@ -54,6 +54,19 @@ def test_fts_prefilter_finds_every_match(case: dict[str, Any]) -> None:
     assert db.execute("select count(*) from t where t match ?", [query]).fetchone()[0] == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "width", "shown"),
+    [
+        ("Intro.\nWe train AI models here.\nEnd.", 240, "We train AI models here."),
+        ("one two three four AI models five six seven eight", 21, "…four AI models five…"),
+        ("AI  MODELS\nrest", 240, "AI MODELS"),
+        ("nothing here", 240, ""),
+    ],
+)
+def test_excerpt_is_the_line_cut_between_words(text: str, width: int, shown: str) -> None:
+    assert phrase.excerpt(text, phrase.phrase_pattern("ai models"), width) == shown
+
+
 def _version(number: int) -> Version:
     return Version(
         "doc", number, f"t{number}", f"k{number}", f"s{number}",
@@ -161,6 +174,7 @@ def test_first_seen_added_removed_and_back(
     assert found["first_seen"] == v2["detected_at"]
     assert found["removed_by"] == changes[1]["id"] and found["returned_by"] == changes[2]["id"]
     assert found["present_now"] is True
+    assert found["excerpt"] == "- We may use your public posts and photos to train our AI models."
     assert [e["event"] for e in found["events"]] == ["added", "removed", "added"]
     text = run_cli(capsys, "first-seen", "example-privacy", "AI models", "--data", str(data)).out
     assert f"first seen in v2 on {v2['detected_at']}, introduced by change #{v2['id']}" in text

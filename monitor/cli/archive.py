@@ -3,6 +3,7 @@ and `evidence` (everything a change rests on, in a folder, with its hashes)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -42,11 +43,13 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     """The phrase's history in ``document``; MonitorError when no version holds it."""
     pattern = phrase.phrase_pattern(text)
-    present = {
-        number
-        for number, body in candidate_texts(store, document, phrase.fts_query(text))
-        if phrase.contains(body, pattern)
-    }
+    present: set[int] = set()
+    context = ""
+    # Newest first: the last one found is the first version, whose line is quoted.
+    for number, body in candidate_texts(store, document, phrase.fts_query(text)):
+        if phrase.contains(body, pattern):
+            present.add(number)
+            context = body
     versions = store.versions(document)
     current = store.current_version(document, with_text=False)
     found = phrase.phrase_history(
@@ -59,7 +62,7 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
             f"{document}: {text!r} is in none of its {len(versions)} version(s) ({numbers}); "
             f"matched with {phrase.MATCHING}"
         )
-    return found
+    return replace(found, excerpt=phrase.excerpt(context, pattern))
 
 
 def phrase_dict(found: PhraseHistory) -> dict[str, object]:
@@ -74,6 +77,7 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
         "removed_by": found.removed_by,
         "returned_by": found.returned_by,
         "present_now": found.present_now,
+        "excerpt": found.excerpt,
         "events": [
             {"event": s.event, "change": s.change, "at": views.when(s.at),
              "from_version": s.from_version, "to_version": s.to_version}
@@ -90,7 +94,8 @@ def phrase_report(found: PhraseHistory) -> str:
         how = "already in the first recorded version"
     else:
         how = "appeared with a technical upgrade (a new baseline, not a change)"
-    lines.append(f"first seen in v{found.version} on {views.when(found.first_seen)}, {how}")
+    lines.append(f"first seen in v{found.version} on {views.when(found.first_seen)}, {how}:")
+    lines.append(f'  "{found.excerpt}"')
     for step in found.steps:
         by = f"change #{step.change}" if step.change is not None else "a technical upgrade"
         lines.append(
