@@ -123,6 +123,7 @@ def test_feed_command_prints_the_published_files(played: Replay) -> None:
     with_settings = ("--watchlist", str(played.watchlist))
     cases = {
         ("--document", "beta-privacy"): "document/beta-privacy.rss",
+        ("--document", "beta-help", "--format", "atom"): "document/beta-help.atom",  # empty
         ("--company", "Smith & Co"): "company/smith-co.rss",
         ("--company", "smith-co", "--format", "atom"): "company/smith-co.atom",
         ("--ai-only",): "ai-training.rss",
