@@ -14,7 +14,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from monitor.diff import diff_texts
+from monitor import linediff
+from monitor.diff import diff_texts, visible
 from monitor.errors import ConfigError
 from monitor.models import Change, CheckOutcome, DocumentStatus, Origin, Version
 from monitor.store import Store
@@ -62,6 +63,29 @@ def json_text(value: Any) -> str:
 
 def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else "-"
+
+
+when = _when
+
+
+def require_document(store: Store, document: str) -> None:
+    """ConfigError naming the known documents when ``document`` is not one of them."""
+    known = store.document_ids()
+    if document not in known:
+        listed = ", ".join(_one(d) for d in known[:20]) + (", ..." if len(known) > 20 else "")
+        raise ConfigError(f"no document {_one(document)!r} recorded; known: {listed or 'none yet'}")
+
+
+def require_change(store: Store, change_id: int) -> Change:
+    """The change, or ConfigError saying which change ids exist."""
+    try:
+        return store.change(change_id)
+    except KeyError:
+        first, last = store.change_id_range()
+        known = f"changes are #{first}-#{last}" if last else "no change recorded yet"
+        raise ConfigError(
+            f"no change #{change_id}: {known} (see `policy-monitor changes`)"
+        ) from None
 
 
 def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
@@ -160,14 +184,40 @@ def explain_report(change: Change) -> str:
 def _version_or_fail(store: Store, document: str, number: int) -> Version:
     version = store.version(document, number)
     if version is None:
+        numbers = [v.number for v in store.versions(document)]
+        has = f"has versions {min(numbers)}-{max(numbers)}" if numbers else "has no version yet"
         raise ConfigError(
-            f"{document}: no version {number} (see `policy-monitor history {document}`)"
+            f"{_one(document)}: no version {number}; {_one(document)} {has} "
+            f"(see `policy-monitor history {_one(document)}`)"
         )
     return version
 
 
-def diff_report(store: Store, document: str, old: int | None, new: int | None) -> str:
-    """The diff between two versions (default: those of the document's latest change)."""
+class DiffStyle:
+    """How a terminal diff shows its rows: plain text marks the changed words of an edited
+    line ``[-…-]`` / ``{+…+}`` (a line added or removed whole needs no mark); the CLI's
+    colour style (on a terminal) paints them instead."""
+
+    def header(self, text: str) -> str:
+        return text
+
+    def line(self, side: str, text: str) -> str:
+        return text
+
+    def word(self, side: str, text: str) -> str:
+        return f"[-{text}-]" if side == "-" else f"{{+{text}+}}"
+
+
+PLAIN = DiffStyle()
+DIFF_CONTEXT = 1  # unchanged lines shown around each changed one
+
+
+def diff_report(
+    store: Store, document: str, old: int | None, new: int | None, style: DiffStyle = PLAIN
+) -> str:
+    """The diff between two versions (default: those of the document's latest change),
+    one side per line: ``- `` the old line, ``+ `` the new one, ``  `` context."""
+    require_document(store, document)
     if old is None or new is None:
         latest = store.changes(document=document, limit=1)
         current = store.current_version(document)
@@ -175,7 +225,8 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
             raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
         new = new if new is not None else latest[-1].to_version if latest else current.number
         old = old if old is not None else max(1, new - 1)
-    before, after = _version_or_fail(store, document, old), _version_or_fail(store, document, new)
+    after = _version_or_fail(store, document, new)  # the one asked for is checked first
+    before = _version_or_fail(store, document, old)
     header = [
         f"{document}: v{before.number} -> v{after.number}",
         f"--- v{before.number}  first seen {_when(before.first_seen)}  text sha256 "
@@ -183,11 +234,22 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
         f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
-    rendered = diff_texts(before.text, after.text).rendered or "(no difference)"
-    return terminal_safe("\n".join(header) + "\n" + rendered)
+    lines = [style.header(terminal_safe(line, newlines=False)) for line in header]
+    ops = [
+        (op, terminal_safe(visible(text))) for op, text in diff_texts(before.text, after.text).ops
+    ]
+    hunks = linediff.shown(linediff.rows(ops), DIFF_CONTEXT)
+    for k, hunk in enumerate(hunks):
+        if k or hunk[0].old_line > 1 or hunk[0].new_line > 1:
+            lines.append(style.header("…"))
+        lines.extend(
+            style.line(row.side, f"{row.side} {linediff.marked(row, style.word)}") for row in hunk
+        )
+    return "\n".join(lines if hunks else [*lines, "(no difference)"])
 
 
 def history_report(store: Store, document: str) -> str:
+    require_document(store, document)
     versions = store.versions(document)
     if not versions:
         raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")

@@ -155,6 +155,11 @@ class Store:
         health = self.db.execute("select max(id) from health_events").fetchone()[0]
         return (change or 0, health or 0)
 
+    def change_id_range(self) -> tuple[int, int]:
+        """The lowest and highest change ids ((0, 0): none yet)."""
+        low, high = self.db.execute("select min(id), max(id) from changes").fetchone()
+        return (low or 0, high or 0)
+
     def consecutive_failures(self, doc_id: str) -> int:
         return int((self._document(doc_id) or {}).get("consecutive_failures") or 0)
 
@@ -233,12 +238,17 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
-        self.db.table("versions").insert(
+        version_id = self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": key_sha,
              "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
+        )  # fmt: skip
+        # The same text in plain, for full-text search (its FTS index follows by trigger).
+        self.db.table("version_texts").insert(
+            {"id": version_id, "document": doc_id, "number": number,
+             "first_seen": ts(seen_at), "text": text}
         )  # fmt: skip
         self.set_current(doc_id, number, seen_at)
         return number
