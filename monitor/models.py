@@ -308,7 +308,8 @@ class BoardEntry:
     """One cell of the AI-training status board as recorded at a time (issue 16).
 
     ``kind``: "first" (the document's first reading), "change" (the value or what it names
-    moved: one board-feed entry), "cite" (same value, the sentence it rests on changed).
+    moved: one board-feed entry), "cite" (same value, the sentence it rests on changed),
+    "rules" (new board rules moved it on the same version: no entry).
     ``sentence_version`` is the first version whose text has ``sentence``, ``first_seen``
     that version's first-seen time, ``evidence_change`` the change that recorded it (or,
     for a cell with no sentence, the change that recorded ``version``).

@@ -14,6 +14,8 @@ import html5lib
 import pytest
 import yaml
 
+from monitor.store import opened
+from monitor.store.board import board_history
 from monitor.watchlist import load_watchlist
 from tests.cli_helpers import Result, run_cli, write_watchlist
 from tests.httpserver import LocalServer
@@ -141,3 +143,22 @@ def test_shipped_watchlist_watches_the_opt_out_pages() -> None:
         "https://support.google.com/gemini/answer/13278892?hl=en": "auto",
     }
     assert {url: watches[url].fetcher for url in expected if url in watches} == expected
+
+
+def test_new_rules_on_the_same_text_add_no_entry(
+    capsys: pytest.CaptureFixture[str], local_server: LocalServer, tmp_path: Path
+) -> None:
+    """A cell the monitor's own rules moved (the text did not change) is recorded as such,
+    never as a change of the company's position."""
+    assert check_pages(capsys, local_server, tmp_path, {"policy": policy_page(AI)}).code == 0
+    with opened(tmp_path / "d") as store:  # as read by older rules: a different answer
+        store.db.execute("update board_state set rules = 'board0-old'")
+        store.db.execute("update board_cells set value = 'not stated' where cell = 'opt_out'")
+        store.db.execute("update board_cells set value = 'no' where cell = 'trains_on_user_data'")
+        store.db.conn.commit()
+    assert check_pages(capsys, local_server, tmp_path, {"policy": policy_page(AI)}).code == 0
+    assert entries(tmp_path) == []
+    with opened(tmp_path / "d") as store:
+        kinds = [(row.cell, row.kind) for row in board_history(store)]
+    assert kinds[5:] == [("trains_on_user_data", "rules")]
+    assert board(capsys, tmp_path)["policy"]["trains_on_user_data"]["value"] == "yes"

@@ -90,7 +90,9 @@ def test_every_feed_file_is_written(played: Replay) -> None:
     }
     expected = {f"{path}.{fmt}" for path in FEED_PATHS for fmt in ("rss", "atom")}
     pages = {f"changes/{row['id']}.html" for row in played.changes()}  # each in a feed
-    assert written == expected | pages | {"feeds.opml", "index.html"}
+    board = {name for name in written if name.startswith("board")}  # tests/test_board*.py
+    assert {"board.rss", "board.atom", "board.html"} <= board
+    assert written - board == expected | pages | {"feeds.opml", "index.html"}
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
@@ -198,7 +200,8 @@ DOCUMENTS = [
 def test_feeds_are_valid_with_zero_entries(store: Store, tmp_path: Path) -> None:
     store.sync_documents(DOCUMENTS, datetime(2026, 3, 1, tzinfo=UTC))
     written = write_feeds(store, tmp_path, FeedSettings(base_url=BASE))
-    assert len(written) == 2 * (2 + 2 + 3) + 2 + 2  # and the operators' feed (ops/)
+    # and the operators' feed (ops/), and the board's feeds and page (no version yet)
+    assert len(written) == 2 * (2 + 2 + 3) + 2 + 2 + 3
     for path in (tmp_path / "feeds").rglob("*.rss"):
         feed = parse(path.read_bytes(), "rss20")
         # Dated when its documents began to be watched, not 1970.
@@ -214,6 +217,8 @@ def test_limit_and_titles_of_each_feed(store: Store, tmp_path: Path) -> None:
     feeds = tmp_path / "feeds"
     titles = {}
     for path in feeds.rglob("*.atom"):
+        if path.name == "board.atom":  # the board's own feed: tests/test_board*.py
+            continue
         feed = parse(path.read_bytes(), "atom10")
         assert 1 <= len(feed.entries) <= 2, path
         titles[str(path.relative_to(feeds))] = feed.feed.title
@@ -257,7 +262,10 @@ def test_index_page_is_valid_html_listing_every_feed(
     tags = page_tags(text)
     hrefs = {a["href"] for tag, a in tags if tag == "a"}
     feeds = [str(p.relative_to(tmp_path / "feeds")) for p in (tmp_path / "feeds").rglob("*.*")]
-    listed = [name for name in feeds if name != "index.html" and not name.startswith("changes/")]
+    listed = [
+        name for name in feeds
+        if name != "index.html" and not name.startswith(("changes/", "board"))  # board.html's
+    ]  # fmt: skip
     assert {base + name for name in listed} <= hrefs  # change pages: linked from entries
     assert (
         "html",
@@ -280,7 +288,9 @@ def test_opml_lists_every_feed_once(store: Store, tmp_path: Path, base: str) -> 
     assert groups == ["All documents", "By company", "By document"]
     urls = [o.get("xmlUrl") for o in root.iter("outline") if o.get("xmlUrl")]
     rss = sorted(
-        str(p.relative_to(tmp_path / "feeds")) for p in (tmp_path / "feeds").rglob("*.rss")
+        str(p.relative_to(tmp_path / "feeds"))
+        for p in (tmp_path / "feeds").rglob("*.rss")
+        if p.name != "board.rss"  # listed by board.html
     )
     # Without a base URL the links are the folder's absolute file:// URLs: newsboat
     # cannot import relative ones.
@@ -369,7 +379,7 @@ def test_without_base_url_links_are_relative_to_each_feed(store: Store, tmp_path
     add_changes(store, DOCUMENTS, [True, False, True])
     write_feeds(store, tmp_path, FeedSettings())
     feeds = sorted((tmp_path / "feeds").rglob("*.rss"))
-    assert len(feeds) == 2 + 2 + 3
+    assert len(feeds) == 2 + 2 + 3 + 1  # and board.rss
     for feed in feeds:
         for link in entry_links(feed):
             assert not link.startswith(("http:", "https:", "/"))

@@ -45,6 +45,7 @@ DATA_CATEGORIES = frozenset(
 BULLETS = ("* ", "- ", "• ", "· ")
 MAX_BULLETS = 15  # bullet lines after a training line that still belong to its passage
 SECTION_LOOKBACK = 400  # lines above a table row searched for a legal-basis declaration
+_INVISIBLE = " \ufeff\u200b\u200c\u200d\u2060"  # stripped from a cited sentence's ends
 _STATEMENT = re.compile(r"[.;:)][\"'”’»)\]\s\ufeff]*$")
 
 
@@ -109,7 +110,8 @@ def _statement_first(hit: _Hit) -> tuple[int, int]:
 
 def _sentences(line: str) -> list[str]:
     """The sentences of a line; a table row's cells (``a | b``) are read one by one."""
-    return [sentence for cell in line.split(" | ") for sentence in split_sentences(cell)]
+    sentences = (s.strip(_INVISIBLE) for cell in line.split(" | ") for s in split_sentences(cell))
+    return [sentence for sentence in sentences if sentence]
 
 
 def _passage(lines: list[str], index: int) -> list[str]:

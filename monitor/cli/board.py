@@ -11,7 +11,7 @@ from monitor.board import CELLS
 from monitor.cli.options import data_option, open_store
 from monitor.models import BoardEntry, Watch
 from monitor.publish.board_feed import evidence_href, value_text
-from monitor.store.board import latest_cells
+from monitor.store.board import board_state, latest_cells
 
 
 @click.command()
@@ -24,11 +24,14 @@ def board(data_dir: str, as_json: bool) -> None:
     Example: policy-monitor board --json
     """
     with open_store(data_dir) as store:
-        rows = [(doc, latest_cells(store, doc.id)) for doc in store.documents()]
+        rows = [
+            (doc, latest_cells(store, doc.id), (board_state(store, doc.id) or (None, ""))[0])
+            for doc in store.documents()
+        ]
     if as_json:
-        click.echo(views.json_text({"documents": [_document_dict(d, c) for d, c in rows]}))
+        click.echo(views.json_text({"documents": [_document_dict(*row) for row in rows]}))
     else:
-        click.echo("\n".join(_document_lines(d, c) for d, c in rows) or "no documents yet")
+        click.echo("\n".join(_document_lines(*row) for row in rows) or "no documents yet")
 
 
 def cell_dict(entry: BoardEntry) -> dict[str, Any]:
@@ -39,15 +42,14 @@ def cell_dict(entry: BoardEntry) -> dict[str, Any]:
         "version": entry.sentence_version or entry.version,
         "first_seen": entry.first_seen.isoformat() if entry.first_seen else None,
         "where": entry.where,
-        "read_from_version": entry.version,
+        "since_version": entry.version,
         "evidence": evidence_href(entry),
         "evidence_change": entry.evidence_change,
         "since": entry.at.isoformat(),
     }
 
 
-def _document_dict(doc: Watch, cells: dict[str, BoardEntry]) -> dict[str, Any]:
-    version = max((e.version for e in cells.values()), default=None)
+def _document_dict(doc: Watch, cells: dict[str, BoardEntry], version: int | None) -> dict[str, Any]:
     return {
         "document": doc.id, "company": doc.company, "title": doc.title, "url": doc.url,
         "version": version,
@@ -55,8 +57,9 @@ def _document_dict(doc: Watch, cells: dict[str, BoardEntry]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _document_lines(doc: Watch, cells: dict[str, BoardEntry]) -> str:
-    lines = [views.terminal_safe(f"{doc.company}: {doc.title} ({doc.id})", newlines=False)]
+def _document_lines(doc: Watch, cells: dict[str, BoardEntry], version: int | None) -> str:
+    read = f", read from v{version}" if version else ""
+    lines = [views.terminal_safe(f"{doc.company}: {doc.title} ({doc.id}{read})", newlines=False)]
     if not cells:
         lines.append("  not read yet (no version recorded)")
     for name in CELLS:
@@ -68,7 +71,7 @@ def _document_lines(doc: Watch, cells: dict[str, BoardEntry]) -> str:
             seen = entry.first_seen.date().isoformat() if entry.first_seen else "?"
             cite = f'v{entry.sentence_version} {seen} "{_short(entry.sentence)}"'
         else:
-            cite = f"nothing in v{entry.version} says so"
+            cite = f"nothing says so (since v{entry.version})"
         line = f"  {name:<20} {answer:<34} {cite}  [{evidence_href(entry)}]"
         lines.append(views.terminal_safe(line, newlines=False))
     return "\n".join(lines)

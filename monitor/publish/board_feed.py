@@ -15,7 +15,15 @@ from feedgen.feed import FeedGenerator
 
 from monitor.models import BoardEntry, Watch
 from monitor.publish.entry_html import clean_text, visible
-from monitor.publish.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc, index_url
+from monitor.publish.feed import (
+    EPOCH,
+    GENERATOR,
+    TAG_AUTHORITY,
+    FeedSettings,
+    as_utc,
+    change_page_href,
+    index_url,
+)
 from monitor.publish.page import html_page
 from monitor.publish.specs import document_name, one_line
 
@@ -33,7 +41,7 @@ def evidence_href(entry: BoardEntry) -> str:
     """The page proving a cell, relative to the feeds folder: the change that recorded
     the cited version, else that version's own page."""
     if entry.evidence_change is not None:
-        return f"changes/{entry.evidence_change}.html"
+        return change_page_href(entry.evidence_change)
     return version_href(entry.document, entry.sentence_version or entry.version)
 
 
@@ -139,7 +147,7 @@ def _cell_row(entry: BoardEntry) -> str:
         cite = (f"<q>{escape(visible(entry.sentence))}</q> "
                 f"(v{entry.sentence_version}, since {first})")  # fmt: skip
     else:
-        cite = f"nothing in v{entry.version} says so"
+        cite = f"nothing says so (since v{entry.version})"
     link = f' <a href="{escape(evidence_href(entry))}">evidence</a>'
     name = escape(CELL_NAMES.get(entry.cell, entry.cell))
     return f"<tr><td>{name}</td><td>{answer}</td><td>{cite}{link}</td></tr>"

@@ -3,12 +3,15 @@
 A document's board is read again only when its current version (or the board's rules)
 moved since the last reading, so a sweep that changed nothing reads nothing and records
 nothing. A cell whose value (or what it names) moved gets one ``change`` row (one
-board-feed entry); a cell whose value stayed but whose sentence moved gets a ``cite`` row.
+board-feed entry); a cell whose value stayed but whose sentence moved gets a ``cite`` row;
+a cell moved by new rules on the same version gets a ``rules`` row (no entry: the policy
+did not change, the monitor did).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from monitor.board import CELLS, Cell, board_version, derive_cells, sentence_key
@@ -32,14 +35,16 @@ def update_board(store: Store) -> int:
     recorded = 0
     for doc in store.documents():
         current = store.current_version(doc.id, with_text=False)
-        if current is None or board_state(store, doc.id) == (current.number, rules):
+        state = board_state(store, doc.id)
+        if current is None or state == (current.number, rules):
             continue
+        same_text = state is not None and state[0] == current.number
         with store.transaction():
-            recorded += _read_document(store, doc.id, current.number, rules)
+            recorded += _read_document(store, doc.id, current.number, rules, same_text)
     return recorded
 
 
-def _read_document(store: Store, doc_id: str, number: int, rules: str) -> int:
+def _read_document(store: Store, doc_id: str, number: int, rules: str, same_text: bool) -> int:
     version = store.version(doc_id, number)
     assert version is not None
     cells = derive_cells(version.text)
@@ -48,6 +53,8 @@ def _read_document(store: Store, doc_id: str, number: int, rules: str) -> int:
     recorded = 0
     for name in CELLS:
         entry = _entry(store, version, cells[name], latest.get(name), find, rules)
+        if entry is not None and same_text and entry.kind == "change":
+            entry = replace(entry, kind="rules")
         if entry is not None:
             add_board_entry(store, entry)
             recorded += entry.kind == "change"

@@ -18,7 +18,7 @@ from monitor.publish.board_feed import (
     version_page,
 )
 from monitor.publish.board_update import update_board
-from monitor.publish.feed import FORMATS, FeedSettings
+from monitor.publish.feed import FORMATS, FeedSettings, change_page_href
 from monitor.store import Store
 from monitor.store.board import board_changes, latest_cells
 
@@ -47,7 +47,8 @@ def _evidence(
 ) -> list[Path]:  # fmt: skip
     """The pages the board links to, written before the links (existing ones are kept)."""
     ids = sorted({e.evidence_change for e in entries if e.evidence_change is not None})
-    written = pages(store, out_dir, [store.change(i) for i in ids], settings)
+    missing = [i for i in ids if not (out_dir / change_page_href(i)).exists()]
+    written = pages(store, out_dir, [store.change(i) for i in missing], settings)
     documents = {doc.id: doc for doc in store.documents()}
     for entry in entries:
         if entry.evidence_change is not None or entry.document not in documents:
