@@ -9,6 +9,7 @@ interrupted import resumes where it stopped and a second import adds nothing.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,10 +17,17 @@ from datetime import datetime
 from monitor.check.apply import apply
 from monitor.check.decide import Decision, Policy, decide
 from monitor.check.observe import Extractor, observe
-from monitor.errors import ArchiveError, FetchError
+from monitor.errors import ArchiveError, ExtractError, FetchError
 from monitor.importer.steps import Body, Step
 from monitor.models import CheckOutcome, FetchResult, Origin, Watch
-from monitor.store import Store, attempt_columns, imported_refs, latest_record, tag_version
+from monitor.store import (
+    Store,
+    attempt_columns,
+    imported_refs,
+    latest_record,
+    sha256,
+    tag_version,
+)
 
 # History has no operators to wake: no "failing" events however many captures fail in a row.
 NEVER_ALERT = 10**9
@@ -70,7 +78,7 @@ def import_steps(
 ) -> Report:
     """Records each new step of ``archive`` for ``watch`` (steps oldest first)."""
     policy = replace(policy or Policy(), alert_after=NEVER_ALERT)
-    extractor = extractor or Extractor()
+    extractor = remembering(extractor or Extractor())
     report = Report(watch.id, archive)
     done = imported_refs(store, watch.id, archive)
     since = latest_record(store, watch.id)
@@ -150,6 +158,29 @@ def _tag_versions(store: Store, watch: Watch, decision: Decision, origin: Origin
     for version in (decision.upgrade, decision.version):
         if version is not None:
             tag_version(store, watch.id, version.number, origin)
+
+
+def remembering(extractor: Extractor, size: int = 256) -> Extractor:
+    """The extractor, remembering the texts of the last ``size`` distinct bodies: histories
+    that flip between regional or A/B variants archive the same bytes again and again."""
+    known: OrderedDict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str | ExtractError]
+    known = OrderedDict()
+
+    def read(body: bytes, kind: str, select: tuple[str, ...], remove: tuple[str, ...]) -> str:
+        key = (sha256(body), kind, select, remove)
+        if key not in known:
+            try:
+                known[key] = extractor.text(body, kind, select, remove)
+            except ExtractError as exc:
+                known[key] = exc
+            if len(known) > size:
+                known.popitem(last=False)
+        found = known[key]
+        if isinstance(found, ExtractError):
+            raise found
+        return found
+
+    return Extractor(version=extractor.version, read=read)
 
 
 def _record_failure(store: Store, watch: Watch, origin: Origin, error: str) -> None:
