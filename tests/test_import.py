@@ -289,8 +289,13 @@ def test_imported_changes_stay_out_of_live_feeds_unless_asked(
                              "feeds:\n  include_history: true\n")  # fmt: skip
     run(capsys, tmp_path, "check", wl=with_history)
     assert len(feedparser.parse((feeds / "all.rss").read_bytes()).entries) == 3
-    assert feedparser.parse((feeds / "ai-training.rss").read_bytes()).entries[0].published_parsed[
-        :3] == (2023, 6, 29)  # fmt: skip
+    entry = feedparser.parse((feeds / "ai-training.rss").read_bytes()).entries[0]
+    assert entry.published_parsed[:3] == (2023, 6, 29)
+    assert "Imported from ota " in entry.summary and "(archived 2023-06-29T18:34:22+00:00)" in (
+        entry.summary
+    )
+    pages = [p.read_text() for p in (feeds / "changes").glob("*.html")]
+    assert sum('<th scope="row">Imported</th>' in p for p in pages) == 2
 
 
 def test_the_lock_is_taken_per_step_never_while_the_archive_is_read(tmp_path: Path) -> None:
