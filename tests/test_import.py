@@ -4,6 +4,7 @@ The OTA repository is a real git repository built here, read by the real git bin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -288,5 +289,55 @@ def test_imported_changes_stay_out_of_live_feeds_unless_asked(
                              "feeds:\n  include_history: true\n")  # fmt: skip
     run(capsys, tmp_path, "check", wl=with_history)
     assert len(feedparser.parse((feeds / "all.rss").read_bytes()).entries) == 3
-    assert feedparser.parse((feeds / "ai-training.rss").read_bytes()).entries[0].published_parsed[
-        :3] == (2023, 6, 29)  # fmt: skip
+    entry = feedparser.parse((feeds / "ai-training.rss").read_bytes()).entries[0]
+    assert entry.published_parsed[:3] == (2023, 6, 29)
+    assert "Imported from ota " in entry.summary and "(archived 2023-06-29T18:34:22+00:00)" in (
+        entry.summary
+    )
+    pages = [p.read_text() for p in (feeds / "changes").glob("*.html")]
+    assert sum('<th scope="row">Imported</th>' in p for p in pages) == 2
+
+
+def test_the_lock_is_taken_per_step_never_while_the_archive_is_read(tmp_path: Path) -> None:
+    from monitor.importer.steps import Body
+    from monitor.lock import data_lock
+
+    data = tmp_path / "data"
+    store = Store(data)
+    store.sync_documents([_watch()], ota_steps(ota_repo(tmp_path), PATH)[0].at)
+    held: list[bool] = []
+
+    def load(body: bytes) -> Body:
+        with data_lock(data, 0):  # a check could take the lock while an archive is read
+            held.append(False)
+        return Body(body, "text/html")
+
+    times = [s.at for s in ota_steps(tmp_path / "versions", PATH)]
+    bodies = [policy(extra=f"<li>Clause {i}.</li>") for i in range(3)]
+    steps = [Step(f"r{i}", times[i], functools.partial(load, bodies[i])) for i in range(3)]
+    report = import_steps(store, _watch(), "snapshots", steps, hold=lambda: data_lock(data, 5))
+    assert (report.imported, report.changes, len(held)) == (3, 2, 3)
+
+
+def test_history_never_goes_before_what_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    local_server.route("/privacy", body=policy())
+    wl = watchlist(tmp_path, local_server.url("/privacy"))
+    assert run(capsys, tmp_path, "check", wl=wl).code == 0  # a live check, now
+    done = run(capsys, tmp_path, "import", "ota", str(ota_repo(tmp_path)), "--document",
+               "example-privacy", "--path", PATH, wl=wl)  # fmt: skip
+    assert "0 step(s) imported, 0 change(s), 0 AI-training, 3 older than what is recorded, " \
+           "skipped, 1 not versions" in done.out  # fmt: skip
+
+
+@pytest.mark.parametrize("ref,shown", [("abc", "abc"), ("a b.html", '"a b.html"'),
+                                       ('x"=y', '"x\\"=y"')])  # fmt: skip
+def test_logfmt_quotes_refs_that_need_it(ref: str, shown: str) -> None:
+    from datetime import UTC, datetime
+
+    lines: list[str] = []
+    step = Step(ref, datetime(2024, 1, 1, tzinfo=UTC), lambda: None)  # type: ignore[arg-type,return-value]
+    report = Report("d", "snapshots", steps=1)
+    Progress(1, lines.append)(report, step, "imported")
+    assert f" ref={shown} status=imported " in lines[0]

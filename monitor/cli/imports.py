@@ -125,8 +125,10 @@ def run_import(
     """Reads the archive's steps, records them, rewrites the feeds, prints a summary."""
     config = config or load_config(watchlist_path, selector_problem)
     watch = _watch(config, document)
+    feeds = settings_from_config(config.feeds)
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
-        store.sync_documents([watch], datetime.now(UTC))
+        store.sync_documents([watch], datetime.now(UTC))  # creates or upgrades the database
+    with open_store(data_dir, read_only=False) as store:
         try:
             steps = source(watch)
         except ArchiveError as exc:
@@ -134,13 +136,15 @@ def run_import(
         progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
         report = Report(document, archive)
         try:
-            report = import_steps(store, watch, archive, steps, tick=progress)
+            report = import_steps(store, watch, archive, steps, tick=progress,
+                                  hold=lambda: data_lock(data_dir, wait))  # fmt: skip
         except KeyboardInterrupt:
             click.echo(f"\n{document}: interrupted; what was imported is kept, run the same "
                        "command again to resume", err=True)  # fmt: skip
             sys.exit(EXIT_INTERRUPTED)
         finally:
-            write_feeds(store, data_dir, settings_from_config(config.feeds))
+            with data_lock(data_dir, wait):
+                write_feeds(store, data_dir, feeds)
     _print(report)
 
 

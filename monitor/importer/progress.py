@@ -40,7 +40,7 @@ class Progress:
                        f"{_duration(left)} left, {report.changes} change(s){end}")  # fmt: skip
             return
         self.write(f"level=INFO document={report.document} archive={report.archive} "
-                   f"step={done}/{self.total} ref={step.ref[:40]} status={status} "
+                   f"step={done}/{self.total} ref={_value(step.ref[:60])} status={status} "
                    f"at={step.at.isoformat(timespec='seconds')} rate={rate:.1f}/s "
                    f"eta={left:.0f}s\n")  # fmt: skip
 
@@ -49,3 +49,10 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _value(text: str) -> str:
+    """A logfmt value: quoted when it holds spaces, quotes or an equals sign (file names)."""
+    if text and not any(c in text for c in ' "=\\'):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

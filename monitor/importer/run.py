@@ -9,17 +9,25 @@ interrupted import resumes where it stopped and a second import adds nothing.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from monitor.check.apply import apply
 from monitor.check.decide import Decision, Policy, decide
 from monitor.check.observe import Extractor, observe
-from monitor.errors import ArchiveError, FetchError
+from monitor.errors import ArchiveError, ExtractError, FetchError
 from monitor.importer.steps import Body, Step
 from monitor.models import CheckOutcome, FetchResult, Origin, Watch
-from monitor.store import Store, attempt_columns, imported_refs, latest_record, tag_version
+from monitor.store import (
+    Store,
+    attempt_columns,
+    imported_refs,
+    latest_record,
+    sha256,
+    tag_version,
+)
 
 # History has no operators to wake: no "failing" events however many captures fail in a row.
 NEVER_ALERT = 10**9
@@ -52,6 +60,7 @@ class Report:
 
 
 Tick = Callable[[Report, Step, str], None]
+Hold = Callable[[], AbstractContextManager[object]]
 
 
 def _no_tick(report: Report, step: Step, status: str) -> None:
@@ -67,44 +76,44 @@ def import_steps(
     policy: Policy | None = None,
     extractor: Extractor | None = None,
     tick: Tick = _no_tick,
+    hold: Hold = nullcontext,
 ) -> Report:
-    """Records each new step of ``archive`` for ``watch`` (steps oldest first)."""
+    """Records each new step of ``archive`` for ``watch`` (steps oldest first). ``hold``
+    guards each step's writes (the data directory's lock: taken per step, never while an
+    archive is read, so checks and the daemon go on during a long import)."""
     policy = replace(policy or Policy(), alert_after=NEVER_ALERT)
-    extractor = extractor or Extractor()
+    extractor = remembering(extractor or Extractor())
     report = Report(watch.id, archive)
     done = imported_refs(store, watch.id, archive)
-    since = latest_record(store, watch.id)
-    failures = store.consecutive_failures(watch.id)
     for step in steps:
         report.steps += 1
-        status = _step(store, watch, archive, step, policy, extractor, report, done, since)
-        if status in ("imported", "changed", "failed"):
-            since = step.at
+        status = _step(store, watch, archive, step, (policy, extractor, hold), report, done)
         tick(report, step, status)
         if status == "unreachable":  # history goes in order: the next run resumes here
             break
-    store.set_failures(watch.id, failures)  # history's failed captures are not live failures
     return report
 
 
 def _step(
-    store: Store, watch: Watch, archive: str, step: Step, policy: Policy, extractor: Extractor,
-    report: Report, done: set[str], since: datetime | None,
+    store: Store, watch: Watch, archive: str, step: Step,
+    how: tuple[Policy, Extractor, Hold], report: Report, done: set[str],
 ) -> str:  # fmt: skip
+    policy, extractor, hold = how
     if step.ref in done:
         report.skipped += 1
         return "skipped"
     if step.skip:
         report.ignored += 1
         return "ignored"
-    if since is not None and step.at < since:
+    if _older(store, watch, step):  # before reading the archive: no fetch for nothing
         report.older += 1
         return "older"
     origin = Origin(archive, step.ref, step.at)
     try:
         body = step.load()
     except ArchiveError as exc:
-        _record_failure(store, watch, origin, str(exc))
+        with hold():
+            _record_failure(store, watch, origin, str(exc))
         report.problems.append(f"{watch.id}: {archive} {step.ref}: {exc}")
         done.add(step.ref)
         return "failed"
@@ -112,7 +121,11 @@ def _step(
         report.problems.append(f"{watch.id}: {archive} {step.ref}: {exc}; stopped here, "
                                "run again to resume (will retry)")  # fmt: skip
         return "unreachable"
-    outcome = record_step(store, watch, origin, body, policy, extractor)
+    with hold():
+        if _older(store, watch, step):  # a check recorded something meanwhile
+            report.older += 1
+            return "older"
+        outcome = record_step(store, watch, origin, body, policy, extractor)
     done.add(step.ref)
     report.imported += 1
     if outcome.change_id is not None:
@@ -120,6 +133,13 @@ def _step(
         report.ai_changes += int(outcome.ai_training)
         return "changed"
     return "imported"
+
+
+def _older(store: Store, watch: Watch, step: Step) -> bool:
+    """Whether the document recorded something after this step's time (history is
+    recorded in order: a step cannot go before what is already there)."""
+    latest = latest_record(store, watch.id)
+    return latest is not None and step.at < latest
 
 
 def record_step(
@@ -137,6 +157,7 @@ def record_step(
         decision = _with_origin(decide(state, obs, watch, policy), origin)
         outcome = apply(store, watch, state, obs, decision)
         _tag_versions(store, watch, decision, origin)
+        store.set_failures(watch.id, state.failures)  # history's failures are not live ones
     return outcome
 
 
@@ -150,6 +171,29 @@ def _tag_versions(store: Store, watch: Watch, decision: Decision, origin: Origin
     for version in (decision.upgrade, decision.version):
         if version is not None:
             tag_version(store, watch.id, version.number, origin)
+
+
+def remembering(extractor: Extractor, size: int = 256) -> Extractor:
+    """The extractor, remembering the texts of the last ``size`` distinct bodies: histories
+    that flip between regional or A/B variants archive the same bytes again and again."""
+    known: OrderedDict[tuple[str, str, tuple[str, ...], tuple[str, ...]], str | ExtractError]
+    known = OrderedDict()
+
+    def read(body: bytes, kind: str, select: tuple[str, ...], remove: tuple[str, ...]) -> str:
+        key = (sha256(body), kind, select, remove)
+        if key not in known:
+            try:
+                known[key] = extractor.text(body, kind, select, remove)
+            except ExtractError as exc:
+                known[key] = exc
+            if len(known) > size:
+                known.popitem(last=False)
+        found = known[key]
+        if isinstance(found, ExtractError):
+            raise found
+        return found
+
+    return Extractor(version=extractor.version, read=read)
 
 
 def _record_failure(store: Store, watch: Watch, origin: Origin, error: str) -> None:
