@@ -133,7 +133,12 @@ def test_newsboat_reloads_unchanged_feeds_with_304(
 ) -> None:
     replay, feeds, reader = setup
     folder = replay.data / "feeds"
-    names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.*") if p.suffix != ".html")
+    # The board's own feed (tests/test_board*.py) gains entries of its own on this change.
+    names = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*.*")
+        if p.suffix != ".html" and not p.name.startswith("board")
+    )
     reader.urls.write_text("".join(f"{feeds.url('/' + n)}\n" for n in names if "opml" not in n))
     # As if the files were written an hour ago: HTTP dates have one-second resolution.
     hour_ago = time.time() - 3600
@@ -208,7 +213,7 @@ def test_feeds_of_a_document_no_longer_watched_are_removed(
     replay = Replay(tmp_path, local_server)
     replay.run_all()
     feeds = replay.data / "feeds"
-    beta = [p for p in feeds.rglob("*.*") if "beta" in p.name]
+    beta = [p for p in feeds.rglob("*.*") if "beta" in p.name and p.suffix in (".rss", ".atom")]
     assert len(beta) == 2 * 3  # company/beta, document/beta-privacy, document/beta-help
     doc = yaml.safe_load(replay.watchlist.read_text())
     doc["documents"] = [d for d in doc["documents"] if not d["id"].startswith("beta-")]
