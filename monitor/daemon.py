@@ -65,6 +65,7 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
                 log.warning('event=no-browser reason="%s"', browser.problem)
             client = stack.enter_context(make_client(settings.fetch))
             checker = Checker(settings, Fetcher(client, settings.fetch), browser)
+            checker.watched = frozenset(w.id for w in watches)  # feeds of others go
             jobs = [Job(w.id, w.interval / settings.speed, checker.job(w)) for w in watches]
             log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
             run_forever(jobs, on_stop=checker.stop)
@@ -125,6 +126,7 @@ class Checker:
         self._running_lock = threading.Lock()
         self._policy = settings.policy
         self._extractor = settings.extractor
+        self.watched: frozenset[str] | None = None  # the watchlist's ids (None: all recorded)
 
     def job(self, watch: Watch) -> Callable[[], None]:
         return lambda: self.run(watch)
@@ -181,5 +183,6 @@ class Checker:
                 store.sync_documents([watch], utcnow())
                 outcome = check_document(store, watch, result, policy=self._policy,
                                          extractor=self._extractor)  # fmt: skip
-                write_feeds(store, settings.data_dir, settings.feed)  # a no-op if nothing is new
+                # a no-op if nothing is new
+                write_feeds(store, settings.data_dir, settings.feed, self.watched)
                 return outcome

@@ -53,6 +53,11 @@ def _codepoint(match: re.Match[str]) -> str:
     return f"<U+{ord(match.group(0)):04X}>"
 
 
+def visible(text: str) -> str:
+    """``text`` with its invisible characters (zero-width, soft hyphen...) shown by name."""
+    return INVISIBLE.sub(_codepoint, text)
+
+
 def words_key(text: str) -> str:
     """The words a reader sees, for telling a real change from a change of layout only.
 

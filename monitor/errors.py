@@ -66,6 +66,12 @@ class ExtractError(MonitorError):
     """A fetched page holds no readable text (empty, script-only, undecodable)."""
 
 
+class ArchiveError(MonitorError):
+    """An archive that is not what it should be: a path not in the repository, an index
+    answer not as documented, a capture that is the archive's own error page. A step that
+    raises it is recorded as failed, never as a version."""
+
+
 class LockedError(MonitorError):
     """Another check or the daemon is already working on this data directory."""
 

@@ -32,6 +32,7 @@ class FeedConfig:
     description: str | None = None
     author: str | None = None
     limit: int | None = None  # entries per feed
+    include_history: bool | None = None  # show changes imported from archives too
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,15 @@ class Classification:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where an imported step came from: the archive, its id there, the archive's time."""
+
+    archive: str  # "ota", "snapshots" or "wayback"
+    ref: str  # the commit, the file, or the capture's timestamp
+    archived_at: datetime  # when the archive saw the page (the step's time)
+
+
+@dataclass(frozen=True)
 class Change:
     """A recorded change of a document's text, as the feed and `changes` show it."""
 
@@ -162,6 +172,7 @@ class Change:
     # "returned to the text of v1".
     note: str = ""
     classifier: str = ""  # version of the AI-training rules that classified it
+    origin: Origin | None = None  # imported from an archive; None: seen by a live check
 
     @property
     def ai_training(self) -> bool:
@@ -205,6 +216,7 @@ class Version:
     text: str = ""
     extractor: str = ""  # version of the extractor that read this text from the snapshot
     upgrade: bool = False  # a technical upgrade's new baseline, not a change of the page
+    origin: Origin | None = None  # imported from an archive; None: seen by a live check
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from monitor.diff import diff_texts
+from monitor import linediff
+from monitor.diff import diff_texts, visible
 from monitor.errors import ConfigError
-from monitor.models import Change, CheckOutcome, DocumentStatus, Version
+from monitor.models import Change, CheckOutcome, DocumentStatus, Origin, Version
 from monitor.store import Store
 
 # ESC/8-bit sequences as terminals read them: CSI (ESC [ or U+009B, parameters, a final
@@ -64,6 +65,29 @@ def _when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") if moment else "-"
 
 
+when = _when
+
+
+def require_document(store: Store, document: str) -> None:
+    """ConfigError naming the known documents when ``document`` is not one of them."""
+    known = store.document_ids()
+    if document not in known:
+        listed = ", ".join(_one(d) for d in known[:20]) + (", ..." if len(known) > 20 else "")
+        raise ConfigError(f"no document {_one(document)!r} recorded; known: {listed or 'none yet'}")
+
+
+def require_change(store: Store, change_id: int) -> Change:
+    """The change, or ConfigError saying which change ids exist."""
+    try:
+        return store.change(change_id)
+    except KeyError:
+        first, last = store.change_id_range()
+        known = f"changes are #{first}-#{last}" if last else "no change recorded yet"
+        raise ConfigError(
+            f"no change #{change_id}: {known} (see `policy-monitor changes`)"
+        ) from None
+
+
 def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
     """The JSON record of a change (the `changes --json` contract); the diff on request."""
     record = {
@@ -86,10 +110,28 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "ai_related_flags": [asdict(f) for f in change.ai_related],
         "note": change.note,  # "returned to the text of v1", "held as suspect ... seen again"
         "classifier": change.classifier,  # version of the AI-training rules
+        **origin_fields(change.origin),  # imported from an archive (issue 14), or live
     }
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
     return record
+
+
+def origin_fields(origin: Origin | None) -> dict[str, Any]:
+    """Where an imported change or version came from; all None for a live check's."""
+    return {
+        "origin": origin.archive if origin else None,  # "ota", "snapshots", "wayback"
+        "origin_ref": origin.ref if origin else None,  # the commit, file or capture
+        "archived_at": _when(origin.archived_at) if origin else None,
+    }
+
+
+def origin_note(origin: Origin | None) -> str:
+    """``imported from ota 4025d7400deb`` (a commit cut to 12 characters), or ""."""
+    if origin is None:
+        return ""
+    ref = origin.ref[:12] if len(origin.ref) == 40 else origin.ref
+    return f"imported from {origin.archive} {ref}"
 
 
 def changes_table(changes: list[Change]) -> str:
@@ -102,6 +144,7 @@ def changes_table(changes: list[Change]) -> str:
             f"#{c.id:<5} {_when(c.detected_at)}  {_one(c.document):<28} "
             f"v{c.from_version}->v{c.to_version}  +{c.added_chars}/-{c.removed_chars} chars  {what}"
             + (f"  ({_one(c.note)})" if c.note else "")
+            + (f"  [{_one(origin_note(c.origin))}]" if c.origin else "")
         )
         lines.extend(
             f'        {f.side}: "{_one(f.sentence)}"  [{_one(f.category)}: {_one(f.phrase)}]'
@@ -141,14 +184,40 @@ def explain_report(change: Change) -> str:
 def _version_or_fail(store: Store, document: str, number: int) -> Version:
     version = store.version(document, number)
     if version is None:
+        numbers = [v.number for v in store.versions(document)]
+        has = f"has versions {min(numbers)}-{max(numbers)}" if numbers else "has no version yet"
         raise ConfigError(
-            f"{document}: no version {number} (see `policy-monitor history {document}`)"
+            f"{_one(document)}: no version {number}; {_one(document)} {has} "
+            f"(see `policy-monitor history {_one(document)}`)"
         )
     return version
 
 
-def diff_report(store: Store, document: str, old: int | None, new: int | None) -> str:
-    """The diff between two versions (default: those of the document's latest change)."""
+class DiffStyle:
+    """How a terminal diff shows its rows: plain text marks the changed words of an edited
+    line ``[-…-]`` / ``{+…+}`` (a line added or removed whole needs no mark); the CLI's
+    colour style (on a terminal) paints them instead."""
+
+    def header(self, text: str) -> str:
+        return text
+
+    def line(self, side: str, text: str) -> str:
+        return text
+
+    def word(self, side: str, text: str) -> str:
+        return f"[-{text}-]" if side == "-" else f"{{+{text}+}}"
+
+
+PLAIN = DiffStyle()
+DIFF_CONTEXT = 1  # unchanged lines shown around each changed one
+
+
+def diff_report(
+    store: Store, document: str, old: int | None, new: int | None, style: DiffStyle = PLAIN
+) -> str:
+    """The diff between two versions (default: those of the document's latest change),
+    one side per line: ``- `` the old line, ``+ `` the new one, ``  `` context."""
+    require_document(store, document)
     if old is None or new is None:
         latest = store.changes(document=document, limit=1)
         current = store.current_version(document)
@@ -156,7 +225,8 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
             raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
         new = new if new is not None else latest[-1].to_version if latest else current.number
         old = old if old is not None else max(1, new - 1)
-    before, after = _version_or_fail(store, document, old), _version_or_fail(store, document, new)
+    after = _version_or_fail(store, document, new)  # the one asked for is checked first
+    before = _version_or_fail(store, document, old)
     header = [
         f"{document}: v{before.number} -> v{after.number}",
         f"--- v{before.number}  first seen {_when(before.first_seen)}  text sha256 "
@@ -164,11 +234,22 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
         f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
-    rendered = diff_texts(before.text, after.text).rendered or "(no difference)"
-    return terminal_safe("\n".join(header) + "\n" + rendered)
+    lines = [style.header(terminal_safe(line, newlines=False)) for line in header]
+    ops = [
+        (op, terminal_safe(visible(text))) for op, text in diff_texts(before.text, after.text).ops
+    ]
+    hunks = linediff.shown(linediff.rows(ops), DIFF_CONTEXT)
+    for k, hunk in enumerate(hunks):
+        if k or hunk[0].old_line > 1 or hunk[0].new_line > 1:
+            lines.append(style.header("…"))
+        lines.extend(
+            style.line(row.side, f"{row.side} {linediff.marked(row, style.word)}") for row in hunk
+        )
+    return "\n".join(lines if hunks else [*lines, "(no difference)"])
 
 
 def history_report(store: Store, document: str) -> str:
+    require_document(store, document)
     versions = store.versions(document)
     if not versions:
         raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
@@ -181,6 +262,7 @@ def history_report(store: Store, document: str) -> str:
             f"{mark} v{v.number:<4} first seen {_when(v.first_seen)}  last seen "
             f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
             f"  extractor {_one(v.extractor)}"
+            + (f"  {_one(origin_note(v.origin))}" if v.origin else "")
         )
         if v.number in upgrades:
             u = upgrades[v.number]

@@ -98,7 +98,7 @@ def test_diff_history_status_and_feeds(capsys, server, setup) -> None:  # type: 
     server.route("/privacy", body=policy(extra=AI_SENTENCE))
     run_cli(capsys, "check", *args)
     diff = run_cli(capsys, "diff", "example-privacy", "--data", str(data))
-    assert "v1 -> v2" in diff.out and "{+- We may use your public posts" in diff.out
+    assert "v1 -> v2" in diff.out and "\n+ - We may use your public posts" in diff.out
     explicit = run_cli(
         capsys, "diff", "example-privacy", "--from", "1", "--to", "2", "--data", str(data)
     )
@@ -148,11 +148,12 @@ def test_unknown_document_and_version(capsys, server, setup) -> None:  # type: i
     args, data = setup
     run_cli(capsys, "check", *args)
     missing = run_cli(capsys, "history", "nope", "--data", str(data))
-    assert missing.code == 2 and "nope: no versions recorded" in missing.err
+    assert missing.code == 2
+    assert missing.err == "error: no document 'nope' recorded; known: example-privacy\n"
     bad = run_cli(
         capsys, "diff", "example-privacy", "--from", "1", "--to", "9", "--data", str(data)
     )
-    assert bad.code == 2 and "no version 9" in bad.err
+    assert bad.code == 2 and "no version 9; example-privacy has versions 1-1" in bad.err
     only = run_cli(capsys, "check", *args, "--only", "nope")
     assert only.code == 2 and "--only" in only.err
 

@@ -20,8 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
+import yaml
 
+from monitor.publish.specs import company_slug
 from tests.feed_replay import FeedServer, Hit, Replay
 from tests.httpserver import LocalServer
 from tests.shared import requires
@@ -90,16 +93,22 @@ def test_newsboat_shows_every_change_with_title_link_and_date(
         urls.write("".join(f"{url}\n" for url in atom))
 
     rows = replay.changes()
-    assert reader.reload() == 2 * len(rows)  # each change once per format, however many feeds
+    # Each change is in every feed that shows it, in both formats: newsboat keeps one copy
+    # of an id across feeds, so each feed gives it its own id and none loses it.
+    expected = {
+        (feeds.url(f"/{path}.{fmt}"), entry_id(row, path, fmt))
+        for row in rows for path in feeds_of(row, replay) for fmt in ("rss", "atom")
+    }  # fmt: skip
+    assert reader.reload() == len(expected)
     assert {hit.status for hit in feeds.take_hits()} == {200}
-    items = {item["guid"]: item for item in reader.rows("select * from rss_item")}
+    stored = reader.rows("select * from rss_item")
+    assert {(item["feedurl"], item["guid"]) for item in stored} == expected
+    items = {item["guid"]: item for item in stored}
     for row in rows:
         title = f"{replay.company_of(row['document'])} "
         when = int(datetime.fromisoformat(row["detected_at"]).timestamp())
-        for guid in (
-            f"policy-monitor:change:{row['document']}:{row['id']}",
-            f"tag:policy-monitor,2026:change/{row['document']}/{row['id']}",
-        ):
+        for guid in [entry_id(row, path, fmt) for path in feeds_of(row, replay)
+                     for fmt in ("rss", "atom")]:  # fmt: skip
             item = items.pop(guid)
             assert item["title"].startswith(title), item["title"]
             assert item["title"].endswith("AI-training language added") == (
@@ -124,7 +133,12 @@ def test_newsboat_reloads_unchanged_feeds_with_304(
 ) -> None:
     replay, feeds, reader = setup
     folder = replay.data / "feeds"
-    names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.*") if p.suffix != ".html")
+    # The board's own feed (tests/test_board*.py) gains entries of its own on this change.
+    names = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*.*")
+        if p.suffix != ".html" and not p.name.startswith("board")
+    )
     reader.urls.write_text("".join(f"{feeds.url('/' + n)}\n" for n in names if "opml" not in n))
     # As if the files were written an hour ago: HTTP dates have one-second resolution.
     hour_ago = time.time() - 3600
@@ -139,11 +153,26 @@ def test_newsboat_reloads_unchanged_feeds_with_304(
     assert statuses(feeds.take_hits()) == {200: set(), 304: {n for n in names if "opml" not in n}}
 
     replay.sweep({"smith-terms": ["These terms now say we may train AI models on your posts."]})
-    assert reader.reload() == unread + 2  # one new change, in RSS and Atom
-    changed = {"all", "company/smith-co", "document/smith-terms"}
-    changed |= {"ai-training"} if replay.changes()[-1]["ai_training"] else set()
+    changed = set(feeds_of(replay.changes()[-1], replay))
+    assert reader.reload() == unread + 2 * len(changed)  # in each of its feeds, RSS and Atom
     fresh = {f"{p}.{f}" for p in changed for f in ("rss", "atom")}
     assert statuses(feeds.take_hits())[200] == fresh
+
+
+def feeds_of(row: dict[str, Any], replay: Replay) -> list[str]:
+    """The paths of the published feeds that show a change."""
+    company = company_slug(replay.company_of(row["document"]))
+    paths = ["all", f"company/{company}", f"document/{row['document']}"]
+    return paths + (["ai-training"] if row["ai_training"] else [])
+
+
+def entry_id(row: dict[str, Any], path: str, fmt: str) -> str:
+    """The id of a change's entry in one feed ("all" keeps the ids it always had)."""
+    if fmt == "rss":
+        guid = f"policy-monitor:change:{row['document']}:{row['id']}"
+        return guid if path == "all" else f"{guid}:{path}"
+    tag = f"tag:policy-monitor,2026:change/{row['document']}/{row['id']}"
+    return tag if path == "all" else f"{tag}/{path}"
 
 
 def statuses(hits: list[Hit]) -> dict[int, set[str]]:
@@ -153,3 +182,55 @@ def statuses(hits: list[Hit]) -> dict[int, set[str]]:
     for hit in hits:
         found[hit.status].add(hit.path.lstrip("/"))
     return found
+
+
+@requires(newsboat_missing)
+def test_newsboat_imports_the_opml_made_without_a_base_url(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """Without `base_url` the OPML names the feed files by absolute file:// URLs."""
+    replay = Replay(tmp_path, local_server)
+    replay.run_all()
+    home = tmp_path / "home"
+    home.mkdir()
+    reader = Reader(home)
+    reader.run("-i", str(replay.data / "feeds" / "feeds.opml"))
+    imported = re.findall(r"^(\S+)", reader.urls.read_text(), re.MULTILINE)
+    folder = (replay.data / "feeds").resolve().as_uri()
+    assert len(imported) == 2 + 2 + 4 and all(u.startswith(folder + "/") for u in imported)
+    rows = replay.changes()
+    expected = {entry_id(row, path, "rss") for row in rows for path in feeds_of(row, replay)}
+    assert reader.reload() == len(expected)
+    assert {item["guid"] for item in reader.rows("select guid from rss_item")} == expected
+
+
+@requires(newsboat_missing)
+def test_feeds_of_a_document_no_longer_watched_are_removed(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """Beta leaves the watchlist: its company and document feeds go (a feed nobody updates
+    would look like a quiet policy); its changes stay in "all" and keep their pages."""
+    replay = Replay(tmp_path, local_server)
+    replay.run_all()
+    feeds = replay.data / "feeds"
+    beta = [p for p in feeds.rglob("*.*") if "beta" in p.name and p.suffix in (".rss", ".atom")]
+    assert len(beta) == 2 * 3  # company/beta, document/beta-privacy, document/beta-help
+    doc = yaml.safe_load(replay.watchlist.read_text())
+    doc["documents"] = [d for d in doc["documents"] if not d["id"].startswith("beta-")]
+    replay.watchlist.write_text(yaml.safe_dump(doc))
+    replay.sweep()
+    assert not any(p.exists() for p in beta)
+    assert "beta" not in (feeds / "feeds.opml").read_text()
+    everything = feedparser.parse((feeds / "all.rss").read_bytes())
+    beta_changes = [r for r in replay.changes() if r["document"].startswith("beta-")]
+    assert beta_changes and all(
+        any(e.id.endswith(f":{r['document']}:{r['id']}") for e in everything.entries)
+        and (feeds / f"changes/{r['id']}.html").exists()
+        for r in beta_changes
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    reader = Reader(home)
+    reader.run("-i", str(feeds / "feeds.opml"))
+    assert "beta" not in reader.urls.read_text()
+    assert reader.reload() > 0

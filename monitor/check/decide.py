@@ -37,12 +37,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from monitor.check.observe import Observation, text_key
 from monitor.check.suspect import suspect_reason, wall_reason
 from monitor.classify import classifier_version, classify
 from monitor.diff import diff_texts
-from monitor.models import Change, DocState, Held, Validators, Watch
+from monitor.models import Change, Classification, Diff, DocState, Held, Validators, Watch
 
 NO_VALIDATORS = Validators()
 NOT_MODIFIED_EMPTY = "server said 304 Not Modified but no version is stored; will refetch"
@@ -239,9 +240,15 @@ def _confirmed_note(held: Held | None) -> str:
     return f"held as suspect since {since} ({held.reason}) and seen again"
 
 
+@lru_cache(maxsize=16)
+def _compare(old: str, new: str) -> tuple[Diff, Classification]:
+    """The diff and the verdict of two texts (pure: imported histories that flip between
+    regional variants compare the same pair again and again)."""
+    return diff_texts(old, new), classify(old, new)
+
+
 def _change(watch: Watch, base: Base, obs: Observation, number: int, note: str) -> Change:
-    diff = diff_texts(base.text, obs.text)
-    verdict = classify(base.text, obs.text)
+    diff, verdict = _compare(base.text, obs.text)
     return Change(
         id=0, document=watch.id, company=watch.company, title=watch.title, url=watch.url,
         detected_at=obs.at, kind="changed", from_version=base.number, to_version=number,

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import board, read, run
+from monitor.cli import archive, board, imports, read, run
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -30,7 +30,8 @@ def cli() -> None:
 
 
 for _command in (run.check, run.daemon, read.changes, read.diff, read.explain, read.history,
-                 read.status, read.feed):  # fmt: skip
+                 read.status, read.feed, imports.import_group, imports.backfill,
+                 archive.first_seen, archive.evidence):  # fmt: skip
     cli.add_command(_command)
 cli.add_command(board.board)
 

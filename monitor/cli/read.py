@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import replace
 
 import click
 
 from monitor import views
 from monitor.cli.options import data_option, open_store
-from monitor.errors import ConfigError
+from monitor.export import changes_csv
 from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import render_selected
 from monitor.watchlist import load_feed_config
@@ -17,19 +19,33 @@ from monitor.watchlist import load_feed_config
 @click.command()
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, oldest first.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
+    help="table (default), json (as --json) or csv (one row per change, for spreadsheets).",
+)  # fmt: skip
 @click.option("--document", metavar="ID", help="Only this document's changes.")
 @click.option("--ai-only", is_flag=True, help="Only changes flagged as AI-training.")
-@click.option("--diffs", is_flag=True, help="Include each change's diff in the JSON.")
-def changes(data_dir: str, as_json: bool, document: str | None, ai_only: bool, diffs: bool) -> None:
+@click.option("--diffs", is_flag=True, help="Include each change's diff in the JSON or CSV.")
+def changes(
+    data_dir: str, as_json: bool, fmt: str | None, document: str | None, ai_only: bool,
+    diffs: bool,
+) -> None:  # fmt: skip
     """List recorded changes, oldest first.
 
     Example: policy-monitor changes --ai-only --json
     """
+    if as_json and fmt not in (None, "json"):
+        raise click.BadParameter(
+            f"--json and --format {fmt} disagree: give one", param_hint="--json"
+        )
+    fmt = "json" if as_json else fmt or "table"
     with open_store(data_dir) as store:
         found = store.changes(document=document, ai_only=ai_only)
-    if as_json:
+    if fmt == "json":
         rows = [views.change_dict(c, with_diff=diffs) for c in found]
         click.echo(views.json_text(rows))
+    elif fmt == "csv":
+        click.echo(changes_csv(found, with_diff=diffs), nl=False)
     else:
         click.echo(views.changes_table(found))
 
@@ -45,7 +61,33 @@ def diff(document: str, data_dir: str, from_: int | None, to: int | None) -> Non
     Example: policy-monitor diff google-privacy --from 3 --to 4
     """
     with open_store(data_dir) as store:
-        click.echo(views.diff_report(store, document, from_, to))
+        click.echo(views.diff_report(store, document, from_, to, diff_style()))
+
+
+class ColourDiff(views.DiffStyle):
+    """Removed lines red, added lines green, their changed words bold and underlined."""
+
+    COLOURS = {"-": "red", "+": "green"}
+
+    def header(self, text: str) -> str:
+        return click.style(text, bold=True)
+
+    def line(self, side: str, text: str) -> str:
+        return click.style(text, fg=self.COLOURS.get(side)) if side in self.COLOURS else text
+
+    def word(self, side: str, text: str) -> str:
+        colour = self.COLOURS[side]
+        # Reset to the line's colour after the word, not to the terminal's default.
+        return click.style(text, fg=colour, bold=True, underline=True, reset=False) + (
+            "\x1b[22m\x1b[24m"
+        )
+
+
+def diff_style() -> views.DiffStyle:
+    """Colour on a terminal unless NO_COLOR is set (https://no-color.org), else marks."""
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        return views.PLAIN
+    return ColourDiff()
 
 
 @click.command()
@@ -57,10 +99,7 @@ def explain(change_id: int, data_dir: str) -> None:
     Example: policy-monitor explain 12
     """
     with open_store(data_dir) as store:
-        try:
-            change = store.change(change_id)
-        except KeyError:
-            raise ConfigError(f"no change #{change_id} (see `policy-monitor changes`)") from None
+        change = views.require_change(store, change_id)
     click.echo(views.explain_report(change))
 
 
@@ -104,6 +143,10 @@ def status(data_dir: str, as_json: bool) -> None:
     "--watchlist", "watchlist_path", type=click.Path(dir_okay=False),
     help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:'.",
 )  # fmt: skip
+@click.option(
+    "--include-history", is_flag=True,
+    help="Also show changes imported from archives (`import`, `backfill`).",
+)  # fmt: skip
 def feed(
     data_dir: str,
     fmt: str,
@@ -111,6 +154,7 @@ def feed(
     document: str | None,
     company: str | None,
     watchlist_path: str | None,
+    include_history: bool,
 ) -> None:
     """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
 
@@ -119,6 +163,8 @@ def feed(
     settings = FeedSettings()
     if watchlist_path is not None:
         settings = settings_from_config(load_feed_config(watchlist_path))
+    if include_history:
+        settings = replace(settings, include_history=True)
     with open_store(data_dir) as store:
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document

@@ -72,7 +72,7 @@ def check(
             extractor = page_limits(max_page_mb, max_elements)
             outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy,
                              extractor=extractor)  # fmt: skip
-        write_feeds(store, data_dir, feed_settings)
+        write_feeds(store, data_dir, feed_settings, watched={d.id for d in config.documents})
     for outcome in outcomes:
         if not quiet or outcome.status in NEWS:
             level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"

@@ -29,6 +29,7 @@ from monitor.extract.limits import (
     check_markup,
     check_size,
 )
+from monitor.extract.markdown import MARKDOWN_TYPES, markdown_page
 from monitor.extract.pdf import pdf_text
 from monitor.extract.render import render
 from monitor.extract.rules import (
@@ -86,6 +87,8 @@ def extract_text(
     markup = decode(body, content_type)
     if media == "text/plain":
         return _enough_words(normalize_text(markup))
+    if media in MARKDOWN_TYPES:
+        markup = markdown_page(markup)
     check_markup(markup, max_elements, max_depth)
     try:
         with _cyclic_gc_paused():

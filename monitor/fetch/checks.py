@@ -46,9 +46,14 @@ def media_type(content_type: str) -> str:
     return content_type.split(";")[0].strip().lower()
 
 
-def check_html(content_type: str, body: bytes | None, url: str) -> None:
-    """Raises unless the page is HTML (or text); ``body`` None: not read yet."""
+def check_html(
+    content_type: str, body: bytes | None, url: str, accept: frozenset[str] | None = None
+) -> None:
+    """Raises unless the page is HTML (or text); ``body`` None: not read yet. ``accept``:
+    other media types wanted instead (an archive's JSON answer), taken as they come."""
     kind = media_type(content_type)
+    if accept is not None:
+        return
     if kind and kind not in HTML_TYPES:
         raise FetchError(
             f"not an HTML page: content type {kind} at {url} "

@@ -55,6 +55,7 @@ from monitor.models import FetchResult, Validators, Watch
 __all__ = ["USER_AGENT", "Fetcher", "FetchSettings", "make_client", "user_agent"]
 
 NO_VALIDATORS = Validators()
+ANY_TYPE: frozenset[str] = frozenset()  # `data` fetches keep whatever type comes back
 DEFAULT_SETTINGS = FetchSettings()
 
 
@@ -126,17 +127,20 @@ class Fetcher:
             )
             raise FetchError(message, url=watch.url, blocked=True)
 
-    def fetch(self, watch: Watch, validators: Validators = NO_VALIDATORS) -> FetchResult:
+    def fetch(
+        self, watch: Watch, validators: Validators = NO_VALIDATORS, *, data: bool = False
+    ) -> FetchResult:
         """GETs ``watch.url``; a 304 is a result with ``not_modified``. Raises FetchError.
 
         Empty ``validators`` make an unconditional GET. The whole fetch (robots.txt,
-        attempts, waits between them) ends within ``settings.fetch_seconds``."""
+        attempts, waits between them) ends within ``settings.fetch_seconds``. ``data``: the
+        answer is data (an archive's JSON index), not a page, so any content type is kept."""
         until = time.monotonic() + self._settings.fetch_seconds
         self.check_robots(watch, until)
         attempt = 0
         while True:
             try:
-                return self._attempt(watch.url, validators, until)
+                return self._attempt(watch.url, validators, until, data)
             except FetchError as err:
                 if not err.transient or attempt >= self._settings.retries:
                     raise
@@ -177,7 +181,9 @@ class Fetcher:
         except (*EXCHANGE_ERRORS, AddressRefused, FetchError):
             return None
 
-    def _attempt(self, url: str, validators: Validators, until: float) -> FetchResult:
+    def _attempt(
+        self, url: str, validators: Validators, until: float, data: bool = False
+    ) -> FetchResult:
         started = time.monotonic()
         budget = min(self._settings.attempt_seconds, until - started)
         if budget <= 0:
@@ -189,7 +195,7 @@ class Fetcher:
                 _exchange(self._client, url, headers, self._settings) as response,
             ):
                 conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
-                body = self._read(response, url, started + budget, budget, conditional)
+                body = self._read(response, url, started + budget, budget, conditional, data)
                 return FetchResult(
                     url=url,
                     final_url=str(response.url),
@@ -218,8 +224,9 @@ class Fetcher:
         return headers
 
     def _read(
-        self, response: httpx.Response, url: str, deadline: float, budget: float, conditional: bool
-    ) -> bytes:
+        self, response: httpx.Response, url: str, deadline: float, budget: float,
+        conditional: bool, data: bool = False,
+    ) -> bytes:  # fmt: skip
         status = response.status_code
         if status == 304:
             if not conditional:  # "not modified" since what? Nothing was named.
@@ -230,7 +237,8 @@ class Fetcher:
             raise status_error(status, response.reason_phrase, url, headers, _sniff(response, url))
         check_redirect(url, str(response.url))
         content_type = response.headers.get("content-type", "")
-        check_html(content_type, None, url)
+        accept = ANY_TYPE if data else None
+        check_html(content_type, None, url, accept)
         limit = self._settings.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -245,7 +253,7 @@ class Fetcher:
             too_large=lambda: too_large(url, limit),
             too_slow=lambda: gave_up(url, budget),
         )
-        check_html(content_type, body, url)
+        check_html(content_type, body, url, accept)
         if is_challenge(response.headers, body):
             raise challenge_error(url, status)
         return body

@@ -8,6 +8,7 @@ Pure functions of the recorded rows, like the other feeds: no clock, stable ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
@@ -88,7 +89,9 @@ def entry_body(entry: BoardEntry, link: str) -> str:
     return "\n".join(parts)
 
 
-def render_board_feed(entries: Sequence[BoardEntry], fmt: str, settings: FeedSettings) -> bytes:
+def render_board_feed(
+    entries: Sequence[BoardEntry], fmt: str, settings: FeedSettings, since: datetime | None = None
+) -> bytes:
     """The board feed, newest first (``entries`` as :func:`board_changes` returns them)."""
     fg = FeedGenerator()
     fg.id(f"{TAG_AUTHORITY}:feed/{BOARD_NAME}")
@@ -101,7 +104,7 @@ def render_board_feed(entries: Sequence[BoardEntry], fmt: str, settings: FeedSet
     fg.author(name=one_line(settings.author))
     fg.generator(GENERATOR)
     shown = list(entries)[: settings.limit]
-    fg.updated(as_utc(shown[0].at) if shown else EPOCH)
+    fg.updated(as_utc(shown[0].at) if shown else as_utc(since or EPOCH))
     for entry in shown:
         item = fg.add_entry(order="append")
         if fmt == "atom":

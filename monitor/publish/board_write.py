@@ -21,6 +21,7 @@ from monitor.publish.board_update import update_board
 from monitor.publish.feed import FORMATS, FeedSettings, change_page_href
 from monitor.store import Store
 from monitor.store.board import board_changes, latest_cells
+from monitor.store.documents import added_at
 
 Replace = Callable[[Path, bytes], list[Path]]
 WritePages = Callable[[Store, Path, list[Change], FeedSettings], list[Path]]
@@ -35,9 +36,11 @@ def write_board(
     cited = [entry for _doc, cells in rows for entry in cells.values()]
     changes = board_changes(store, limit=settings.limit)
     written = _evidence(store, out_dir, settings, cited + changes, replace, pages)
+    # An empty board feed is dated when watching began (like the change feeds), not 1970.
+    since = min(added_at(store).values(), default=None)
     for fmt in FORMATS:
         written += replace(out_dir / f"{BOARD_NAME}.{fmt}",
-                           render_board_feed(changes, fmt, settings))  # fmt: skip
+                           render_board_feed(changes, fmt, settings, since))  # fmt: skip
     return written + replace(out_dir / f"{BOARD_NAME}.html", board_page(rows))
 
 

@@ -14,7 +14,14 @@ from datetime import datetime
 from html import escape
 
 from monitor.models import Change, Flag, Version
-from monitor.publish.entry_html import cut_note, excerpt, highlight, marked_line_html, visible
+from monitor.publish.entry_html import (
+    cut_note,
+    excerpt,
+    highlight,
+    history_note,
+    marked_line_html,
+    visible,
+)
 from monitor.publish.feed import as_utc, change_title, rss_guid
 from monitor.publish.page import html_page
 from monitor.publish.specs import one_line
@@ -59,6 +66,8 @@ def _facts_html(change: Change) -> str:
         ("Note", _text(change.note or "none")),
         ("Rules", _text(change.classifier or "-")),
     ]  # fmt: skip
+    if change.origin is not None:  # imported history (issue 14): say where it came from
+        rows.insert(3, ("Imported", _text(history_note(change.origin))))
     cells = [f'<tr><th scope="row">{name}</th><td>{value}</td></tr>' for name, value in rows]
     return "\n".join(["<h2>The change</h2>", "<table>", *cells, "</table>"])
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from monitor.models import Change, Flag
+from monitor.models import Change, Flag, Origin
 
 DIFF_MAX_LINES = 40
 DIFF_MAX_CHARS = 20_000
@@ -45,6 +45,13 @@ def visible(text: str) -> str:
     return _BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", clean_text(text))
 
 
+def history_note(origin: Origin) -> str:
+    """ "Imported from ota 4025d7400deb (archived 2020-08-12T13:04:12+00:00)"."""
+    ref = origin.ref[:12] if len(origin.ref) == 40 else origin.ref
+    when = origin.archived_at.isoformat(timespec="seconds")
+    return f"Imported from {origin.archive} {ref} (archived {when})"
+
+
 def entry_html(
     change: Change,
     link: str = "",
@@ -52,7 +59,9 @@ def entry_html(
     diff_lines: int = DIFF_MAX_LINES,
 ) -> str:
     """The entry's body as an HTML fragment; ``link`` is the change's own page."""
+    origin = change.origin
     parts = [
+        f"<p><em>{_text(history_note(origin))}</em></p>" if origin else "",
         f"<p><em>{_text(change.note)}</em></p>" if change.note else "",
         _flags_html(change.flags),
         _ai_related_html(change.ai_related),

@@ -24,7 +24,8 @@ from monitor.publish.specs import AI_TRAINING, ALL, FeedSpec, document_name, doc
 FORMATS = ("rss", "atom")
 # Fixed for ever: changing it would change every entry's id and re-notify subscribers.
 TAG_AUTHORITY = "tag:policy-monitor,2026"
-# An empty feed still needs a date; a fixed one keeps regeneration byte-identical.
+# An empty feed still needs a date: when its documents began to be watched (stored, so
+# regeneration stays byte-identical); this one only when even that is unknown.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 GENERATOR = "policy-monitor"
 CHANGES_DIR = "changes"  # one HTML page per change, in the feeds folder
@@ -51,6 +52,9 @@ class FeedSettings:
     diff_chars: int = DIFF_MAX_CHARS
     diff_lines: int = DIFF_MAX_LINES
     page_diff_chars: int = 2_000_000
+    # Changes imported from an archive (issue 14) stay out of the feeds unless asked: years
+    # of history must not flood subscribers as if it had just happened.
+    include_history: bool = False
 
     def __post_init__(self) -> None:
         if self.limit < 0:
@@ -116,23 +120,25 @@ def render_feed(
     ai_only: bool = False,
     self_url: str | None = None,
     spec: FeedSpec | None = None,
+    since: datetime | None = None,
 ) -> bytes:
     """Renders the newest ``settings.limit`` changes ``spec`` shows, newest first.
 
     ``fmt`` is "rss" or "atom". Without a spec: all changes, or the AI-training ones if
     ``ai_only``. ``self_url`` overrides the self-link made from ``settings.base_url``.
+    ``since``: the date of a feed with no entry (when its documents began to be watched).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown feed format {fmt!r}: use one of {', '.join(FORMATS)}")
     spec = spec or (AI_TRAINING if ai_only else ALL)
     entries = select_changes(changes, limit=settings.limit, spec=spec)
     fg = _feed_generator(settings, fmt, spec, self_url or feed_url(settings, spec, fmt))
-    fg.updated(as_utc(entries[0].detected_at) if entries else EPOCH)
+    fg.updated(as_utc(entries[0].detected_at) if entries else as_utc(since or EPOCH))
     for change in entries:
         body = _entry_body(
             change, change_link(settings, change.id, spec), settings.diff_chars, settings.diff_lines
         )
-        _add_entry(fg, change, fmt, body)
+        _add_entry(fg, change, fmt, body, spec)
     if fmt == "atom":
         return bytes(fg.atom_str(pretty=True))
     return bytes(fg.rss_str(pretty=True))
@@ -155,14 +161,19 @@ def select_changes(
     return picked[: max(limit, 0)]
 
 
-def rss_guid(change: Change) -> str:
-    """The RSS guid of a change; never changes, whatever else about the change does."""
-    return clean_text(f"policy-monitor:change:{change.document}:{change.id}")
+def rss_guid(change: Change, spec: FeedSpec = ALL) -> str:
+    """The RSS guid of a change in the feed ``spec``; never changes, whatever else about
+    the change does. Distinct per feed (the feed's path appended, but in "all"): readers
+    such as newsboat keep one copy of a guid across feeds, so a shared one would vanish
+    from all but one of them."""
+    guid = f"policy-monitor:change:{change.document}:{change.id}"
+    return clean_text(guid if spec.path == ALL.path else f"{guid}:{spec.path}")
 
 
-def atom_id(change: Change) -> str:
-    """The Atom id of a change: a tag: URI, as stable as the RSS guid."""
-    return f"{TAG_AUTHORITY}:change/{quote(clean_text(change.document), safe='')}/{change.id}"
+def atom_id(change: Change, spec: FeedSpec = ALL) -> str:
+    """The Atom id of a change in a feed: a tag: URI, as stable and distinct as the guid."""
+    tag = f"{TAG_AUTHORITY}:change/{quote(clean_text(change.document), safe='')}/{change.id}"
+    return tag if spec.path == ALL.path else f"{tag}/{quote(clean_text(spec.path), safe='/')}"
 
 
 def _what_happened(change: Change) -> str:
@@ -206,12 +217,12 @@ def _feed_generator(
     return fg
 
 
-def _add_entry(fg: FeedGenerator, change: Change, fmt: str, body: str) -> None:
+def _add_entry(fg: FeedGenerator, change: Change, fmt: str, body: str, spec: FeedSpec) -> None:
     entry = fg.add_entry(order="append")
     if fmt == "atom":
-        entry.id(atom_id(change))
+        entry.id(atom_id(change, spec))
     else:
-        entry.guid(rss_guid(change), permalink=False)
+        entry.guid(rss_guid(change, spec), permalink=False)
     entry.title(change_title(change))
     entry.link(href=clean_text(change.url), rel="alternate")
     when = as_utc(change.detected_at)

@@ -48,10 +48,12 @@ class FeedRow:
     latest: datetime | None  # the newest entry's detection time
 
 
-def opml(rows: Sequence[FeedRow], settings: FeedSettings) -> bytes:
+def opml(rows: Sequence[FeedRow], settings: FeedSettings, folder_url: str = "") -> bytes:
     """OPML 2.0 listing each feed once, in RSS 2.0, grouped like the index page.
 
     No dates: the file changes only when a feed appears or is renamed, not on each entry.
+    Without a base URL, ``folder_url`` (the feeds folder's file:// URL) makes the feed
+    links absolute: readers (newsboat) cannot import relative ones.
     """
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
@@ -64,19 +66,23 @@ def opml(rows: Sequence[FeedRow], settings: FeedSettings) -> bytes:
         if members:
             outline = ET.SubElement(body, "outline", text=heading, title=heading)
             for row in members:
-                ET.SubElement(outline, "outline", _opml_attributes(row.spec, settings))
+                attributes = _opml_attributes(row.spec, settings, folder_url)
+                ET.SubElement(outline, "outline", attributes)
     ET.indent(root)
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
 
 
-def _opml_attributes(spec: FeedSpec, settings: FeedSettings) -> dict[str, str]:
+def _opml_attributes(spec: FeedSpec, settings: FeedSettings, folder_url: str) -> dict[str, str]:
     name = feed_title(settings, spec)
+    href = _href(settings, spec, "rss")
     return {
         "text": name,
         "title": name,
         "type": "rss",
         "version": "RSS2",
-        "xmlUrl": _href(settings, spec, "rss"),
+        "xmlUrl": f"{folder_url.rstrip('/')}/{href}"
+        if folder_url and not settings.base_url
+        else href,
         "htmlUrl": spec.home or index_url(settings),
     }
 

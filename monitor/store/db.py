@@ -35,6 +35,7 @@ from monitor.store.rows import (
     attempt_from_row,
     change_from_row,
     dt,
+    origin_columns,
     sha256,
     ts,
     version_from_row,
@@ -154,6 +155,11 @@ class Store:
         health = self.db.execute("select max(id) from health_events").fetchone()[0]
         return (change or 0, health or 0)
 
+    def change_id_range(self) -> tuple[int, int]:
+        """The lowest and highest change ids ((0, 0): none yet)."""
+        low, high = self.db.execute("select min(id), max(id) from changes").fetchone()
+        return (low or 0, high or 0)
+
     def consecutive_failures(self, doc_id: str) -> int:
         return int((self._document(doc_id) or {}).get("consecutive_failures") or 0)
 
@@ -232,12 +238,17 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
-        self.db.table("versions").insert(
+        version_id = self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": key_sha,
              "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
+        )  # fmt: skip
+        # The same text in plain, for full-text search (its FTS index follows by trigger).
+        self.db.table("version_texts").insert(
+            {"id": version_id, "document": doc_id, "number": number,
+             "first_seen": ts(seen_at), "text": text}
         )  # fmt: skip
         self.set_current(doc_id, number, seen_at)
         return number
@@ -280,6 +291,7 @@ class Store:
         """Records a change; returns it with its id."""
         row = asdict(change)
         row.pop("id")
+        row.update(origin_columns(change.origin))
         row.update(
             detected_at=ts(change.detected_at),
             flags=json.dumps([asdict(f) for f in change.flags]),
@@ -300,15 +312,19 @@ class Store:
         return found[0]
 
     def changes(
-        self, document: str | None = None, ai_only: bool = False, limit: int | None = None
-    ) -> list[Change]:
-        """Changes oldest first (the newest ``limit`` of them when a limit is given)."""
+        self, document: str | None = None, ai_only: bool = False, limit: int | None = None,
+        *, live_only: bool = False,
+    ) -> list[Change]:  # fmt: skip
+        """Changes oldest first (the newest ``limit`` of them when a limit is given);
+        ``live_only`` leaves out those imported from an archive."""
         where, args = ["1 = 1"], []
         if document:
             where.append("c.document = ?")
             args.append(document)
         if ai_only:
             where.append("c.ai_training = 1")
+        if live_only:
+            where.append("coalesce(c.origin, '') = ''")
         return self._changes(" and ".join(where), args, limit)
 
     def _changes(self, where: str, args: list[Any], limit: int | None = None) -> list[Change]:

@@ -8,7 +8,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.models import Change, FetchAttempt, Flag, Version
+from monitor.models import Change, FetchAttempt, Flag, Origin, Version
 from monitor.store.schema import FIRST_EXTRACTOR
 
 
@@ -43,6 +43,7 @@ def version_from_row(r: dict[str, Any], with_text: bool = True) -> Version:
         snapshot_sha256=r["snapshot_sha256"], first_seen=dt(r["first_seen"]),
         last_seen=dt(r["last_seen"]), text=text,
         extractor=r.get("extractor") or FIRST_EXTRACTOR, upgrade=bool(r.get("upgrade")),
+        origin=origin_from_row(r),
     )  # fmt: skip
 
 
@@ -58,4 +59,19 @@ def change_from_row(r: dict[str, Any]) -> Change:
         added=tuple(json.loads(r["added"] or "[]")),
         removed=tuple(json.loads(r["removed"] or "[]")),
         note=r.get("note") or "", classifier=r.get("classifier") or "",
+        origin=origin_from_row(r),
     )  # fmt: skip
+
+
+def origin_columns(origin: Origin | None) -> dict[str, str | None]:
+    """The origin, origin_ref and archived_at columns of an imported row (empty: live)."""
+    if origin is None:
+        return {"origin": None, "origin_ref": None, "archived_at": None}
+    return {"origin": origin.archive, "origin_ref": origin.ref,
+            "archived_at": ts(origin.archived_at)}  # fmt: skip
+
+
+def origin_from_row(r: dict[str, Any]) -> Origin | None:
+    if not r.get("origin"):
+        return None
+    return Origin(r["origin"], r.get("origin_ref") or "", dt(r["archived_at"]))

@@ -3,6 +3,8 @@ released: a change of schema is a new migration)."""
 
 from __future__ import annotations
 
+import zlib
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
@@ -88,6 +90,55 @@ def m005_check_states(db: sqlite_utils.Database) -> None:
         pk="id", foreign_keys=[("document", "documents", "id")],
     )  # fmt: skip
     db.table("fetches").create_index(["document", "started_at"])
+
+
+@migrations()
+def m006_searchable_texts(db: sqlite_utils.Database) -> None:
+    # Issue 13: each version's text as plain TEXT (the zlib blob in versions.text stays,
+    # so every reader works as before) with an FTS5 index kept up to date by triggers,
+    # named as sqlite-utils and Datasette expect, so `datasette monitor.db` searches it.
+    # Plain statements, not enable_fts(): its executescript() would commit halfway.
+    db.table("version_texts").create(
+        {"id": int, "document": str, "number": int, "first_seen": str, "text": str},
+        pk="id", foreign_keys=[("id", "versions", "id"), ("document", "documents", "id")],
+    )  # fmt: skip
+    db.table("version_texts").create_index(["document", "number"], unique=True)
+    for statement in FTS_SQL:
+        db.execute(statement)
+    rows = db.execute("select id, document, number, first_seen, text from versions order by id")
+    db.table("version_texts").insert_all(
+        {"id": i, "document": d, "number": n, "first_seen": f,
+         "text": zlib.decompress(blob).decode("utf-8")}
+        for i, d, n, f, blob in rows
+    )  # fmt: skip
+
+
+FTS_SQL = (
+    # content="version_texts" spelled so: how Datasette and sqlite-utils find the index.
+    'CREATE VIRTUAL TABLE version_texts_fts USING FTS5 (text, content="version_texts")',
+    "create trigger version_texts_ai after insert on version_texts begin"
+    " insert into version_texts_fts (rowid, text) values (new.rowid, new.text); end",
+    "create trigger version_texts_ad after delete on version_texts begin"
+    " insert into version_texts_fts (version_texts_fts, rowid, text)"
+    " values ('delete', old.rowid, old.text); end",
+    "create trigger version_texts_au after update on version_texts begin"
+    " insert into version_texts_fts (version_texts_fts, rowid, text)"
+    " values ('delete', old.rowid, old.text);"
+    " insert into version_texts_fts (rowid, text) values (new.rowid, new.text); end",
+)
+
+
+@migrations()
+def m007_imported_history(db: sqlite_utils.Database) -> None:
+    # Issue 14: history imported from an archive (Open Terms Archive, a folder of snapshots,
+    # the Wayback Machine). Each imported step, version and change names its origin (the
+    # archive), the commit, capture or file it came from and the archive's time; live checks
+    # leave them empty. Feeds leave imported changes out unless asked.
+    for table in ("fetches", "versions", "changes"):
+        db.table(table).add_column("origin", str)
+        db.table(table).add_column("origin_ref", str)
+        db.table(table).add_column("archived_at", str)
+    db.table("fetches").create_index(["document", "origin", "origin_ref"])
 
 
 @migrations()

@@ -33,7 +33,7 @@ INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
 # The optional top-level `feeds:` mapping (see monitor.models.FeedConfig).
-FEED_KEYS = ("base_url", "title", "description", "author", "limit")
+FEED_KEYS = ("base_url", "title", "description", "author", "limit", "include_history")
 MAX_FEED_LIMIT = 1000
 MAX_DOCUMENTS = 2000
 MAX_TEXT = 2000  # characters in an id, company, title, URL or selector
@@ -253,7 +253,12 @@ def parse_feed_config(raw: Any, where: str = "watchlist") -> FeedConfig:
         if not isinstance(base_url, str):
             raise ConfigError("'base_url' must be an http(s) URL", path=where, entry="feeds")
         _check_url(base_url, where, "feeds", key="base_url")
+    history = raw.get("include_history")
+    if history is not None and not isinstance(history, bool):
+        raise ConfigError(f"'include_history' must be true or false, got {_shown(history)}",
+                          path=where, entry="feeds")  # fmt: skip
     return FeedConfig(
+        include_history=history,
         base_url=base_url.strip() if base_url is not None else None,
         title=_text(raw.get("title")), description=_text(raw.get("description")),
         author=_text(raw.get("author")), limit=_feed_limit(raw.get("limit"), where),

@@ -1,0 +1,139 @@
+"""The commands for citing the archive: `first-seen` (since when does a policy say this?)
+and `evidence` (everything a change rests on, in a folder, with its hashes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from monitor import linediff, phrase, views
+from monitor.cli.options import data_option, open_store
+from monitor.diff import diff_texts
+from monitor.errors import ConfigError, MonitorError
+from monitor.phrase import PhraseHistory
+from monitor.publish.evidence import write_evidence
+from monitor.store import Store
+from monitor.store.search import candidate_texts
+
+
+@click.command("first-seen")
+@click.argument("document")
+@click.argument("text", metavar="PHRASE")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object for scripts.")
+def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
+    """Find the first version of a document holding a phrase, and the changes that added
+    and removed it (case and whitespace ignored, whole words at both ends).
+
+    Example: policy-monitor first-seen google-privacy "AI models" --json
+    """
+    if not phrase.normalise(text):
+        raise ConfigError(f"{document}: the phrase is empty: give some words to look for")
+    with open_store(data_dir) as store:
+        views.require_document(store, document)
+        found = find_phrase(store, document, text)
+    if as_json:
+        click.echo(views.json_text(phrase_dict(found)))
+    else:
+        click.echo(phrase_report(found))
+
+
+def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
+    """The phrase's history in ``document``; MonitorError when no version holds it."""
+    pattern = phrase.phrase_pattern(text)
+    present: set[int] = set()
+    context = ""
+    # Newest first: the last one found is the first version, whose line is quoted.
+    for number, body in candidate_texts(store, document, phrase.fts_query(text)):
+        if phrase.contains(body, pattern):
+            present.add(number)
+            context = body
+    versions = store.versions(document)
+    current = store.current_version(document, with_text=False)
+    found = phrase.phrase_history(
+        text, present, versions, store.changes(document=document),
+        store.upgrades(document), current.number if current else None,
+    )  # fmt: skip
+    if found is None:
+        numbers = f"v1-v{versions[-1].number}" if versions else "none"
+        raise MonitorError(
+            f"{document}: {text!r} is in none of its {len(versions)} version(s) ({numbers}); "
+            f"matched with {phrase.MATCHING}"
+        )
+    return replace(found, excerpt=phrase.excerpt(context, pattern))
+
+
+def phrase_dict(found: PhraseHistory) -> dict[str, object]:
+    """The `first-seen --json` record."""
+    return {
+        "document": found.document,
+        "phrase": found.phrase,
+        "matching": phrase.MATCHING,
+        "version": found.version,
+        "change": found.change,
+        "first_seen": views.when(found.first_seen),
+        "removed_by": found.removed_by,
+        "returned_by": found.returned_by,
+        "present_now": found.present_now,
+        "excerpt": found.excerpt,
+        "events": [
+            {"event": s.event, "change": s.change, "at": views.when(s.at),
+             "from_version": s.from_version, "to_version": s.to_version}
+            for s in found.steps
+        ],
+    }  # fmt: skip
+
+
+def phrase_report(found: PhraseHistory) -> str:
+    lines = [f"{found.document}: {found.phrase!r} ({phrase.MATCHING})"]
+    if found.change is not None:
+        how = f"introduced by change #{found.change}"
+    elif found.version == 1:
+        how = "already in the first recorded version"
+    else:
+        how = "appeared with a technical upgrade (a new baseline, not a change)"
+    lines.append(f"first seen in v{found.version} on {views.when(found.first_seen)}, {how}:")
+    lines.append(f'  "{found.excerpt}"')
+    for step in found.steps:
+        by = f"change #{step.change}" if step.change is not None else "a technical upgrade"
+        lines.append(
+            f"  {step.event:<7} by {by} (v{step.from_version} -> v{step.to_version}) "
+            f"on {views.when(step.at)}"
+        )
+    if found.removed_by is not None and found.returned_by is not None:
+        lines.append(f"removed by change #{found.removed_by}, back with #{found.returned_by}")
+    lines.append(
+        "present in the current version" if found.present_now else "not in the current version"
+    )
+    return views.terminal_safe("\n".join(lines))
+
+
+@click.command()
+@click.argument("change_id", type=int)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False),
+    help="Folder to write the evidence into (created; must be empty if it exists).",
+)  # fmt: skip
+@data_option
+def evidence(change_id: int, out_dir: str, data_dir: str) -> None:
+    """Write a change's evidence to a folder: both raw snapshots as fetched, both texts,
+    the unified diff, manifest.json and SHA256SUMS (check with `sha256sum -c SHA256SUMS`).
+
+    Example: policy-monitor evidence 12 --out evidence-12
+    """
+    with open_store(data_dir) as store:
+        change = views.require_change(store, change_id)
+        before = store.version(change.document, change.from_version or 0)
+        after = store.version(change.document, change.to_version)
+        ops = diff_texts(before.text if before else "", after.text if after else "").ops
+        unified = linediff.unified(
+            ops, f"v{change.from_version} ({change.document})",
+            f"v{change.to_version} ({change.document})",
+        )  # fmt: skip
+        files = write_evidence(
+            store, change, Path(out_dir), record=views.change_dict(change), diff=unified
+        )
+    click.echo(f"change #{change_id}: {len(files)} files in {out_dir}; verify with:")
+    click.echo(f"  cd {out_dir} && sha256sum -c SHA256SUMS")

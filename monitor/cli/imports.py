@@ -1,0 +1,175 @@
+"""The commands that import history: `import ota`, `import snapshots` and `backfill`.
+
+Each reads an archive into dated steps and records them through the check's own path
+(monitor/importer), one transaction per step, under the data directory's lock; then the
+feeds are rewritten (imported changes stay out of them unless `include_history`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from monitor import views
+from monitor.cli.options import EXIT_FAILED, data_option, open_store, watchlist_option
+from monitor.errors import ArchiveError, ConfigError, MonitorError
+from monitor.extract.selectors import selector_problem
+from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
+from monitor.importer.ota import ota_steps
+from monitor.importer.progress import Progress
+from monitor.importer.run import Report, import_steps
+from monitor.importer.snapshots import snapshot_steps
+from monitor.importer.steps import Step
+from monitor.importer.wayback import ARCHIVE_ENV, DEFAULT_ARCHIVE, Wayback, wayback_steps
+from monitor.lock import data_lock
+from monitor.models import Watch, WatchlistConfig
+from monitor.publish.feed import settings_from_config
+from monitor.publish.write import write_feeds
+from monitor.watchlist import load_config
+
+EXIT_INTERRUPTED = 130
+document_option = click.option(
+    "--document", "document", required=True, metavar="ID",
+    help="The watchlist document the history belongs to.",
+)  # fmt: skip
+wait_option = click.option(
+    "--wait", default=600.0, show_default=True, help="Seconds to wait for the lock."
+)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import a document's history from an archive (Open Terms Archive, snapshot files)."""
+
+
+@import_group.command("ota")
+@click.argument("git_dir", type=click.Path(exists=True, file_okay=False))
+@document_option
+@click.option(
+    "--path",
+    "path",
+    required=True,
+    metavar="FILE",
+    help='The document\'s file in the repository, e.g. "Google/Privacy Policy.md".',
+)
+@watchlist_option
+@data_option
+@wait_option
+def ota(git_dir: str, document: str, path: str, watchlist_path: str, data_dir: str,
+        wait: float) -> None:  # fmt: skip
+    """Import an Open Terms Archive versions history (a git repository, read with git).
+
+    Example: policy-monitor import ota ./contrib-versions --document google-privacy
+    --path "Google/Privacy Policy.md"
+    """
+    run_import(watchlist_path, data_dir, document, "ota", wait,
+               lambda watch: ota_steps(Path(git_dir), path))  # fmt: skip
+
+
+@import_group.command("snapshots")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@document_option
+@watchlist_option
+@data_option
+@wait_option
+def snapshots(folder: str, document: str, watchlist_path: str, data_dir: str, wait: float) -> None:
+    """Import raw HTML or PDF snapshots (a manifest.json, or files named by their time).
+
+    Example: policy-monitor import snapshots ./saved/google --document google-privacy
+    """
+    run_import(watchlist_path, data_dir, document, "snapshots", wait,
+               lambda watch: snapshot_steps(Path(folder)))  # fmt: skip
+
+
+@click.command()
+@click.argument("document")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
+@click.option("--archive-url", default=DEFAULT_ARCHIVE, show_default=True, envvar=ARCHIVE_ENV,
+              help=f"The Wayback Machine's address (or ${ARCHIVE_ENV}).")  # fmt: skip
+@click.option("--delay", default=1.0, show_default=True, help="Seconds between two requests.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--retries", default=3, show_default=True, help="Retries on timeouts, 5xx and 429.")
+@watchlist_option
+@data_option
+@wait_option
+def backfill(document: str, since: datetime | None, until: datetime | None, archive_url: str,
+             delay: float, timeout: float, retries: int, watchlist_path: str, data_dir: str,
+             wait: float) -> None:  # fmt: skip
+    """Import a document's captures from the Wayback Machine (resumable, idempotent).
+
+    Example: policy-monitor backfill google-privacy --since 2023-01-01
+    """
+    config = load_config(watchlist_path, selector_problem)
+    settings = FetchSettings(timeout=timeout, retries=retries,
+                             user_agent=user_agent(config.contact))  # fmt: skip
+    first, last = _day(since), _day(until)
+    with make_client(settings) as client:
+        archive = Wayback(Fetcher(client, settings), archive_url, delay=delay)
+        run_import(watchlist_path, data_dir, document, "wayback", wait,
+                   lambda watch: wayback_steps(archive, watch, first, last), config)  # fmt: skip
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment else None
+
+
+def run_import(
+    watchlist_path: str, data_dir: str, document: str, archive: str, wait: float,
+    source: Callable[[Watch], list[Step]], config: WatchlistConfig | None = None,
+) -> None:  # fmt: skip
+    """Reads the archive's steps, records them, rewrites the feeds, prints a summary."""
+    config = config or load_config(watchlist_path, selector_problem)
+    watch = _watch(config, document)
+    feeds = settings_from_config(config.feeds)
+    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
+        store.sync_documents([watch], datetime.now(UTC))  # creates or upgrades the database
+    with open_store(data_dir, read_only=False) as store:
+        try:
+            steps = source(watch)
+        except ArchiveError as exc:
+            raise MonitorError(f"{document}: {archive}: {exc}") from None
+        progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
+        report = Report(document, archive)
+        try:
+            report = import_steps(store, watch, archive, steps, tick=progress,
+                                  hold=lambda: data_lock(data_dir, wait))  # fmt: skip
+        except KeyboardInterrupt:
+            click.echo(f"\n{document}: interrupted; what was imported is kept, run the same "
+                       "command again to resume", err=True)  # fmt: skip
+            sys.exit(EXIT_INTERRUPTED)
+        finally:
+            with data_lock(data_dir, wait):
+                write_feeds(store, data_dir, feeds)
+    _print(report)
+
+
+def _watch(config: WatchlistConfig, document: str) -> Watch:
+    found = next((w for w in config.documents if w.id == document), None)
+    if found is None:
+        raise ConfigError(f"--document: no document with id {document} in the watchlist")
+    return found
+
+
+def _progress_writer() -> Callable[[str], None]:
+    def write(text: str) -> None:
+        click.echo(views.terminal_safe(text), err=True, nl=False)
+
+    return write
+
+
+def _print(report: Report) -> None:
+    for problem in report.problems:
+        click.echo(views.terminal_safe(f"warning: {problem}", newlines=False), err=True)
+    click.echo(views.terminal_safe(report.summary()))
+    if not report.steps:
+        click.echo(f"{report.document}: {report.archive}: the archive has no steps to import")
+    if any(p.endswith("(will retry)") for p in report.problems):
+        sys.exit(EXIT_FAILED)
+
+
+__all__ = ["backfill", "import_group"]

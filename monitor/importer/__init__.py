@@ -1,0 +1,6 @@
+"""Imported history (issue 14): archives read as steps, each recorded the way a check is.
+
+``sources`` (ota, snapshots, wayback) turn an archive into dated :class:`Step` values;
+``run`` records each one through the check's own observe -> decide -> apply path, in its
+own transaction, with the archive's time as the check's "now".
+"""

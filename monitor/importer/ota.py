@@ -1,0 +1,109 @@
+"""An Open Terms Archive versions history: one markdown file's commits, read with git.
+
+OTA records each new version of a document as a commit of ``Service/Terms type.md`` in a
+versions repository; the commit's author date is when OTA fetched the page, its message says
+what kind of record it is ("First record of ...", "Record new changes of ...", or "Apply
+technical or declaration upgrade on ..." when OTA re-read old snapshots with new selectors:
+not a change of the document). The repository is read by the ``git`` binary, never over the
+network, each call within a deadline. A folder in the evaluation corpus layout
+(``manifest.json`` listing ``versions`` with their commit and date) is read the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ArchiveError
+from monitor.importer.steps import Body, Step, parse_time
+
+MARKDOWN = "text/markdown; charset=utf-8"
+GIT_SECONDS = 60.0
+MAX_VERSION_BYTES = 20_000_000
+# Commit subjects of OTA records that re-read old snapshots (not a change of the page).
+TECHNICAL = ("apply technical", "refilter", "apply declaration")
+_SEP = "\x1f"
+
+
+def ota_steps(repo: Path, path: str, seconds: float = GIT_SECONDS) -> list[Step]:
+    """Every commit of ``path`` in the repository (bare or a clone), oldest first."""
+    manifest = repo / "manifest.json"
+    if manifest.is_file() and not (repo / ".git").exists():
+        return folder_steps(repo)
+    out = _git(repo, ["log", "--reverse", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path], seconds)
+    steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
+    if not steps:
+        raise ArchiveError(f"{path!r} is in no commit of {repo}{_near(repo, path, seconds)}")
+    return steps
+
+
+def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
+    commit, date, subject = (line.split(_SEP, 2) + ["", ""])[:3]
+    skip = "technical re-extraction by OTA" if subject.lower().startswith(TECHNICAL) else ""
+    load = partial(_show, repo, commit, path, seconds)
+    return Step(ref=commit, at=parse_time(date), load=load, skip=skip)
+
+
+def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
+    try:
+        data = _git_bytes(repo, ["show", f"{commit}:{path}"], seconds)
+    except ArchiveError as exc:  # the commit deleted or renamed the file
+        raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
+    return Body(data, MARKDOWN)
+
+
+def folder_steps(folder: Path) -> list[Step]:
+    """The corpus layout: ``manifest.json`` with ``versions`` [{file, commit, date}]."""
+    try:
+        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        entries = manifest["versions"]
+        steps = [Step(ref=str(v.get("commit") or v["file"]), at=parse_time(v["date"]),
+                      load=partial(_read_file, folder / v["file"])) for v in entries]  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArchiveError(f"{folder}/manifest.json is not a versions manifest ({exc})") from None
+    return sorted(steps, key=lambda s: s.at)
+
+
+def _read_file(path: Path) -> Body:
+    try:
+        return Body(path.read_bytes(), MARKDOWN)
+    except OSError as exc:
+        raise ArchiveError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _near(repo: Path, path: str, seconds: float) -> str:
+    """Files of the repository's HEAD with the same name, to suggest the right --path."""
+    try:
+        names = _git(repo, ["ls-tree", "-r", "--name-only", "HEAD"], seconds).splitlines()
+    except ArchiveError:
+        return ""
+    wanted = Path(path).name.lower()
+    near = [n for n in names if Path(n).name.lower() == wanted][:3]
+    return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def _git(repo: Path, args: list[str], seconds: float) -> str:
+    return _git_bytes(repo, args, seconds).decode("utf-8", "replace")
+
+
+def _git_bytes(repo: Path, args: list[str], seconds: float) -> bytes:
+    """Runs git on the repository within ``seconds``; ArchiveError with git's first line."""
+    command = ["git", "-C", str(repo), "-c", "core.quotepath=off", *args]
+    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=seconds, env=env, check=False)
+    except FileNotFoundError:
+        raise ArchiveError("git is not installed (apt-get install git)") from None
+    except subprocess.TimeoutExpired:
+        raise ArchiveError(f"git took over {seconds:g} s on {repo}") from None
+    if done.returncode != 0:
+        first = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["failed"])[0]
+        raise ArchiveError(f"git: {first.removeprefix('fatal: ')}")
+    if len(done.stdout) > MAX_VERSION_BYTES * 10:
+        raise ArchiveError(f"git answered over {MAX_VERSION_BYTES * 10} bytes for {repo}")
+    return done.stdout

@@ -1,0 +1,171 @@
+"""Since when does a policy say this? A phrase's history over a document's versions (pure).
+
+Matching rule (``contains``): case-insensitive (``str.lower``), every run of whitespace
+(spaces, line breaks) counts as one space, and the phrase must start and end on word
+boundaries ("AI model" does not match "AI models"; "AI-models" does not match "AI models").
+
+The history walks the document's timeline: its changes and technical upgrades in the order
+they happened, each moving the document from one version to another. A step where the
+phrase appears or disappears is an event; the first appearance names the change that
+introduced it, the first disappearance after it the change that removed it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.models import Change, Upgrade, Version
+
+MATCHING = "case and runs of whitespace ignored, whole words at both ends"
+_SPACES = re.compile(r"\s+")
+_WORD_CHAR = re.compile(r"\w")
+EXCERPT_CHARS = 240
+# FTS5's default tokenizer (unicode61) splits on everything but letters and digits.
+_FTS_WORD = re.compile(r"[^\W_]+")
+
+
+def normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """The exact rule for one phrase (see :func:`contains`)."""
+
+    pattern: re.Pattern[str]  # the words, any run of whitespace between them
+    word_start: bool  # the phrase starts with a word character: a boundary must precede
+
+
+def phrase_pattern(phrase: str) -> Matcher:
+    wanted = normalise(phrase)
+    if not wanted:
+        raise ValueError("the phrase is empty")
+    end = r"(?!\w)" if _WORD_CHAR.match(wanted[-1]) else ""
+    # Starting with the literal (no look-behind) lets the regex engine skip ahead fast;
+    # the boundary before a match is checked by hand.
+    body = r"\s+".join(re.escape(word) for word in wanted.split(" "))
+    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])))
+
+
+def contains(text: str, matcher: Matcher) -> bool:
+    return find(text, matcher) is not None
+
+
+def find(text: str, matcher: Matcher) -> tuple[int, int] | None:
+    """Where the phrase first is in ``text.lower()`` (start, end), or None."""
+    lowered = text.lower()
+    for match in matcher.pattern.finditer(lowered):
+        start = match.start()
+        if not matcher.word_start or start == 0 or not _WORD_CHAR.match(lowered[start - 1]):
+            return match.span()
+    return None
+
+
+def excerpt(text: str, matcher: Matcher, width: int = EXCERPT_CHARS) -> str:
+    """The line holding the phrase's first occurrence, cut to about ``width`` characters
+    around it ("" when absent)."""
+    span = find(text, matcher)
+    if span is None:
+        return ""
+    if len(text.lower()) != len(text):  # a rare lower() that changes lengths: show it lowered
+        text = text.lower()
+    start, end = span
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = len(text) if (cut := text.find("\n", end)) < 0 else cut
+    room = max(0, width - (end - start)) // 2
+    left, right = max(line_start, start - room), min(line_end, end + room)
+    if left > line_start:  # cut between words
+        left = next((i + 1 for i in range(left, start) if text[i].isspace()), left)
+    if right < line_end:
+        right = next((i for i in range(right, end, -1) if text[i].isspace()), right)
+    shown = " ".join(text[left:right].split())
+    return ("…" if left > line_start else "") + shown + ("…" if right < line_end else "")
+
+
+def fts_query(phrase: str) -> str | None:
+    """An FTS5 phrase query every text holding ``phrase`` matches (a prefilter, broader
+    than :func:`contains`); None when it could not narrow anything down (no word, or
+    characters whose case FTS5 may fold differently from Python)."""
+    words = _FTS_WORD.findall(phrase.lower())
+    if not words or not phrase.isascii():
+        return None
+    return '"' + " ".join(words) + '"'
+
+
+@dataclass(frozen=True)
+class Step:
+    """A move of the document from one version to another where the phrase came or went."""
+
+    event: str  # "added" or "removed"
+    at: datetime
+    from_version: int | None
+    to_version: int
+    change: int | None  # None: a technical upgrade (a new baseline, not a change)
+
+
+@dataclass(frozen=True)
+class PhraseHistory:
+    document: str
+    phrase: str
+    version: int  # the first version holding the phrase
+    first_seen: datetime  # when that version was first seen
+    change: int | None  # the change that introduced it (None: in the first version)
+    removed_by: int | None  # the first change after it that removed it
+    returned_by: int | None  # the first change after that which brought it back
+    present_now: bool
+    steps: tuple[Step, ...]
+    excerpt: str = ""  # the phrase in its line, in the first version holding it
+
+    @property
+    def introduced(self) -> Step | None:
+        return next((s for s in self.steps if s.event == "added"), None)
+
+
+def phrase_history(
+    phrase: str,
+    present: Collection[int],
+    versions: Sequence[Version],
+    changes: Sequence[Change],
+    upgrades: Sequence[Upgrade],
+    current: int | None,
+) -> PhraseHistory | None:
+    """The phrase's history, given the numbers of the versions that hold it; None when
+    no version does."""
+    holding = [v for v in versions if v.number in present]
+    if not holding:
+        return None
+    first = min(holding, key=lambda v: v.number)
+    steps = tuple(_steps(present, changes, upgrades))
+    added = [s for s in steps if s.event == "added" and s.to_version == first.number]
+    introduced = added[0] if added else None
+    after = steps[steps.index(introduced) + 1 :] if introduced else steps
+    removed = next((s for s in after if s.event == "removed"), None)
+    back = steps[steps.index(removed) + 1 :] if removed else ()
+    returned = next((s for s in back if s.event == "added"), None)
+    return PhraseHistory(
+        document=first.document, phrase=phrase, version=first.number,
+        first_seen=first.first_seen, change=introduced.change if introduced else None,
+        removed_by=removed.change if removed else None,
+        returned_by=returned.change if returned else None,
+        present_now=current in present, steps=steps,
+    )  # fmt: skip
+
+
+def _steps(
+    present: Collection[int], changes: Sequence[Change], upgrades: Sequence[Upgrade]
+) -> list[Step]:
+    # (when, changes before upgrades at one time, id, from, to, change id or None)
+    Move = tuple[datetime, int, int, int | None, int, int | None]
+    moves: list[Move] = [
+        (c.detected_at, 0, c.id, c.from_version, c.to_version, c.id) for c in changes
+    ]
+    moves += [(u.at, 1, u.id, u.from_version, u.to_version, None) for u in upgrades]
+    steps = []
+    for at, _, _, old, new, change in sorted(moves, key=lambda m: (m[0], m[1], m[2])):
+        was, now = old in present, new in present
+        if was != now:
+            steps.append(Step("added" if now else "removed", at, old, new, change))
+    return steps

@@ -1,0 +1,141 @@
+"""A change's evidence as a folder to attach to a story (`policy-monitor evidence`).
+
+    before-v3-snapshot-<sha256>.html   the raw bytes as fetched (the store's, byte for byte)
+    after-v4-snapshot-<sha256>.html
+    before-v3-text.txt, after-v4-text.txt   the extracted texts (UTF-8)
+    change-12.diff                     the texts' unified diff
+    manifest.json                      every file's sha256 and size; fetch times, URLs,
+                                       HTTP status and headers; the change and its flags
+    README.txt                         what each file is and how to verify it
+    SHA256SUMS                         for `sha256sum -c SHA256SUMS`
+
+Nothing in it depends on the clock: the same change gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__
+from monitor.errors import ConfigError
+from monitor.models import Change, Version
+from monitor.store import Store
+from monitor.store.evidence import SnapshotFetch, snapshot_fetch
+
+SUMS_NAME, MANIFEST_NAME, README_NAME = "SHA256SUMS", "manifest.json", "README.txt"
+EXTENSIONS = {"html": ".html", "pdf": ".pdf", "plain": ".txt", "xml": ".xml", "json": ".json"}
+
+
+def write_evidence(
+    store: Store, change: Change, out: Path, *, record: dict[str, Any], diff: str
+) -> list[Path]:
+    """Writes the folder; ``record`` is the change's JSON record, ``diff`` its unified diff.
+    ConfigError when ``out`` exists and is not an empty folder (nothing is overwritten)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"{out} exists and is not an empty folder: choose a new --out folder")
+    files: dict[str, bytes] = {}
+    sides = {}
+    versions = (
+        ("before", store.version(change.document, change.from_version or 0)),
+        ("after", store.version(change.document, change.to_version)),
+    )
+    for label, version in versions:
+        if version is not None:
+            sides[label] = _side(store, change.document, label, version, files)
+    files[f"change-{change.id}.diff"] = diff.encode("utf-8")
+    manifest = {
+        "generated_by": f"policy-monitor {__version__}",
+        "change": record,
+        "versions": sides,
+        "files": {name: _digest(data) for name, data in sorted(files.items())},
+    }
+    files[MANIFEST_NAME] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
+    files[README_NAME] = _readme(change, sides).encode("utf-8")
+    files[SUMS_NAME] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    ).encode()
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return [out / name for name in sorted(files)]
+
+
+def _side(
+    store: Store, document: str, label: str, version: Version, files: dict[str, bytes]
+) -> dict[str, Any]:
+    """Adds one version's raw snapshot and text to ``files``; returns its manifest entry."""
+    body, content_type = store.snapshot(version.snapshot_sha256)
+    fetch = snapshot_fetch(store, document, version.snapshot_sha256)
+    raw = f"{label}-v{version.number}-snapshot-{version.snapshot_sha256}{_extension(content_type)}"
+    text = f"{label}-v{version.number}-text.txt"
+    files[raw] = body
+    files[text] = version.text.encode("utf-8")
+    return {
+        "version": version.number,
+        "first_seen": version.first_seen.isoformat(),
+        "last_seen": version.last_seen.isoformat(),
+        "snapshot_file": raw,
+        "snapshot_sha256": version.snapshot_sha256,
+        "text_file": text,
+        "text_sha256": version.text_sha256,
+        "extractor": version.extractor,
+        "fetch": _fetch_record(fetch),
+    }
+
+
+def _fetch_record(fetch: SnapshotFetch) -> dict[str, Any]:
+    return {
+        "fetched_at": fetch.started_at.isoformat() if fetch.started_at else None,
+        "url": fetch.url,
+        "final_url": fetch.final_url,
+        "http_status": fetch.http_status,
+        "headers": [list(pair) for pair in fetch.headers],
+        "content_type": fetch.content_type,
+        "size": fetch.size,
+        "stored_at": fetch.stored_at.isoformat() if fetch.stored_at else None,
+    }
+
+
+def _digest(data: bytes) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _extension(content_type: str) -> str:
+    kind = content_type.split(";")[0].strip().lower()
+    return next((ext for key, ext in EXTENSIONS.items() if kind.endswith(key)), ".bin")
+
+
+def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        f"Evidence of change #{change.id} of {change.document} ({change.title}, {change.company})",
+        f"detected {change.detected_at.isoformat()}; page: {change.url}",
+        "",
+        "Files:",
+    ]
+    for label, side in sides.items():
+        fetched = side["fetch"]["fetched_at"] or "(no recorded fetch)"
+        lines += [
+            f"  {side['snapshot_file']}",
+            f"      the raw page of version {side['version']} ({label} the change) as fetched"
+            f" at {fetched}, byte for byte; its name carries its sha256",
+            f"  {side['text_file']}",
+            f"      the text policy-monitor extracted from it (sha256 {side['text_sha256']})",
+        ]
+    lines += [
+        f"  change-{change.id}.diff",
+        "      the unified diff of the two texts",
+        f"  {MANIFEST_NAME}",
+        "      the change, its AI-training flags, fetch times, URLs, HTTP status and headers,",
+        "      and the sha256 and size of every file above",
+        "",
+        "To verify that no file was altered, in this folder run:",
+        "",
+        f"    sha256sum -c {SUMS_NAME}",
+        "",
+        "Every line must end in OK. A snapshot's sha256 is also the key it is stored under in",
+        f"policy-monitor's database (`policy-monitor history {change.document}` lists them).",
+    ]
+    return "\n".join(lines) + "\n"

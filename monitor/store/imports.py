@@ -1,0 +1,42 @@
+"""The store's reads and writes for imported history (issue 14): which archive steps of a
+document are recorded already (resuming and re-running an import adds nothing), and the
+origin of the versions an import created."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.models import Origin
+from monitor.store.db import Store
+from monitor.store.rows import dt, origin_columns
+
+
+def imported_refs(store: Store, doc_id: str, archive: str) -> set[str]:
+    """The ids (commit, file, capture) of the steps of ``archive`` already recorded."""
+    rows = store.db.execute(
+        "select origin_ref from fetches where document = ? and origin = ?", [doc_id, archive]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def latest_record(store: Store, doc_id: str) -> datetime | None:
+    """The time of the document's latest recorded step (live or imported), if any."""
+    found = store.db.execute(
+        "select max(started_at) from fetches where document = ?", [doc_id]
+    ).fetchone()[0]
+    return dt(found) if found else None
+
+
+def tag_version(store: Store, doc_id: str, number: int, origin: Origin) -> None:
+    """Marks a version as read from an archive's step (the caller holds the transaction)."""
+    columns = origin_columns(origin)
+    store.db.execute(
+        "update versions set origin = ?, origin_ref = ?, archived_at = ? "
+        "where document = ? and number = ?",
+        [columns["origin"], columns["origin_ref"], columns["archived_at"], doc_id, number],
+    )
+
+
+def attempt_columns(origin: Origin) -> dict[str, str | None]:
+    """The origin columns of an imported step's fetch row."""
+    return origin_columns(origin)
