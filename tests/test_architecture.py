@@ -37,6 +37,8 @@ LIBRARY_HOME = {
     "diff_match_patch": "diff.py",
     "sqlite_utils": "store",
     "feedgen": "publish/",
+    "jinja2": "publish/site/templates.py",
+    "markupsafe": "publish/site/templates.py",
     "apscheduler": "schedule.py",
     "filelock": "lock.py",
     "click": "cli/",

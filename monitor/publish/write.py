@@ -20,7 +20,6 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.models import Change, Watch
-from monitor.publish.change_page import change_page
 from monitor.publish.feed import (
     FORMATS,
     FeedSettings,
@@ -31,8 +30,10 @@ from monitor.publish.feed import (
     render_feed,
     select_changes,
 )
-from monitor.publish.index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
+from monitor.publish.index import INDEX_NAME, OPML_NAME, FeedRow, opml
 from monitor.publish.ops import OPS_NAME, render_ops_feed
+from monitor.publish.site.change import change_page
+from monitor.publish.site.index import index_html
 from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.store import Store
 
