@@ -19,7 +19,7 @@ ALLOWED = {
     "models": {"errors"},
     **{stage: {"errors", "models"} for stage in STAGES},
     "check": STAGES | {"errors", "models"},
-    "publish": {"store", "errors", "models"},
+    "publish": {"store", "diff", "errors", "models"},
     "views": {"store", "diff", "errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
     "cli": STAGES | {"check", "publish", "views", "daemon", "errors", "models"},

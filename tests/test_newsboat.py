@@ -124,7 +124,11 @@ def test_newsboat_reloads_unchanged_feeds_with_304(
 ) -> None:
     replay, feeds, reader = setup
     folder = replay.data / "feeds"
-    names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.*") if p.suffix != ".html")
+    names = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*.*")
+        if p.suffix in (".rss", ".atom", ".opml")
+    )
     reader.urls.write_text("".join(f"{feeds.url('/' + n)}\n" for n in names if "opml" not in n))
     # As if the files were written an hour ago: HTTP dates have one-second resolution.
     hour_ago = time.time() - 3600

@@ -89,8 +89,14 @@ def test_every_feed_file_is_written(played: Replay) -> None:
         str(p.relative_to(played.data / "feeds")) for p in (played.data / "feeds").rglob("*.*")
     }
     expected = {f"{path}.{fmt}" for path in FEED_PATHS for fmt in ("rss", "atom")}
-    pages = {f"changes/{row['id']}.html" for row in played.changes()}  # each in a feed
-    assert written == expected | pages | {"feeds.opml", "index.html"}
+    pages = {
+        f"changes/{row['id']}.{ext}" for row in played.changes() for ext in ("html", "json", "diff")
+    }  # each change: its page (linked from the feeds) and its exports
+    site = {name for name in written if name.startswith(("documents/", "snapshots/"))}
+    statics = {"feeds.opml", "index.html", "site.css", "search.js"}
+    assert written == expected | pages | statics | site
+    documents = {row["document"] for row in played.changes()}
+    assert {f"documents/{doc}.html" for doc in documents} <= site
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
@@ -152,11 +158,15 @@ def test_regenerating_without_a_new_change_changes_no_byte(replay: Replay) -> No
     after = snapshot(feeds)
     rewritten = {name for name in after if after[name] != before.get(name)}
     touched = {"all", "company/beta", "document/beta-help"}
-    new_page = f"changes/{replay.changes()[-1]['id']}.html"  # only the new change gets a page
+    new = replay.changes()[-1]  # only the new change gets a page, the new version too
+    pages = {f"changes/{new['id']}.{ext}" for ext in ("html", "json", "diff")}
+    pages |= {f"documents/beta-help{name}" for name in (".html", "/search-data.js", "/v2.html",
+                                                         "/v2.txt")}  # fmt: skip
+    snapshots = {name for name in rewritten if name.startswith("snapshots/")}
+    assert len(snapshots) == 1 and snapshots <= set(after) - set(before)  # the new page's bytes
     assert rewritten == {f"{p}.{f}" for p in touched for f in ("rss", "atom")} | {
-        "index.html",
-        new_page,
-    }
+        "index.html", *pages, *snapshots,
+    }  # fmt: skip
 
 
 def add_changes(store: Store, documents: list[Watch], flagged: list[bool]) -> None:
@@ -192,7 +202,8 @@ DOCUMENTS = [
 def test_feeds_are_valid_with_zero_entries(store: Store, tmp_path: Path) -> None:
     store.sync_documents(DOCUMENTS, datetime(2026, 3, 1, tzinfo=UTC))
     written = write_feeds(store, tmp_path, FeedSettings(base_url=BASE))
-    assert len(written) == 2 * (2 + 2 + 3) + 2 + 2  # and the operators' feed (ops/)
+    feeds = [p for p in written if p.suffix in (".rss", ".atom", ".opml")]
+    assert len(feeds) == 2 * (2 + 2 + 3) + 1 + 2  # and the operators' feed (ops/)
     for path in (tmp_path / "feeds").rglob("*.rss"):
         feed = parse(path.read_bytes(), "rss20")
         assert feed.entries == [] and feed.feed.updated_parsed[:3] == (1970, 1, 1)
@@ -250,8 +261,10 @@ def test_index_page_is_valid_html_listing_every_feed(
     tags = page_tags(text)
     hrefs = {a["href"] for tag, a in tags if tag == "a"}
     feeds = [str(p.relative_to(tmp_path / "feeds")) for p in (tmp_path / "feeds").rglob("*.*")]
-    listed = [name for name in feeds if name != "index.html" and not name.startswith("changes/")]
+    listed = [name for name in feeds if name.endswith((".rss", ".atom", ".opml"))]
     assert {base + name for name in listed} <= hrefs  # change pages: linked from entries
+    timelines = {name for name in feeds if re.fullmatch(r"documents/[^/]+\.html", name)}
+    assert timelines and timelines <= hrefs  # the site's pages: relative links
     assert (
         "html",
         {"lang": "en"},

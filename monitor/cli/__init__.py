@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import read, run
+from monitor.cli import read, run, site
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -31,6 +31,8 @@ def cli() -> None:
 
 for _command in (run.check, run.daemon, read.changes, read.diff, read.explain, read.history,
                  read.status, read.feed):  # fmt: skip
+    cli.add_command(_command)
+for _command in (site.site, site.serve):
     cli.add_command(_command)
 
 

@@ -4,12 +4,12 @@
     data/feeds/ai-training.rss, .atom                 AI-training changes only
     data/feeds/company/<slug>.rss, .atom              one per company
     data/feeds/document/<id>.rss, .atom               one per document
-    data/feeds/feeds.opml, index.html                 the list of all of them
-    data/feeds/changes/<id>.html                      one page per change in a feed
+    data/feeds/feeds.opml                             the list of all of them
+    data/feeds/index.html, documents/, changes/ ...   the site (monitor/publish/site/write.py)
 
 A file is replaced only when its bytes change, so its mtime (and a static server's
 Last-Modified / ETag) moves only when a feed gains an entry. A change's page is written
-once, when the change first appears in a feed: a change never changes.
+once: a change never changes.
 """
 
 from __future__ import annotations
@@ -19,21 +19,18 @@ import os
 from pathlib import Path
 
 from monitor import __version__
-from monitor.models import Change, Watch
+from monitor.models import Change, DocumentStatus, Watch
 from monitor.publish.feed import (
     FORMATS,
     FeedSettings,
     as_utc,
-    change_page_href,
     feed_href,
-    index_url,
     render_feed,
     select_changes,
 )
-from monitor.publish.index import INDEX_NAME, OPML_NAME, FeedRow, opml
+from monitor.publish.index import OPML_NAME, FeedRow, opml
 from monitor.publish.ops import OPS_NAME, render_ops_feed
-from monitor.publish.site.change import change_page
-from monitor.publish.site.index import index_html
+from monitor.publish.site.write import replace_if_changed, site_digest, write_site
 from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.store import Store
 
@@ -43,84 +40,93 @@ STAMP_NAME = "feeds.stamp"
 
 
 def write_feeds(store: Store, data_dir: str | Path, settings: FeedSettings) -> list[Path]:
-    """Regenerates every feed file, the OPML file and the index; returns those that changed.
+    """Regenerates every feed file, the OPML file and the site; returns the files that changed.
 
-    Skipped when nothing they are made of (changes, health events, documents, settings,
-    this program's version) is new since the last time: most checks change nothing.
+    Skipped when nothing they are made of (changes, health events, documents and their
+    state, settings, this program's version and templates) is new since the last time:
+    most checks change nothing.
     """
-    out_dir = Path(data_dir) / FEED_DIR
+    return _publish(store, Path(data_dir), Path(data_dir) / FEED_DIR, settings, force=False)
+
+
+def write_site_folder(
+    store: Store, data_dir: str | Path, out_dir: str | Path, settings: FeedSettings
+) -> list[Path]:
+    """Writes the whole site (feeds and pages) to ``out_dir``; returns the files that changed.
+    Files that hold the right bytes already are left alone."""
+    return _publish(store, Path(data_dir), Path(out_dir), settings, force=True)
+
+
+def _publish(
+    store: Store, data_dir: Path, out_dir: Path, settings: FeedSettings, *, force: bool
+) -> list[Path]:
     documents = store.documents()
     stamp = _stamp(store, documents, settings)
-    stamp_path = Path(data_dir) / STAMP_NAME
-    if stamp_path.exists() and stamp_path.read_text() == stamp and (out_dir / "all.rss").exists():
+    pages = hashlib.sha256(repr([__version__, site_digest(), settings]).encode()).hexdigest()
+    stamp_path = data_dir / STAMP_NAME
+    home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
+    last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
+    if not force and last[:1] == [stamp] and (out_dir / "all.rss").exists():
         return []
-    written = _write_all(store, out_dir, documents, settings)
-    _replace_if_changed(stamp_path, stamp.encode())
+    ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
+    fresh = last[1:2] == [pages]
+    written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
+    written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
+    if home:
+        replace_if_changed(stamp_path, f"{stamp}\n{pages}".encode())
     return written
 
 
 def _stamp(store: Store, documents: list[Watch], settings: FeedSettings) -> str:
     parts = [
         __version__,
+        site_digest(),
         repr(settings),
         store.latest_ids(),
         len(store.upgrades()),
         [tuple(vars(d).values()) for d in documents],
+        [_state(store.status(d.id)) for d in documents],
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _state(s: DocumentStatus) -> tuple[object, ...]:
+    """What the site shows of a document's state: the day it was last checked (not the
+    time: a sweep that finds nothing new rewrites no page), failures, a held text."""
+    day = as_utc(s.last_fetch.started_at).date() if s.last_fetch else None
+    return (day, s.versions, s.current_version, s.consecutive_failures, s.suspect,
+            s.failing_since)  # fmt: skip
+
+
 def _write_all(
-    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
-) -> list[Path]:
+    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings,
+    *, fresh: bool, ops_href: str,
+) -> list[Path]:  # fmt: skip
     limit = settings.limit
     feeds = [(spec, _changes_for(store, spec, documents, limit)) for spec in feed_specs(documents)]
+    rows = [
+        FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
+        for spec, entries in feeds
+    ]
     # The pages the entries link to go first, so a link in a new entry always works.
-    shown = {change.id: change for _spec, entries in feeds for change in entries}
-    written = _write_change_pages(store, out_dir, list(shown.values()), settings)
-    rows: list[FeedRow] = []
+    written = write_site(store, out_dir, documents, settings, rows, fresh=fresh, ops_href=ops_href)
     for spec, entries in feeds:
-        rows.append(
-            FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
-        )
         for fmt in FORMATS:
             data = render_feed(entries, fmt, settings, spec=spec)
-            written += _replace_if_changed(out_dir / feed_href(spec, fmt), data)
-    written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
-    index = index_html(rows, settings, store.upgrades())
-    written += _replace_if_changed(out_dir / INDEX_NAME, index)
-    # Operators' feed, kept apart from the subscribers' folder (and its index and OPML).
-    return written + _write_ops_feeds(store, out_dir.parent / OPS_DIR, documents, settings)
+            written += replace_if_changed(out_dir / feed_href(spec, fmt), data)
+    return written + replace_if_changed(out_dir / OPML_NAME, opml(rows, settings))
 
 
 def _write_ops_feeds(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
 ) -> list[Path]:
+    """Operators' feed, kept apart from the subscribers' folder (and its index and OPML)."""
     events = store.health_events(limit=settings.limit)
     by_id = {d.id: d for d in documents}
     written: list[Path] = []
     for fmt in FORMATS:
         data = render_ops_feed(events, by_id, fmt, settings)
-        written += _replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
-    return written
-
-
-def _write_change_pages(
-    store: Store, out_dir: Path, changes: list[Change], settings: FeedSettings
-) -> list[Path]:
-    """The page of each change a feed links to and that has none yet."""
-    index = index_url(settings) if settings.base_url else "../index.html"
-    written: list[Path] = []
-    for change in changes:
-        path = out_dir / change_page_href(change.id)
-        if path.exists():
-            continue
-        before = store.version(change.document, change.from_version or 0)
-        after = store.version(change.document, change.to_version)
-        page = change_page(
-            change, (before, after), index_href=index, diff_chars=settings.page_diff_chars
-        )
-        written += _replace_if_changed(path, page)
+        written += replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
     return written
 
 
@@ -154,14 +160,3 @@ def _changes_for(store: Store, spec: FeedSpec, documents: list[Watch], limit: in
     else:
         found = store.changes(ai_only=spec.ai_only, limit=limit)
     return select_changes(found, limit=limit, spec=spec)
-
-
-def _replace_if_changed(path: Path, data: bytes) -> list[Path]:
-    # Unchanged files keep their mtime, so readers' conditional GETs keep working.
-    if path.exists() and path.read_bytes() == data:
-        return []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return [path]
