@@ -13,6 +13,7 @@ BENCHES = (
     "extract_compare.py",
     "hostile.py",
     "feed_counts.py",
+    "site.py",
 )
 
 

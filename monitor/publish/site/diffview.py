@@ -13,6 +13,9 @@ from monitor.publish.entry_html import visible
 Part = tuple[str, str]  # ("", same), ("del", removed), ("ins", added)
 CONTEXT_LINES = 2  # unchanged lines shown around each changed one; the rest is folded
 MIN_FOLD = 3  # a run shorter than this is shown rather than folded
+# A folded run keeps this many lines on each side; the middle of a longer one is left out
+# (the version's page has the whole text), so a page is not the whole policy twice over.
+FOLD_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Line:
 class Block:
     lines: tuple[Line, ...]
     folded: bool
+    left_out: int = 0  # unchanged lines not shown at all (the middle of a long run)
 
 
 @dataclass(frozen=True)
@@ -41,24 +45,36 @@ class DiffView:
     shown_chars: int
     total_chars: int
     changed_lines: int
-
-    @property
-    def cut(self) -> bool:
-        return self.shown_chars < self.total_chars
+    cut: bool  # the character budget ran out before the last line
 
 
 def diff_view(old: str, new: str, max_chars: int) -> DiffView:
     """The diff of two texts, folded, at most ``max_chars`` characters of it."""
     lines = split_lines(diff_texts(old, new).ops)
-    total = sum(_size(line) for line in lines)
-    shown, count = [], 0
-    for line in lines:
-        if count + _size(line) > max_chars:
+    blocks: list[Block] = []
+    count, cut = 0, False
+    for block in fold(lines):
+        size = sum(map(_size, block.lines))
+        if count + size > max_chars:
+            kept = _within(block.lines, max_chars - count)
+            blocks += [Block(kept, block.folded)] if kept else []
+            count, cut = count + sum(map(_size, kept)), True
             break
-        shown.append(line)
-        count += _size(line)
+        blocks.append(block)
+        count += size
     changed = sum(1 for line in lines if line.changed)
-    return DiffView(tuple(fold(shown)), count, total, changed)
+    total = sum(_size(line) for line in lines)
+    return DiffView(tuple(blocks), count, total, changed, cut)
+
+
+def _within(lines: tuple[Line, ...], budget: int) -> tuple[Line, ...]:
+    kept: list[Line] = []
+    for line in lines:
+        budget -= _size(line)
+        if budget < 0:
+            break
+        kept.append(line)
+    return tuple(kept)
 
 
 def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
@@ -67,13 +83,13 @@ def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
     lines: list[Line] = []
     parts: list[Part] = []
     for op, text in ops:
-        for k, piece in enumerate(text.split("\n")):
+        shown = visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text))
+        for k, piece in enumerate(shown.split("\n")):
             if k:
                 lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
                 parts = []
             if piece:
-                shown = visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", piece))
-                parts.append((kinds[op], shown))
+                parts.append((kinds[op], piece))
     lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
     return lines
 
@@ -96,7 +112,20 @@ def fold(lines: list[Line], context: int = CONTEXT_LINES) -> list[Block]:
         run.append(line)
     if run:
         blocks.append(Block(tuple(run), bool(state)))
-    return [b if len(b.lines) >= MIN_FOLD else Block(b.lines, False) for b in blocks]
+    return [part for b in blocks for part in _trimmed(b)]
+
+
+def _trimmed(block: Block) -> list[Block]:
+    """A short folded run is shown; a long one keeps FOLD_LINES lines at each end."""
+    if not block.folded:
+        return [block]
+    if len(block.lines) < MIN_FOLD:
+        return [Block(block.lines, False)]
+    if len(block.lines) <= 2 * FOLD_LINES:
+        return [block]
+    head, tail = block.lines[:FOLD_LINES], block.lines[-FOLD_LINES:]
+    return [Block(head, True), Block((), True, len(block.lines) - 2 * FOLD_LINES),
+            Block(tail, True)]  # fmt: skip
 
 
 def _size(line: Line) -> int:
