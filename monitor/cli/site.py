@@ -17,6 +17,8 @@ from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import FEED_DIR, write_site_folder
 from monitor.watchlist import load_feed_config
 
+DEFAULT_WATCHLIST = "watchlist.yaml"
+
 
 @click.command()
 @data_option
@@ -26,7 +28,8 @@ from monitor.watchlist import load_feed_config
 )  # fmt: skip
 @click.option(
     "--watchlist", "watchlist_path", type=click.Path(dir_okay=False),
-    help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:'.",
+    help="Take the feed settings (base URL, title...) from this watchlist's 'feeds:' "
+    "(default: watchlist.yaml when there is one).",
 )  # fmt: skip
 def site(data_dir: str, out_dir: str | None, watchlist_path: str | None) -> None:
     """Write the static site (index, timelines, change pages, snapshots, feeds) to a folder.
@@ -34,6 +37,8 @@ def site(data_dir: str, out_dir: str | None, watchlist_path: str | None) -> None
     Example: policy-monitor site --data data --out /var/www/policy
     """
     settings = FeedSettings()
+    if watchlist_path is None and Path(DEFAULT_WATCHLIST).is_file():
+        watchlist_path = DEFAULT_WATCHLIST  # the feeds keep the base URL `check` gives them
     if watchlist_path is not None:
         settings = settings_from_config(load_feed_config(watchlist_path))
     target = Path(out_dir) if out_dir else Path(data_dir) / FEED_DIR

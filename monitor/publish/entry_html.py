@@ -1,14 +1,15 @@
 """Builds the HTML body of one feed entry: flagged sentences, a short diff, the sizes.
 
-Policy text is untrusted: every piece of it is HTML-escaped here, characters that XML 1.0
-forbids (control characters, lone surrogates) are dropped, since one of them would make
+Policy text is untrusted: every piece of it is HTML-escaped (by the template), characters
+that XML 1.0 forbids (control characters, lone surrogates) are dropped, since one of them would make
 the whole feed unreadable, and bidi overrides are shown as ``<U+202E>`` rather than
 allowed to reorder what a reader sees.
 
 Every part is bounded: a change is repeated in up to four feeds in two formats, so a
 rewrite of a huge page must not make huge feeds. The diff is cut (with a note saying
 how much) and each quoted sentence is cut around its matched words; the entry links to
-the change's own page for the rest (:mod:`monitor.publish.change_page`).
+the change's own page for the rest (:mod:`monitor.publish.site.change`). The HTML comes
+from the site's templates (``entry.html``, with the pieces it shares with the change pages).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ and the data the timeline's search box reads (``documents/<id>/search-data.js``)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def version_page(doc: DocumentData, version: Version, *, index_href: str) -> byt
         "version.html",
         title=f"{one_line(name)}: version {version.number}", root="../../",
         index_href=index_href, feeds_links=[], scripts=[], doc=_doc_view(doc),
-        v=version, first_seen=as_utc(version.first_seen), last_seen=as_utc(version.last_seen),
+        v=version, first_seen=as_utc(version.first_seen),
         text=text[:TEXT_MAX_CHARS], total=len(text), extractor=one_line(version.extractor),
         snapshot_href="../../" + snapshot_href(version.snapshot_sha256, content_type),
     )  # fmt: skip
@@ -132,4 +133,15 @@ def search_data(doc: DocumentData, texts: Sequence[Version]) -> bytes:
     record = {"document": doc.watch.id, "path": doc.path, "lines": list(lines),
               "versions": versions, "changes": changes}  # fmt: skip
     body = json.dumps(record, ensure_ascii=True, separators=(",", ":"))
-    return f"window.{SEARCH_GLOBAL} = {body};\n".encode()
+    return f"{search_key(doc)}\nwindow.{SEARCH_GLOBAL} = {body};\n".encode()
+
+
+def search_key(doc: DocumentData) -> str:
+    """The first line of the search data: a hash of the versions and changes it is made of
+    (a sweep that brings neither leaves the document's files alone without reading texts)."""
+    parts: list[tuple[object, ...]] = [
+        (v.number, v.text_sha256, v.first_seen.isoformat()) for v in doc.versions
+    ]
+    parts += [(c.id, c.from_version, c.to_version, c.detected_at.isoformat())
+              for c in doc.changes]  # fmt: skip
+    return f"/* {hashlib.sha256(repr([doc.path, parts]).encode()).hexdigest()} */"

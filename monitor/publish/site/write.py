@@ -28,6 +28,7 @@ from monitor.publish.site.change import Side, change_page
 from monitor.publish.site.document import (
     DocumentData,
     search_data,
+    search_key,
     timeline_page,
     version_page,
     version_text,
@@ -91,7 +92,11 @@ def _write_document(
     store: Store, out_dir: Path, doc: DocumentData, settings: FeedSettings, fresh: bool
 ) -> list[Path]:
     folder = out_dir / "documents" / doc.path
-    written: list[Path] = []
+    timeline = timeline_page(doc, index_href=index_href(settings, 1))
+    written = replace_if_changed(out_dir / "documents" / f"{doc.path}.html", timeline)
+    data_path = folder / "search-data.js"
+    if fresh and _first_line(data_path) == search_key(doc):
+        return written  # no version or change since: its other files are all written
     texts: list[Version] = []
     for v in doc.versions:
         full = store.version(doc.watch.id, v.number)
@@ -103,9 +108,14 @@ def _write_document(
     by_number = {v.number: v for v in texts}
     for change in doc.changes:
         written += _write_change(out_dir, doc, change, by_number, settings, fresh)
-    written += replace_if_changed(folder / "search-data.js", search_data(doc, texts))
-    timeline = timeline_page(doc, index_href=index_href(settings, 1))
-    return written + replace_if_changed(out_dir / "documents" / f"{doc.path}.html", timeline)
+    return written + replace_if_changed(data_path, search_data(doc, texts))
+
+
+def _first_line(path: Path) -> str:
+    if not path.exists():
+        return ""
+    with path.open("rb") as file:
+        return file.readline(200).decode("utf-8", "replace").rstrip("\n")
 
 
 def _write_version(
