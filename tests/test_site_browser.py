@@ -86,6 +86,9 @@ def test_click_from_the_index_to_a_timeline_to_a_change_page(built: Built, page:
     assert page.locator(
         ".sides .row.changed ins", has_text="train our AI models"
     ).first.is_visible()
+    in_diff = page.locator(".inline .line.flagged", has_text="train our AI models").first
+    assert in_diff.is_visible()  # the flagged line, labelled in the diff
+    assert in_diff.locator(".flag-label").inner_text() == "AI-training added: public-data-training"
     flagged = page.locator("blockquote.flag").first
     assert flagged.locator("mark").first.is_visible()
     about = flagged.inner_text()

@@ -49,7 +49,8 @@ def change_page(
     view = None
     if before is not None and after is not None:
         # Inline and side by side share the budget: the page stays under it.
-        view = diff_view(before.version.text, after.version.text, max(diff_chars // 2, 1))
+        flags = change.flags + change.ai_related
+        view = diff_view(before.version.text, after.version.text, max(diff_chars // 2, 1), flags)
     versions_arg = f"--from {change.from_version} --to {change.to_version}"
     page = render(
         "change.html",

@@ -5,9 +5,10 @@ JavaScript), inline and side by side, and cut at a character budget that the pag
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.diff import INVISIBLE, diff_texts
+from monitor.models import Flag
 from monitor.publish.entry_html import visible
 
 Part = tuple[str, str]  # ("", same), ("del", removed), ("ins", added)
@@ -22,6 +23,7 @@ FOLD_LINES = 10
 class Line:
     parts: tuple[Part, ...]
     changed: bool
+    flag: str = ""  # "AI-training added: opt-out" when a flagged sentence is on this line
 
     @property
     def old(self) -> tuple[Part, ...]:
@@ -48,9 +50,10 @@ class DiffView:
     cut: bool  # the character budget ran out before the last line
 
 
-def diff_view(old: str, new: str, max_chars: int) -> DiffView:
-    """The diff of two texts, folded, at most ``max_chars`` characters of it."""
-    lines = split_lines(diff_texts(old, new).ops)
+def diff_view(old: str, new: str, max_chars: int, flags: tuple[Flag, ...] = ()) -> DiffView:
+    """The diff of two texts, folded, at most ``max_chars`` characters of it; the lines
+    holding the words a flag matched (on its side) are marked with the flag."""
+    lines = mark_flags(split_lines(diff_texts(old, new).ops), flags)
     blocks: list[Block] = []
     count, cut = 0, False
     for block in fold(lines):
@@ -92,6 +95,27 @@ def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
                 parts.append((kinds[op], piece))
     lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
     return lines
+
+
+def mark_flags(lines: list[Line], flags: tuple[Flag, ...]) -> list[Line]:
+    """Each changed line that holds a flag's matched words on the flag's side, labelled."""
+    wanted = [(visible(f.phrase).casefold(), f) for f in flags if f.phrase.strip()]
+    if not wanted:
+        return lines
+    out = []
+    for line in lines:
+        if line.changed:
+            sides = {"added": _text(line.new).casefold(), "removed": _text(line.old).casefold()}
+            found = [f for phrase, f in wanted if phrase in sides.get(f.side, "")]
+            if found:
+                label = "; ".join(sorted({f"AI-training {f.side}: {f.category}" for f in found}))
+                line = replace(line, flag=label)
+        out.append(line)
+    return out
+
+
+def _text(parts: tuple[Part, ...]) -> str:
+    return "".join(text for _, text in parts)
 
 
 def fold(lines: list[Line], context: int = CONTEXT_LINES) -> list[Block]:
