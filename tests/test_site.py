@@ -13,11 +13,18 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import html5lib
 import pytest
 
+from monitor.models import Change, Flag, Held, Watch
+from monitor.publish.feed import FeedSettings
+from monitor.publish.write import write_feeds
+from monitor.store import Store
 from tests.cli_helpers import run_cli
 from tests.httpserver import LocalServer
 from tests.site_build import DOC, STEPS, Built, build_site, cli, page, sweep_all
@@ -147,3 +154,52 @@ def test_serve_without_a_site_says_what_to_run(
 ) -> None:
     result = run_cli(capsys, "serve", "--data", str(tmp_path))
     assert result.code == 2 and "run `policy-monitor check` or `site` first" in result.err
+
+
+def test_timeline_marks_upgrades_held_texts_failures_and_ai_direction(tmp_path: Path) -> None:
+    """Every state a timeline and the index mark, from the store's own API (no clock)."""
+    store = Store(tmp_path)
+    at = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    store.sync_documents([WATCH], at)
+    trained = "We collect posts.\nWe train our AI models on posts."
+    texts = ["We collect posts.", trained, trained, "We collect posts."]
+    for n, text in enumerate(texts, start=1):
+        when = at + timedelta(hours=n)
+        digest = store.save_snapshot(f"<p>{text}</p>".encode(), "text/html", when)
+        store.add_version(WATCH.id, text, f"k{n}", digest, when, "2" if n == 3 else "1",
+                          upgrade=n == 3)  # fmt: skip
+    store.add_upgrade(WATCH.id, at + timedelta(hours=3), 2, 3, "1", "2")
+    flag = Flag("We train our AI models on posts.", "added", "train our AI models",
+                "user-content-training", "r")  # fmt: skip
+    note = "held as suspect since X (short) and seen again"
+    store.add_change(make(2, 1, 2, flags=(flag,), note=note))
+    store.add_change(make(4, 3, 4, flags=(replace(flag, side="removed"),)))
+    store.set_hold(WATCH.id, Held("key", "much shorter than the last text", at))
+    store.set_failures(WATCH.id, 3)
+    store.record_health(WATCH.id, "failing", at + timedelta(hours=5), 3, "HTTP 503")
+    write_feeds(store, tmp_path, FeedSettings())
+    store.close()
+    timeline = (tmp_path / "feeds/documents/acme-privacy.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True).parse(timeline)
+    assert "technical upgrade</span> extractor 2 (was 1)" in timeline
+    assert '<span class="tag held">held text, confirmed</span>' in timeline
+    assert "a new text is held as suspect" in timeline and "much shorter" in timeline
+    assert "failing since" in timeline and "3 failed checks in a row" in timeline
+    marks = re.findall(r'<span class="tag ai">(\w+)</span> (\w+)', timeline)
+    assert marks == [("removed", "medium"), ("added", "high")]  # newest first
+    assert timeline.count("still current") == 1
+    index = (tmp_path / "feeds/index.html").read_text(encoding="utf-8")
+    assert '<span class="tag held">text held</span>' in index and "failing since" in index
+    assert "Latest AI-training changes" in index and index.count('<li class="ai">') == 2
+
+
+WATCH = Watch("acme-privacy", "Acme", "Privacy Policy", "https://acme.test/privacy")
+
+
+def make(hours: int, old: int, new: int, **fields: Any) -> Change:
+    return Change(
+        id=0, document=WATCH.id, company=WATCH.company, title=WATCH.title, url=WATCH.url,
+        detected_at=datetime(2026, 5, 1, 8, 0, tzinfo=UTC) + timedelta(hours=hours),
+        kind="changed", from_version=old, to_version=new, added_chars=1, removed_chars=1,
+        diff_text="", **fields,
+    )  # fmt: skip
