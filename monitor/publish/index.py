@@ -1,4 +1,5 @@
-"""The OPML file (to subscribe to every feed at once) and the index page listing the feeds.
+"""The OPML file (to subscribe to every feed at once) and what the index page lists of the feeds
+(the page itself: :mod:`monitor.publish.site.index`).
 
 Both are pure functions of the feeds and their entries, like the feeds themselves: no
 clock, so they are rewritten only when a feed gains or loses an entry. Links are the

@@ -66,7 +66,8 @@ def _publish(
     stamp_path = data_dir / STAMP_NAME
     home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
     last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
-    if not force and last[:1] == [stamp] and (out_dir / "all.rss").exists():
+    present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
+    if not force and last[:1] == [stamp] and present:
         return []
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
