@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import threading
@@ -13,11 +14,13 @@ import click
 
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError
+from monitor.lock import data_lock
 from monitor.publish.feed import FeedSettings, settings_from_config
 from monitor.publish.write import FEED_DIR, write_site_folder
 from monitor.watchlist import load_feed_config
 
 DEFAULT_WATCHLIST = "watchlist.yaml"
+LOCK_WAIT = 600.0  # seconds, as `check --wait`
 
 
 @click.command()
@@ -42,7 +45,9 @@ def site(data_dir: str, out_dir: str | None, watchlist_path: str | None) -> None
     if watchlist_path is not None:
         settings = settings_from_config(load_feed_config(watchlist_path))
     target = Path(out_dir) if out_dir else Path(data_dir) / FEED_DIR
-    with open_store(data_dir) as store:
+    # Into the data directory's own folder, one writer at a time (`check`, the daemon).
+    lock = data_lock(data_dir, LOCK_WAIT) if out_dir is None else contextlib.nullcontext()
+    with open_store(data_dir) as store, lock:  # no database: an error, nothing created
         written = write_site_folder(store, data_dir, target, settings)
     click.echo(f"{target}: {len(written)} files written, index: {target / 'index.html'}")
 
