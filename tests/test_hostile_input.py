@@ -253,7 +253,7 @@ def test_a_rewrite_of_a_huge_page_keeps_the_feeds_small(tmp_path: Path) -> None:
     assert len(feeds) == 10 and sum(p.stat().st_size for p in feeds) < 2_000_000  # before: 8.4 MB
     link = f"https://feeds.test/p/changes/{change.id}.html"
     note = f"diff cut at 20,000 of {len(change.diff_text):,} characters; full change: "
-    for path in feeds:
+    for path in (p for p in feeds if not p.name.startswith("board")):  # the change feeds
         body = html.unescape(path.read_text(encoding="utf-8"))  # the entry's HTML, unescaped
         assert f'{note}<a href="{link}">{link}</a>' in body, path
     page = (folder / f"changes/{change.id}.html").read_text(encoding="utf-8")
