@@ -158,7 +158,9 @@ def _watch(config: WatchlistConfig, document: str) -> Watch:
 
 def _progress_writer() -> Callable[[str], None]:
     def write(text: str) -> None:
-        click.echo(views.terminal_safe(text), err=True, nl=False)
+        # The bar rewrites its line with a carriage return; anything else odd is shown.
+        safe = "\r".join(views.terminal_safe(part) for part in text.split("\r"))
+        click.echo(safe, err=True, nl=False)
 
     return write
 
