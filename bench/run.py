@@ -14,6 +14,7 @@ BENCHES = (
     "hostile.py",
     "feed_counts.py",
     "first_seen.py",
+    "site.py",
 )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from markdown_it import MarkdownIt
 
 from monitor.importer.ota import folder_steps
 from monitor.importer.run import Report, import_steps
@@ -45,22 +48,15 @@ def watch_for(folder: Path) -> Watch:
 
 def import_folder(store: Store, kind: str, folder: Path) -> Report:
     watch = watch_for(folder)
-    store.sync_documents([watch], store_now())
+    store.sync_documents([watch], datetime.now(UTC))
     steps = folder_steps(folder) if kind == "versions" else snapshot_steps(folder)
     archive = "ota" if kind == "versions" else "snapshots"
     return import_steps(store, watch, archive, steps)
 
 
-def store_now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
 def imported_score(store: Store, kind: str, folder: Path) -> dict[str, Any]:
     """replay.py's score of the imported history (no rechecks, no timings)."""
     replay = replay_module()
-    from markdown_it import MarkdownIt
 
     man = json.loads((folder / "manifest.json").read_text())
     entries = man["versions"] if kind == "versions" else man["snapshots"]

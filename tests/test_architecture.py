@@ -21,7 +21,7 @@ ALLOWED = {
     "check": STAGES | {"errors", "models"},
     # the AI-training board: read from a version's text with classify's rule packs
     "board": {"classify", "errors", "models"},
-    "publish": {"store", "board", "errors", "models"},
+    "publish": {"store", "diff", "board", "errors", "models"},
     # Pure renderings and queries over versions: a phrase's history, a diff's lines.
     "phrase": {"errors", "models"},
     "linediff": {"errors", "models"},
@@ -59,6 +59,8 @@ LIBRARY_HOME = {
     "diff_match_patch": "diff.py",
     "sqlite_utils": "store",
     "feedgen": "publish/",
+    "jinja2": "publish/site/templates.py",
+    "markupsafe": "publish/site/templates.py",
     "apscheduler": "schedule.py",
     "filelock": "lock.py",
     "click": "cli/",

@@ -56,7 +56,7 @@ def test_opt_out_pages(
             assert (cell["value"], cell["which"]) == (label["value"], label.get("which", [])), where
             assert label.get("sentence", "") in cell["sentence"], where
             assert label.get("where", "") in cell["where"], where
-            assert cell["version"] == 1 and cell["evidence"] == f"board/{case['page']}-v1.html"
+            assert cell["version"] == 1 and cell["evidence"] == f"documents/{case['page']}/v1.html"
             assert (tmp_path / "d" / "feeds" / cell["evidence"]).is_file(), where
 
 

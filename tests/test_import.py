@@ -341,3 +341,12 @@ def test_logfmt_quotes_refs_that_need_it(ref: str, shown: str) -> None:
     report = Report("d", "snapshots", steps=1)
     Progress(1, lines.append)(report, step, "imported")
     assert f" ref={shown} status=imported " in lines[0]
+
+
+def test_the_bar_keeps_its_carriage_returns_and_nothing_else(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from monitor.cli.imports import _progress_writer
+
+    _progress_writer()("\rdoc [##--] 1/2 \x1b[2J\x07 left")
+    assert capsys.readouterr().err == "\rdoc [##--] 1/2 <U+0007> left"

@@ -89,10 +89,16 @@ def test_every_feed_file_is_written(played: Replay) -> None:
         str(p.relative_to(played.data / "feeds")) for p in (played.data / "feeds").rglob("*.*")
     }
     expected = {f"{path}.{fmt}" for path in FEED_PATHS for fmt in ("rss", "atom")}
-    pages = {f"changes/{row['id']}.html" for row in played.changes()}  # each in a feed
+    pages = {
+        f"changes/{row['id']}.{ext}" for row in played.changes() for ext in ("html", "json", "diff")
+    }  # each change: its page (linked from the feeds) and its exports
+    site = {name for name in written if name.startswith(("documents/", "snapshots/"))}
+    statics = {"feeds.opml", "index.html", "site.css", "search.js"}
     board = {name for name in written if name.startswith("board")}  # tests/test_board*.py
     assert {"board.rss", "board.atom", "board.html"} <= board
-    assert written - board == expected | pages | {"feeds.opml", "index.html"}
+    assert written - board == expected | pages | statics | site
+    documents = {row["document"] for row in played.changes()}
+    assert {f"documents/{doc}.html" for doc in documents} <= site
 
 
 @pytest.mark.parametrize(("fmt", "version"), FORMATS)
@@ -160,11 +166,15 @@ def test_regenerating_without_a_new_change_changes_no_byte(replay: Replay) -> No
     after = snapshot(feeds)
     rewritten = {name for name in after if after[name] != before.get(name)}
     touched = {"all", "company/beta", "document/beta-help"}
-    new_page = f"changes/{replay.changes()[-1]['id']}.html"  # only the new change gets a page
+    new = replay.changes()[-1]  # only the new change gets a page, the new version too
+    pages = {f"changes/{new['id']}.{ext}" for ext in ("html", "json", "diff")}
+    pages |= {f"documents/beta-help{name}" for name in (".html", "/search-data.js", "/v2.html",
+                                                         "/v2.txt")}  # fmt: skip
+    snapshots = {name for name in rewritten if name.startswith("snapshots/")}
+    assert len(snapshots) == 1 and snapshots <= set(after) - set(before)  # the new page's bytes
     assert rewritten == {f"{p}.{f}" for p in touched for f in ("rss", "atom")} | {
-        "index.html",
-        new_page,
-    }
+        "index.html", *pages, *snapshots,
+    }  # fmt: skip
 
 
 def add_changes(store: Store, documents: list[Watch], flagged: list[bool]) -> None:
@@ -200,8 +210,9 @@ DOCUMENTS = [
 def test_feeds_are_valid_with_zero_entries(store: Store, tmp_path: Path) -> None:
     store.sync_documents(DOCUMENTS, datetime(2026, 3, 1, tzinfo=UTC))
     written = write_feeds(store, tmp_path, FeedSettings(base_url=BASE))
-    # and the operators' feed (ops/), and the board's feeds and page (no version yet)
-    assert len(written) == 2 * (2 + 2 + 3) + 2 + 2 + 3
+    feeds = [p for p in written if p.suffix in (".rss", ".atom", ".opml")]
+    # and the operators' feed (ops/), and the board's feeds
+    assert len(feeds) == 2 * (2 + 2 + 3) + 1 + 2 + 2
     for path in (tmp_path / "feeds").rglob("*.rss"):
         feed = parse(path.read_bytes(), "rss20")
         # Dated when its documents began to be watched, not 1970.
@@ -264,9 +275,11 @@ def test_index_page_is_valid_html_listing_every_feed(
     feeds = [str(p.relative_to(tmp_path / "feeds")) for p in (tmp_path / "feeds").rglob("*.*")]
     listed = [
         name for name in feeds
-        if name != "index.html" and not name.startswith(("changes/", "board"))  # board.html's
+        if name.endswith((".rss", ".atom", ".opml")) and not name.startswith("board")
     ]  # fmt: skip
     assert {base + name for name in listed} <= hrefs  # change pages: linked from entries
+    timelines = {name for name in feeds if re.fullmatch(r"documents/[^/]+\.html", name)}
+    assert timelines and timelines <= hrefs  # the site's pages: relative links
     assert (
         "html",
         {"lang": "en"},

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import archive, board, imports, read, run
+from monitor.cli import archive, board, imports, read, run, site
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -34,6 +34,8 @@ for _command in (run.check, run.daemon, read.changes, read.diff, read.explain, r
                  archive.first_seen, archive.evidence):  # fmt: skip
     cli.add_command(_command)
 cli.add_command(board.board)
+for _command in (site.site, site.serve):
+    cli.add_command(_command)
 
 
 HARMLESS_WARNINGS = (

@@ -1,8 +1,9 @@
 """The commands that import history: `import ota`, `import snapshots` and `backfill`.
 
 Each reads an archive into dated steps and records them through the check's own path
-(monitor/importer), one transaction per step, under the data directory's lock; then the
-feeds are rewritten (imported changes stay out of them unless `include_history`).
+(monitor/importer), one transaction per step, each under the data directory's lock (never
+held while an archive is read); then the feeds are rewritten (imported changes stay out of
+them unless `include_history`).
 """
 
 from __future__ import annotations
@@ -157,7 +158,9 @@ def _watch(config: WatchlistConfig, document: str) -> Watch:
 
 def _progress_writer() -> Callable[[str], None]:
     def write(text: str) -> None:
-        click.echo(views.terminal_safe(text), err=True, nl=False)
+        # The bar rewrites its line with a carriage return; anything else odd is shown.
+        safe = "\r".join(views.terminal_safe(part) for part in text.split("\r"))
+        click.echo(safe, err=True, nl=False)
 
     return write
 

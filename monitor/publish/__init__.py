@@ -1,1 +1,1 @@
-"""Publish stage: RSS/Atom feeds, the operations feed, OPML and the index page."""
+"""Publish stage: RSS/Atom feeds, the operations feed, OPML, and the static site (site/)."""

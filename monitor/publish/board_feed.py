@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
@@ -25,8 +24,8 @@ from monitor.publish.feed import (
     change_page_href,
     index_url,
 )
-from monitor.publish.page import html_page
-from monitor.publish.specs import document_name, one_line
+from monitor.publish.site.templates import render
+from monitor.publish.specs import document_name, file_safe, one_line
 
 BOARD_NAME = "board"
 CELL_NAMES = {
@@ -47,7 +46,8 @@ def evidence_href(entry: BoardEntry) -> str:
 
 
 def version_href(document: str, number: int) -> str:
-    return f"{BOARD_NAME}/{quote(document, safe='')}-v{number}.html"
+    """The site's page of a version (monitor/publish/site/), relative to the feeds folder."""
+    return f"documents/{file_safe(document)}/v{number}.html"
 
 
 def value_text(value: str, which: Sequence[str]) -> str:
@@ -68,25 +68,14 @@ def _link(settings: FeedSettings, href: str) -> str:
 
 def entry_body(entry: BoardEntry, link: str) -> str:
     """The entry's HTML: from what to what, the sentence, its version and first date."""
-    parts = [
-        f"<p>{escape(CELL_NAMES.get(entry.cell, entry.cell))}: "
-        f"<del>{escape(value_text(entry.previous_value, entry.previous_which))}</del> → "
-        f"<ins>{escape(value_text(entry.value, entry.which))}</ins> "
-        f"(as of version {entry.version}).</p>",
-    ]
-    if entry.sentence:
-        first = as_utc(entry.first_seen).isoformat() if entry.first_seen else "unknown"
-        parts.append(f"<blockquote>{escape(visible(entry.sentence))}</blockquote>")
-        parts.append(
-            f"<p>In the text since version {entry.sentence_version}, first seen {first}.</p>"
-        )
-    if entry.where:
-        parts.append(f"<p>Where: {escape(visible(entry.where))}</p>")
-    if entry.previous_sentence:
-        parts.append(f"<p>Before, it rested on:</p><blockquote>"
-                     f"{escape(visible(entry.previous_sentence))}</blockquote>")  # fmt: skip
-    parts.append(f'<p><a href="{escape(link)}">Evidence</a></p>')
-    return "\n".join(parts)
+    first = as_utc(entry.first_seen).isoformat() if entry.first_seen else "unknown"
+    return render(
+        "board_entry.html", cell=CELL_NAMES.get(entry.cell, entry.cell),
+        before=value_text(entry.previous_value, entry.previous_which),
+        after=value_text(entry.value, entry.which), version=entry.version,
+        sentence=visible(entry.sentence), sentence_version=entry.sentence_version, first=first,
+        where=visible(entry.where), previous=visible(entry.previous_sentence), link=link,
+    ).strip()  # fmt: skip
 
 
 def render_board_feed(
@@ -123,46 +112,25 @@ def render_board_feed(
 
 
 def board_page(rows: Sequence[tuple[Watch, dict[str, BoardEntry]]]) -> bytes:
-    """The board as one plain HTML page: a table per document, each cell with its
+    """The board as one page of the site: a table per document, each cell with its
     sentence, version, first date and evidence link. Everything escaped, no script."""
-    body = ['<p><a href="index.html">All feeds</a> · '
-            f'<a href="{BOARD_NAME}.rss">Board feed (RSS)</a> · '
-            f'<a href="{BOARD_NAME}.atom">Atom</a></p>']  # fmt: skip
-    for watch, cells in rows:
-        body.append(f'<section id="{escape(watch.id)}">')
-        body.append(f"<h2>{escape(document_name(watch.company, watch.title))}</h2>")
-        body.append(f'<p><a href="{escape(watch.url)}">{escape(watch.url)}</a></p>')
-        if not cells:
-            body.append("<p>Not read yet: no version recorded.</p></section>")
-            continue
-        body.append("<table><tr><th>Question</th><th>Answer</th><th>Citation</th></tr>")
-        body += [_cell_row(cells[name]) for name in CELL_NAMES if name in cells]
-        body.append("</table></section>")
-    return html_page("Where each company stands on AI training", body)
+    documents = [
+        {"id": watch.id, "name": document_name(watch.company, watch.title), "url": watch.url,
+         "cells": [_cell_view(cells[name]) for name in CELL_NAMES if name in cells]}
+        for watch, cells in rows
+    ]  # fmt: skip
+    page = render("board.html", title="Where each company stands on AI training", root="",
+                  index_href="index.html", feeds_links=[], scripts=[], board=BOARD_NAME,
+                  documents=documents)  # fmt: skip
+    return page.encode("utf-8")
 
 
-def _cell_row(entry: BoardEntry) -> str:
-    answer = escape(value_text(entry.value, entry.which))
-    if entry.where:
-        answer += f"<br>where: {escape(entry.where)}"
-    if entry.sentence:
-        first = as_utc(entry.first_seen).date().isoformat() if entry.first_seen else "?"
-        cite = (f"<q>{escape(visible(entry.sentence))}</q> "
-                f"(v{entry.sentence_version}, since {first})")  # fmt: skip
-    else:
-        cite = f"nothing says so (since v{entry.version})"
-    link = f' <a href="{escape(evidence_href(entry))}">evidence</a>'
-    name = escape(CELL_NAMES.get(entry.cell, entry.cell))
-    return f"<tr><td>{name}</td><td>{answer}</td><td>{cite}{link}</td></tr>"
-
-
-def version_page(watch: Watch, number: int, first_seen: str, snapshot: str, text: str) -> bytes:
-    """A version's whole text, for cells whose evidence is a version no change recorded
-    (a document's first version)."""
-    title = escape(f"{document_name(watch.company, watch.title)}: version {number}")
-    return html_page(title, [
-        f'<p><a href="../{BOARD_NAME}.html">Board</a></p>',
-        f"<p>First seen {escape(first_seen)}; raw snapshot sha256 <code>{escape(snapshot)}"
-        "</code>.</p>",
-        f"<pre>{escape(visible(text))}</pre>",
-    ])  # fmt: skip
+def _cell_view(entry: BoardEntry) -> dict[str, str]:
+    first = as_utc(entry.first_seen).date().isoformat() if entry.first_seen else "?"
+    return {
+        "name": CELL_NAMES.get(entry.cell, entry.cell),
+        "answer": value_text(entry.value, entry.which), "where": visible(entry.where),
+        "sentence": visible(entry.sentence), "since": first,
+        "sentence_version": str(entry.sentence_version), "version": str(entry.version),
+        "evidence": evidence_href(entry),
+    }  # fmt: skip

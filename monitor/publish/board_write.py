@@ -1,7 +1,7 @@
 """Writes the board after a sweep: brings the recorded board up to date, then writes
 ``board.rss``, ``board.atom``, ``board.html`` and the evidence pages its cells link to
-(``changes/<id>.html``, or ``board/<document>-v<n>.html`` for a version no change
-recorded). Called by :func:`monitor.publish.write.write_feeds`, which passes its own
+(``changes/<id>.html``, or the site's ``documents/<id>/v<n>.html`` for a version no
+change recorded). Called by :func:`monitor.publish.write.write_feeds`, which passes its own
 writers so a file is replaced only when its bytes change."""
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from monitor.publish.board_feed import (
     BOARD_NAME,
     board_page,
     render_board_feed,
-    version_href,
-    version_page,
 )
 from monitor.publish.board_update import update_board
 from monitor.publish.feed import FORMATS, FeedSettings, change_page_href
@@ -52,16 +50,5 @@ def _evidence(
     ids = sorted({e.evidence_change for e in entries if e.evidence_change is not None})
     missing = [i for i in ids if not (out_dir / change_page_href(i)).exists()]
     written = pages(store, out_dir, [store.change(i) for i in missing], settings)
-    documents = {doc.id: doc for doc in store.documents()}
-    for entry in entries:
-        if entry.evidence_change is not None or entry.document not in documents:
-            continue
-        number = entry.sentence_version or entry.version
-        path = out_dir / version_href(entry.document, number)
-        version = store.version(entry.document, number)
-        if path.exists() or version is None:
-            continue
-        page = version_page(documents[entry.document], number, version.first_seen.isoformat(),
-                            version.snapshot_sha256, version.text)  # fmt: skip
-        written += replace(path, page)
+    # A version no change recorded is proved by its page, which the site writes.
     return written

@@ -1,22 +1,24 @@
 """Builds the HTML body of one feed entry: flagged sentences, a short diff, the sizes.
 
-Policy text is untrusted: every piece of it is HTML-escaped here, characters that XML 1.0
-forbids (control characters, lone surrogates) are dropped, since one of them would make
+Policy text is untrusted: every piece of it is HTML-escaped (by the template), characters
+that XML 1.0 forbids (control characters, lone surrogates) are dropped, since one of them would make
 the whole feed unreadable, and bidi overrides are shown as ``<U+202E>`` rather than
 allowed to reorder what a reader sees.
 
 Every part is bounded: a change is repeated in up to four feeds in two formats, so a
 rewrite of a huge page must not make huge feeds. The diff is cut (with a note saying
 how much) and each quoted sentence is cut around its matched words; the entry links to
-the change's own page for the rest (:mod:`monitor.publish.change_page`).
+the change's own page for the rest (:mod:`monitor.publish.site.change`). The HTML comes
+from the site's templates (``entry.html``, with the pieces it shares with the change pages).
 """
 
 from __future__ import annotations
 
 import re
-from html import escape
+from typing import Any
 
 from monitor.models import Change, Flag, Origin
+from monitor.publish.site.templates import render
 
 DIFF_MAX_LINES = 40
 DIFF_MAX_CHARS = 20_000
@@ -59,31 +61,52 @@ def entry_html(
     diff_lines: int = DIFF_MAX_LINES,
 ) -> str:
     """The entry's body as an HTML fragment; ``link`` is the change's own page."""
-    origin = change.origin
-    parts = [
-        f"<p><em>{_text(history_note(origin))}</em></p>" if origin else "",
-        f"<p><em>{_text(change.note)}</em></p>" if change.note else "",
-        _flags_html(change.flags),
-        _ai_related_html(change.ai_related),
-        _diff_html(change.diff_text, link, diff_chars, diff_lines),
-        _sizes_html(change, link),
-    ]
-    return "\n".join(part for part in parts if part)
+    text = visible(change.diff_text)
+    shown, truncated = truncate_diff(text, diff_chars, diff_lines)
+    cut = {"shown": len(shown), "total": len(text), "href": link, "command": "policy-monitor diff"}
+    versions = f"version {change.to_version}"
+    if change.from_version is not None:
+        versions = f"version {change.from_version} → {change.to_version}"
+    return render(
+        "entry.html",
+        history=visible(history_note(change.origin)) if change.origin else "",
+        note=visible(change.note),
+        flags=[flag_view(f, QUOTE_MAX_CHARS) for f in change.flags[:MAX_FLAGS]],
+        more_flags=len(change.flags) - MAX_FLAGS,
+        related=[flag_view(f, QUOTE_MAX_CHARS) for f in change.ai_related[:MAX_AI_RELATED]],
+        more_related=len(change.ai_related) - MAX_AI_RELATED,
+        diff_lines=[diff_line_parts(line) for line in shown.split("\n")] if shown.strip() else [],
+        cut=cut if truncated else None,
+        kind=change.kind, added_chars=change.added_chars, removed_chars=change.removed_chars,
+        versions=versions, url=clean_text(change.url), link=link,
+    ).strip()  # fmt: skip
 
 
-def highlight(sentence: str, phrase: str) -> str:
-    """Escapes a sentence and wraps each occurrence of the matched phrase in <mark>."""
+def flag_view(flag: Flag, limit: int) -> dict[str, Any]:
+    """What a template shows of a flagged sentence: its parts (matched words marked), cut
+    around the match when longer than ``limit``, and its side, category, rule and words."""
+    phrase = flag.phrase[:PHRASE_MAX_CHARS]
+    return {
+        "parts": marked_parts(excerpt(flag.sentence, phrase, limit), phrase),
+        "side": visible(flag.side),
+        "category": visible(flag.category),
+        "rule": visible(flag.rule),
+        "phrase": visible(phrase),
+    }
+
+
+def marked_parts(sentence: str, phrase: str) -> list[tuple[str, bool]]:
+    """The sentence in pieces, each occurrence of the matched phrase marked True."""
     sentence, phrase = visible(sentence), visible(phrase).strip()
     if not phrase:
-        return escape(sentence)
-    out: list[str] = []
+        return [(sentence, False)]
+    out: list[tuple[str, bool]] = []
     last = 0
     for match in re.finditer(re.escape(phrase), sentence, re.IGNORECASE):
-        out.append(escape(sentence[last : match.start()]))
-        out.append(f"<mark>{escape(match.group())}</mark>")
+        out += [(sentence[last : match.start()], False), (match.group(), True)]
         last = match.end()
-    out.append(escape(sentence[last:]))
-    return "".join(out)
+    out.append((sentence[last:], False))
+    return [part for part in out if part[0]]
 
 
 def excerpt(sentence: str, phrase: str, limit: int = QUOTE_MAX_CHARS) -> str:
@@ -96,60 +119,6 @@ def excerpt(sentence: str, phrase: str, limit: int = QUOTE_MAX_CHARS) -> str:
     return ("…" if start else "") + cut + ("…" if start + limit < len(sentence) else "")
 
 
-def _flags_html(flags: tuple[Flag, ...]) -> str:
-    if not flags:
-        return ""
-    quotes = [_quote_html(flag) for flag in flags[:MAX_FLAGS]]
-    more = _more_html(len(flags) - MAX_FLAGS, "flagged sentence")
-    return "\n".join(["<p><strong>AI-training language</strong></p>", *quotes, more]).strip()
-
-
-def _quote_html(flag: Flag) -> str:
-    phrase = flag.phrase[:PHRASE_MAX_CHARS]
-    about = (
-        f"<strong>{_text(flag.side)}</strong> · {_text(flag.category)} · matched “{_text(phrase)}”"
-    )
-    return (
-        f"<blockquote><p>{highlight(excerpt(flag.sentence, phrase), phrase)}</p>"
-        f"<p><small>{about}</small></p></blockquote>"
-    )
-
-
-def _ai_related_html(related: tuple[Flag, ...]) -> str:
-    if not related:
-        return ""
-    items = [
-        f"<li>{highlight(excerpt(f.sentence, f.phrase), f.phrase[:PHRASE_MAX_CHARS])} "
-        f"<small>({_text(f.side)})</small></li>"
-        for f in related[:MAX_AI_RELATED]
-    ]
-    more = _more_html(len(related) - MAX_AI_RELATED, "sentence")
-    heading = "<p><strong>Other AI language</strong> (not about training)</p>"
-    return "\n".join([heading, "<ul>", *items, "</ul>", more]).strip()
-
-
-def _more_html(count: int, noun: str) -> str:
-    if count <= 0:
-        return ""
-    return f"<p><em>… and {count} more {noun}{'s' if count > 1 else ''}.</em></p>"
-
-
-def _diff_html(diff_text: str, link: str, max_chars: int, max_lines: int) -> str:
-    text = visible(diff_text)
-    shown, truncated = truncate_diff(text, max_chars, max_lines)
-    if not shown.strip():
-        return ""
-    lines = "\n".join(marked_line_html(line) for line in shown.split("\n"))
-    rest = f'<a href="{escape(link)}">{escape(link)}</a>' if link else "policy-monitor diff"
-    note = f"\n{cut_note(len(shown), len(text), rest)}" if truncated else ""
-    return f"<pre>{lines}</pre>{note}"
-
-
-def cut_note(shown: int, total: int, rest: str) -> str:
-    """Says how much of a diff is shown, and (``rest``, HTML) where the rest is."""
-    return f"<p><em>diff cut at {shown:,} of {total:,} characters; full change: {rest}</em></p>"
-
-
 def truncate_diff(
     diff_text: str, max_chars: int = DIFF_MAX_CHARS, max_lines: int = DIFF_MAX_LINES
 ) -> tuple[str, bool]:
@@ -159,36 +128,14 @@ def truncate_diff(
     return shown, shown != diff_text
 
 
-def marked_line_html(line: str) -> str:
-    """Escapes a diff line, turning its change marks into <del> and <ins>."""
-    out: list[str] = []
+def diff_line_parts(line: str) -> list[tuple[str, str]]:
+    """A diff line in pieces: ("", same), ("del", removed), ("ins", added)."""
+    out: list[tuple[str, str]] = []
     last = 0
     for match in _MARK.finditer(line):
-        out.append(escape(line[last : match.start()]))
+        out.append(("", line[last : match.start()]))
         removed, added = match.group(1), match.group(2)
-        if removed is not None:
-            out.append(f"<del>{escape(removed)}</del>")
-        else:
-            out.append(f"<ins>{escape(added)}</ins>")
+        out.append(("del", removed) if removed is not None else ("ins", added))
         last = match.end()
-    out.append(escape(line[last:]))
-    return "".join(out)
-
-
-def _sizes_html(change: Change, link: str) -> str:
-    current = f'<a href="{escape(clean_text(change.url))}">current text</a>'
-    what = "every sentence, the whole diff, the versions’ hashes"
-    full = f' Full change: <a href="{escape(link)}">{what}</a>.' if link else ""
-    if change.kind == "first":
-        return f"<p>First version: {change.added_chars:,} characters. Read the {current}.{full}</p>"
-    versions = f"version {change.to_version}"
-    if change.from_version is not None:
-        versions = f"version {change.from_version} → {change.to_version}"
-    return (
-        f"<p>{change.added_chars:,} characters added, {change.removed_chars:,} removed "
-        f"({versions}). Read the {current}.{full}</p>"
-    )
-
-
-def _text(text: str) -> str:
-    return escape(visible(text))
+    out.append(("", line[last:]))
+    return [part for part in out if part[1]]

@@ -7,13 +7,13 @@ document could not be checked N times in a row, and when it came back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from html import escape
 
 from feedgen.feed import FeedGenerator
 
 from monitor.models import HealthEvent, Watch
 from monitor.publish.entry_html import clean_text
 from monitor.publish.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc
+from monitor.publish.site.templates import render
 from monitor.publish.specs import one_line
 
 OPS_NAME = "operations"
@@ -58,4 +58,4 @@ def _add(fg: FeedGenerator, event: HealthEvent, watch: Watch | None) -> None:
     entry.updated(when)
     entry.category(term=f"monitoring-{event.kind}")
     detail = event.error or "the last check succeeded"
-    entry.description(f"<p>{escape(clean_text(detail))}</p>")
+    entry.description(render("ops_entry.html", detail=clean_text(detail)).strip())

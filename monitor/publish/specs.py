@@ -150,6 +150,11 @@ def _narrowed(
     )  # fmt: skip
 
 
+def file_safe(document_id: str) -> str:
+    """A document id as a file name: itself when safe, else a stable hash of it."""
+    return _file_safe(document_id)
+
+
 def _file_safe(document_id: str) -> str:
     if _ID_SAFE.fullmatch(document_id):
         return document_id

@@ -4,13 +4,13 @@
     data/feeds/ai-training.rss, .atom                 AI-training changes only
     data/feeds/company/<slug>.rss, .atom              one per company
     data/feeds/document/<id>.rss, .atom               one per document
-    data/feeds/feeds.opml, index.html                 the list of all of them
-    data/feeds/changes/<id>.html                      one page per change in a feed
+    data/feeds/feeds.opml                             the list of all of them
+    data/feeds/index.html, documents/, changes/ ...   the site (monitor/publish/site/write.py)
     data/feeds/board.rss, board.atom, board.html      the AI-training board (board_write.py)
 
 A file is replaced only when its bytes change, so its mtime (and a static server's
 Last-Modified / ETag) moves only when a feed gains an entry. A change's page is written
-once, when the change first appears in a feed: a change never changes.
+once: a change never changes.
 """
 
 from __future__ import annotations
@@ -22,21 +22,19 @@ from datetime import datetime
 from pathlib import Path
 
 from monitor import __version__
-from monitor.models import Change, Watch
+from monitor.models import Change, DocumentStatus, Watch
 from monitor.publish.board_write import write_board
-from monitor.publish.change_page import change_page
 from monitor.publish.feed import (
     FORMATS,
     FeedSettings,
     as_utc,
-    change_page_href,
     feed_href,
-    index_url,
     render_feed,
     select_changes,
 )
-from monitor.publish.index import INDEX_NAME, OPML_NAME, FeedRow, index_html, opml
+from monitor.publish.index import OPML_NAME, FeedRow, opml
 from monitor.publish.ops import OPS_NAME, render_ops_feed
+from monitor.publish.site.write import replace_if_changed, site_digest, write_site
 from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.store import Store
 from monitor.store.documents import added_at
@@ -52,98 +50,126 @@ def write_feeds(
     settings: FeedSettings,
     watched: Collection[str] | None = None,
 ) -> list[Path]:
-    """Regenerates every feed file, the OPML file and the index; returns those that changed.
+    """Regenerates every feed file, the OPML file, the site and the board; returns the files
+    that changed.
 
     ``watched``: the ids in the watchlist (None: every recorded document). A document no
     longer watched loses its feed files (and its company's, if it was the last one): a
     feed nobody updates any more would look like a quiet policy. Its changes stay in the
     other feeds and its change pages stay where they are.
 
-    Skipped when nothing they are made of (changes, health events, documents, settings,
-    this program's version) is new since the last time: most checks change nothing.
+    Skipped when nothing they are made of (changes, health events, documents and their
+    state, settings, this program's version and templates) is new since the last time:
+    most checks change nothing. The board reads only documents whose version is new to it.
     """
     out_dir = Path(data_dir) / FEED_DIR
-    # The board first: it reads only documents whose current version is new to it.
-    board = write_board(store, out_dir, settings, _replace_if_changed, _write_change_pages)
+    return _publish(store, Path(data_dir), out_dir, settings, force=False, watched=watched)
+
+
+def write_site_folder(
+    store: Store,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    settings: FeedSettings,
+    watched: Collection[str] | None = None,
+) -> list[Path]:
+    """Writes the whole site (feeds and pages) to ``out_dir``; returns the files that changed.
+    Files that hold the right bytes already are left alone."""
+    return _publish(store, Path(data_dir), Path(out_dir), settings, force=True, watched=watched)
+
+
+def _publish(
+    store: Store, data_dir: Path, out_dir: Path, settings: FeedSettings, *, force: bool,
+    watched: Collection[str] | None,
+) -> list[Path]:  # fmt: skip
     documents = [d for d in store.documents() if watched is None or d.id in watched]
     stamp = _stamp(store, documents, settings, out_dir.resolve())
-    stamp_path = Path(data_dir) / STAMP_NAME
-    if stamp_path.exists() and stamp_path.read_text() == stamp and (out_dir / "all.rss").exists():
-        return board
-    written = board + _write_all(store, out_dir, documents, settings)
-    _replace_if_changed(stamp_path, stamp.encode())
+    pages = hashlib.sha256(repr([__version__, site_digest(), settings]).encode()).hexdigest()
+    stamp_path = data_dir / STAMP_NAME
+    home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
+    last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
+    present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
+    if not force and last[:1] == [stamp] and present:
+        return _board(store, out_dir, settings)
+    ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
+    fresh = last[1:2] == [pages]
+    written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
+    written += _board(store, out_dir, settings)
+    written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
+    if home:
+        replace_if_changed(stamp_path, f"{stamp}\n{pages}".encode())
     return written
+
+
+def _board(store: Store, out_dir: Path, settings: FeedSettings) -> list[Path]:
+    """The board's files, after the site: every change page it links to is written."""
+    return write_board(store, out_dir, settings, replace_if_changed, _pages_written)
+
+
+def _pages_written(
+    store: Store, out_dir: Path, changes: list[Change], settings: FeedSettings
+) -> list[Path]:
+    # The site writes the page of every change of every watched document.
+    return []
 
 
 def _stamp(store: Store, documents: list[Watch], settings: FeedSettings, folder: Path) -> str:
     parts = [
         __version__,
+        site_digest(),
         str(folder),  # the OPML names the folder when there is no base URL
         repr(settings),
         store.latest_ids(),
         len(store.upgrades()),
         [tuple(vars(d).values()) for d in documents],
+        [_state(store.status(d.id)) for d in documents],
     ]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def _state(s: DocumentStatus) -> tuple[object, ...]:
+    """What the site shows of a document's state: the day it was last checked (not the
+    time: a sweep that finds nothing new rewrites no page), failures, a held text."""
+    day = as_utc(s.last_fetch.started_at).date() if s.last_fetch else None
+    return (day, s.versions, s.current_version, s.consecutive_failures, s.suspect,
+            s.failing_since)  # fmt: skip
+
+
 def _write_all(
-    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
-) -> list[Path]:
+    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings,
+    *, fresh: bool, ops_href: str,
+) -> list[Path]:  # fmt: skip
     limit = settings.limit
     history = settings.include_history
     specs = feed_specs(documents)
     feeds = [(spec, _changes_for(store, spec, documents, limit, history)) for spec in specs]
     since = added_at(store)
+    rows = [
+        FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
+        for spec, entries in feeds
+    ]
     # The pages the entries link to go first, so a link in a new entry always works.
-    shown = {change.id: change for _spec, entries in feeds for change in entries}
-    written = _write_change_pages(store, out_dir, list(shown.values()), settings)
-    rows: list[FeedRow] = []
+    written = write_site(store, out_dir, documents, settings, rows, fresh=fresh, ops_href=ops_href)
     for spec, entries in feeds:
-        rows.append(
-            FeedRow(spec, len(entries), as_utc(entries[0].detected_at) if entries else None)
-        )
         for fmt in FORMATS:
             start = _watched_since(spec, documents, since)
             data = render_feed(entries, fmt, settings, spec=spec, since=start)
-            written += _replace_if_changed(out_dir / feed_href(spec, fmt), data)
+            written += replace_if_changed(out_dir / feed_href(spec, fmt), data)
     written += _remove_stale_feeds(out_dir, specs)
     folder = "" if settings.base_url else out_dir.resolve().as_uri()
-    written += _replace_if_changed(out_dir / OPML_NAME, opml(rows, settings, folder))
-    index = index_html(rows, settings, store.upgrades())
-    written += _replace_if_changed(out_dir / INDEX_NAME, index)
-    # Operators' feed, kept apart from the subscribers' folder (and its index and OPML).
-    return written + _write_ops_feeds(store, out_dir.parent / OPS_DIR, documents, settings)
+    return written + replace_if_changed(out_dir / OPML_NAME, opml(rows, settings, folder))
 
 
 def _write_ops_feeds(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings
 ) -> list[Path]:
+    """Operators' feed, kept apart from the subscribers' folder (and its index and OPML)."""
     events = store.health_events(limit=settings.limit)
     by_id = {d.id: d for d in documents}
     written: list[Path] = []
     for fmt in FORMATS:
         data = render_ops_feed(events, by_id, fmt, settings)
-        written += _replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
-    return written
-
-
-def _write_change_pages(
-    store: Store, out_dir: Path, changes: list[Change], settings: FeedSettings
-) -> list[Path]:
-    """The page of each change a feed links to and that has none yet."""
-    index = index_url(settings) if settings.base_url else "../index.html"
-    written: list[Path] = []
-    for change in changes:
-        path = out_dir / change_page_href(change.id)
-        if path.exists():
-            continue
-        before = store.version(change.document, change.from_version or 0)
-        after = store.version(change.document, change.to_version)
-        page = change_page(
-            change, (before, after), index_href=index, diff_chars=settings.page_diff_chars
-        )
-        written += _replace_if_changed(path, page)
+        written += replace_if_changed(out_dir / f"{OPS_NAME}.{fmt}", data)
     return written
 
 
@@ -211,14 +237,3 @@ def _changes_for(
     else:
         found = store.changes(ai_only=spec.ai_only, limit=limit, live_only=live)
     return select_changes(found, limit=limit, spec=spec)
-
-
-def _replace_if_changed(path: Path, data: bytes) -> list[Path]:
-    # Unchanged files keep their mtime, so readers' conditional GETs keep working.
-    if path.exists() and path.read_bytes() == data:
-        return []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return [path]

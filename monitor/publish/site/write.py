@@ -1,0 +1,176 @@
+"""Writes the site's pages into the feeds folder (only files whose bytes change).
+
+    site.css, search.js                       the style sheet and the search box's script
+    index.html                                companies, documents, AI-training changes, feeds
+    documents/<id>.html                       a document's timeline
+    documents/<id>/v<N>.html, v<N>.txt        each version's text
+    documents/<id>/search-data.js             what the search box searches
+    changes/<id>.html, .json, .diff           each change: its page (a permalink) and exports
+    snapshots/<sha256>.<ext>                  each raw snapshot, as fetched
+
+Pages of changes and versions and the snapshots never change once written: they are
+rendered again only when ``fresh`` is False (a new release, other settings, another
+folder); else one that exists is left alone, so a sweep costs what it adds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from monitor.models import Change, Version, Watch
+from monitor.publish.feed import FeedSettings, change_page_href, index_url
+from monitor.publish.index import FeedRow
+from monitor.publish.site.change import Side, change_page
+from monitor.publish.site.document import (
+    DocumentData,
+    search_data,
+    search_key,
+    timeline_page,
+    version_page,
+    version_text,
+)
+from monitor.publish.site.evidence import change_json, snapshot_href, unified_diff
+from monitor.publish.site.index import index_html
+from monitor.publish.specs import file_safe
+from monitor.store import Store
+from monitor.store.site_queries import snapshot_evidence
+
+STATIC = ("site.css", "search.js")
+
+
+def site_digest() -> str:
+    """A hash of the templates and static files: pages made by other ones are stale."""
+    digest = hashlib.sha256()
+    for folder in ("templates", "static"):
+        for item in sorted(resources.files("monitor.publish.site").joinpath(folder).iterdir(),
+                           key=lambda i: i.name):  # fmt: skip
+            digest.update(item.name.encode() + item.read_bytes())
+    return digest.hexdigest()
+
+
+def write_site(
+    store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings,
+    rows: Sequence[FeedRow], *, fresh: bool, ops_href: str,
+) -> list[Path]:  # fmt: skip
+    """Writes every page; returns the files that changed. ``fresh``: pages already written
+    by this release with these settings may be skipped."""
+    written: list[Path] = []
+    for name in STATIC:
+        data = resources.files("monitor.publish.site").joinpath("static", name).read_bytes()
+        written += replace_if_changed(out_dir / name, data)
+    docs = [_document_data(store, watch) for watch in documents]
+    for doc in docs:
+        written += _write_document(store, out_dir, doc, settings, fresh)
+    page = index_html(rows, settings, store.upgrades(), docs=docs, ops_href=ops_href)
+    return written + replace_if_changed(out_dir / "index.html", page)
+
+
+def index_href(settings: FeedSettings, depth: int) -> str:
+    """The index page from a page ``depth`` folders down: public with a base URL."""
+    return index_url(settings) if settings.base_url else "../" * depth + "index.html"
+
+
+def _document_data(store: Store, watch: Watch) -> DocumentData:
+    versions = tuple(store.versions(watch.id))
+    evidence = {}
+    for v in versions:
+        found = snapshot_evidence(store, watch.id, v.snapshot_sha256)
+        if found is not None:
+            evidence[v.snapshot_sha256] = found
+    return DocumentData(
+        watch=watch, path=file_safe(watch.id), status=store.status(watch.id), versions=versions,
+        changes=tuple(store.changes(document=watch.id)), upgrades=tuple(store.upgrades(watch.id)),
+        evidence=evidence,
+    )  # fmt: skip
+
+
+def _write_document(
+    store: Store, out_dir: Path, doc: DocumentData, settings: FeedSettings, fresh: bool
+) -> list[Path]:
+    folder = out_dir / "documents" / doc.path
+    timeline = timeline_page(doc, index_href=index_href(settings, 1))
+    written = replace_if_changed(out_dir / "documents" / f"{doc.path}.html", timeline)
+    data_path = folder / "search-data.js"
+    if fresh and _first_line(data_path) == search_key(doc):
+        return written  # no version or change since: its other files are all written
+    texts: list[Version] = []
+    for v in doc.versions:
+        full = store.version(doc.watch.id, v.number)
+        if full is None:  # listed a moment ago: only a concurrent rewrite could drop it
+            continue
+        texts.append(full)
+        written += _write_version(folder, doc, full, index_href(settings, 2), fresh)
+        written += _write_snapshot(store, out_dir, doc, v.snapshot_sha256)
+    by_number = {v.number: v for v in texts}
+    for change in doc.changes:
+        written += _write_change(out_dir, doc, change, by_number, settings, fresh)
+    return written + replace_if_changed(data_path, search_data(doc, texts))
+
+
+def _first_line(path: Path) -> str:
+    if not path.exists():
+        return ""
+    with path.open("rb") as file:
+        return file.readline(200).decode("utf-8", "replace").rstrip("\n")
+
+
+def _write_version(
+    folder: Path, doc: DocumentData, version: Version, index: str, fresh: bool
+) -> list[Path]:
+    """A version's text and page, once: a version never changes."""
+    page = folder / f"v{version.number}.html"
+    if fresh and page.exists():
+        return []
+    written = replace_if_changed(page.with_suffix(".txt"), version_text(version))
+    return written + replace_if_changed(page, version_page(doc, version, index_href=index))
+
+
+def _write_change(
+    out_dir: Path, doc: DocumentData, change: Change, by_number: dict[int, Version],
+    settings: FeedSettings, fresh: bool,
+) -> list[Path]:  # fmt: skip
+    page_path = out_dir / change_page_href(change.id)
+    if fresh and page_path.exists():
+        return []
+    before, after = (
+        Side(v, doc.evidence.get(v.snapshot_sha256)) if v is not None else None
+        for v in (by_number.get(change.from_version or 0), by_number.get(change.to_version))
+    )
+    evidence = {label: (side.version, side.evidence)
+                for label, side in (("from", before), ("to", after)) if side}  # fmt: skip
+    written = replace_if_changed(page_path.with_suffix(".json"), change_json(change, evidence))
+    if after is not None:
+        diff = unified_diff(change, before.version if before else None, after.version)
+        written += replace_if_changed(page_path.with_suffix(".diff"), diff)
+    index = index_href(settings, 1)
+    page = change_page(change, (before, after), index_href=index, doc_path=doc.path,
+                       diff_chars=settings.page_diff_chars)  # fmt: skip
+    return written + replace_if_changed(page_path, page)
+
+
+def _write_snapshot(store: Store, out_dir: Path, doc: DocumentData, digest: str) -> list[Path]:
+    """The raw bytes, once: the file's name is their hash."""
+    evidence = doc.evidence.get(digest)
+    if evidence is None:
+        return []
+    path = out_dir / snapshot_href(digest, evidence.content_type)
+    if path.exists() and path.stat().st_size == evidence.size:
+        return []
+    body, _type = store.snapshot(digest)
+    return replace_if_changed(path, body)
+
+
+def replace_if_changed(path: Path, data: bytes) -> list[Path]:
+    """Writes ``data`` atomically unless the file holds it already (its mtime then stays,
+    so readers' conditional GETs keep working)."""
+    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return []
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return [path]
