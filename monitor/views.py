@@ -12,12 +12,13 @@ import json
 import re
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.diff import diff_texts
 from monitor.errors import ConfigError
 from monitor.models import Change, CheckOutcome, DocumentStatus, Version
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the reading commands start without loading what they do not use
+    from monitor.store import Store
 
 # ESC/8-bit sequences as terminals read them: CSI (ESC [ or U+009B, parameters, a final
 # byte); OSC, DCS, SOS, PM and APC strings up to their terminator (or the line's end);
@@ -138,8 +139,8 @@ def explain_report(change: Change) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def _version_or_fail(store: Store, document: str, number: int) -> Version:
-    version = store.version(document, number)
+def _version_or_fail(store: Store, document: str, number: int, with_text: bool = True) -> Version:
+    version = store.version(document, number, with_text)
     if version is None:
         raise ConfigError(
             f"{document}: no version {number} (see `policy-monitor history {document}`)"
@@ -148,15 +149,21 @@ def _version_or_fail(store: Store, document: str, number: int) -> Version:
 
 
 def diff_report(store: Store, document: str, old: int | None, new: int | None) -> str:
-    """The diff between two versions (default: those of the document's latest change)."""
+    """The diff between two versions (default: those of the document's latest change).
+
+    Two versions a recorded change compared show that change's stored diff (what the
+    feeds and change pages show, and no recomputation of a large diff); others are
+    diffed now."""
+    latest = store.changes(document=document, limit=1) if old is None or new is None else []
     if old is None or new is None:
-        latest = store.changes(document=document, limit=1)
-        current = store.current_version(document)
+        current = store.current_version(document, with_text=False)
         if current is None:
             raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
         new = new if new is not None else latest[-1].to_version if latest else current.number
         old = old if old is not None else max(1, new - 1)
-    before, after = _version_or_fail(store, document, old), _version_or_fail(store, document, new)
+    recorded = _recorded_diff(store, document, old, new, latest)
+    before = _version_or_fail(store, document, old, with_text=recorded is None)
+    after = _version_or_fail(store, document, new, with_text=recorded is None)
     header = [
         f"{document}: v{before.number} -> v{after.number}",
         f"--- v{before.number}  first seen {_when(before.first_seen)}  text sha256 "
@@ -164,8 +171,21 @@ def diff_report(store: Store, document: str, old: int | None, new: int | None) -
         f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
-    rendered = diff_texts(before.text, after.text).rendered or "(no difference)"
-    return terminal_safe("\n".join(header) + "\n" + rendered)
+    if recorded is None:
+        from monitor.diff import diff_texts  # only for a pair no change recorded
+
+        recorded = diff_texts(before.text, after.text).rendered
+    return terminal_safe("\n".join(header) + "\n" + (recorded or "(no difference)"))
+
+
+def _recorded_diff(
+    store: Store, document: str, old: int, new: int, latest: list[Change]
+) -> str | None:
+    """The stored diff of a change from ``old`` to ``new``, if one was recorded."""
+    candidates = latest if latest and (latest[-1].from_version, latest[-1].to_version) == (
+        old, new) else store.changes(document=document)  # fmt: skip
+    found = [c for c in candidates if (c.from_version, c.to_version) == (old, new)]
+    return found[-1].diff_text if found else None
 
 
 def history_report(store: Store, document: str) -> str:
