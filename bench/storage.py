@@ -4,7 +4,7 @@ A real policy (the last Google privacy version of ../shared/corpus, ODC-BY 1.0) 
 as replay.py serves it: rendered, in chrome whose tokens, clock and "trending" box change
 on every request. Into a real store, in this process:
 - EDITS checks, each adding one sentence to a different paragraph: the database's growth
-  per version (file size after a WAL checkpoint) against the floor, the zlib-compressed
+  per version (file size after a WAL checkpoint and VACUUM) against the floor, the zlib-compressed
   text diff of the edit (``difflib.unified_diff``, no context lines);
 - CHECKS checks of the same text in fresh chrome (a new token each time): the growth per
   check, against the zlib-compressed diff of the raw bytes of two such fetches (what an
@@ -12,7 +12,7 @@ on every request. Into a real store, in this process:
 Targets (issue 15): one-sentence edit <= 5x the compressed diff; an unchanged page's
 raw bytes stored once per text version or as a compressed delta.
 
-Run: .venv/bin/python bench/storage.py [--edits 20] [--checks 20]
+Run: .venv/bin/python bench/storage.py [--edits 20] [--checks 100]
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ EDIT_TARGET = 5.0
 
 
 def db_bytes(data: Path) -> int:
-    with sqlite3.connect(data / "monitor.db") as conn:
-        conn.execute("pragma wal_checkpoint(truncate)")
+    conn = sqlite3.connect(data / "monitor.db")
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.execute("vacuum")  # no free pages or half-empty pages counted
+    conn.close()
     return (data / "monitor.db").stat().st_size
 
 
@@ -101,9 +103,9 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=20)
-    parser.add_argument("--checks", type=int, default=20)
+    parser.add_argument("--checks", type=int, default=100)
     args = parser.parse_args()
-    print(f"machine: {machine()}; database growth after a WAL checkpoint\n")
+    print(f"machine: {machine()}; database growth after a WAL checkpoint and VACUUM\n")
     edit_row, check_row, ratio, per_check = run(args.edits, args.checks)
     header = ["case", "page KB", "stored KB per check", "floor bytes", "x floor"]
     print(table(header, [edit_row, check_row]))

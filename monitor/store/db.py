@@ -9,10 +9,9 @@ crash loses at most the check in progress and never leaves half of one behind.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +28,7 @@ from monitor.models import (
     Version,
     Watch,
 )
+from monitor.store import snapshots, texts
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
@@ -186,20 +186,16 @@ class Store:
         return next(iter(rows), None)
 
     # snapshots ---------------------------------------------------------------
-    def save_snapshot(self, body: bytes, content_type: str, seen_at: datetime) -> str:
-        """Stores raw bytes once, keyed by their sha256; returns the hash."""
-        digest = sha256(body)
-        if not self.db.table("snapshots").count_where("sha256 = ?", [digest]):
-            self.db.table("snapshots").insert(
-                {"sha256": digest, "content": zlib.compress(body, 6), "size": len(body),
-                 "content_type": content_type, "first_seen": ts(seen_at)}
-            )  # fmt: skip
-        return digest
+    def save_snapshot(
+        self, body: bytes, content_type: str, seen_at: datetime, document: str | None = None
+    ) -> str:
+        """Stores raw bytes once, keyed by their sha256 (as a delta against an earlier
+        snapshot of ``document`` when that is much smaller); returns the hash."""
+        return snapshots.save(self.db, body, content_type, seen_at, document)
 
     def snapshot(self, digest: str) -> tuple[bytes, str]:
         """The raw bytes and content type of a stored snapshot."""
-        row = self.db.table("snapshots").get(digest)
-        return zlib.decompress(row["content"]), row["content_type"] or ""
+        return snapshots.load(self.db, digest)
 
     # versions ----------------------------------------------------------------
     def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
@@ -210,14 +206,19 @@ class Store:
         rows = list(
             self.db.table("versions").rows_where("document = ? and number = ?", [doc_id, number])
         )
-        return version_from_row(rows[0], with_text) if rows else None
+        return self._version_from(rows[0], with_text) if rows else None
 
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
             "document = ? and key_sha256 = ?", [doc_id, key_sha], order_by="number desc", limit=1
         )
-        return next((version_from_row(r) for r in rows), None)
+        return next((self._version_from(r) for r in rows), None)
+
+    def _version_from(self, row: dict[str, Any], with_text: bool = True) -> Version:
+        """A version, its text read whole or rebuilt from its delta (monitor/store/texts.py)."""
+        text = texts.unpack(self.db, row) if with_text else ""
+        return replace(version_from_row(row, with_text=False), text=text)
 
     def versions(self, doc_id: str) -> list[Version]:
         rows = self.db.table("versions").rows_where("document = ?", [doc_id], order_by="number")
@@ -232,10 +233,11 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
+        stored, base = texts.pack(self.db, doc_id, text)
         self.db.table("versions").insert(
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": key_sha,
-             "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
+             "text": stored, "text_base": base, "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip
