@@ -51,7 +51,7 @@ def save(
 def damaged(message: str) -> sqlite3.DatabaseError:
     """A stored form that does not rebuild its bytes: reported as a damaged database."""
     exc = sqlite3.DatabaseError(message)
-    exc.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+    exc.sqlite_errorname = "SQLITE_CORRUPT"
     return exc
 
 
