@@ -17,6 +17,7 @@ import pytest
 from monitor.errors import MonitorError
 from monitor.models import Watch
 from monitor.store import Store, delta, opened, sha256
+from tests.cli_helpers import run_cli
 from tests.shared import SHARED, need
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -101,3 +102,31 @@ def test_a_delta_that_does_not_rebuild_is_a_damaged_database(tmp_path: Path) -> 
     db.close()
     with pytest.raises(MonitorError, match="damaged"), opened(tmp_path) as reopened:
         reopened.snapshot(second)
+
+
+def test_prune_keeps_every_snapshot_a_version_needs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+
+    def fetched(body: bytes, at: datetime) -> str:
+        digest = store.save_snapshot(body, "text/html", at, "doc")
+        store.record_fetch("doc", {"started_at": at, "snapshot_sha256": digest})
+        return digest
+
+    wall = fetched(page.replace(b"</head>", b"<meta name=wall></head>"), NOW)  # no version
+    read = fetched(page + b"<!-- token 1 -->", NOW)  # a delta based on the wall page's bytes
+    store.add_version("doc", "text one " * 30, "k1", read, NOW, "2")
+    noise = [fetched(page + f"<!-- token {i} -->".encode(), NOW) for i in range(2, 6)]
+    later = fetched(page + b"<!-- later -->", datetime.now(UTC))
+    bases = dict(store.db.execute("select sha256, base from snapshots").fetchall())
+    assert bases[read] == wall and all(bases[n] == wall for n in noise)
+    store.close()
+    result = run_cli(capsys, "prune", "--raw-older-than", "1", "--data", str(tmp_path))
+    assert result.code == 0 and result.out.startswith("pruned 4 raw snapshot(s)"), result
+    with opened(tmp_path) as kept:
+        left = {r[0] for r in kept.db.execute("select sha256 from snapshots")}
+        assert left == {wall, read, later}
+        for digest in left:
+            assert sha256(kept.snapshot(digest)[0]) == digest
+        assert len(kept.fetches("doc", limit=10)) == 7  # the attempts and their hashes stay

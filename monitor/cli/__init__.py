@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import read, run
+from monitor.cli import keep, read, run
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -32,6 +32,7 @@ def cli() -> None:
 for _command in (run.check, run.daemon, read.changes, read.diff, read.explain, read.history,
                  read.status, read.feed):  # fmt: skip
     cli.add_command(_command)
+cli.add_command(keep.prune)
 
 
 HARMLESS_WARNINGS = (

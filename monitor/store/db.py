@@ -28,7 +28,7 @@ from monitor.models import (
     Version,
     Watch,
 )
-from monitor.store import snapshots, texts
+from monitor.store import retention, snapshots, texts
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
@@ -210,6 +210,10 @@ class Store:
     def snapshot(self, digest: str) -> tuple[bytes, str]:
         """The raw bytes and content type of a stored snapshot."""
         return snapshots.load(self.db, digest)
+
+    def prune_snapshots(self, before: datetime) -> tuple[int, int]:
+        """Deletes raw snapshots before ``before`` that no version needs (retention.py)."""
+        return retention.prune_snapshots(self.db, before)
 
     # versions ----------------------------------------------------------------
     def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
