@@ -2,7 +2,7 @@
 
 A snapshot is stored whole (zlib) unless the document's latest stored fetch has a whole
 snapshot (its own or its ``base``) against which a delta (monitor/store/delta.py) is at
-most a fifth of the size: then ``content`` holds the delta and ``base`` names that whole
+most 5 % of its size: then ``content`` holds the delta and ``base`` names that whole
 snapshot. A base is always whole, so any snapshot is read with at most one delta, and the
 bytes read back are checked against their sha256 (journalists cite them).
 """
@@ -20,8 +20,9 @@ from monitor.store import delta
 from monitor.store.rows import sha256, ts
 
 # A delta is kept only when it is at most this share of the whole compressed snapshot:
-# past it the page drifted far from its base, and a new whole one is the better base.
-DELTA_SHARE = 0.2
+# past it the page drifted from its base (edits pile up in every later delta), and a new
+# whole one is the better base. Checks outnumber edits: a small share keeps them cheap.
+DELTA_SHARE = 0.05
 
 
 def save(
