@@ -57,7 +57,11 @@ def _one(text: str) -> str:
 def json_text(value: Any) -> str:
     """JSON for the terminal: readable UTF-8, but C1 controls, bidi overrides and lone
     surrogates escaped as ``\\uXXXX`` (json.dumps already escapes C0 controls)."""
-    text = json.dumps(value, ensure_ascii=False, indent=1)
+    if isinstance(value, list):  # one record per line: json's C encoder (indent= is Python)
+        records = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
+        text = f"[\n{records}\n]" if value else "[]"
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=1)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
