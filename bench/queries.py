@@ -27,8 +27,13 @@ from common import machine, median, run_child, table, verdict
 TARGET = 0.5
 DIFF = "\n".join(f"Line {i} of the policy {{+with an added clause+}} [-and a removed one-]"
                  for i in range(30))  # fmt: skip
-FLAG = {"sentence": "We may use your posts to train our AI models.", "side": "added",
-        "phrase": "train our AI models", "category": "public-data-training", "rule": "r1"}  # fmt: skip
+FLAG = {
+    "sentence": "We may use your posts to train our AI models.",
+    "side": "added",
+    "phrase": "train our AI models",
+    "category": "public-data-training",
+    "rule": "r1",
+}
 
 
 def fill(data: Path, docs: int, changes: int, fetches: int) -> None:

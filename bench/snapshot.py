@@ -82,8 +82,10 @@ def report(kind: str, rows: list[tuple[str, int, int, float, float, str]]) -> No
           f"{verdict(med, MEDIAN_TARGET)}), p95 {p95:.2f}x (target <= {P95_TARGET:g}x: "
           f"{verdict(p95, P95_TARGET)})")  # fmt: skip
     slug, step, size, wcpu, wfloor, status = worst
-    print(f"worst document: {slug} step {step} ({size / 1e3:.0f} KB, {status}): "
-          f"{wcpu * 1000:.0f} ms vs lxml {wfloor * 1000:.1f} ms = {wcpu / wfloor:.1f}x")  # fmt: skip
+    print(
+        f"worst document: {slug} step {step} ({size / 1e3:.0f} KB, {status}): "
+        f"{wcpu * 1000:.0f} ms vs lxml {wfloor * 1000:.1f} ms = {wcpu / wfloor:.1f}x"
+    )
 
 
 def main() -> None:

@@ -56,7 +56,9 @@ def main() -> None:
     finally:
         server.stdin.close()
         server.wait(timeout=30)
-    med = {name: (median([w for w, _ in v]), median([c for _, c in v])) for name, v in results.items()}
+    med = {
+        name: (median([w for w, _ in v]), median([c for _, c in v])) for name, v in results.items()
+    }
     rows = [[name, f"{w:.3f}", f"{c:.3f}", f"{c / med['python -c pass'][1]:.1f}",
              f"{c / med['python + bare httpx GET'][1]:.2f}"]
             for name, (w, c) in med.items()]  # fmt: skip

@@ -73,19 +73,37 @@ def urlwatch(python: str, tmp: Path, addresses: list[str]) -> ChildRun:
         for i, url in enumerate(addresses)
     )
     (tmp / "urls.yaml").write_text(jobs)
-    config = "report:\n  stdout:\n    enabled: true\n    color: false\n  text:\n    details: false\n"
+    config = (
+        "report:\n  stdout:\n    enabled: true\n    color: false\n  text:\n    details: false\n"
+    )
     if not (tmp / "uw.yaml").exists():
         (tmp / "uw.yaml").write_text(config)
-    cmd = [str(Path(python).parent / "urlwatch"), "--urls", str(tmp / "urls.yaml"), "--config",
-           str(tmp / "uw.yaml"), "--cache", str(tmp / "uw.db"), "--hooks", str(tmp / "h.py")]  # fmt: skip
+    cmd = [
+        str(Path(python).parent / "urlwatch"),
+        "--urls",
+        str(tmp / "urls.yaml"),
+        "--config",
+        str(tmp / "uw.yaml"),
+        "--cache",
+        str(tmp / "uw.db"),
+        "--hooks",
+        str(tmp / "h.py"),
+    ]
     return run_child(cmd)
 
 
 def row(name: str, runs: list[ChildRun], docs: int, floor_wall: float) -> list[str]:
     wall, cpu = median([r.wall for r in runs]), median([r.cpu for r in runs])
     rss = max(r.rss_mb for r in runs)
-    return [name, f"{wall:.1f}", f"{wall / floor_wall:.2f}", f"{cpu:.1f}",
-            f"{cpu / docs * 1000:.1f}", f"{rss:.0f}", str(max(r.returncode for r in runs))]  # fmt: skip
+    return [
+        name,
+        f"{wall:.1f}",
+        f"{wall / floor_wall:.2f}",
+        f"{cpu:.1f}",
+        f"{cpu / docs * 1000:.1f}",
+        f"{rss:.0f}",
+        str(max(r.returncode for r in runs)),
+    ]
 
 
 def main() -> None:
@@ -115,15 +133,19 @@ def main() -> None:
             again = [check(tmp, args.delay) for _ in range(args.runs)]
             bare_cmd = [sys.executable, "-c", BARE, " ".join(addresses)]
             bare = [run_child(bare_cmd) for _ in range(args.runs)]
-            rows = [row("policy-monitor check, first sweep", [first], args.docs, floor_wall),
-                    row("policy-monitor check, unchanged (304)", again, args.docs, floor_wall),
-                    row("bare httpx conditional GETs (floor)", bare, args.docs, floor_wall)]  # fmt: skip
+            rows = [
+                row("policy-monitor check, first sweep", [first], args.docs, floor_wall),
+                row("policy-monitor check, unchanged (304)", again, args.docs, floor_wall),
+                row("bare httpx conditional GETs (floor)", bare, args.docs, floor_wall),
+            ]
             if Path(args.urlwatch).exists():
                 (tmp / "h.py").write_text("")
                 uw_first = urlwatch(args.urlwatch, tmp, addresses)
                 uw_again = [urlwatch(args.urlwatch, tmp, addresses) for _ in range(args.runs)]
-                rows += [row("urlwatch 2.29, first run", [uw_first], args.docs, floor_wall),
-                         row("urlwatch 2.29, unchanged", uw_again, args.docs, floor_wall)]  # fmt: skip
+                rows += [
+                    row("urlwatch 2.29, first run", [uw_first], args.docs, floor_wall),
+                    row("urlwatch 2.29, unchanged", uw_again, args.docs, floor_wall),
+                ]
             else:
                 print(f"(urlwatch not measured: {args.urlwatch} is missing; see bench/README.md)")
     finally:
