@@ -130,3 +130,9 @@ def test_prune_keeps_every_snapshot_a_version_needs(tmp_path: Path, capsys) -> N
         for digest in left:
             assert sha256(kept.snapshot(digest)[0]) == digest
         assert len(kept.fetches("doc", limit=10)) == 7  # the attempts and their hashes stay
+
+
+def test_prune_without_a_database_creates_none(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(capsys, "prune", "--raw-older-than", "30", "--data", str(tmp_path / "d"))
+    assert result.code == 2 and "no database" in result.err and result.err.count("\n") == 1
+    assert not (tmp_path / "d" / "monitor.db").exists()

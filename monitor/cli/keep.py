@@ -28,6 +28,8 @@ def prune(data_dir: str, days: float, wait: float) -> None:
     if days < 0:
         raise click.BadParameter("must be 0 or more days", param_hint="--raw-older-than")
     before = datetime.now(UTC) - timedelta(days=days)
+    with open_store(data_dir):  # no database yet: say so, never create one to prune
+        pass
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         with store.transaction():
             count, freed = store.prune_snapshots(before)
