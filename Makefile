@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/python -m monitor.demo --data data/demo
 
 bench: $(TEST_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) data

@@ -12,13 +12,14 @@ import json
 import re
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor import linediff
-from monitor.diff import diff_texts, visible
 from monitor.errors import ConfigError
 from monitor.models import Change, CheckOutcome, DocumentStatus, Origin, Version
-from monitor.store import Store
+
+if TYPE_CHECKING:  # the reading commands start without loading what they do not use
+    from monitor.store import Store
 
 # ESC/8-bit sequences as terminals read them: CSI (ESC [ or U+009B, parameters, a final
 # byte); OSC, DCS, SOS, PM and APC strings up to their terminator (or the line's end);
@@ -57,7 +58,11 @@ def _one(text: str) -> str:
 def json_text(value: Any) -> str:
     """JSON for the terminal: readable UTF-8, but C1 controls, bidi overrides and lone
     surrogates escaped as ``\\uXXXX`` (json.dumps already escapes C0 controls)."""
-    text = json.dumps(value, ensure_ascii=False, indent=1)
+    if isinstance(value, list):  # one record per line: json's C encoder (indent= is Python)
+        records = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
+        text = f"[\n{records}\n]" if value else "[]"
+    else:
+        text = json.dumps(value, ensure_ascii=False, indent=1)
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -181,8 +186,8 @@ def explain_report(change: Change) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def _version_or_fail(store: Store, document: str, number: int) -> Version:
-    version = store.version(document, number)
+def _version_or_fail(store: Store, document: str, number: int, with_text: bool = True) -> Version:
+    version = store.version(document, number, with_text)
     if version is None:
         numbers = [v.number for v in store.versions(document)]
         has = f"has versions {min(numbers)}-{max(numbers)}" if numbers else "has no version yet"
@@ -220,7 +225,7 @@ def diff_report(
     require_document(store, document)
     if old is None or new is None:
         latest = store.changes(document=document, limit=1)
-        current = store.current_version(document)
+        current = store.current_version(document, with_text=False)
         if current is None:
             raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
         new = new if new is not None else latest[-1].to_version if latest else current.number
@@ -234,6 +239,8 @@ def diff_report(
         f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
+    from monitor.diff import diff_texts, visible  # only the diff command needs the library
+
     lines = [style.header(terminal_safe(line, newlines=False)) for line in header]
     ops = [
         (op, terminal_safe(visible(text))) for op, text in diff_texts(before.text, after.text).ops

@@ -98,7 +98,7 @@ def observe(
                        extractor=extractor.version, reread=reread)  # fmt: skip
     if result.not_modified:  # the fetcher trusts a 304 only as the answer to validators
         return seen
-    digest = store.save_snapshot(result.body, result.content_type, result.fetched_at)
+    digest = store.save_snapshot(result.body, result.content_type, result.fetched_at, watch.id)
     body, content_type = store.snapshot(digest)
     validators = Validators(result.header("etag"), result.header("last-modified"))
     seen = replace(seen, snapshot=digest, validators=validators)

@@ -10,6 +10,7 @@ is recorded for that document (never as a change) and the sweep goes on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
@@ -76,7 +77,11 @@ def check_document(
     policy = policy or Policy(alert_after=alert_after)
     now = clock()
     with store.transaction():
-        state = store.load_state(watch.id, now - policy.ab_window)
+        # The current text is read only for a page to compare: a 304 or a failure needs
+        # none of it (a text stored as a delta is rebuilt and checked when read).
+        state = store.load_state(watch.id, now - policy.ab_window, with_text=False)
         obs = observe(store, watch, result, state, now, extractor)
+        if obs.kind == "page" and state.current is not None:
+            state = replace(state, current=store.current_version(watch.id))
         decision = decide(state, obs, watch, policy)
         return apply(store, watch, state, obs, decision)

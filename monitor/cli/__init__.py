@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import archive, board, imports, read, run, site
+from monitor.cli import archive, board, imports, keep, read, run, site
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -36,6 +36,7 @@ for _command in (run.check, run.daemon, read.changes, read.diff, read.explain, r
 cli.add_command(board.board)
 for _command in (site.site, site.serve):
     cli.add_command(_command)
+cli.add_command(keep.prune)
 
 
 HARMLESS_WARNINGS = (

@@ -10,10 +10,8 @@ import click
 
 from monitor import linediff, phrase, views
 from monitor.cli.options import data_option, open_store
-from monitor.diff import diff_texts
 from monitor.errors import ConfigError, MonitorError
 from monitor.phrase import PhraseHistory
-from monitor.publish.evidence import write_evidence
 from monitor.store import Store
 from monitor.store.search import candidate_texts
 
@@ -127,6 +125,9 @@ def evidence(change_id: int, out_dir: str, data_dir: str) -> None:
         change = views.require_change(store, change_id)
         before = store.version(change.document, change.from_version or 0)
         after = store.version(change.document, change.to_version)
+        from monitor.diff import diff_texts  # start-up: only this command diffs
+        from monitor.publish.evidence import write_evidence
+
         ops = diff_texts(before.text if before else "", after.text if after else "").ops
         unified = linediff.unified(
             ops, f"v{change.from_version} ({change.document})",

@@ -7,10 +7,8 @@ from typing import Any
 import click
 
 from monitor import views
-from monitor.board import CELLS
 from monitor.cli.options import data_option, open_store
 from monitor.models import BoardEntry, Watch
-from monitor.publish.board_feed import evidence_href, value_text
 from monitor.store.board import board_state, cells_since, latest_cells
 
 Since = tuple[int, str]
@@ -38,6 +36,8 @@ def board(data_dir: str, as_json: bool) -> None:
 
 
 def cell_dict(entry: BoardEntry, since: tuple[int, str] | None = None) -> dict[str, Any]:
+    from monitor.publish.board_feed import evidence_href  # start-up: no feed library
+
     since_version, since_at = since or (entry.version, entry.at.isoformat())
     return {
         "value": entry.value,
@@ -56,6 +56,8 @@ def cell_dict(entry: BoardEntry, since: tuple[int, str] | None = None) -> dict[s
 def _document_dict(
     doc: Watch, cells: dict[str, BoardEntry], version: int | None, since: dict[str, Since]
 ) -> dict[str, Any]:
+    from monitor.board import CELLS
+
     shown = {name: cell_dict(cells[name], since.get(name)) for name in CELLS if name in cells}
     return {
         "document": doc.id, "company": doc.company, "title": doc.title, "url": doc.url,
@@ -66,6 +68,9 @@ def _document_dict(
 def _document_lines(
     doc: Watch, cells: dict[str, BoardEntry], version: int | None, since: dict[str, Since]
 ) -> str:
+    from monitor.board import CELLS
+    from monitor.publish.board_feed import evidence_href, value_text
+
     read = f", read from v{version}" if version else ""
     lines = [views.terminal_safe(f"{doc.company}: {doc.title} ({doc.id}{read})", newlines=False)]
     if not cells:

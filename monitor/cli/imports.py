@@ -12,27 +12,24 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor import views
 from monitor.cli.options import EXIT_FAILED, data_option, open_store, watchlist_option
 from monitor.errors import ArchiveError, ConfigError, MonitorError
-from monitor.extract.selectors import selector_problem
-from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
-from monitor.importer.ota import ota_steps
-from monitor.importer.progress import Progress
-from monitor.importer.run import Report, import_steps
-from monitor.importer.snapshots import snapshot_steps
-from monitor.importer.steps import Step
-from monitor.importer.wayback import ARCHIVE_ENV, DEFAULT_ARCHIVE, Wayback, wayback_steps
 from monitor.lock import data_lock
 from monitor.models import Watch, WatchlistConfig
-from monitor.publish.feed import settings_from_config
-from monitor.publish.write import write_feeds
-from monitor.watchlist import load_config
+
+if TYPE_CHECKING:  # the pipeline is imported by the commands, not by `--help`
+    from monitor.importer.run import Report
+    from monitor.importer.steps import Step
 
 EXIT_INTERRUPTED = 130
+# monitor.importer.wayback's (tests/test_startup.py checks they agree)
+DEFAULT_ARCHIVE = "https://web.archive.org"
+ARCHIVE_ENV = "POLICY_MONITOR_WAYBACK_URL"
 document_option = click.option(
     "--document", "document", required=True, metavar="ID",
     help="The watchlist document the history belongs to.",
@@ -67,6 +64,8 @@ def ota(git_dir: str, document: str, path: str, watchlist_path: str, data_dir: s
     Example: policy-monitor import ota ./contrib-versions --document google-privacy
     --path "Google/Privacy Policy.md"
     """
+    from monitor.importer.ota import ota_steps
+
     run_import(watchlist_path, data_dir, document, "ota", wait,
                lambda watch: ota_steps(Path(git_dir), path))  # fmt: skip
 
@@ -82,6 +81,8 @@ def snapshots(folder: str, document: str, watchlist_path: str, data_dir: str, wa
 
     Example: policy-monitor import snapshots ./saved/google --document google-privacy
     """
+    from monitor.importer.snapshots import snapshot_steps
+
     run_import(watchlist_path, data_dir, document, "snapshots", wait,
                lambda watch: snapshot_steps(Path(folder)))  # fmt: skip
 
@@ -105,6 +106,11 @@ def backfill(document: str, since: datetime | None, until: datetime | None, arch
 
     Example: policy-monitor backfill google-privacy --since 2023-01-01
     """
+    from monitor.extract.selectors import selector_problem
+    from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
+    from monitor.importer.wayback import Wayback, wayback_steps
+    from monitor.watchlist import load_config
+
     config = load_config(watchlist_path, selector_problem)
     settings = FetchSettings(timeout=timeout, retries=retries,
                              user_agent=user_agent(config.contact))  # fmt: skip
@@ -124,6 +130,13 @@ def run_import(
     source: Callable[[Watch], list[Step]], config: WatchlistConfig | None = None,
 ) -> None:  # fmt: skip
     """Reads the archive's steps, records them, rewrites the feeds, prints a summary."""
+    from monitor.extract.selectors import selector_problem
+    from monitor.importer.progress import Progress
+    from monitor.importer.run import Report, import_steps
+    from monitor.publish.feed import settings_from_config
+    from monitor.publish.write import write_feeds
+    from monitor.watchlist import load_config
+
     config = config or load_config(watchlist_path, selector_problem)
     watch = _watch(config, document)
     feeds = settings_from_config(config.feeds)

@@ -6,17 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from monitor.check.observe import Extractor
-from monitor.check.pipeline import ALERT_AFTER, Policy
 from monitor.errors import ConfigError
-from monitor.extract.limits import MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.models import Watch
-from monitor.store import Store, opened
+
+if TYPE_CHECKING:  # imported where used: `--help` and the reading commands start fast
+    from monitor.check.observe import Extractor
+    from monitor.check.pipeline import Policy
+    from monitor.store import Store
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
+# The defaults of monitor.check.decide.Policy and monitor.extract.limits, written here so
+# that building the options imports neither (tests/test_startup.py checks they agree).
+ALERT_AFTER, MAX_PARSE_BYTES, MAX_ELEMENTS = 3, 5_000_000, 50_000
 # What `check --quiet` still prints: what a person should look at.
 NEWS = ("changed", "failed", "quarantined")
 
@@ -32,6 +37,8 @@ watchlist_option = click.option(
 
 def open_store(data_dir: str, read_only: bool = True) -> AbstractContextManager[Store]:
     """The store, read-only unless asked: reading commands never create or migrate."""
+    from monitor.store import opened
+
     return opened(data_dir, read_only=read_only)
 
 
@@ -80,6 +87,8 @@ def policy_options(command: Callable[..., None]) -> Callable[..., None]:
 def page_limits(max_page_mb: float, max_elements: int) -> Extractor:
     if max_page_mb <= 0 or max_elements <= 0:
         raise click.BadParameter("must be above 0", param_hint="--max-page-mb/--max-elements")
+    from monitor.check.observe import Extractor
+
     return Extractor(max_parse_bytes=int(max_page_mb * 1e6), max_elements=max_elements)
 
 
@@ -88,6 +97,8 @@ def check_policy(alert_after: int, full_fetch_every: float, ab_window: float) ->
     for name, value in (("--full-fetch-every", full_fetch_every), ("--ab-window", ab_window)):
         if value < 0:
             raise click.BadParameter("must be 0 or more hours", param_hint=name)
+    from monitor.check.pipeline import Policy
+
     return Policy(
         alert_after=alert_after,
         full_fetch_every=timedelta(hours=full_fetch_every),

@@ -11,9 +11,6 @@ import click
 from monitor import views
 from monitor.cli.options import data_option, open_store
 from monitor.export import changes_csv
-from monitor.publish.feed import FeedSettings, settings_from_config
-from monitor.publish.write import render_selected
-from monitor.watchlist import load_feed_config
 
 
 @click.command()
@@ -160,6 +157,10 @@ def feed(
 
     Example: policy-monitor feed --format atom --ai-only > ai.atom
     """
+    from monitor.publish.feed import FeedSettings, settings_from_config
+    from monitor.publish.write import render_selected
+    from monitor.watchlist import load_feed_config
+
     settings = FeedSettings()
     if watchlist_path is not None:
         settings = settings_from_config(load_feed_config(watchlist_path))

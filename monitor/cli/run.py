@@ -6,8 +6,6 @@ import sys
 
 import click
 
-from monitor import views
-from monitor.check.pipeline import browser_for, sweep
 from monitor.cli.options import (
     EXIT_FAILED,
     NEWS,
@@ -19,12 +17,6 @@ from monitor.cli.options import (
     select_watches,
     watchlist_option,
 )  # fmt: skip
-from monitor.extract.selectors import selector_problem
-from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
-from monitor.lock import data_lock
-from monitor.publish.feed import settings_from_config
-from monitor.publish.write import write_feeds
-from monitor.watchlist import load_config
 
 
 @click.command()
@@ -60,6 +52,15 @@ def check(
 
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
+    from monitor import views
+    from monitor.check.pipeline import browser_for, sweep
+    from monitor.extract.selectors import selector_problem
+    from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
+    from monitor.lock import data_lock
+    from monitor.publish.feed import settings_from_config
+    from monitor.publish.write import write_feeds
+    from monitor.watchlist import load_config
+
     config = load_config(watchlist_path, selector_problem)
     watches = select_watches(list(config.documents), only)
     feed_settings = settings_from_config(config.feeds)
@@ -111,6 +112,10 @@ def daemon(
     Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
     """
     from monitor.daemon import DaemonSettings, run_daemon
+    from monitor.extract.selectors import selector_problem
+    from monitor.fetch.settings import FetchSettings, user_agent
+    from monitor.publish.feed import settings_from_config
+    from monitor.watchlist import load_config
 
     if speed <= 0:
         raise click.BadParameter("must be above 0", param_hint="--speed")

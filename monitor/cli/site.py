@@ -15,11 +15,9 @@ import click
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError
 from monitor.lock import data_lock
-from monitor.publish.feed import FeedSettings, settings_from_config
-from monitor.publish.write import FEED_DIR, write_site_folder
-from monitor.watchlist import load_feed_config
 
 DEFAULT_WATCHLIST = "watchlist.yaml"
+FEED_DIR = "feeds"  # monitor.publish.write.FEED_DIR (tests/test_startup.py checks they agree)
 LOCK_WAIT = 600.0  # seconds, as `check --wait`
 
 
@@ -39,6 +37,11 @@ def site(data_dir: str, out_dir: str | None, watchlist_path: str | None) -> None
 
     Example: policy-monitor site --data data --out /var/www/policy
     """
+    # Imported here, not at the top: `policy-monitor --help` loads no feed library.
+    from monitor.publish.feed import FeedSettings, settings_from_config
+    from monitor.publish.write import write_site_folder
+    from monitor.watchlist import load_feed_config
+
     settings = FeedSettings()
     if watchlist_path is None and Path(DEFAULT_WATCHLIST).is_file():
         watchlist_path = DEFAULT_WATCHLIST  # the feeds keep the base URL `check` gives them

@@ -28,10 +28,20 @@ def fetch_concurrently(
     groups = _group_by_host(jobs)
     if not groups:
         return
-    done: queue.Queue[Outcome | None] = queue.Queue()
-    stop = threading.Event()
     workers = max(1, min(max_workers, len(groups)))
+    # Bounded: a worker waits while the consumer (which stores and reads each page) is
+    # behind, so at most this many fetched bodies are held in memory at once.
+    done: queue.Queue[Outcome | None] = queue.Queue(maxsize=workers)
+    stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+
+    def put(item: Outcome | None) -> None:
+        while not stop.is_set():  # a consumer that stopped early reads nothing more
+            try:
+                done.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     def run(group: list[Job]) -> None:
         try:
@@ -44,9 +54,9 @@ def fetch_concurrently(
                     outcome: FetchResult | FetchError = fetch(watch, validators)
                 except FetchError as err:
                     outcome = err
-                done.put((watch, outcome))
+                put((watch, outcome))
         finally:
-            done.put(None)
+            put(None)
 
     try:
         futures = [pool.submit(run, group) for group in groups]

@@ -39,7 +39,9 @@ class FetchSettings:
     max_retry_after: float = 60.0
     max_bytes: int = 15_000_000
     host_delay: float = 1.0  # pause between two requests to the same host
-    max_workers: int = 4
+    # documents fetched at once in a `check` (one host per worker): enough for every host
+    # of a large watchlist to wait on its own latency at the same time
+    max_workers: int = 64
     user_agent: str = USER_AGENT
     respect_robots: bool = True
     deadline: float | None = None  # seconds for one whole attempt; None: 3 x timeout

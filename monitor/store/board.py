@@ -5,7 +5,6 @@ the board lives here, next to the store's)."""
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, cast
@@ -115,11 +114,12 @@ def version_texts(store: Store, doc_id: str) -> Iterator[tuple[int, str, str]]:
     """(number, first seen, text) of each version of a document, oldest first, one at a
     time (a long history is never all in memory)."""
     cursor = store.db.execute(
-        "select number, first_seen, text from versions where document = ? order by number",
+        # The plain copies (m006): versions.text may be a delta of an earlier version's.
+        "select number, first_seen, text from version_texts where document = ? order by number",
         [doc_id],
     )
     for number, first_seen, text in cursor:
-        yield int(number), str(first_seen), zlib.decompress(text).decode("utf-8")
+        yield int(number), str(first_seen), str(text)
 
 
 def change_for_version(store: Store, doc_id: str, number: int, latest: bool = False) -> int | None:

@@ -9,10 +9,9 @@ crash loses at most the check in progress and never leaves half of one behind.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +28,7 @@ from monitor.models import (
     Version,
     Watch,
 )
+from monitor.store import retention, snapshots, texts
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
@@ -81,18 +81,28 @@ class Store:
                     row |= {"added_at": ts(now), "consecutive_failures": 0}
                     self.db.table("documents").insert(row)
                 else:
-                    self.db.table("documents").update(w.id, row)
+                    self._update_document(w.id, row)
 
     def _document(self, doc_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.table("documents").rows_where("id = ?", [doc_id]))
-        return rows[0] if rows else None
+        return self._one("select * from documents where id = ?", [doc_id])
+
+    # Plain statements on the hot path of a check: sqlite-utils' table helpers look up the
+    # schema on every call (~8 statements for one update; issue 15 counted 86 per check).
+    def _one(self, sql: str, args: list[Any]) -> dict[str, Any] | None:
+        cursor = self.db.execute(sql, args)
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True)) if row else None
+
+    def _update_document(self, doc_id: str, row: dict[str, Any]) -> None:
+        columns = ", ".join(f"[{name}] = ?" for name in row)
+        self.db.execute(f"update documents set {columns} where id = ?", [*row.values(), doc_id])
 
     def validators(self, doc_id: str) -> Validators:
         row = self._document(doc_id) or {}
         return Validators(etag=row.get("etag"), last_modified=row.get("last_modified"))
 
     def set_validators(self, doc_id: str, validators: Validators) -> None:
-        self.db.table("documents").update(doc_id, asdict(validators))
+        self._update_document(doc_id, asdict(validators))
 
     def set_hold(self, doc_id: str, held: Held | None) -> None:
         """Holds a text that looks like a broken page (None: nothing held)."""
@@ -101,13 +111,13 @@ class Store:
             "suspect_reason": held.reason if held else None,
             "suspect_since": ts(held.since) if held else None,
         }
-        self.db.table("documents").update(doc_id, row)
+        self._update_document(doc_id, row)
 
     def set_failures(self, doc_id: str, count: int) -> None:
-        self.db.table("documents").update(doc_id, {"consecutive_failures": count})
+        self._update_document(doc_id, {"consecutive_failures": count})
 
     def set_last_full_fetch(self, doc_id: str, at: datetime) -> None:
-        self.db.table("documents").update(doc_id, {"last_full_fetch": ts(at)})
+        self._update_document(doc_id, {"last_full_fetch": ts(at)})
 
     def load_state(self, doc_id: str, window_start: datetime, with_text: bool = True) -> DocState:
         """What a check's decision needs; ``window_start``: start of the A/B window.
@@ -141,7 +151,11 @@ class Store:
         """Records one fetch attempt (its result, the decision's state, what it saw)."""
         row = dict(attempt, document=doc_id, started_at=ts(attempt["started_at"]))
         row["headers"] = json.dumps(attempt.get("headers") or [])
-        return self._insert("fetches", row)
+        columns = ", ".join(f"[{name}]" for name in row)
+        marks = ", ".join("?" for _ in row)
+        sql = f"insert into fetches ({columns}) values ({marks})"
+        cursor = self.db.execute(sql, list(row.values()))
+        return int(cast(int, cursor.lastrowid))
 
     def fetches(self, doc_id: str, limit: int = 20) -> list[FetchAttempt]:
         rows = self.db.table("fetches").rows_where(
@@ -192,20 +206,20 @@ class Store:
         return next(iter(rows), None)
 
     # snapshots ---------------------------------------------------------------
-    def save_snapshot(self, body: bytes, content_type: str, seen_at: datetime) -> str:
-        """Stores raw bytes once, keyed by their sha256; returns the hash."""
-        digest = sha256(body)
-        if not self.db.table("snapshots").count_where("sha256 = ?", [digest]):
-            self.db.table("snapshots").insert(
-                {"sha256": digest, "content": zlib.compress(body, 6), "size": len(body),
-                 "content_type": content_type, "first_seen": ts(seen_at)}
-            )  # fmt: skip
-        return digest
+    def save_snapshot(
+        self, body: bytes, content_type: str, seen_at: datetime, document: str | None = None
+    ) -> str:
+        """Stores raw bytes once, keyed by their sha256 (as a delta against an earlier
+        snapshot of ``document`` when that is much smaller); returns the hash."""
+        return snapshots.save(self.db, body, content_type, seen_at, document)
 
     def snapshot(self, digest: str) -> tuple[bytes, str]:
         """The raw bytes and content type of a stored snapshot."""
-        row = self.db.table("snapshots").get(digest)
-        return zlib.decompress(row["content"]), row["content_type"] or ""
+        return snapshots.load(self.db, digest)
+
+    def prune_snapshots(self, before: datetime) -> tuple[int, int]:
+        """Deletes raw snapshots before ``before`` that no version needs (retention.py)."""
+        return retention.prune_snapshots(self.db, before)
 
     # versions ----------------------------------------------------------------
     def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
@@ -213,17 +227,21 @@ class Store:
         return self.version(doc_id, number, with_text) if number else None
 
     def version(self, doc_id: str, number: int, with_text: bool = True) -> Version | None:
-        rows = list(
-            self.db.table("versions").rows_where("document = ? and number = ?", [doc_id, number])
-        )
-        return version_from_row(rows[0], with_text) if rows else None
+        sql = "select * from versions where document = ? and number = ?"
+        row = self._one(sql, [doc_id, number])
+        return self._version_from(row, with_text) if row else None
 
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
             "document = ? and key_sha256 = ?", [doc_id, key_sha], order_by="number desc", limit=1
         )
-        return next((version_from_row(r) for r in rows), None)
+        return next((self._version_from(r) for r in rows), None)
+
+    def _version_from(self, row: dict[str, Any], with_text: bool = True) -> Version:
+        """A version, its text read whole or rebuilt from its delta (monitor/store/texts.py)."""
+        text = texts.unpack(self.db, row) if with_text else ""
+        return replace(version_from_row(row, with_text=False), text=text)
 
     def versions(self, doc_id: str) -> list[Version]:
         rows = self.db.table("versions").rows_where("document = ?", [doc_id], order_by="number")
@@ -238,10 +256,11 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
+        stored, base = texts.pack(self.db, doc_id, text)
         version_id = self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": key_sha,
-             "text": zlib.compress(text.encode("utf-8"), 6), "snapshot_sha256": snapshot_sha,
+             "text": stored, "text_base": base, "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip
@@ -280,7 +299,7 @@ class Store:
 
     def set_current(self, doc_id: str, number: int, seen_at: datetime) -> None:
         """Marks a version as the document's text as of now (also after a revert)."""
-        self.db.table("documents").update(doc_id, {"current_version": number})
+        self._update_document(doc_id, {"current_version": number})
         self.db.execute(
             "update versions set last_seen = ? where document = ? and number = ?",
             [ts(seen_at), doc_id, number],

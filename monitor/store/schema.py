@@ -162,5 +162,16 @@ def m008_board_cells(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_snapshot_deltas(db: sqlite_utils.Database) -> None:
+    # Issue 15: a snapshot may be stored as a delta against a whole one of the same
+    # document (``base``; monitor/store/snapshots.py), so a page whose token changes on
+    # every fetch costs a few hundred bytes per fetch, not a compressed copy. Readers get
+    # the same bytes back, checked against their sha256.
+    db.table("snapshots").add_column("base", str)
+    # The same for version texts: ``text_base`` is the version holding the whole text.
+    db.table("versions").add_column("text_base", int)
+
+
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"

@@ -1,0 +1,166 @@
+"""Unchanged documents at scale: a sweep of many documents on many slow hosts, and urlwatch.
+
+bench/hosts.py serves DOCS documents on HOSTS hosts of 127.0.0.0/8 (50 to 200 ms of
+latency each, ETags, 304 to a matching If-None-Match). A first `check` records every
+document; then `check` runs again RUNS times on the unchanged pages (conditional GETs,
+304s) and the median is shown. Floors measured in the same run:
+- wall: the busiest host's total latency (its documents one at a time, plus the
+  politeness delay between two of them), what a sweep with hosts in parallel needs;
+- CPU: a bare conditional fetch of every document (httpx, If-None-Match, one thread per
+  host) in a child process, interpreter and imports included like the monitor's.
+urlwatch (a separate venv, --urlwatch PY; not a project dependency) runs the same pages,
+bs4 html2text filter, twice (the second run sends its cached ETags).
+Targets (issue 15): sweep wall <= 1.3x the busiest host's latency; CPU per unchanged
+document <= 2x the bare conditional fetch; peak memory <= 300 MB.
+
+Run: .venv/bin/python bench/sweep.py [--docs 2000] [--hosts 50] [--runs 3] [--delay 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import ROOT, ChildRun, machine, median, run_child, table, verdict
+from hosts import LATENCY_MAX
+
+WALL_TARGET, CPU_TARGET, RSS_TARGET = 1.3, 2.0, 300.0
+BARE = """
+import sys, threading, httpx
+urls = sys.argv[1].split()
+by_host = {}
+for url in urls:
+    by_host.setdefault(url.split("/")[2], []).append(url)
+def host(urls):
+    with httpx.Client() as client:
+        etag = None
+        for url in urls:
+            etag = client.get(url).headers.get("etag") if etag is None else etag
+            client.get(url, headers={"If-None-Match": etag})
+threads = [threading.Thread(target=host, args=(u,)) for u in by_host.values()]
+[t.start() for t in threads]; [t.join() for t in threads]
+"""
+# the bare fetch sends one unconditional GET per host first, to learn the ETag (50 of 2,050)
+
+
+def urls(port: int, docs: int, hosts: int) -> list[str]:
+    return [f"http://127.0.0.{i % hosts + 2}:{port}/doc/{i}" for i in range(docs)]
+
+
+def watchlist(path: Path, addresses: list[str]) -> None:
+    lines = ["documents:"]
+    for i, url in enumerate(addresses):
+        lines.append(f"  - {{id: doc-{i}, company: C{i % 50}, title: Doc {i}, url: '{url}', "
+                     "fetcher: http}")  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")
+
+
+def check(tmp: Path, delay: float) -> ChildRun:
+    cmd = [sys.executable, "-m", "monitor", "check", "--quiet", "--watchlist",
+           str(tmp / "w.yaml"), "--data", str(tmp / "data"), "--delay", str(delay)]  # fmt: skip
+    run = run_child(cmd)
+    if run.returncode:
+        print(run.stderr.decode()[-2000:], file=sys.stderr)
+    return run
+
+
+def urlwatch(python: str, tmp: Path, addresses: list[str]) -> ChildRun:
+    jobs = "---\n".join(
+        f"name: doc-{i}\nurl: {url}\nfilter:\n  - html2text: bs4\n"
+        for i, url in enumerate(addresses)
+    )
+    (tmp / "urls.yaml").write_text(jobs)
+    config = (
+        "report:\n  stdout:\n    enabled: true\n    color: false\n  text:\n    details: false\n"
+    )
+    if not (tmp / "uw.yaml").exists():
+        (tmp / "uw.yaml").write_text(config)
+    cmd = [
+        str(Path(python).parent / "urlwatch"),
+        "--urls",
+        str(tmp / "urls.yaml"),
+        "--config",
+        str(tmp / "uw.yaml"),
+        "--cache",
+        str(tmp / "uw.db"),
+        "--hooks",
+        str(tmp / "h.py"),
+    ]
+    return run_child(cmd)
+
+
+def row(name: str, runs: list[ChildRun], docs: int, floor_wall: float) -> list[str]:
+    wall, cpu = median([r.wall for r in runs]), median([r.cpu for r in runs])
+    rss = max(r.rss_mb for r in runs)
+    return [
+        name,
+        f"{wall:.1f}",
+        f"{wall / floor_wall:.2f}",
+        f"{cpu:.1f}",
+        f"{cpu / docs * 1000:.1f}",
+        f"{rss:.0f}",
+        str(max(r.returncode for r in runs)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--delay", type=float, default=0.0, help="politeness delay (s)")
+    parser.add_argument("--urlwatch", default="/tmp/urlwatch/bin/python")
+    args = parser.parse_args()
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "hosts.py"), str(args.hosts)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert server.stdout is not None and server.stdin is not None
+    port = int(server.stdout.readline().split()[1])
+    per_host = -(-args.docs // args.hosts)
+    floor_wall = per_host * LATENCY_MAX + (per_host - 1) * args.delay
+    print(f"machine: {machine()}; {args.docs} documents on {args.hosts} hosts, delay "
+          f"{args.delay:g} s; busiest host: {per_host} x {LATENCY_MAX * 1000:.0f} ms"
+          f"{f' + {per_host - 1} x {args.delay:g} s' if args.delay else ''} = "
+          f"{floor_wall:.1f} s; median of {args.runs} runs\n")  # fmt: skip
+    addresses = urls(port, args.docs, args.hosts)
+    try:
+        with tempfile.TemporaryDirectory() as name:
+            tmp = Path(name)
+            watchlist(tmp / "w.yaml", addresses)
+            first = check(tmp, args.delay)
+            again = [check(tmp, args.delay) for _ in range(args.runs)]
+            bare_cmd = [sys.executable, "-c", BARE, " ".join(addresses)]
+            bare = [run_child(bare_cmd) for _ in range(args.runs)]
+            rows = [
+                row("policy-monitor check, first sweep", [first], args.docs, floor_wall),
+                row("policy-monitor check, unchanged (304)", again, args.docs, floor_wall),
+                row("bare httpx conditional GETs (floor)", bare, args.docs, floor_wall),
+            ]
+            if Path(args.urlwatch).exists():
+                (tmp / "h.py").write_text("")
+                uw_first = urlwatch(args.urlwatch, tmp, addresses)
+                uw_again = [urlwatch(args.urlwatch, tmp, addresses) for _ in range(args.runs)]
+                rows += [
+                    row("urlwatch 2.29, first run", [uw_first], args.docs, floor_wall),
+                    row("urlwatch 2.29, unchanged", uw_again, args.docs, floor_wall),
+                ]
+            else:
+                print(f"(urlwatch not measured: {args.urlwatch} is missing; see bench/README.md)")
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+    header = ["run", "wall s", "x busiest host", "CPU s", "CPU ms / doc", "peak MB", "exit"]
+    print(table(header, rows))
+    wall = median([r.wall for r in again]) / floor_wall
+    cpu = median([r.cpu for r in again]) / median([r.cpu for r in bare])
+    rss = max(r.rss_mb for r in [first, *again])
+    print(f"\nFIGURE sweep: unchanged sweep {wall:.2f}x the busiest host's latency (target <= "
+          f"{WALL_TARGET:g}x: {verdict(wall, WALL_TARGET)}); CPU {cpu:.2f}x the bare "
+          f"conditional fetch (target <= {CPU_TARGET:g}x: {verdict(cpu, CPU_TARGET)}); peak "
+          f"{rss:.0f} MB (target <= {RSS_TARGET:g} MB: {verdict(rss, RSS_TARGET)})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""`prune`: the retention of raw snapshots (issue 15); nothing is deleted unless asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import click
+
+from monitor.cli.options import data_option, open_store
+
+
+@click.command()
+@data_option
+@click.option(
+    "--raw-older-than", "days", type=float, required=True, metavar="DAYS",
+    help="Delete raw snapshots first seen more than DAYS ago that no version was read from.",
+)  # fmt: skip
+@click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+def prune(data_dir: str, days: float, wait: float) -> None:
+    """Delete old raw snapshots that no recorded version or change needs.
+
+    Every snapshot a version was read from (so both sides of every change) is kept, and so
+    is every snapshot another kept one is stored as a delta of; fetch attempts keep their
+    sha256 and time. Example: policy-monitor prune --raw-older-than 90
+    """
+    from monitor.lock import data_lock
+
+    if days < 0:
+        raise click.BadParameter("must be 0 or more days", param_hint="--raw-older-than")
+    before = datetime.now(UTC) - timedelta(days=days)
+    with open_store(data_dir):  # no database yet: say so, never create one to prune
+        pass
+    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
+        with store.transaction():
+            count, freed = store.prune_snapshots(before)
+    click.echo(
+        f"pruned {count} raw snapshot(s), {freed / 1e6:.1f} MB compressed, first seen before "
+        f"{before.isoformat(timespec='seconds')}; every snapshot a version was read from is kept"
+    )

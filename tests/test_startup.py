@@ -1,0 +1,83 @@
+"""Start-up stays cheap: `--help` and the reading commands load no parser, client or diff.
+
+Each case runs a fresh interpreter (imports are per process) and lists which heavy
+libraries a command left in ``sys.modules``; bench/startup.py measures the time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.check.decide import Policy
+from monitor.cli import options
+from monitor.diff import diff_texts
+from monitor.extract import limits
+from monitor.models import Change, Watch
+from monitor.store import Store
+
+HEAVY = ("bs4", "httpx", "diff_match_patch", "feedgen", "yaml", "monitor.check.pipeline")
+RUN = """
+import json, sys
+from monitor.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded(*args: str) -> tuple[list[str], str]:
+    """The heavy modules `policy-monitor ARGS` imported, and what it printed."""
+    code = RUN.format(heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    return json.loads(proc.stderr.strip().splitlines()[-1]), proc.stdout
+
+
+def test_option_defaults_agree_with_the_modules_they_stand_for() -> None:
+    from monitor.cli import imports, site
+    from monitor.importer import wayback
+    from monitor.publish import write
+
+    assert (imports.DEFAULT_ARCHIVE, imports.ARCHIVE_ENV) == (
+        wayback.DEFAULT_ARCHIVE, wayback.ARCHIVE_ENV)  # fmt: skip
+    assert site.FEED_DIR == write.FEED_DIR
+    assert options.ALERT_AFTER == Policy().alert_after
+    assert options.MAX_PARSE_BYTES == limits.MAX_PARSE_BYTES
+    assert options.MAX_ELEMENTS == limits.MAX_ELEMENTS
+
+
+@pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("status", "--help")])
+def test_help_loads_no_parser_client_or_diff(args: tuple[str, ...]) -> None:
+    heavy, out = loaded(*args)
+    assert heavy == []
+    assert "Usage:" in out
+
+
+def test_reading_commands_load_no_diff_and_diff_shows_one_side_per_line(tmp_path: Path) -> None:
+    """`status` and `changes` load no diff library; `diff` diffs the two texts again (its
+    one-side-per-line view needs the word operations; the diff has a total time budget)."""
+    old = "# Policy\nWe keep your data.\nWe sell nothing.\n"
+    new = "# Policy\nWe keep your data for a year.\nWe sell nothing.\n"
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    store = Store(tmp_path)
+    store.sync_documents([Watch("doc", "C", "T", "http://x.test/")], at)
+    for text in (old, new):
+        store.add_version("doc", text, text, "0" * 64, at, extractor="2")
+    rendered = diff_texts(old, new).rendered
+    store.add_change(Change(id=0, document="doc", company="", title="", url="", detected_at=at,
+                            kind="changed", from_version=1, to_version=2, added_chars=12,
+                            removed_chars=0, diff_text=rendered))  # fmt: skip
+    store.close()
+    for command in ("status", "changes"):
+        heavy, out = loaded(command, "--data", str(tmp_path))
+        assert "diff_match_patch" not in heavy and "doc" in out, command
+    heavy, out = loaded("diff", "doc", "--data", str(tmp_path))
+    assert "diff_match_patch" in heavy
+    assert "- We keep your data." in out and "+ We keep your data{+ for a year+}." in out

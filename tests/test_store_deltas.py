@@ -1,0 +1,138 @@
+"""Snapshots and version texts stored as deltas read back byte for byte (issue 15).
+
+Real pages of ../shared/corpus (Open Terms Archive, ODC-BY 1.0) and edited copies go
+through the real store on a SQLite file; every stored form must rebuild the exact bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import MonitorError
+from monitor.models import Watch
+from monitor.store import Store, delta, opened, sha256
+from tests.cli_helpers import run_cli
+from tests.shared import SHARED, need
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+WATCH = Watch(id="doc", company="Example", title="Privacy Policy", url="http://x.test/")
+
+
+def corpus_pages(count: int) -> list[bytes]:
+    folder = need(SHARED / "corpus" / "html" / "meta-llama-api-privacy")
+    return [gzip.decompress(p.read_bytes()) for p in sorted(folder.glob("*.html.gz"))[:count]]
+
+
+def mutations(page: bytes, seed: int) -> list[bytes]:
+    """Edits a fetch can bring: a token, an inserted and a deleted block, a rewrite."""
+    rng = random.Random(seed)
+    cut = rng.randrange(len(page))
+    return [
+        page.replace(b"</head>", f"<meta name=t content={rng.random()}></head>".encode()),
+        page[:cut] + b"<p>A new clause on training our AI models.</p>\n" + page[cut:],
+        page[: cut // 2] + page[cut:],
+        bytes(rng.randrange(256) for _ in range(5000)),
+        b"",
+        page + page,
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_delta_rebuilds_every_kind_of_edit_exactly(seed: int) -> None:
+    pages = corpus_pages(4)
+    for base in pages:
+        for new in [*mutations(base, seed), *pages]:
+            assert delta.apply(base, delta.make(base, new)) == new
+
+
+def test_changing_token_costs_a_delta_not_a_copy(tmp_path: Path) -> None:
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    digests = []
+    for i in range(5):
+        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
+        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
+        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    sizes = [r[0] for r in store.db.execute("select length(content) from snapshots order by rowid")]
+    assert sizes[1:] and max(sizes[1:]) < sizes[0] / 20  # deltas, not compressed copies
+    for i, digest in enumerate(digests):
+        body, kind = store.snapshot(digest)
+        assert sha256(body) == digest and f"token{i}".encode() in body and kind == "text/html"
+
+
+def test_version_texts_are_deltas_and_read_back_exactly(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    lines = [
+        f"Paragraph {i}: we keep the data you give us for as long as needed." for i in range(300)
+    ]
+    texts = []
+    for i in range(6):
+        lines[10 * i] += " We may use it to train our AI models."
+        texts.append("\n".join(lines))
+        store.add_version("doc", texts[-1], f"k{i}", "0" * 64, NOW + timedelta(hours=i), "2")
+    stored = [r[0] for r in store.db.execute("select text_base from versions order by number")]
+    assert stored[0] is None and all(base == 1 for base in stored[1:])
+    for number, text in enumerate(texts, start=1):
+        version = store.version("doc", number)
+        assert version is not None and version.text == text
+    current = store.current_version("doc")
+    assert current is not None and current.text == texts[-1]
+
+
+def test_a_delta_that_does_not_rebuild_is_a_damaged_database(tmp_path: Path) -> None:
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    first = store.save_snapshot(page, "text/html", NOW, "doc")
+    store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": first})
+    second = store.save_snapshot(page + b"<!-- 2 -->", "text/html", NOW, "doc")
+    store.close()
+    db = sqlite3.connect(tmp_path / "monitor.db")
+    tampered = delta.make(page, page + b"<!-- 3 -->")
+    db.execute("update snapshots set content = ? where sha256 = ?", [tampered, second])
+    db.commit()
+    db.close()
+    with pytest.raises(MonitorError, match="damaged"), opened(tmp_path) as reopened:
+        reopened.snapshot(second)
+
+
+def test_prune_keeps_every_snapshot_a_version_needs(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+
+    def fetched(body: bytes, at: datetime) -> str:
+        digest = store.save_snapshot(body, "text/html", at, "doc")
+        store.record_fetch("doc", {"started_at": at, "snapshot_sha256": digest})
+        return digest
+
+    wall = fetched(page.replace(b"</head>", b"<meta name=wall></head>"), NOW)  # no version
+    read = fetched(page + b"<!-- token 1 -->", NOW)  # a delta based on the wall page's bytes
+    store.add_version("doc", "text one " * 30, "k1", read, NOW, "2")
+    noise = [fetched(page + f"<!-- token {i} -->".encode(), NOW) for i in range(2, 6)]
+    later = fetched(page + b"<!-- later -->", datetime.now(UTC))
+    bases = dict(store.db.execute("select sha256, base from snapshots").fetchall())
+    assert bases[read] == wall and all(bases[n] == wall for n in noise)
+    store.close()
+    result = run_cli(capsys, "prune", "--raw-older-than", "1", "--data", str(tmp_path))
+    assert result.code == 0 and result.out.startswith("pruned 4 raw snapshot(s)"), result
+    with opened(tmp_path) as kept:
+        left = {r[0] for r in kept.db.execute("select sha256 from snapshots")}
+        assert left == {wall, read, later}
+        for digest in left:
+            assert sha256(kept.snapshot(digest)[0]) == digest
+        assert len(kept.fetches("doc", limit=10)) == 7  # the attempts and their hashes stay
+
+
+def test_prune_without_a_database_creates_none(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(capsys, "prune", "--raw-older-than", "30", "--data", str(tmp_path / "d"))
+    assert result.code == 2 and "no database" in result.err and result.err.count("\n") == 1
+    assert not (tmp_path / "d" / "monitor.db").exists()
