@@ -39,7 +39,10 @@ def _accent_fold() -> dict[int, str]:
 # or "DONNEES" (written without accents, as some sites and capitals do) read as
 # "entraîner", "modèles", "données"; a pack writes its words with their accents.
 _ACCENTS = _accent_fold()
-_FOLD = str.maketrans({**_ACCENTS, **str.maketrans("’‘ʼ\u00a0\u202f\u2011", "'''  -")})
+_FOLD: dict[int, str] = {
+    **_ACCENTS,
+    **{ord(a): b for a, b in zip("’‘ʼ\u00a0\u202f\u2011", "'''  -")},
+}
 _TERM = re.compile(r"\{([a-z_]+)\}")
 # an aside in parentheses, innermost first; the space before it goes with it
 _ASIDE = re.compile(r" ?\([^()]{0,200}\)")
