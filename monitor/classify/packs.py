@@ -41,7 +41,7 @@ def _accent_fold() -> dict[int, str]:
 _ACCENTS = _accent_fold()
 _FOLD: dict[int, str] = {
     **_ACCENTS,
-    **{ord(a): b for a, b in zip("’‘ʼ\u00a0\u202f\u2011", "'''  -")},
+    **{ord(a): b for a, b in zip("’‘ʼ\u00a0\u202f\u2011", "'''  -", strict=True)},
 }
 _TERM = re.compile(r"\{([a-z_]+)\}")
 # an aside in parentheses, innermost first; the space before it goes with it
