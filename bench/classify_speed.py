@@ -7,7 +7,7 @@ the worst case) and as the change from the previous snapshot's text (what a chec
 Each timing is the best of ``--runs`` in CPU time of this process (both stages are
 single-threaded CPU work; CPU time keeps the ratio steady on a busy machine); the rule
 packs are parsed before timing (once per process, cached). Printed: a markdown table with
-the classify / extract ratio.
+the classify / extract ratio; then hostile paragraphs with no full stop.
 
 Run: ``.venv/bin/python bench/classify_speed.py [--runs 5]``
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -25,9 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.classify import classifier_version, classify, load_rules  # noqa: E402
-from monitor.extract import extract_text  # noqa: E402
+from monitor.extract.html import extract_text  # noqa: E402
 
 HTML = ROOT.parent / "shared" / "corpus" / "html"
+RUN_ON = (100_000, 400_000)
 
 
 def best_of(runs: int, action: Callable[[], object]) -> float:
@@ -68,6 +70,26 @@ def main() -> None:
             f"{whole / extract:.2f} | {change * 1000:.1f} |"
         )
     print(f"\nall pages: classify whole / extract = {totals[1] / totals[0]:.2f}")
+    for size in RUN_ON:
+        size, extract, whole = run_on(size)
+        print(
+            f"run-on paragraph (no full stop, training words but no AI word), {size // 1000} KB: "
+            f"extract {extract * 1000:.0f} ms, classify whole {whole * 1000:.0f} ms "
+            f"({whole / size * 1e6:.1f} µs per character), ratio {whole / extract:.2f}"
+        )
+
+
+def run_on(size: int) -> tuple[int, float, float]:
+    """A hostile page: one paragraph of ``size`` characters with no full stop, and training
+    words but no AI word, so every rule is tried to the end (the worst case found). Sentences
+    are cut at MAX_SENTENCE characters, so the cost per character stays the same as the
+    size grows (without the cut it grew with the size: 20 s for 154 KB)."""
+    words = "we train improve our systems tools the engines data your content to develop with"
+    rng = random.Random(0)  # random, so no two cut pieces are the same sentence
+    text = " ".join(rng.choice(words.split()) for _ in range(size // 5))[:size]
+    page = f"<html><body><main><p>{text}</p></main></body></html>".encode()
+    extract = best_of(1, lambda: extract_text(page))
+    return len(text), extract, best_of(1, lambda: classify("", text))
 
 
 if __name__ == "__main__":

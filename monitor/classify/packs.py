@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,10 +21,28 @@ import yaml
 RULES_DIR = Path(__file__).parents[1] / "rules"
 # Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
 # hashed into classifier_version(), so a rule edit needs no bump.
-CODE_VERSION = 4
+CODE_VERSION = 5
+
+
+def _accent_fold() -> dict[int, str]:
+    """Latin letters with diacritics to their base letter (é -> e, Ç -> C), one for one."""
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        parts = unicodedata.normalize("NFD", chr(code))
+        if len(parts) > 1 and parts[0].isascii() and parts[0].isalpha():
+            table[code] = parts[0]
+    return table
+
 
 # One character for one, so a match's span in the folded text is its span in the sentence.
-_FOLD = str.maketrans("’‘ʼ\u00a0\u202f\u2011", "'''  -")
+# Accents are folded in the sentence and in every pattern alike, so "entrainer", "modeles"
+# or "DONNEES" (written without accents, as some sites and capitals do) read as
+# "entraîner", "modèles", "données"; a pack writes its words with their accents.
+_ACCENTS = _accent_fold()
+_FOLD: dict[int, str] = {
+    **_ACCENTS,
+    **{ord(a): b for a, b in zip("’‘ʼ\u00a0\u202f\u2011", "'''  -", strict=True)},
+}
 _TERM = re.compile(r"\{([a-z_]+)\}")
 # an aside in parentheses, innermost first; the space before it goes with it
 _ASIDE = re.compile(r" ?\([^()]{0,200}\)")
@@ -152,7 +171,7 @@ def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
 
 
 def _compile(pattern: str, terms: dict[str, str], name: str) -> LazyRegex:
-    return LazyRegex(_expand(pattern, terms, name))
+    return LazyRegex(_expand(pattern, terms, name).translate(_ACCENTS))
 
 
 def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:

@@ -19,6 +19,9 @@ _BULLET = re.compile(r"^(?:[*•·▪◦‣–—-]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
+# the longest "sentence" the rules are run on; longer ones are cut (see _bounded)
+MAX_SENTENCE = 1000
+_CUTS = ("; ", ", ", " ")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -43,8 +46,29 @@ def _split_line(line: str) -> list[str]:
         pieces.append(line[start : end.end()])
         start = end.end()
     pieces.append(line[start:])
-    cleaned = (_BULLET.sub("", piece.strip()) for piece in pieces)
+    cleaned = (_BULLET.sub("", part.strip()) for piece in pieces for part in _bounded(piece))
     return [piece for piece in cleaned if _WORD.search(piece)]
+
+
+def _bounded(piece: str) -> list[str]:
+    """A run-on "sentence" (a list or a table flattened with no full stop) in parts of at
+    most MAX_SENTENCE characters, cut at the last semicolon, comma or space before the
+    limit: the rules' cost grows faster than a sentence's length, so any input stays
+    bounded. Real policy sentences are shorter (the longest in the corpus: 755)."""
+    parts: list[str] = []
+    while len(piece) > MAX_SENTENCE:
+        cut = next(
+            (
+                at + 1
+                for mark in _CUTS
+                if (at := piece.rfind(mark, MAX_SENTENCE // 2, MAX_SENTENCE)) > 0
+            ),
+            MAX_SENTENCE,
+        )
+        parts.append(piece[:cut])
+        piece = piece[cut:]
+    parts.append(piece)
+    return parts
 
 
 def sentence_key(sentence: str) -> str:
