@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import random
 import time
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from import_scoring import replay_module
 
 from monitor import errors
 from monitor.extract.html import extract_text, normalize_text
@@ -93,11 +93,7 @@ def test_noisy_page_chrome_variations_give_identical_text() -> None:
 
 
 def test_replay_harness_noisy_page_gives_identical_text() -> None:
-    path = need(SHARED / "eval" / "replay.py")
-    spec = importlib.util.spec_from_file_location("replay_harness", path)
-    assert spec is not None and spec.loader is not None
-    replay = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(replay)
+    replay = replay_module()  # the evaluation's own harness, read from ../shared
     body = fill(POLICY_HTML).replace("{tok}", "1")
     texts = {extract_text(replay.noisy_page("Policy", body)) for _ in range(10)}
     assert len(texts) == 1 and POLICY in texts.pop()
