@@ -97,7 +97,7 @@ def main() -> int:
         def feeds_only() -> int:
             specs = feed_specs(documents)
             for spec in specs:
-                entries = _changes_for(store, spec, documents, settings.limit)
+                entries = _changes_for(store, spec, documents, settings.limit, False)
                 for fmt in ("rss", "atom"):
                     render_feed(entries, fmt, settings, spec=spec)
             return len(specs)
