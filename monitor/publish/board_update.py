@@ -12,6 +12,7 @@ alert is raised for them in the change feeds.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -25,8 +26,8 @@ from monitor.store.board import (
     change_for_version,
     current_state,
     latest_cells,
+    newest_texts,
     set_board_state,
-    version_texts,
 )
 from monitor.store.rows import dt, ts
 
@@ -103,27 +104,34 @@ def _entry(
 def _first_version_finder(
     store: Store, doc_id: str, latest: dict[str, BoardEntry]
 ) -> Callable[[str], tuple[int, datetime] | None]:
-    """Finds the first version whose text has a sentence (its words, as the classifier
-    compares sentences); a sentence the board already cites keeps its known answer. The
-    versions' word forms are read once per document reading."""
+    """Finds the version from which the text has had a sentence without a break (its
+    words, as the classifier compares sentences): read newest first, stopping at the first
+    version without it, so a sentence the last change brought costs one version read, not
+    the whole history. A sentence the board already cites keeps its known answer."""
     known = {
         sentence_key(e.sentence): (e.sentence_version, e.first_seen)
         for e in latest.values()
         if e.sentence and e.sentence_version is not None and e.first_seen is not None
     }
-    words: list[tuple[int, str, str]] = []
+    words: list[tuple[int, str, str]] = []  # word forms read so far, newest first
+    texts = newest_texts(store, doc_id)
 
     def find(sentence: str) -> tuple[int, datetime] | None:
         key = sentence_key(sentence)
         if key in known:
             number, seen = known[key]
             return (number, seen) if number is not None and seen is not None else None
-        if not words:
-            words.extend((n, seen, f" {sentence_key(text)} ") for n, seen, text in
-                         version_texts(store, doc_id))  # fmt: skip
-        for number, first, text in words:
-            if f" {key} " in text:
-                return number, dt(first)
-        return None
+        found: tuple[int, datetime] | None = None
+        for k in itertools.count():
+            if k == len(words):
+                row = next(texts, None)
+                if row is None:
+                    break
+                words.append((row[0], row[1], f" {sentence_key(row[2])} "))
+            number, first, text = words[k]
+            if f" {key} " not in text:
+                break
+            found = number, dt(first)
+        return found
 
     return find

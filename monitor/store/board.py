@@ -110,16 +110,18 @@ def _entry(r: dict[str, Any]) -> BoardEntry:
     )  # fmt: skip
 
 
-def version_texts(store: Store, doc_id: str) -> Iterator[tuple[int, str, str]]:
-    """(number, first seen, text) of each version of a document, oldest first, one at a
-    time (a long history is never all in memory)."""
+def newest_texts(store: Store, doc_id: str) -> Iterator[tuple[int, str, str]]:
+    """(number, first seen, text) of each version of a document, newest first, read one
+    at a time as the caller asks (a long history is never all in memory)."""
     cursor = store.db.execute(
         # The plain copies (m006): versions.text may be a delta of an earlier version's.
-        "select number, first_seen, text from version_texts where document = ? order by number",
+        "select number, first_seen, text from version_texts where document = ?"
+        " order by number desc",
         [doc_id],
     )
-    for number, first_seen, text in cursor:
-        yield int(number), str(first_seen), str(text)
+    while rows := cursor.fetchmany(8):
+        for number, first_seen, text in rows:
+            yield int(number), str(first_seen), str(text)
 
 
 def change_for_version(store: Store, doc_id: str, number: int, latest: bool = False) -> int | None:
