@@ -5,6 +5,7 @@ A replayed history through the real CLI against pages on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tests.feed_replay import HISTORY, Replay
 from tests.httpserver import LocalServer
 
 KNOWN_DOCS = ", ".join(d["id"] for d in HISTORY["documents"])
+FILL = "".join(f"<p>Section {n}: you may delete your account at any time.</p>" for n in range(9))
 FIRST = HISTORY["documents"][0]["id"]
 
 # (command line, the one line it must print on stderr)
@@ -27,6 +29,14 @@ TYPOS = [
     (("changes", "--document", "nope"), f"error: no document 'nope' recorded; known: {KNOWN_DOCS}"),
     (("changes", "--document", "nope", "--json"), "error: no document 'nope'"),
 ]
+
+
+def monitor(*args: str) -> subprocess.CompletedProcess[str]:
+    """`policy-monitor ARGS` in a real subprocess: real exit status, real stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True,
+        timeout=120, cwd=Path(__file__).parent.parent, check=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +52,7 @@ def test_an_unknown_document_or_company_is_a_one_line_error(
     played: Replay, args: tuple[str, ...], message: str
 ) -> None:
     """Was: an empty but valid feed dated 1970 (or `no changes recorded`), exit 0."""
-    result = subprocess.run(
-        [sys.executable, "-m", "monitor", *args, "--data", str(played.data)],
-        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
+    result = monitor(*args, "--data", str(played.data))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
 
@@ -57,3 +64,36 @@ def test_known_filters_still_print_their_feed(played: Replay) -> None:
         assert result.code == 0 and "<rss" in result.out and "1970" not in result.out, args
     listed = played.cli("changes", "--document", doc["id"])
     assert listed.code == 0 and doc["id"] in listed.out
+
+
+def test_evidence_of_an_imported_change_names_the_archive_not_a_fetch(tmp_path: Path) -> None:
+    """Was: README.txt said the page was "as fetched at" the archive's time, as if the
+    monitor had fetched it (and the manifest showed the import's HTTP 200)."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name, words in (("2024-06-26T10:00:00Z", "keep it"), ("2024-07-01T10:00:00Z", "train")):
+        body = f"<main><h1>Acme Terms</h1><p>We {words} your posts for AI.</p>{FILL}</main>"
+        (saved / f"{name}.html").write_text(f"<html><body>{body}</body></html>")
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(
+        "documents:\n  - {id: acme, company: Acme, title: Acme Terms,"
+        " url: 'https://example.org/terms'}\n"
+    )
+    data = tmp_path / "data"
+    run = ("--watchlist", str(watchlist), "--data", str(data))
+    assert monitor("import", "snapshots", str(saved), "--document", "acme", *run).returncode == 0
+    assert (
+        monitor("evidence", "1", "--data", str(data), "--out", str(tmp_path / "ev")).returncode == 0
+    )
+    readme = (tmp_path / "ev" / "README.txt").read_text()
+    assert "as fetched" not in readme
+    assert readme.count("as a saved snapshot, file 2024-0") == 2
+    assert "Not fetched by\n      policy-monitor: cite the archive" in readme
+    manifest = json.loads((tmp_path / "ev" / "manifest.json").read_text())
+    after = manifest["versions"]["after"]["origin"]
+    assert after == {
+        "archive": "snapshots", "ref": "2024-07-01T10:00:00Z.html",
+        "archived_at": "2024-07-01T10:00:00+00:00",
+    }  # fmt: skip
+    checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "ev", check=False)
+    assert checked.returncode == 0
