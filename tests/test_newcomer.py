@@ -97,3 +97,32 @@ def test_evidence_of_an_imported_change_names_the_archive_not_a_fetch(tmp_path: 
     }  # fmt: skip
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "ev", check=False)
     assert checked.returncode == 0
+
+
+def test_an_unreadable_imported_page_is_counted_as_failed_not_imported(tmp_path: Path) -> None:
+    """Was: `2 step(s) imported, 0 change(s)` and `status=imported` for pages that gave
+    no text at all: nothing said the import recorded no version."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "2024-06-26T10:00:00Z.html").write_text(f"<html><body><main>{FILL}</main></html>")
+    (saved / "2024-07-01T10:00:00Z.html").write_text("<html><body><script>1</script></html>")
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(
+        "documents:\n  - {id: acme, company: Acme, title: Acme Terms,"
+        " url: 'https://example.org/terms'}\n"
+    )
+    run = ("--watchlist", str(watchlist), "--data", str(tmp_path / "data"))
+    result = monitor("import", "snapshots", str(saved), "--document", "acme", *run)
+    assert result.returncode == 0
+    assert (
+        result.stdout
+        == "acme: snapshots: 1 step(s) imported, 0 change(s), 0 AI-training, 1 failed\n"
+    )
+    assert "status=failed" in result.stderr and (
+        "warning: acme: snapshots 2024-07-01T10:00:00Z.html: failed: no policy text"
+        in result.stderr
+    )
+    again = monitor("import", "snapshots", str(saved), "--document", "acme", *run)
+    assert again.stdout.endswith(
+        "0 step(s) imported, 0 change(s), 0 AI-training, 2 already imported\n"
+    )
