@@ -6,6 +6,7 @@ A replayed history through the real CLI against pages on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -126,3 +127,16 @@ def test_an_unreadable_imported_page_is_counted_as_failed_not_imported(tmp_path:
     assert again.stdout.endswith(
         "0 step(s) imported, 0 change(s), 0 AI-training, 2 already imported\n"
     )
+
+
+def test_every_link_of_the_index_stays_inside_the_published_folder(played: Replay) -> None:
+    """Was: the operations feed linked as `../ops/operations.rss`, a 404 once the folder is
+    served (`serve`, or rsync'd as the README says): name it, do not link out of the site."""
+    site = played.data / "feeds"
+    page = (site / "index.html").read_text(encoding="utf-8")
+    local = [h for h in re.findall(r'(?:href|src)="([^"]+)"', page) if "://" not in h]
+    assert len(local) > 10
+    for href in local:
+        target = (site / href.split("#")[0]).resolve()
+        assert target.is_relative_to(site.resolve()) and target.is_file(), href
+    assert "Operators: the operations feed, <code>../ops/operations.rss</code> from" in page
