@@ -5,6 +5,8 @@ A replayed history through the real CLI against pages on 127.0.0.1.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import subprocess
@@ -98,6 +100,12 @@ def test_evidence_of_an_imported_change_names_the_archive_not_a_fetch(tmp_path: 
     }  # fmt: skip
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "ev", check=False)
     assert checked.returncode == 0
+    # The CSV says so too (was: only `changes --json` told imported from live changes).
+    table = monitor("changes", "--format", "csv", "--data", str(data)).stdout
+    rows = list(csv.DictReader(io.StringIO(table)))
+    assert [(r["origin"], r["origin_ref"], r["archived_at"]) for r in rows] == [
+        ("snapshots", "2024-07-01T10:00:00Z.html", "2024-07-01T10:00:00+00:00")
+    ]
 
 
 def test_an_unreadable_imported_page_is_counted_as_failed_not_imported(tmp_path: Path) -> None:
