@@ -100,6 +100,12 @@ def test_evidence_of_an_imported_change_names_the_archive_not_a_fetch(tmp_path: 
     }  # fmt: skip
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "ev", check=False)
     assert checked.returncode == 0
+    # So does the change page's evidence (was: "HTTP 200 from URL", a fetch never made).
+    assert monitor("site", "--data", str(data), "--out", str(tmp_path / "site")).returncode == 0
+    page = (tmp_path / "site" / "changes" / "1.html").read_text(encoding="utf-8")
+    assert "HTTP 200 from" not in page
+    for ref in ("2024-06-26T10:00:00Z.html", "2024-07-01T10:00:00Z.html"):
+        assert f"not fetched by the monitor: Imported from snapshots {ref}" in page
     # The CSV says so too (was: only `changes --json` told imported from live changes).
     table = monitor("changes", "--format", "csv", "--data", str(data)).stdout
     rows = list(csv.DictReader(io.StringIO(table)))
