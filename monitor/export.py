@@ -19,7 +19,8 @@ from monitor.views import change_dict, terminal_safe
 COLUMNS = (
     "id", "document", "company", "title", "url", "detected_at", "kind", "from_version",
     "to_version", "ai_training", "ai_direction", "severity", "ai_related", "added_chars",
-    "removed_chars", "note", "classifier", "flags", "flagged_sentences",
+    "removed_chars", "note", "classifier", "flags", "flagged_sentences", "origin",
+    "origin_ref", "archived_at",
 )  # fmt: skip
 DIFF_COLUMNS = ("diff", "added", "removed")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

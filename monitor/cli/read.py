@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor import views
 from monitor.cli.options import data_option, open_store
+from monitor.errors import ConfigError
 from monitor.export import changes_csv
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 
 @click.command()
@@ -37,6 +42,8 @@ def changes(
         )
     fmt = "json" if as_json else fmt or "table"
     with open_store(data_dir) as store:
+        if document is not None:
+            views.require_document(store, document)
         found = store.changes(document=document, ai_only=ai_only)
     if fmt == "json":
         rows = [views.change_dict(c, with_diff=diffs) for c in found]
@@ -167,10 +174,25 @@ def feed(
     if include_history:
         settings = replace(settings, include_history=True)
     with open_store(data_dir) as store:
+        _require_feed_filters(store, document, company)
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
         )
     sys.stdout.buffer.write(data)
+
+
+def _require_feed_filters(store: Store, document: str | None, company: str | None) -> None:
+    """ConfigError when ``--document`` / ``--company`` name nothing recorded: a typo
+    must not print a valid but empty feed dated 1970."""
+    from monitor.publish.specs import company_slug
+
+    if document is not None:
+        views.require_document(store, document)
+    names = list(dict.fromkeys(doc.company for doc in store.documents()))
+    if company is not None and company_slug(company) not in map(company_slug, names):
+        listed = ", ".join(views.terminal_safe(n, newlines=False) for n in names[:20])
+        asked = views.terminal_safe(company, newlines=False)
+        raise ConfigError(f"no company {asked!r} recorded; known: {listed or 'none yet'}")
 
 
 # Parser advice meant for developers, raised on pages we parse on purpose the way we do

@@ -127,6 +127,9 @@ def _step(
             return "older"
         outcome = record_step(store, watch, origin, body, policy, extractor)
     done.add(step.ref)
+    if outcome.status in ("failed", "quarantined"):  # recorded as a failed step, no version
+        report.problems.append(f"{watch.id}: {archive} {step.ref}: {outcome.message}")
+        return "failed"
     report.imported += 1
     if outcome.change_id is not None:
         report.changes += 1

@@ -21,11 +21,16 @@ from typing import Any
 
 from monitor import __version__
 from monitor.errors import ConfigError
-from monitor.models import Change, Version
+from monitor.models import Change, Origin, Version
 from monitor.store import Store
 from monitor.store.evidence import SnapshotFetch, snapshot_fetch
 
 SUMS_NAME, MANIFEST_NAME, README_NAME = "SHA256SUMS", "manifest.json", "README.txt"
+ARCHIVES = {
+    "ota": "Open Terms Archive, commit",
+    "snapshots": "a saved snapshot, file",
+    "wayback": "the Wayback Machine, capture",
+}
 EXTENSIONS = {"html": ".html", "pdf": ".pdf", "plain": ".txt", "xml": ".xml", "json": ".json"}
 
 
@@ -83,7 +88,18 @@ def _side(
         "text_sha256": version.text_sha256,
         "extractor": version.extractor,
         "fetch": _fetch_record(fetch),
+        "origin": _origin_record(version.origin),
     }
+
+
+def _origin_record(origin: Origin | None) -> dict[str, str] | None:
+    """Where an imported version came from (None: fetched by policy-monitor itself)."""
+    if origin is None:
+        return None
+    return {
+        "archive": origin.archive, "ref": origin.ref,
+        "archived_at": origin.archived_at.isoformat(),
+    }  # fmt: skip
 
 
 def _fetch_record(fetch: SnapshotFetch) -> dict[str, Any]:
@@ -108,6 +124,22 @@ def _extension(content_type: str) -> str:
     return next((ext for key, ext in EXTENSIONS.items() if kind.endswith(key)), ".bin")
 
 
+def _provenance(side: dict[str, Any]) -> str:
+    """How the raw page came to the store: fetched by policy-monitor, or imported (whose
+    HTTP status and headers in the manifest are the import's, not a real response's)."""
+    origin = side["origin"]
+    if origin is None:
+        fetched = side["fetch"]["fetched_at"] or "(no recorded fetch)"
+        return f"as fetched at {fetched}, byte for byte; its name carries its sha256"
+    source = ARCHIVES.get(origin["archive"], origin["archive"])
+    return (
+        f"as {source} {origin['ref']} holds it (archived at {origin['archived_at']}),"
+        "\n      byte for byte as imported; its name carries its sha256. Not fetched by"
+        "\n      policy-monitor: cite the archive (the manifest's HTTP status and headers"
+        "\n      are the import's, not a server's)"
+    )
+
+
 def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"Evidence of change #{change.id} of {change.document} ({change.title}, {change.company})",
@@ -116,11 +148,10 @@ def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
         "Files:",
     ]
     for label, side in sides.items():
-        fetched = side["fetch"]["fetched_at"] or "(no recorded fetch)"
         lines += [
             f"  {side['snapshot_file']}",
-            f"      the raw page of version {side['version']} ({label} the change) as fetched"
-            f" at {fetched}, byte for byte; its name carries its sha256",
+            f"      the raw page of version {side['version']} ({label} the change) "
+            + _provenance(side),
             f"  {side['text_file']}",
             f"      the text policy-monitor extracted from it (sha256 {side['text_sha256']})",
         ]

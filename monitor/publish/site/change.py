@@ -88,6 +88,7 @@ def _evidence(label: str, side: Side, document: str, doc_path: str) -> dict[str,
     record: dict[str, Any] = {
         "label": label, "v": v, "e": e, "text_href": f"{base}.html", "txt_href": f"{base}.txt",
         "headers": [], "download": f"{v.snapshot_sha256}",
+        "imported": visible(history_note(v.origin)) if v.origin else "",
     }  # fmt: skip
     if e is not None:
         record |= {
