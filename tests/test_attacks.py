@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -56,3 +57,63 @@ def test_a_corrupted_stored_form_is_a_one_line_damaged_database(
         done = run_cli(capsys, *args, "--data", str(tmp_path / "data"))
         assert done.code != 0 and "Traceback" not in done.err
         assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
+def test_a_snapshots_manifest_reads_no_file_outside_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """Attack: a manifest.json naming ``../secret.html``, ``/abs/secret.html`` or a symlink
+    out of the folder. Once read and stored as a snapshot (any file the user can read, or
+    /dev/zero until memory ran out); now refused, naming the file."""
+    secret = tmp_path / "secret.html"
+    secret.write_bytes(policy(title="Private notes of the operator"))
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    name = {"dotdot": "../secret.html", "absolute": str(secret), "symlink": "link.html"}[kind]
+    (folder / "link.html").symlink_to(secret)
+    manifest_folder(tmp_path, [entry(name, secret.read_bytes(), 1)])
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "0 step(s) imported" in done.out and "outside" in done.err, done.err
+    assert done.err.strip().splitlines()[-1].endswith(f"{name} is outside {folder}: not read")
+
+
+def test_an_ota_versions_manifest_reads_no_file_outside_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: the corpus layout of `import ota` naming ``../secret.md``."""
+    (tmp_path / "secret.md").write_text("# Private notes\n\nNot a policy.\n")
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    versions = [{"file": "../secret.md", "commit": "abc", "date": "2024-01-01T00:00:00Z"}]
+    (folder / "manifest.json").write_text(json.dumps({"versions": versions}))
+    done = run(capsys, tmp_path, "import", "ota", str(folder), "--document", DOC,
+               "--path", "x.md")  # fmt: skip
+    assert "0 step(s) imported" in done.out and "outside" in done.err, done.err
+
+
+def test_a_snapshot_file_over_the_cap_is_refused_before_it_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a huge (here sparse) file in a snapshots manifest: refused by its size,
+    not read whole into memory first."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    with (folder / "huge.html").open("wb") as file:
+        file.truncate(60_000_000)
+    manifest_folder(tmp_path, [entry("huge.html", b"", 1)])
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "0 step(s) imported" in done.out and "over 50 MB" in done.err, done.err
+
+
+def test_a_fifo_in_a_snapshots_manifest_is_refused_not_waited_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: the manifest names a FIFO in the folder. Once the import blocked forever
+    opening it (no writer ever comes); now refused as not a regular file."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.html")
+    manifest_folder(tmp_path, [entry("pipe.html", b"", 1)])
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "0 step(s) imported" in done.out and "pipe.html is not a regular file" in done.err

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ArchiveError
-from monitor.importer.steps import Body, Step, parse_time
+from monitor.importer.steps import Body, Step, parse_time, read_inside
 
 MARKDOWN = "text/markdown; charset=utf-8"
 GIT_SECONDS = 60.0
@@ -62,17 +62,15 @@ def folder_steps(folder: Path) -> list[Step]:
         manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
         entries = manifest["versions"]
         steps = [Step(ref=str(v.get("commit") or v["file"]), at=parse_time(v["date"]),
-                      load=partial(_read_file, folder / v["file"])) for v in entries]  # fmt: skip
+                      load=partial(_read_file, folder, str(v["file"])))
+                 for v in entries]  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a versions manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
 
 
-def _read_file(path: Path) -> Body:
-    try:
-        return Body(path.read_bytes(), MARKDOWN)
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {exc.strerror}") from None
+def _read_file(folder: Path, name: str) -> Body:
+    return Body(read_inside(folder, name, MAX_VERSION_BYTES), MARKDOWN)
 
 
 def _near(repo: Path, path: str, seconds: float) -> str:
