@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import policy, run_cli
-from tests.test_import import run
+from tests.test_import import BASE, HISTORY, PATH, git, ota_repo, run
 
 DOC = "example-privacy"
 
@@ -117,3 +117,19 @@ def test_a_fifo_in_a_snapshots_manifest_is_refused_not_waited_on(
     manifest_folder(tmp_path, [entry("pipe.html", b"", 1)])
     done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
     assert "0 step(s) imported" in done.out and "pipe.html is not a regular file" in done.err
+
+
+def test_an_ota_version_over_the_cap_is_refused_before_git_prints_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a commit of a 21 MB file (2 MB in git, compressed) in an OTA repository. Once
+    printed by git whole into memory and imported (only 10x the cap was refused); now refused
+    by its size, which git tells without printing it."""
+    repo = ota_repo(tmp_path, HISTORY[:1])
+    (repo / PATH).write_text(BASE.format(extra="- A long clause.\n" * 1_300_000))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Record new changes of Example Privacy Policy",
+        date="2024-01-01T00:00:00+00:00")  # fmt: skip
+    done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
+    assert "1 step(s) imported" in done.out and "1 failed" in done.out, done.out
+    assert done.err.strip().splitlines()[-1].endswith("is over 20 MB: not read"), done.err

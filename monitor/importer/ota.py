@@ -49,11 +49,15 @@ def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
 
 
 def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
+    """The file at ``commit``; its size is asked first, so no blob over the cap is read."""
     try:
-        data = _git_bytes(repo, ["show", f"{commit}:{path}"], seconds)
+        size = _git(repo, ["cat-file", "-s", f"{commit}:{path}"], seconds).strip()
     except ArchiveError as exc:  # the commit deleted or renamed the file
         raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
-    return Body(data, MARKDOWN)
+    if not size.isdigit() or int(size) > MAX_VERSION_BYTES:
+        cap = MAX_VERSION_BYTES // 1_000_000
+        raise ArchiveError(f"{path!r} in commit {commit[:12]} is over {cap} MB: not read")
+    return Body(_git_bytes(repo, ["cat-file", "blob", f"{commit}:{path}"], seconds), MARKDOWN)
 
 
 def folder_steps(folder: Path) -> list[Step]:
