@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import policy, run_cli
-from tests.test_import import BASE, HISTORY, PATH, git, ota_repo, run
+from tests.test_import import AI, BASE, HISTORY, PATH, git, ota_repo, run
 
 DOC = "example-privacy"
 
@@ -133,3 +133,18 @@ def test_an_ota_version_over_the_cap_is_refused_before_git_prints_it(
     done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
     assert "1 step(s) imported" in done.out and "1 failed" in done.out, done.out
     assert done.err.strip().splitlines()[-1].endswith("is over 20 MB: not read"), done.err
+
+
+def test_an_archive_step_dated_in_the_future_is_not_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: an OTA commit dated 2099. Once recorded as a change detected in 2099: the
+    newest entry of every feed and of the site until then, and every later import refused
+    as "older" than it; now refused, and the step before it stays the latest."""
+    future = ("2099-01-01T00:00:00+00:00", "Record new changes of Example Privacy Policy", AI)
+    repo = ota_repo(tmp_path, [*HISTORY[:1], future])
+    done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
+    assert "1 step(s) imported, 0 change(s)" in done.out and "1 failed" in done.out, done.out
+    assert "in the future" in done.err.strip().splitlines()[-1]
+    out = run_cli(capsys, "changes", "--json", "--data", str(tmp_path / "data")).out
+    assert json.loads(out) == []
