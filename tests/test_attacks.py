@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import policy, run_cli
+from tests.httpserver import LocalServer, Reply
+from tests.test_backfill import FakeWayback, backfill
 from tests.test_import import AI, BASE, HISTORY, PATH, git, ota_repo, run
 
 DOC = "example-privacy"
@@ -148,3 +150,26 @@ def test_an_archive_step_dated_in_the_future_is_not_recorded(
     assert "in the future" in done.err.strip().splitlines()[-1]
     out = run_cli(capsys, "changes", "--json", "--data", str(tmp_path / "data")).out
     assert json.loads(out) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "cause"),
+    [
+        (b'[["timestamp", "original", ["x"]], ["20240101000000", "https://a.test/", 1]]',
+         "the CDX answer's first row is not a list of field names"),
+        (b'[["timestamp", "original"], ["20241399000000", "https://a.test/"]]',
+         "a CDX row's timestamp is not a time: '20241399000000'"),
+        (b"[" * 50_000 + b"]" * 50_000, "the CDX answer is not JSON"),
+    ],
+)  # fmt: skip
+def test_a_cdx_answer_of_wrong_types_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer,
+    answer: bytes, cause: str,
+) -> None:  # fmt: skip
+    """Attack: a CDX server answering a header with a list in it, a 14-digit timestamp that
+    is no date, or arrays nested 50,000 deep. Once a TypeError, ValueError or RecursionError
+    traceback; now the one-line error of any CDX answer not as expected."""
+    FakeWayback(local_server, [Reply(body=answer, content_type="application/json")])
+    done = backfill(capsys, tmp_path, local_server, "--retries", "0")
+    assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
+    assert done.err.startswith(f"error: example-privacy: wayback: {cause}"), done.err
