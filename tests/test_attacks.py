@@ -173,3 +173,15 @@ def test_a_cdx_answer_of_wrong_types_is_one_line(
     done = backfill(capsys, tmp_path, local_server, "--retries", "0")
     assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
     assert done.err.startswith(f"error: example-privacy: wayback: {cause}"), done.err
+
+
+@pytest.mark.parametrize("days", ["nan", "inf", "1e12", "365001", "-1"])
+def test_prune_refuses_a_day_count_that_is_no_date_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    """Attack: `prune --raw-older-than nan` (or inf, 1e12). Once a ValueError or
+    OverflowError traceback; now a usage error, and nothing is pruned."""
+    imported_change(tmp_path, capsys)
+    done = run_cli(capsys, "prune", "--raw-older-than", days, "--data", str(tmp_path / "data"))
+    assert done.code == 2 and "Traceback" not in done.err
+    assert "--raw-older-than" in done.err and "days" in done.err, done.err

@@ -8,6 +8,8 @@ import click
 
 from monitor.cli.options import data_option, open_store
 
+MAX_DAYS = 365_000  # a thousand years: far past it the cut-off is no date
+
 
 @click.command()
 @data_option
@@ -25,8 +27,8 @@ def prune(data_dir: str, days: float, wait: float) -> None:
     """
     from monitor.lock import data_lock
 
-    if days < 0:
-        raise click.BadParameter("must be 0 or more days", param_hint="--raw-older-than")
+    if not 0 <= days <= MAX_DAYS:  # also NaN, which no comparison holds for
+        raise click.BadParameter(f"must be 0 to {MAX_DAYS:,} days", param_hint="--raw-older-than")
     before = datetime.now(UTC) - timedelta(days=days)
     with open_store(data_dir):  # no database yet: say so, never create one to prune
         pass
