@@ -185,3 +185,15 @@ def test_prune_refuses_a_day_count_that_is_no_date_in_one_line(
     done = run_cli(capsys, "prune", "--raw-older-than", days, "--data", str(tmp_path / "data"))
     assert done.code == 2 and "Traceback" not in done.err
     assert "--raw-older-than" in done.err and "days" in done.err, done.err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_out_of_range_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    """Attack: `serve --port 99999`. Once an OverflowError traceback from bind(); now a
+    usage error naming the option."""
+    (tmp_path / "data" / "feeds").mkdir(parents=True)
+    (tmp_path / "data" / "feeds" / "index.html").write_text("<p>site</p>")
+    done = run_cli(capsys, "serve", "--port", port, "--data", str(tmp_path / "data"))
+    assert done.code == 2 and "Traceback" not in done.err and "--port" in done.err, done.err
