@@ -197,3 +197,21 @@ def test_serve_refuses_a_port_out_of_range_in_one_line(
     (tmp_path / "data" / "feeds" / "index.html").write_text("<p>site</p>")
     done = run_cli(capsys, "serve", "--port", port, "--data", str(tmp_path / "data"))
     assert done.code == 2 and "Traceback" not in done.err and "--port" in done.err, done.err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--delay", "inf"], ["--delay", "nan"], ["--timeout", "nan"], ["--timeout", "inf"],
+     ["--wait", "nan"], ["--delay", "-1"]],
+)  # fmt: skip
+def test_backfill_refuses_seconds_that_are_no_duration_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer,
+    args: list[str],
+) -> None:  # fmt: skip
+    """Attack: `backfill --delay inf` (or nan, --timeout nan, --wait nan). Once an
+    OverflowError or ValueError traceback from the sleep, the HTTP client or the lock;
+    now a usage error naming the option, before any request."""
+    FakeWayback(local_server)
+    done = backfill(capsys, tmp_path, local_server, *args)
+    assert done.code == 2 and "Traceback" not in done.err and args[0] in done.err, done.err
+    assert not local_server.requests("/cdx/search/cdx")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from monitor.cli.options import data_option, open_store
+from monitor.cli.options import Seconds, data_option, open_store
 
 MAX_DAYS = 365_000  # a thousand years: far past it the cut-off is no date
 
@@ -17,7 +17,8 @@ MAX_DAYS = 365_000  # a thousand years: far past it the cut-off is no date
     "--raw-older-than", "days", type=float, required=True, metavar="DAYS",
     help="Delete raw snapshots first seen more than DAYS ago that no version was read from.",
 )  # fmt: skip
-@click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+@click.option("--wait", default=600.0, show_default=True, type=Seconds(),
+              help="Seconds to wait for the lock.")  # fmt: skip
 def prune(data_dir: str, days: float, wait: float) -> None:
     """Delete old raw snapshots that no recorded version or change needs.
 
