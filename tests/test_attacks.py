@@ -215,3 +215,18 @@ def test_backfill_refuses_seconds_that_are_no_duration_in_one_line(
     done = backfill(capsys, tmp_path, local_server, *args)
     assert done.code == 2 and "Traceback" not in done.err and args[0] in done.err, done.err
     assert not local_server.requests("/cdx/search/cdx")
+
+
+@pytest.mark.parametrize("command", ["snapshots", "ota"])
+def test_a_manifest_nested_deep_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Attack: a manifest.json of arrays nested 100,000 deep. Once a RecursionError
+    traceback from json; now the one-line "not a manifest" error."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    path = ["--path", "x.md"] if command == "ota" else []
+    done = run(capsys, tmp_path, "import", command, str(folder), "--document", DOC, *path)
+    assert done.code == 1 and "Traceback" not in done.err, done.err
+    assert "manifest.json is not a" in done.err and len(done.err.strip().splitlines()) == 1

@@ -63,12 +63,13 @@ def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
 def folder_steps(folder: Path) -> list[Step]:
     """The corpus layout: ``manifest.json`` with ``versions`` [{file, commit, date}]."""
     try:
-        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        raw = read_inside(folder, "manifest.json", MAX_VERSION_BYTES)
+        manifest: dict[str, Any] = json.loads(raw)
         entries = manifest["versions"]
         steps = [Step(ref=str(v.get("commit") or v["file"]), at=parse_time(v["date"]),
                       load=partial(_read_file, folder, str(v["file"])))
                  for v in entries]  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a versions manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
 

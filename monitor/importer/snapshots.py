@@ -40,13 +40,13 @@ def snapshot_steps(folder: Path) -> list[Step]:
 
 def _manifest_steps(folder: Path) -> list[Step]:
     try:
-        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        manifest: dict[str, Any] = json.loads(read_inside(folder, "manifest.json", MAX_FILE_BYTES))
         url = str(manifest.get("source_url") or "")
         steps = [Step(ref=str(s["file"]), at=parse_time(s["fetched_at"]),
                       load=partial(_load, folder, str(s["file"]), s.get("sha256"),
                                    str(s.get("source_url") or url)))
                  for s in manifest["snapshots"]]  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a snapshots manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
 
