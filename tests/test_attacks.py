@@ -230,3 +230,18 @@ def test_a_manifest_nested_deep_is_a_one_line_error(
     done = run(capsys, tmp_path, "import", command, str(folder), "--document", DOC, *path)
     assert done.code == 1 and "Traceback" not in done.err, done.err
     assert "manifest.json is not a" in done.err and len(done.err.strip().splitlines()) == 1
+
+
+def test_a_snapshot_file_name_cannot_write_escape_sequences_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a snapshot file named with an OSC escape (retitles the terminal window), a
+    bell and a bidi override. Once printed raw in the error line (warnings were cleaned,
+    the fatal error was not); now dropped or named like every other terminal line."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "\x1b]0;pwned\x07\u202eevil.html").write_bytes(policy())
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert done.code == 1 and "its name is not a time" in done.err
+    assert not {"\x1b", "\x07", "\u202e"} & set(done.err), repr(done.err)
+    assert "<U+202E>evil.html" in done.err

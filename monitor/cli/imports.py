@@ -148,7 +148,8 @@ def run_import(
         try:
             steps = source(watch)
         except ArchiveError as exc:
-            raise MonitorError(f"{document}: {archive}: {exc}") from None
+            message = f"{document}: {archive}: {exc}"  # names from the archive: cleaned
+            raise MonitorError(views.terminal_safe(message, newlines=False)) from None
         progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
         report = Report(document, archive)
         try:
