@@ -245,3 +245,28 @@ def test_a_snapshot_file_name_cannot_write_escape_sequences_to_the_terminal(
     assert done.code == 1 and "its name is not a time" in done.err
     assert not {"\x1b", "\x07", "\u202e"} & set(done.err), repr(done.err)
     assert "<U+202E>evil.html" in done.err
+
+
+def test_evidence_of_a_version_whose_snapshot_is_not_stored_is_still_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a version whose raw snapshot is not in the database (lost, or recorded before
+    snapshots were kept). Once a KeyError traceback from `evidence`; now the folder holds
+    the texts, the diff and the other snapshot, and says which raw page is missing."""
+    imported_change(tmp_path, capsys)
+    db = sqlite3.connect(tmp_path / "data" / "monitor.db")
+    (lost,) = db.execute("select snapshot_sha256 from versions where number = 1").fetchone()
+    db.execute("delete from snapshots where sha256 = ?", [lost])
+    db.commit()
+    db.close()
+    out = tmp_path / "ev"
+    done = run_cli(capsys, "evidence", "1", "--out", str(out), "--data", str(tmp_path / "data"))
+    assert done.code == 0, done.err
+    names = sorted(p.name for p in out.iterdir())
+    assert "before-v1-text.txt" in names and not any(n.startswith("before-v1-snap") for n in names)
+    assert any(n.startswith("after-v2-snapshot-") for n in names)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["versions"]["before"]["snapshot_file"] is None
+    assert f"holds no snapshot {lost}" in (out / "README.txt").read_text()
+    sums = (out / "SHA256SUMS").read_text().splitlines()
+    assert len(sums) == len(names) - 1  # every file but SHA256SUMS itself
