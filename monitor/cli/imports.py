@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor import views
-from monitor.cli.options import EXIT_FAILED, data_option, open_store, watchlist_option
+from monitor.cli.options import EXIT_FAILED, Seconds, data_option, open_store, watchlist_option
 from monitor.errors import ArchiveError, ConfigError, MonitorError
 from monitor.lock import data_lock
 from monitor.models import Watch, WatchlistConfig
@@ -35,7 +35,7 @@ document_option = click.option(
     help="The watchlist document the history belongs to.",
 )  # fmt: skip
 wait_option = click.option(
-    "--wait", default=600.0, show_default=True, help="Seconds to wait for the lock."
+    "--wait", default=600.0, show_default=True, type=Seconds(), help="Seconds to wait for the lock."
 )
 
 
@@ -93,8 +93,10 @@ def snapshots(folder: str, document: str, watchlist_path: str, data_dir: str, wa
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
 @click.option("--archive-url", default=DEFAULT_ARCHIVE, show_default=True, envvar=ARCHIVE_ENV,
               help=f"The Wayback Machine's address (or ${ARCHIVE_ENV}).")  # fmt: skip
-@click.option("--delay", default=1.0, show_default=True, help="Seconds between two requests.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--delay", default=1.0, show_default=True, type=Seconds(),
+              help="Seconds between two requests.")  # fmt: skip
+@click.option("--timeout", default=30.0, show_default=True, type=Seconds(3600.0),
+              help="Seconds per HTTP request.")  # fmt: skip
 @click.option("--retries", default=3, show_default=True, help="Retries on timeouts, 5xx and 429.")
 @watchlist_option
 @data_option
@@ -146,7 +148,8 @@ def run_import(
         try:
             steps = source(watch)
         except ArchiveError as exc:
-            raise MonitorError(f"{document}: {archive}: {exc}") from None
+            message = f"{document}: {archive}: {exc}"  # names from the archive: cleaned
+            raise MonitorError(views.terminal_safe(message, newlines=False)) from None
         progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
         report = Report(document, archive)
         try:

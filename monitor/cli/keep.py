@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from monitor.cli.options import data_option, open_store
+from monitor.cli.options import Seconds, data_option, open_store
+
+MAX_DAYS = 365_000  # a thousand years: far past it the cut-off is no date
 
 
 @click.command()
@@ -15,7 +17,8 @@ from monitor.cli.options import data_option, open_store
     "--raw-older-than", "days", type=float, required=True, metavar="DAYS",
     help="Delete raw snapshots first seen more than DAYS ago that no version was read from.",
 )  # fmt: skip
-@click.option("--wait", default=600.0, show_default=True, help="Seconds to wait for the lock.")
+@click.option("--wait", default=600.0, show_default=True, type=Seconds(),
+              help="Seconds to wait for the lock.")  # fmt: skip
 def prune(data_dir: str, days: float, wait: float) -> None:
     """Delete old raw snapshots that no recorded version or change needs.
 
@@ -25,8 +28,8 @@ def prune(data_dir: str, days: float, wait: float) -> None:
     """
     from monitor.lock import data_lock
 
-    if days < 0:
-        raise click.BadParameter("must be 0 or more days", param_hint="--raw-older-than")
+    if not 0 <= days <= MAX_DAYS:  # also NaN, which no comparison holds for
+        raise click.BadParameter(f"must be 0 to {MAX_DAYS:,} days", param_hint="--raw-older-than")
     before = datetime.now(UTC) - timedelta(days=days)
     with open_store(data_dir):  # no database yet: say so, never create one to prune
         pass

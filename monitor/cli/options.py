@@ -35,6 +35,27 @@ watchlist_option = click.option(
 )  # fmt: skip
 
 
+class Seconds(click.ParamType):  # type: ignore[type-arg]
+    """A number of seconds from 0 to ``most`` (NaN and infinity are refused: sleeps,
+    deadlines and locks crash or wait forever on them)."""
+
+    name = "seconds"
+
+    def __init__(self, most: float = 86_400.0) -> None:
+        self.most = most
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not 0 <= number <= self.most:  # NaN fails this too
+            self.fail(f"{value!r} is not 0 to {self.most:g} seconds", param, ctx)
+        return number
+
+
 def open_store(data_dir: str, read_only: bool = True) -> AbstractContextManager[Store]:
     """The store, read-only unless asked: reading commands never create or migrate."""
     from monitor.store import opened

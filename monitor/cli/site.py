@@ -62,7 +62,13 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @click.command()
 @data_option
-@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free one).",
+)
 def serve(data_dir: str, port: int) -> None:
     """Serve the site (DATA/feeds) on 127.0.0.1 for a quick look, until Ctrl-C.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ArchiveError
-from monitor.importer.steps import Body, Step, parse_time
+from monitor.importer.steps import Body, Step, parse_time, read_inside
 
 MARKDOWN = "text/markdown; charset=utf-8"
 GIT_SECONDS = 60.0
@@ -49,30 +49,33 @@ def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
 
 
 def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
+    """The file at ``commit``; its size is asked first, so no blob over the cap is read."""
     try:
-        data = _git_bytes(repo, ["show", f"{commit}:{path}"], seconds)
+        size = _git(repo, ["cat-file", "-s", f"{commit}:{path}"], seconds).strip()
     except ArchiveError as exc:  # the commit deleted or renamed the file
         raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
-    return Body(data, MARKDOWN)
+    if not size.isdigit() or int(size) > MAX_VERSION_BYTES:
+        cap = MAX_VERSION_BYTES // 1_000_000
+        raise ArchiveError(f"{path!r} in commit {commit[:12]} is over {cap} MB: not read")
+    return Body(_git_bytes(repo, ["cat-file", "blob", f"{commit}:{path}"], seconds), MARKDOWN)
 
 
 def folder_steps(folder: Path) -> list[Step]:
     """The corpus layout: ``manifest.json`` with ``versions`` [{file, commit, date}]."""
     try:
-        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        raw = read_inside(folder, "manifest.json", MAX_VERSION_BYTES)
+        manifest: dict[str, Any] = json.loads(raw)
         entries = manifest["versions"]
         steps = [Step(ref=str(v.get("commit") or v["file"]), at=parse_time(v["date"]),
-                      load=partial(_read_file, folder / v["file"])) for v in entries]  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+                      load=partial(_read_file, folder, str(v["file"])))
+                 for v in entries]  # fmt: skip
+    except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a versions manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
 
 
-def _read_file(path: Path) -> Body:
-    try:
-        return Body(path.read_bytes(), MARKDOWN)
-    except OSError as exc:
-        raise ArchiveError(f"cannot read {path}: {exc.strerror}") from None
+def _read_file(folder: Path, name: str) -> Body:
+    return Body(read_inside(folder, name, MAX_VERSION_BYTES), MARKDOWN)
 
 
 def _near(repo: Path, path: str, seconds: float) -> str:

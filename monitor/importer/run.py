@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from monitor.check.apply import apply
 from monitor.check.decide import Decision, Policy, decide
@@ -31,6 +32,8 @@ from monitor.store import (
 
 # History has no operators to wake: no "failing" events however many captures fail in a row.
 NEVER_ALERT = 10**9
+# An archive's clock may run a little ahead; a step dated past this is not a record of it.
+FUTURE_SKEW = timedelta(days=1)
 
 
 @dataclass
@@ -108,6 +111,10 @@ def _step(
     if _older(store, watch, step):  # before reading the archive: no fetch for nothing
         report.older += 1
         return "older"
+    if step.at > datetime.now(UTC) + FUTURE_SKEW:  # would head every feed until then
+        report.problems.append(f"{watch.id}: {archive} {step.ref}: dated {step.at.isoformat()}"
+                               ", in the future: not recorded")  # fmt: skip
+        return "failed"
     origin = Origin(archive, step.ref, step.at)
     try:
         body = step.load()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import ArchiveError
-from monitor.importer.steps import Body, Step, parse_time, sniff_type
+from monitor.importer.steps import Body, Step, parse_time, read_inside, sniff_type
 
 MAX_FILE_BYTES = 50_000_000
 SUFFIXES = (".html", ".htm", ".xhtml", ".pdf")
@@ -40,13 +40,13 @@ def snapshot_steps(folder: Path) -> list[Step]:
 
 def _manifest_steps(folder: Path) -> list[Step]:
     try:
-        manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text())
+        manifest: dict[str, Any] = json.loads(read_inside(folder, "manifest.json", MAX_FILE_BYTES))
         url = str(manifest.get("source_url") or "")
         steps = [Step(ref=str(s["file"]), at=parse_time(s["fetched_at"]),
-                      load=partial(_load, folder / s["file"], s.get("sha256"),
+                      load=partial(_load, folder, str(s["file"]), s.get("sha256"),
                                    str(s.get("source_url") or url)))
                  for s in manifest["snapshots"]]  # fmt: skip
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a snapshots manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
 
@@ -59,7 +59,8 @@ def _is_snapshot(path: Path) -> bool:
 def _file_step(path: Path) -> Step:
     stem = path.name.removesuffix(".gz")
     stem = stem[: stem.rfind(".")] if "." in stem else stem
-    return Step(ref=path.name, at=_file_time(stem, path), load=partial(_load, path, None, ""))
+    load = partial(_load, path.parent, path.name, None, "")
+    return Step(ref=path.name, at=_file_time(stem, path), load=load)
 
 
 def _file_time(stem: str, path: Path) -> datetime:
@@ -75,13 +76,12 @@ def _file_time(stem: str, path: Path) -> datetime:
         raise ArchiveError(f"{path.name}: its name is not a time ({advice})") from None
 
 
-def _load(path: Path, digest: str | None, url: str) -> Body:
+def _load(folder: Path, name: str, digest: str | None, url: str) -> Body:
+    path = Path(name)
+    raw = read_inside(folder, name, MAX_FILE_BYTES)
     try:
-        raw = path.read_bytes()
-        if len(raw) > MAX_FILE_BYTES:
-            raise ArchiveError(f"{path.name} is over {MAX_FILE_BYTES // 1_000_000} MB")
         data = _gunzip(raw, path.name) if path.name.endswith(".gz") else raw
-    except (OSError, zlib.error) as exc:
+    except zlib.error as exc:
         raise ArchiveError(f"cannot read {path.name}: {exc}") from None
     if digest and hashlib.sha256(data).hexdigest() != digest:
         raise ArchiveError(f"{path.name} does not match its sha256 in manifest.json")

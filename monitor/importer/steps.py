@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from monitor.errors import ArchiveError
 
 
 @dataclass(frozen=True)
@@ -36,3 +41,26 @@ def sniff_type(data: bytes, declared: str = "") -> str:
     if declared:
         return declared
     return "application/pdf" if data.startswith(b"%PDF-") else "text/html"
+
+
+def read_inside(folder: Path, name: str, cap: int) -> bytes:
+    """The bytes of the regular file ``name`` in ``folder`` (an archive's manifest names
+    it): ArchiveError for a name or symlink leading out of the folder, a device or FIFO
+    (which would block or never end), or a file over ``cap`` bytes, all before reading."""
+    path = folder / name
+    try:
+        if not path.resolve().is_relative_to(folder.resolve()):
+            raise ArchiveError(f"{name} is outside {folder}: not read")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (OSError, RuntimeError) as exc:
+        raise ArchiveError(f"cannot read {name}: {getattr(exc, 'strerror', exc)}") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ArchiveError(f"{name} is not a regular file: not read")
+        if info.st_size > cap:
+            raise ArchiveError(f"{name} is over {cap // 1_000_000} MB")
+        data = file.read(cap + 1)
+    if len(data) > cap:
+        raise ArchiveError(f"{name} is over {cap // 1_000_000} MB")
+    return data

@@ -100,13 +100,15 @@ def parse_cdx(answer: bytes) -> list[Capture]:
         return []
     try:
         rows = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         raise ArchiveError(f"the CDX answer is not JSON: {_first_line(text)!r}") from None
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise ArchiveError("the CDX answer is not a JSON array of rows")
     if not rows:
         return []
     header = rows[0]
+    if not all(isinstance(name, str) for name in header):
+        raise ArchiveError("the CDX answer's first row is not a list of field names")
     missing = [name for name in ("timestamp", "original") if name not in header]
     if missing:
         raise ArchiveError(f"the CDX answer's first row names no {', '.join(missing)} field")
@@ -125,6 +127,10 @@ def _capture(header: list[object], row: list[object]) -> Capture:
     stamp, original = str(fields["timestamp"]), str(fields["original"])
     if len(stamp) != 14 or not stamp.isdigit():
         raise ArchiveError(f"a CDX row's timestamp is not 14 digits: {stamp[:40]!r}")
+    try:
+        datetime.strptime(stamp, "%Y%m%d%H%M%S")
+    except ValueError:
+        raise ArchiveError(f"a CDX row's timestamp is not a time: {stamp!r}") from None
     if urlsplit(original).scheme not in ("http", "https"):
         raise ArchiveError(f"a CDX row's URL is not http(s): {original[:80]!r}")
     return Capture(stamp, original, str(fields.get("mimetype") or ""))

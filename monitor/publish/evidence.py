@@ -72,17 +72,21 @@ def _side(
     store: Store, document: str, label: str, version: Version, files: dict[str, bytes]
 ) -> dict[str, Any]:
     """Adds one version's raw snapshot and text to ``files``; returns its manifest entry."""
-    body, content_type = store.snapshot(version.snapshot_sha256)
+    try:
+        body, content_type = store.snapshot(version.snapshot_sha256)
+    except KeyError:  # never stored (or lost): the texts and hashes are evidence still
+        body, content_type = None, ""
     fetch = snapshot_fetch(store, document, version.snapshot_sha256)
     raw = f"{label}-v{version.number}-snapshot-{version.snapshot_sha256}{_extension(content_type)}"
     text = f"{label}-v{version.number}-text.txt"
-    files[raw] = body
+    if body is not None:
+        files[raw] = body
     files[text] = version.text.encode("utf-8")
     return {
         "version": version.number,
         "first_seen": version.first_seen.isoformat(),
         "last_seen": version.last_seen.isoformat(),
-        "snapshot_file": raw,
+        "snapshot_file": raw if body is not None else None,
         "snapshot_sha256": version.snapshot_sha256,
         "text_file": text,
         "text_sha256": version.text_sha256,
@@ -148,10 +152,19 @@ def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
         "Files:",
     ]
     for label, side in sides.items():
+        lines += (
+            [
+                f"  {side['snapshot_file']}",
+                f"      the raw page of version {side['version']} ({label} the change) "
+                + _provenance(side),
+            ]
+            if side["snapshot_file"]
+            else [
+                f"  (no raw page of version {side['version']} ({label} the change): the database"
+                f" holds no snapshot {side['snapshot_sha256']})",
+            ]
+        )
         lines += [
-            f"  {side['snapshot_file']}",
-            f"      the raw page of version {side['version']} ({label} the change) "
-            + _provenance(side),
             f"  {side['text_file']}",
             f"      the text policy-monitor extracted from it (sha256 {side['text_sha256']})",
         ]

@@ -56,17 +56,27 @@ def damaged(message: str) -> sqlite3.DatabaseError:
     return exc
 
 
+def rebuilt(what: str, base: bytes | None, stored: bytes) -> bytes:
+    """The bytes of a stored form (zlib, or a delta on ``base``); a damaged database when
+    they do not even decode (a flipped byte must not end in a zlib traceback)."""
+    try:
+        return zlib.decompress(stored) if base is None else delta.apply(base, stored)
+    except (zlib.error, ValueError, IndexError, TypeError) as exc:
+        raise damaged(f"{what} does not decode ({exc})") from None
+
+
 def load(db: sqlite_utils.Database, digest: str) -> tuple[bytes, str]:
     """The raw bytes and content type of a stored snapshot, exactly as fetched."""
     row = _row(db, digest)
     if row is None:
         raise KeyError(digest)
+    what = f"snapshot {digest[:16]}"
     if not row.get("base"):
-        return zlib.decompress(row["content"]), row["content_type"] or ""
+        return rebuilt(what, None, row["content"]), row["content_type"] or ""
     base = _row(db, row["base"])
     if base is None or base.get("base"):
         raise damaged(f"snapshot {digest[:16]} lost its base {row['base'][:16]}")
-    body = delta.apply(zlib.decompress(base["content"]), row["content"])
+    body = rebuilt(what, rebuilt(what, None, base["content"]), row["content"])
     if sha256(body) != digest:
         raise damaged(f"snapshot {digest[:16]} does not rebuild to its sha256")
     return body, row["content_type"] or ""
@@ -91,4 +101,4 @@ def _base_of(db: sqlite_utils.Database, document: str) -> tuple[str, bytes] | No
     row = _row(db, digest)
     if row is None or row.get("base"):
         return None
-    return digest, zlib.decompress(row["content"])
+    return digest, rebuilt(f"snapshot {digest[:16]}", None, row["content"])

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from monitor.store import delta
 from monitor.store.rows import sha256
-from monitor.store.snapshots import damaged
+from monitor.store.snapshots import damaged, rebuilt
 
 DELTA_SHARE = 0.5
 
@@ -35,21 +35,29 @@ def pack(db: sqlite_utils.Database, document: str, text: str) -> tuple[bytes, in
     base = _blob(db, document, base_number)
     if base is None or base[1] is not None:
         return whole, None
-    made = delta.make(zlib.decompress(base[0]), data)
+    made = delta.make(rebuilt(f"{document} v{base_number}: text", None, base[0]), data)
     return (made, base_number) if len(made) <= DELTA_SHARE * len(whole) else (whole, None)
 
 
 def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
     """The text of a ``versions`` row, exactly as it was stored."""
+    what = f"{row['document']} v{row['number']}: text"
     if not row.get("text_base"):
-        return zlib.decompress(row["text"]).decode("utf-8")
+        return _decoded(what, rebuilt(what, None, row["text"]))
     base = _blob(db, row["document"], row["text_base"])
     if base is None or base[1] is not None:
         raise damaged(f"{row['document']} v{row['number']}: text lost its base")
-    data = delta.apply(zlib.decompress(base[0]), row["text"])
+    data = rebuilt(what, rebuilt(what, None, base[0]), row["text"])
     if sha256(data) != row["text_sha256"]:
         raise damaged(f"{row['document']} v{row['number']}: text does not rebuild")
-    return data.decode("utf-8")
+    return _decoded(what, data)
+
+
+def _decoded(what: str, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise damaged(f"{what} is not UTF-8 ({exc.reason})") from None
 
 
 def _blob(db: sqlite_utils.Database, document: str, number: int) -> tuple[bytes, int | None] | None:
