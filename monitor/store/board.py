@@ -111,17 +111,22 @@ def _entry(r: dict[str, Any]) -> BoardEntry:
 
 
 def newest_texts(store: Store, doc_id: str) -> Iterator[tuple[int, str, str]]:
-    """(number, first seen, text) of each version of a document, newest first, read one
-    at a time as the caller asks (a long history is never all in memory)."""
-    cursor = store.db.execute(
-        # The plain copies (m006): versions.text may be a delta of an earlier version's.
-        "select number, first_seen, text from version_texts where document = ?"
-        " order by number desc",
-        [doc_id],
-    )
-    while rows := cursor.fetchmany(8):
+    """(number, first seen, text) of each version of a document, newest first, read a few
+    at a time as the caller asks (a long history is never all in memory). Each batch is
+    its own finished query: no statement stays open while the caller writes."""
+    below = None
+    while True:
+        rows = store.db.execute(
+            # The plain copies (m006): versions.text may be a delta of an earlier version's.
+            "select number, first_seen, text from version_texts where document = ?"
+            " and number < coalesce(?, number + 1) order by number desc limit 8",
+            [doc_id, below],
+        ).fetchall()
+        if not rows:
+            return
         for number, first_seen, text in rows:
             yield int(number), str(first_seen), str(text)
+        below = rows[-1][0]
 
 
 def change_for_version(store: Store, doc_id: str, number: int, latest: bool = False) -> int | None:
