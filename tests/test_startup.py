@@ -41,12 +41,14 @@ def loaded(*args: str) -> tuple[list[str], str]:
 
 
 def test_option_defaults_agree_with_the_modules_they_stand_for() -> None:
+    from monitor import importer
     from monitor.cli import imports, site
     from monitor.importer import wayback
     from monitor.publish import write
 
     assert (imports.DEFAULT_ARCHIVE, imports.ARCHIVE_ENV) == (
-        wayback.DEFAULT_ARCHIVE, wayback.ARCHIVE_ENV)  # fmt: skip
+        importer.DEFAULT_ARCHIVE, importer.ARCHIVE_ENV)  # fmt: skip
+    assert wayback.Wayback.__dataclass_fields__["base"].default == importer.DEFAULT_ARCHIVE
     assert site.FEED_DIR == write.FEED_DIR
     assert options.ALERT_AFTER == Policy().alert_after
     assert options.MAX_PARSE_BYTES == limits.MAX_PARSE_BYTES

@@ -19,6 +19,7 @@ import click
 from monitor import views
 from monitor.cli.options import EXIT_FAILED, Seconds, data_option, open_store, watchlist_option
 from monitor.errors import ArchiveError, ConfigError, MonitorError
+from monitor.importer import ARCHIVE_ENV, DEFAULT_ARCHIVE
 from monitor.lock import data_lock
 from monitor.models import Watch, WatchlistConfig
 
@@ -27,9 +28,6 @@ if TYPE_CHECKING:  # the pipeline is imported by the commands, not by `--help`
     from monitor.importer.steps import Step
 
 EXIT_INTERRUPTED = 130
-# monitor.importer.wayback's (tests/test_startup.py checks they agree)
-DEFAULT_ARCHIVE = "https://web.archive.org"
-ARCHIVE_ENV = "POLICY_MONITOR_WAYBACK_URL"
 document_option = click.option(
     "--document", "document", required=True, metavar="ID",
     help="The watchlist document the history belongs to.",

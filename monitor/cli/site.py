@@ -15,9 +15,9 @@ import click
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError
 from monitor.lock import data_lock
+from monitor.publish import FEED_DIR
 
 DEFAULT_WATCHLIST = "watchlist.yaml"
-FEED_DIR = "feeds"  # monitor.publish.write.FEED_DIR (tests/test_startup.py checks they agree)
 LOCK_WAIT = 600.0  # seconds, as `check --wait`
 
 

@@ -21,11 +21,10 @@ from urllib.parse import urlencode, urlsplit
 
 from monitor.errors import ArchiveError, FetchError
 from monitor.fetch.http import Fetcher
+from monitor.importer import DEFAULT_ARCHIVE
 from monitor.importer.steps import Body, Step
 from monitor.models import FetchResult, Watch
 
-DEFAULT_ARCHIVE = "https://web.archive.org"
-ARCHIVE_ENV = "POLICY_MONITOR_WAYBACK_URL"
 FIELDS = ("timestamp", "original", "statuscode", "digest", "mimetype")
 # What the Wayback Machine's own pages say where a capture should be (small pages only).
 ERROR_MARKERS = (

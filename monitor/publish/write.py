@@ -23,6 +23,7 @@ from pathlib import Path
 
 from monitor import __version__
 from monitor.models import Change, DocumentStatus, Watch
+from monitor.publish import FEED_DIR
 from monitor.publish.board_write import write_board
 from monitor.publish.feed import (
     FORMATS,
@@ -39,7 +40,6 @@ from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spe
 from monitor.store import Store
 from monitor.store.documents import added_at
 
-FEED_DIR = "feeds"
 OPS_DIR = "ops"
 STAMP_NAME = "feeds.stamp"
 
@@ -90,27 +90,15 @@ def _publish(
     last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
     present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
     if not force and last[:1] == [stamp] and present:
-        return _board(store, out_dir, settings)
+        return write_board(store, out_dir, settings)
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
     written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
-    written += _board(store, out_dir, settings)
+    written += write_board(store, out_dir, settings)
     written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
     if home:
         replace_if_changed(stamp_path, f"{stamp}\n{pages}".encode())
     return written
-
-
-def _board(store: Store, out_dir: Path, settings: FeedSettings) -> list[Path]:
-    """The board's files, after the site: every change page it links to is written."""
-    return write_board(store, out_dir, settings, replace_if_changed, _pages_written)
-
-
-def _pages_written(
-    store: Store, out_dir: Path, changes: list[Change], settings: FeedSettings
-) -> list[Path]:
-    # The site writes the page of every change of every watched document.
-    return []
 
 
 def _stamp(store: Store, documents: list[Watch], settings: FeedSettings, folder: Path) -> str:
