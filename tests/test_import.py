@@ -127,14 +127,17 @@ def test_a_bare_clone_imports_the_same(tmp_path: Path, capsys: pytest.CaptureFix
         ("Other/Privacy Policy.md", "error: example-privacy: ota: 'Other/Privacy Policy.md' is in "
          "no commit of {repo} (did you mean 'Example/Privacy Policy.md'?)"),
         ("Nothing.md", "error: example-privacy: ota: 'Nothing.md' is in no commit of {repo}"),
+        (None, "error: example-privacy: ota: {repo} is a git repository: say which file with "
+         '--path, e.g. --path "Google/Privacy Policy.md"'),
     ],
 )  # fmt: skip
 def test_a_path_not_in_the_repository_is_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, expected: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str | None, expected: str
 ) -> None:
     repo = ota_repo(tmp_path)
+    where = ["--path", path] if path else []
     done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", "example-privacy",
-               "--path", path)  # fmt: skip
+               *where)  # fmt: skip
     assert (done.code, done.err.strip()) == (1, expected.format(repo=repo))
 
 
@@ -350,3 +353,22 @@ def test_the_bar_keeps_its_carriage_returns_and_nothing_else(
 
     _progress_writer()("\rdoc [##--] 1/2 \x1b[2J\x07 left")
     assert capsys.readouterr().err == "\rdoc [##--] 1/2 <U+0007> left"
+
+
+def test_the_site_marks_imported_changes_on_the_timeline_and_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The timeline shows everything, imported changes marked with their archive and time,
+    so a reader never takes an archive's date for the monitor's own observation."""
+    repo = ota_repo(tmp_path)
+    done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", "example-privacy",
+               "--path", PATH)  # fmt: skip
+    assert done.code == 0, done.err
+    site = tmp_path / "data" / "feeds"
+    timeline = next((site / "documents").glob("*.html")).read_text()
+    assert timeline.count('<span class="tag imported"') == 2
+    assert timeline.count("dated by the archive, not seen live by this monitor") == 2
+    assert "Imported from ota " in timeline and "(archived 2023-06-29T18:34:22+00:00)" in timeline
+    index = (site / "index.html").read_text()
+    # Last change, last AI-training change, and the latest AI-training changes list.
+    assert index.count('class="tag imported"') == 3

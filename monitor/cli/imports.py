@@ -48,14 +48,15 @@ def import_group() -> None:
 @click.option(
     "--path",
     "path",
-    required=True,
+    default=None,
     metavar="FILE",
-    help='The document\'s file in the repository, e.g. "Google/Privacy Policy.md".',
+    help='The document\'s file in the repository, e.g. "Google/Privacy Policy.md" (not needed '
+    "for a folder with a manifest.json, the evaluation corpus layout).",
 )
 @watchlist_option
 @data_option
 @wait_option
-def ota(git_dir: str, document: str, path: str, watchlist_path: str, data_dir: str,
+def ota(git_dir: str, document: str, path: str | None, watchlist_path: str, data_dir: str,
         wait: float) -> None:  # fmt: skip
     """Import an Open Terms Archive versions history (a git repository, read with git).
 

@@ -29,11 +29,15 @@ TECHNICAL = ("apply technical", "refilter", "apply declaration")
 _SEP = "\x1f"
 
 
-def ota_steps(repo: Path, path: str, seconds: float = GIT_SECONDS) -> list[Step]:
-    """Every commit of ``path`` in the repository (bare or a clone), oldest first."""
+def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> list[Step]:
+    """Every commit of ``path`` in the repository (bare or a clone), oldest first; a folder in
+    the corpus layout (``manifest.json``, no git) needs no path."""
     manifest = repo / "manifest.json"
     if manifest.is_file() and not (repo / ".git").exists():
         return folder_steps(repo)
+    if not path:
+        raise ArchiveError(f"{repo} is a git repository: say which file with --path, "
+                           f"e.g. --path \"Google/Privacy Policy.md\"")  # fmt: skip
     out = _git(repo, ["log", "--reverse", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path], seconds)
     steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
     if not steps:

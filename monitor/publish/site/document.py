@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.models import Change, DocumentStatus, Upgrade, Version, Watch
-from monitor.publish.entry_html import visible
+from monitor.publish.entry_html import history_note, visible
 from monitor.publish.feed import as_utc, change_title
 from monitor.publish.site.evidence import snapshot_href
 from monitor.publish.site.templates import render
@@ -73,7 +73,8 @@ def _events(doc: DocumentData) -> list[dict[str, Any]]:
          "what": one_line(change_title(c).rsplit(": ", 1)[-1]), "from": c.from_version,
          "to": c.to_version, "ai": c.ai_training, "direction": c.direction or "",
          "severity": c.severity, "note": visible(c.note), "held": "held as suspect" in c.note,
-         "added": c.added_chars, "removed": c.removed_chars}
+         "added": c.added_chars, "removed": c.removed_chars,
+         "imported": visible(history_note(c.origin)) if c.origin else ""}
         for c in doc.changes
     ] + [
         {"kind": "upgrade", "at": as_utc(u.at), "id": u.id, "from": u.from_version,

@@ -97,9 +97,11 @@ def _document(doc: DocumentData) -> dict[str, Any]:
         "versions": s.versions, "failures": s.consecutive_failures, "held": bool(s.suspect),
         "last_checked": as_utc(s.last_fetch.started_at) if s.last_fetch else None,
         "failing_since": as_utc(s.failing_since) if s.failing_since else None,
-        "last_change": {"id": last.id, "at": as_utc(last.detected_at)} if last else None,
+        "last_change": {"id": last.id, "at": as_utc(last.detected_at),
+                        "imported": last.origin is not None} if last else None,
         "last_ai": {"id": ai[-1].id, "at": as_utc(ai[-1].detected_at),
-                    "direction": ai[-1].direction} if ai else None,
+                    "direction": ai[-1].direction,
+                    "imported": ai[-1].origin is not None} if ai else None,
         "ai_count": len(ai),
     }  # fmt: skip
 
@@ -112,6 +114,7 @@ def _ai_changes(docs: Sequence[DocumentData], limit: int) -> list[dict[str, Any]
     )  # fmt: skip
     return [
         {"id": c.id, "title": one_line(change_title(c)), "direction": c.direction,
-         "severity": c.severity, "at": as_utc(c.detected_at)}
+         "severity": c.severity, "at": as_utc(c.detected_at),
+         "imported": c.origin is not None}
         for c in found[:limit]
     ]  # fmt: skip
