@@ -28,6 +28,11 @@ def test_failing_then_recovered(capsys: pytest.CaptureFixture[str], tmp_path: Pa
             status = json.loads(run_cli(capsys, "status", "--json", "--data", data).out)[0]
             states.append((status["consecutive_failures"], status["monitoring"]))
         assert states == [(1, "ok"), (2, "failing"), (3, "failing")]
+        # Failing since the first failed check, not since the alert (the second).
+        store = Store(data)
+        first_failure = store.fetches("doc", limit=3)[-1].started_at
+        store.close()
+        assert status["failing_since"] == first_failure.isoformat(timespec="seconds")
         assert "MONITORING FAILING since" in run_cli(capsys, "status", "--data", data).out
         server.route("/p", body=policy())
         assert run_cli(capsys, *args).code == 0

@@ -384,8 +384,20 @@ class Store:
             current_version=doc["current_version"], last_change=dt(last) if last else None,
             consecutive_failures=doc["consecutive_failures"] or 0,
             suspect=doc["suspect_reason"] or "",
-            failing_since=dt(health["at"]) if health and health["kind"] == "failing" else None,
+            failing_since=self._failing_since(doc_id, doc["consecutive_failures"] or 0,
+                                              dt(health["at"]))
+            if health and health["kind"] == "failing" else None,
         )  # fmt: skip
+
+    def _failing_since(self, doc_id: str, failures: int, alerted: datetime) -> datetime:
+        """When the current run of failed checks began: its first failed fetch (the alert
+        itself comes only after several), not when the alert was raised (the fallback when
+        the fetches were pruned)."""
+        row = self.db.execute(
+            "select started_at from fetches where document = ? order by id desc limit 1 offset ?",
+            [doc_id, max(failures - 1, 0)],
+        ).fetchone()
+        return min(dt(row[0]), alerted) if row else alerted
 
 
 @contextmanager
