@@ -202,6 +202,9 @@ def test_progress_is_a_bar_on_a_terminal_and_logfmt_otherwise(tmp_path: Path) ->
     assert logged[-1].startswith("level=INFO document=example-privacy archive=ota step=4/4 ")
     assert " status=changed at=2024-02-08T12:00:00+00:00 rate=" in logged[-1]
     assert " status=skipped " in logged[0] and len(logged) == 4
+    # A step the archive could not give is a warning an operator's log filter keeps.
+    log(Report("example-privacy", "ota"), steps[0], "failed")
+    assert logged[-1].startswith("level=WARN document=example-privacy archive=ota step=0/4 ")
 
 
 def test_snapshot_files_named_by_time_go_through_extract_diff_classify(

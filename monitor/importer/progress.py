@@ -39,7 +39,8 @@ class Progress:
             self.write(f"\r{report.document} [{bar}] {done}/{self.total} {rate:.1f}/s "
                        f"{_duration(left)} left, {report.changes} change(s){end}")  # fmt: skip
             return
-        self.write(f"level=INFO document={report.document} archive={report.archive} "
+        level = "WARN" if status == "failed" else "INFO"  # a step the archive could not give
+        self.write(f"level={level} document={report.document} archive={report.archive} "
                    f"step={done}/{self.total} ref={_value(step.ref[:60])} status={status} "
                    f"at={step.at.isoformat(timespec='seconds')} rate={rate:.1f}/s "
                    f"eta={left:.0f}s\n")  # fmt: skip
