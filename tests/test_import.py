@@ -375,3 +375,12 @@ def test_the_site_marks_imported_changes_on_the_timeline_and_index(
     index = (site / "index.html").read_text()
     # Last change, last AI-training change, and the latest AI-training changes list.
     assert index.count('class="tag imported"') == 3
+    # The archive's markdown is kept under its own extension, on the site and as evidence.
+    assert {p.suffix for p in (site / "snapshots").iterdir()} == {".md"}
+    rows = changes(capsys, tmp_path)
+    out = tmp_path / "evidence"
+    got = run_cli(capsys, "evidence", str(rows[0]["id"]), "--out", str(out),
+                  "--data", str(tmp_path / "data"))  # fmt: skip
+    assert got.code == 0, got.err
+    names = [p.name for p in out.rglob("*")]
+    assert sum(n.endswith(".md") for n in names) == 2 and not any(n.endswith(".bin") for n in names)

@@ -31,7 +31,8 @@ ARCHIVES = {
     "snapshots": "a saved snapshot, file",
     "wayback": "the Wayback Machine, capture",
 }
-EXTENSIONS = {"html": ".html", "pdf": ".pdf", "plain": ".txt", "xml": ".xml", "json": ".json"}
+EXTENSIONS = {"html": ".html", "pdf": ".pdf", "plain": ".txt", "markdown": ".md", "xml": ".xml",
+              "json": ".json"}  # fmt: skip
 
 
 def write_evidence(

@@ -16,7 +16,7 @@ SNAPSHOTS_DIR = "snapshots"
 # A snapshot is saved under a name that never runs: an HTML page from a policy site opened
 # from this folder would run its scripts on the site's origin. PDFs and plain text are
 # inert and keep their extension; anything else is ``.raw`` (served as a download).
-_INERT = {"application/pdf": "pdf", "text/plain": "txt"}
+_INERT = {"application/pdf": "pdf", "text/plain": "txt", "text/markdown": "md"}
 _SUGGESTED = {"text/html": "html", "application/xhtml+xml": "xhtml", **_INERT}
 
 
