@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import feedparser
 import pytest
@@ -202,6 +203,11 @@ def test_newsboat_imports_the_opml_made_without_a_base_url(
     expected = {entry_id(row, path, "rss") for row in rows for path in feeds_of(row, replay)}
     assert reader.reload() == len(expected)
     assert {item["guid"] for item in reader.rows("select guid from rss_item")} == expected
+    # Each item's link to its change page opens on this machine (a relative link would be
+    # resolved against the channel's link, the project's home).
+    for item in reader.rows("select content from rss_item"):
+        pages = re.findall(r'href="(file://[^"]+/changes/\d+\.html)"', item["content"])
+        assert pages and all(Path(unquote(urlsplit(u).path)).is_file() for u in pages)
 
 
 @requires(newsboat_missing)

@@ -63,7 +63,8 @@ def entry_title(entry: BoardEntry) -> str:
 
 
 def _link(settings: FeedSettings, href: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/{href}" if settings.base_url else href
+    base = settings.base_url or settings.local_url
+    return f"{base.rstrip('/')}/{href}" if base else href
 
 
 def entry_body(entry: BoardEntry, link: str) -> str:

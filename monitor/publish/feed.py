@@ -55,6 +55,10 @@ class FeedSettings:
     # Changes imported from an archive (issue 14) stay out of the feeds unless asked: years
     # of history must not flood subscribers as if it had just happened.
     include_history: bool = False
+    # Without base_url, the feeds folder's file:// URL when the feeds are written to a folder:
+    # a feed reader resolves a relative entry link against the channel's link (the project's
+    # home), not the feed file, so entry links must be absolute to open the local pages.
+    local_url: str = ""
 
     def __post_init__(self) -> None:
         if self.limit < 0:
@@ -96,14 +100,16 @@ def change_link(settings: FeedSettings, change_id: int, spec: FeedSpec) -> str:
     the feed file (``company/x.rss`` is one folder down, so ``../changes/1.html``)."""
     if settings.base_url:
         return f"{settings.base_url.rstrip('/')}/{change_page_href(change_id)}"
+    if settings.local_url:
+        return f"{settings.local_url.rstrip('/')}/{change_page_href(change_id)}"
     up = "../" * spec.path.count("/") if spec.published else ""
     return up + change_page_href(change_id)
 
 
 def index_url(settings: FeedSettings) -> str:
-    """The index page's public URL, or the project's home without a base URL."""
-    if settings.base_url:
-        return f"{settings.base_url.rstrip('/')}/index.html"
+    """The index page's public URL (or local file:// URL), else the project's home."""
+    if settings.base_url or settings.local_url:
+        return f"{(settings.base_url or settings.local_url).rstrip('/')}/index.html"
     return settings.link
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -89,6 +90,10 @@ def _publish(
     home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
     last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
     present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
+    if home and not settings.base_url:
+        # Read in place (a local feed reader): entry links must be absolute to open the local
+        # pages. A folder written to be published (`site --out`) keeps relative links.
+        settings = replace(settings, local_url=out_dir.resolve().as_uri())
     if not force and last[:1] == [stamp] and present:
         return write_board(store, out_dir, settings)
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
