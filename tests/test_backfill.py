@@ -152,6 +152,10 @@ def test_the_archive_url_may_come_from_the_environment(
          "a CDX row's timestamp is not 14 digits: '2023'"),
         (Reply(body=json.dumps([HEADER, ["20230101000000", URL]]).encode()),
          "a CDX row has 2 fields, its header 5"),
+        (Reply(body=json.dumps([HEADER, ["20230101000000", "https://evil.example/privacy",
+                                          "200", "d", "text/html"]]).encode()),
+         "the CDX answer lists a capture of another site ('https://evil.example/privacy', "
+         f"not '{URL}'): not imported"),
     ],
 )  # fmt: skip
 def test_a_cdx_answer_not_as_expected_is_one_line(

@@ -88,6 +88,8 @@ def wayback_steps(
     except FetchError as exc:
         raise ArchiveError(f"the Wayback Machine's CDX index did not answer: {exc}") from None
     captures = parse_cdx(answer)
+    for capture in captures:
+        _same_page(watch, capture)
     return [Step(ref=c.timestamp, at=c.at, load=partial(load_capture, archive, watch, c))
             for c in sorted(captures, key=lambda c: c.timestamp)]  # fmt: skip
 
@@ -133,6 +135,22 @@ def _capture(header: list[object], row: list[object]) -> Capture:
     if urlsplit(original).scheme not in ("http", "https"):
         raise ArchiveError(f"a CDX row's URL is not http(s): {original[:80]!r}")
     return Capture(stamp, original, str(fields.get("mimetype") or ""))
+
+
+def _same_page(watch: Watch, capture: Capture) -> None:
+    """A capture of another site is never imported as this document's history (the CDX
+    index is asked for this URL only: a row for another host means a wrong answer)."""
+
+    def host(url: str) -> str:
+        name = (urlsplit(url).hostname or "").lower()
+        return name.removeprefix("www.")
+
+    if host(capture.original) != host(watch.url):
+        seen = capture.original[:80]
+        raise ArchiveError(
+            f"the CDX answer lists a capture of another site ({seen!r}, not {watch.url!r}): "
+            "not imported"
+        )
 
 
 def capture_url(base: str, capture: Capture) -> str:
