@@ -23,7 +23,7 @@ from monitor.classify import (
     match_sentence,
     split_sentences,
 )
-from monitor.classify.packs import Pattern, RuleSet
+from monitor.classify.packs import _FOLD, Pattern, RuleSet
 from monitor.classify.sentences import MAX_SENTENCE
 from tests.shared import SHARED, need
 
@@ -134,6 +134,39 @@ def test_gates_only_save_time() -> None:
 def _shared_sentences() -> list[dict[str, Any]]:
     lines = need(SENTENCES).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line]
+
+
+def _policy_sentences() -> list[str]:
+    """Every sentence of the corpus histories' last versions, the held-out file, the packs'
+    examples and the shared labelled sentences."""
+    cases = yaml.safe_load((DATA / "classify_heldout.yaml").read_text(encoding="utf-8"))
+    examples = [p for kind in ("positive", "negative") for p in _examples(kind)]
+    sentences = [case["text"] for case in cases] + [str(p.values[1]) for p in examples]
+    sentences += [row["sentence"] for row in _shared_sentences()]
+    for history in sorted(need(CORPUS).iterdir()):
+        versions = sorted(history.glob("[0-9][0-9][0-9][0-9].md"))
+        for version in versions[:1] + versions[-1:]:
+            sentences += split_sentences(version.read_text(encoding="utf-8"))
+    return sentences
+
+
+def test_triggers_only_save_time() -> None:
+    """A sentence with no trigger word is one the screen would not have let through: the
+    results are the same without the triggers, and every screened sentence has one."""
+    packs = load_rules()
+    assert all(rule_set.triggers and rule_set.cased_triggers for rule_set in packs)
+    plain = tuple(dataclasses.replace(rs, triggers=(), cased_triggers=()) for rs in packs)
+    sentences = _policy_sentences()
+    odd = ["We ſell nothing to trAIn anything.", "Nous entraînons nos modèles.", "MODELS", "ia"]
+    for sentence in sentences + odd:
+        text = sentence.translate(_FOLD)
+        for rule_set in packs:
+            if rule_set.screen.search(text):
+                assert rule_set.triggered(text, text.casefold()), (rule_set.language, sentence)
+        found, expected = match_sentence(sentence, packs), match_sentence(sentence, plain)
+        assert (found and (found.rule.id, found.phrase)) == (
+            expected and (expected.rule.id, expected.phrase)
+        ), sentence
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,18 @@ class RuleSet:
     # the pack's costly terms, each searched at most once per sentence: a pattern that
     # needs "{training}" is not tried on a sentence where {training} is nowhere
     gates: dict[str, LazyRegex] = field(default_factory=dict)
+    # words one of which every sentence the screen finds contains (casefolded, accents
+    # folded; ``cased`` ones as written): a substring test is much cheaper than the screen
+    triggers: tuple[str, ...] = ()
+    cased_triggers: tuple[str, ...] = ()
+
+    def triggered(self, text: str, folded: str) -> bool:
+        """False only where no trigger word is in the sentence, so the screen cannot match."""
+        if not self.triggers and not self.cased_triggers:
+            return True
+        return any(word in folded for word in self.triggers) or any(
+            word in text for word in self.cased_triggers
+        )
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,9 @@ def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
     )
     screen = _compile(str(data.get("screen", ".")), terms, name)
     language, version = str(data.get("language", "")), int(data.get("version", 0))
-    return RuleSet(language, version, screen, rules, gates)
+    triggers = tuple(str(w).translate(_ACCENTS).casefold() for w in data.get("triggers") or ())
+    cased = tuple(str(w).translate(_ACCENTS) for w in data.get("cased_triggers") or ())
+    return RuleSet(language, version, screen, rules, gates, triggers, cased)
 
 
 def _declared(entry: dict[str, Any], gates: dict[str, LazyRegex]) -> tuple[str, ...]:
@@ -182,7 +196,12 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
     (directly or indirectly) any AI model" read as written without the aside.
     """
     text = sentence.translate(_FOLD)
-    candidates = [rule_set for rule_set in rule_sets if rule_set.screen.search(text)]
+    folded = text.casefold()
+    candidates = [
+        rule_set
+        for rule_set in rule_sets
+        if rule_set.triggered(text, folded) and rule_set.screen.search(text)
+    ]
     if not candidates:
         return None
     views: list[tuple[str, Sequence[int]]] = [(text, range(len(text)))]
