@@ -49,7 +49,9 @@ def pages() -> list[Page]:
     found: list[Page] = []
     for kind in ("html", "versions"):
         for slug, makers in histories(kind):
-            found += [(f"{kind}/{slug}/{i}", m(), "text/html", (), ()) for i, m in enumerate(makers)]
+            found += [
+                (f"{kind}/{slug}/{i}", m(), "text/html", (), ()) for i, m in enumerate(makers)
+            ]
     for folder in sorted((CORPUS / "versions").iterdir()):
         for md in sorted(folder.glob("*.md")):
             found.append((f"markdown/{folder.name}/{md.name}", md.read_bytes(),
