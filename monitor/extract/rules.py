@@ -88,6 +88,9 @@ CONTENT = ("main", "article")
 CLICKABLE_ROLES = frozenset({"link", "button", "menuitem", "tab", "option"})
 
 
+_NEVER_TEXT = tuple(sorted(ALWAYS_DROP | RUBY_NOTES))
+
+
 class Stats(NamedTuple):
     """Text measures of one element: characters (whitespace excluded), those inside links,
     and how many links go elsewhere / to an anchor of the same page."""
@@ -114,26 +117,35 @@ def chars(text: str | None) -> int:
 
 
 def measure(root: Tag) -> dict[Tag, Stats]:
-    """Stats of every element under ``root`` (and of root), keyed by element, in one pass."""
+    """Stats of every element under ``root`` (and of root), keyed by element, in one pass
+    (the hot loop of extraction: text counts inlined, tuples made without a Python call)."""
     stats: dict[Tag, Stats] = {}
+    new, spaces = tuple.__new__, _ASCII_SPACES
+    content = set(root.iter(*CONTENT))
     for el in reversed(list(root.iter())):  # children before their parents
-        text = chars(el.text)
+        s = el.text
+        text = len(s) - s.count(" ") - s.count("\n") if s else 0
+        if text and not s.strip(spaces):
+            text = 0
         link_text = links = anchors = 0
         holds = False
         for child in el:
             sub = stats[child]
-            text += sub.text + chars(child.tail)
-            link_text, links, anchors = (
-                link_text + sub.link_text,
-                links + sub.links,
-                anchors + sub.anchors,
-            )
-            holds = holds or sub.holds_content or child.tag in CONTENT
+            s = child.tail
+            if s:
+                n = len(s) - s.count(" ") - s.count("\n")
+                if n and s.strip(spaces):
+                    text += n
+            text += sub[0]
+            link_text += sub[1]
+            links += sub[2]
+            anchors += sub[3]
+            holds = holds or sub[4] or child in content
         if el.tag == "a" or el.get("role") in CLICKABLE_ROLES:
             link_text = text
             in_page = "#" in (el.get("href") or "")
             links, anchors = links + (not in_page), anchors + in_page
-        stats[el] = Stats(text, link_text, links, anchors, holds)
+        stats[el] = new(Stats, (text, link_text, links, anchors, holds))
     return stats
 
 
@@ -266,21 +278,18 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
 
 
 def drop_always(root: Tag) -> None:
-    """Remove what is never text; the ancestors of a removed form control are marked
-    (CONTROLS_MARK), so that an interface is still told from prose once it is gone."""
-
-    def unwanted(el: Tag) -> bool:
-        tag = el.tag
-        if tag not in ALWAYS_DROP and tag not in RUBY_NOTES:
-            return False
-        if tag in CONTROL_TAGS:
+    """Remove what is never text (the outermost such elements: what lies inside one is
+    never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
+    so that an interface is still told from prose once it is gone."""
+    for el in list(root.iter(*_NEVER_TEXT)):  # libxml2 matches the names
+        if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
+            continue  # inside another one, removed with it
+        if el.tag in CONTROL_TAGS:
             for parent in el.iterancestors():  # stops at the first marked one: linear
                 if parent.get(CONTROLS_MARK) is not None:
                     break
                 parent.set(CONTROLS_MARK, "")
-        return True
-
-    prune(root, unwanted)
+        drop(el)
 
 
 def drop_chrome(
@@ -310,6 +319,8 @@ def drop_chrome(
             chrome = st.text <= TAG_CHROME_SHARE * total and is_chrome(el, in_main)
         elif st.text > MAX_CHROME_SHARE * total:
             chrome = False
+        elif not el.keys():  # no class, id, role, style or href: only a link list
+            chrome = is_link_list(st)
         elif is_chrome(el, in_main):
             named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
             chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
