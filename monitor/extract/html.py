@@ -29,6 +29,7 @@ from monitor.extract.rules import (
     BLOCK_TAGS,
     Stats,
     Tag,
+    discount,
     drop,
     drop_always,
     drop_chrome,
@@ -59,7 +60,6 @@ _NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip")
 # Zero-width characters inside the text are kept: a publisher inserting one has edited
 # the text (Open Terms Archive's versions and the evaluation count it), diffs show them
 # as <U+FEFF> and the classifier ignores them. Only line separators are normalised.
-_SPACES = re.compile(r"[^\S\n]+")
 _BLANKS = re.compile(r"\n{3,}")
 
 
@@ -125,7 +125,9 @@ def normalize_text(text: str) -> str:
         # str.replace, not str.translate: translate goes through a dict per character
         # (40 ms on a large page), replace is a C search.
         text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
+    # Runs of spaces (any whitespace but newlines) become one, ends trimmed: per line with
+    # str.split, as the regex [^\S\n]+ did at a quarter of the speed.
+    lines = (" ".join(line.split()) for line in text.split("\n"))
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 
 
@@ -145,8 +147,9 @@ def _roots(root: Tag, select: tuple[str, ...], remove: tuple[str, ...]) -> list[
     # cookie banner (kept) from a banner elsewhere; found again after, to return it.
     stats = measure(body)
     content = _main_content(body, stats)
-    drop_chrome(body, content=None if content is body else content, stats=stats)
-    return [_main_content(body, measure(body))]
+    removed = drop_chrome(body, content=None if content is body else content, stats=stats)
+    discount(stats, removed)
+    return [_main_content(body, stats)]
 
 
 def _matches(root: Tag, selectors: tuple[str, ...], *, required: bool) -> list[Tag]:

@@ -69,7 +69,9 @@ PROSE_WORDS = 20
 SENTENCE_WORDS = 8
 PROSE_LOOKAHEAD = 400
 
-_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)), re.I)
+# Searched in lower-cased names: an IGNORECASE alternation is 15x slower on the long class
+# lists of utility-CSS pages.
+_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)))
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
 _OVERLAY_STYLE = re.compile(r"position:\s*(?:fixed|sticky)", re.I)
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s+|$)")
@@ -187,7 +189,7 @@ def is_chrome(el: Tag, in_main: bool = False) -> bool:
 
 def _named_chrome(el: Tag) -> bool:
     names = (el.get("class") or "") + " " + (el.get("id") or "")
-    if not _CHROME_HINT.search(names):  # most elements: no need to split their names
+    if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
         return False
     return any(word in CHROME_WORDS for word in _class_words(el))
 
@@ -300,8 +302,9 @@ def drop_chrome(
     in_content: bool = False,
     in_main: bool | None = None,
     stats: dict[Tag, Stats] | None = None,
-) -> None:
-    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text.
+) -> list[tuple[Tag, Stats]]:
+    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text;
+    returns each removed element's former parent with the removed element's stats.
 
     ``keep``: elements never removed (the selected blocks). ``content``: the block
     detected as the policy; ``in_content``: all of root is the policy (a selected block).
@@ -330,7 +333,30 @@ def drop_chrome(
 
     if in_main is None:
         in_main = any(is_content_tag(p) for p in root.iterancestors())
-    _prune_in_context(root, unwanted, in_main, in_content, content)
+    removed = _prune_in_context(root, unwanted, in_main, in_content, content)
+    return [(parent, stats[el]) for parent, el in removed]
+
+
+def discount(stats: dict[Tag, Stats], removed: list[tuple[Tag, Stats]]) -> None:
+    """Update ``stats`` (made by measure) in place after elements were removed: each
+    removed element's text, link text and links no longer count in its ancestors, as a
+    new measure would find (whether a <main> lies inside is left as it was). Linear in
+    the removed elements times their depth, where a new measure walks the whole tree."""
+    for parent, gone in removed:
+        text, link_text, links, anchors = gone.text, gone.link_text, gone.links, gone.anchors
+        node = parent
+        while node is not None and node in stats:
+            old = stats[node]
+            new_text = old.text - text
+            if node.tag == "a" or node.get("role") in CLICKABLE_ROLES:
+                new_link = new_text  # a link's words are all link words
+                link_text = old.link_text - new_link
+            else:
+                new_link = old.link_text - link_text
+            stats[node] = Stats(new_text, new_link, old.links - links, old.anchors - anchors,
+                                old.holds_content)  # fmt: skip
+            text = old.text - new_text
+            node = node.getparent()
 
 
 def _roled(el: Tag) -> bool:
@@ -343,19 +369,23 @@ def _prune_in_context(
     in_main: bool,
     inside: bool,
     content: Tag | None,
-) -> None:
+) -> list[tuple[Tag, Tag]]:
     """prune() that tells ``unwanted`` whether the element lies inside a <main>/<article>
-    (or role=main) and inside the content block, without walking its ancestors."""
+    (or role=main) and inside the content block, without walking its ancestors; returns
+    the (parent, element) pairs it removed."""
+    removed: list[tuple[Tag, Tag]] = []
     stack = [(root, in_main or is_content_tag(root), inside or root is content)]
     while stack:
         node, node_in_main, node_inside = stack.pop()
         for child in list(node):
             if unwanted(child, node_in_main, node_inside):
+                removed.append((node, child))
                 drop(child)
                 continue
             child_in_main = node_in_main or is_content_tag(child)
             child_inside = node_inside or child is content
             stack.append((child, child_in_main, child_inside))
+    return removed
 
 
 def is_link_list(st: Stats) -> bool:
