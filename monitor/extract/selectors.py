@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 
 from monitor.errors import ConfigError
@@ -36,6 +35,9 @@ def matches(root: Any, selector: str) -> list[Any]:
 
 @lru_cache(maxsize=256)
 def _compiled(selector: str) -> Any:
+    # Imported here: most watchlist entries have no selector, and it costs 15-30 ms.
+    from cssselect import HTMLTranslator, SelectorError
+
     try:
         return etree.XPath(HTMLTranslator().css_to_xpath(selector))
     except SelectorError as exc:  # syntax errors, pseudo-elements, unknown pseudo-classes
