@@ -52,8 +52,10 @@ LIBRARY_HOME = {
     "httpcore": "fetch/netguard.py",  # the network layer under httpx that checks addresses
     "protego": "fetch/robots.py",
     "playwright": "fetch/browser.py",
-    "bs4": "extract/",  # the HTML reader and its chrome rules share one parse tree
-    "soupsieve": "extract/",
+    # the HTML reader, its chrome rules and its limits share lxml's parse tree
+    "lxml": "extract/",
+    "cssselect": "extract/selectors.py",  # watchlist selectors, translated to XPath
+    "bs4": "extract/charset.py",  # only charset detection, for pages that declare none
     "pypdf": "extract/pdf.py",
     "markdown_it": "extract/markdown.py",
     "diff_match_patch": "diff.py",

@@ -21,6 +21,7 @@ from monitor.extract import limits
 from monitor.models import Change, Watch
 from monitor.store import Store
 
+LAZY = ("bs4", "soupsieve", "markdown_it", "cssselect")
 HEAVY = ("bs4", "httpx", "diff_match_patch", "feedgen", "yaml", "monitor.check.pipeline")
 RUN = """
 import json, sys
@@ -83,3 +84,26 @@ def test_reading_commands_load_no_diff_and_diff_shows_one_side_per_line(tmp_path
     heavy, out = loaded("diff", "doc", "--data", str(tmp_path))
     assert "diff_match_patch" in heavy
     assert "- We keep your data." in out and "+ We keep your data{+ for a year+}." in out
+
+
+@pytest.mark.parametrize(
+    "body,ctype",
+    [
+        ("<html><body><main><p>{text}</p></main></body></html>", "text/html; charset=utf-8"),
+        ("<head><meta charset='utf-8'></head><main><p>{text}</p></main>", "text/html"),
+        ("<main><p>{text}</p></main>", "text/html"),  # undeclared, ASCII: UTF-8 fits
+    ],
+    ids=["header-charset", "meta-charset", "undeclared-ascii"],
+)
+def test_extracting_a_page_loads_no_beautifulsoup(body: str, ctype: str) -> None:
+    """The check path extracts on lxml's tree: BeautifulSoup (0.1-0.2 s to import with
+    soupsieve) is loaded only to detect the charset of a page that declares none, the
+    markdown renderer only for markdown, cssselect only for a watchlist selector."""
+    text = "We collect the information you give us when you create an account. " * 3
+    code = (
+        "import json, sys\nfrom monitor.extract.html import extract_text\n"
+        f"out = extract_text({body.format(text=text).encode()!r}, {ctype!r})\n"
+        f"print(json.dumps([len(out.split()), [m for m in {LAZY!r} if m in sys.modules]]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout) == [36, []]

@@ -15,8 +15,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from bs4 import UnicodeDammit
-
 from monitor.errors import ExtractError
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w.:]+)""", re.I)
@@ -43,6 +41,10 @@ def decode(body: bytes, content_type: str = "") -> str:
     text = _decoded_if_fits(body, "utf-8", 0)
     if text is not None:
         return _checked(text)
+    # Imported here: only a page that declares nothing and is not UTF-8 needs detection,
+    # and importing BeautifulSoup costs every check about 0.1 s.
+    from bs4 import UnicodeDammit
+
     dammit = UnicodeDammit(body, [], is_html=True)
     if dammit.unicode_markup is None:
         raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")

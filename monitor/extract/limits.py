@@ -1,17 +1,24 @@
-"""How much markup extraction agrees to parse, checked before the tree is built.
+"""How much markup extraction agrees to parse, and the parse itself (lxml's own tree).
 
-BeautifulSoup's tree costs about half a kilobyte and 15-40 microseconds per element
-(building, measuring, pruning, rendering), so a hostile or broken page of millions of tiny
-tags (``<b>`` three million times is 9 MB) would take minutes and gigabytes; 50,000
-elements take about 2 s on a 2-core machine. libxml2 counts elements and depth far more cheaply
-than the tree is built: one streaming pass through lxml's parser with a counting target,
-fed in chunks so that it stops as soon as a limit is passed. The defaults leave wide
+A hostile or broken page of millions of tiny tags (``<b>`` three million times is 9 MB)
+must be refused before a tree of millions of elements is built. Counting elements with a
+parser target costs a Python call per tag, so it runs only when a cheap bound cannot
+settle it: the parser makes at most two elements per ``<`` in the markup (a tag, and a
+paragraph it implies) plus html, head and body, so a page with few ``<`` is under any
+element limit without counting. Otherwise one streaming pass through lxml's parser with a
+counting target, fed in chunks, stops as soon as a limit is passed.
+
+libxml2 builds a tree at most 2,048 levels deep and silently drops what lies deeper *and
+everything after it*; a tree that reaches that depth is therefore rebuilt from the parser's
+events (slow, but only for pages no real policy resembles). The defaults leave wide
 headroom over real policies: in the Open Terms Archive corpus (../shared/corpus/html) the
 largest page is 1.05 MB, the one with most elements has 3,900, nested 20 deep; Chromium's
 parser itself stops nesting at 512 levels. Pure functions, no I/O.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from lxml import etree
 
@@ -21,6 +28,7 @@ MAX_PARSE_BYTES = 5_000_000
 MAX_ELEMENTS = 50_000
 MAX_DEPTH = 5_000
 _CHUNK = 256 * 1024  # characters fed to the counting parser between two checks
+LIBXML2_DEPTH = 2_048  # libxml2's own nesting limit for a tree (huge_tree)
 
 
 class _Counter:
@@ -53,6 +61,94 @@ def check_size(size: int, max_parse_bytes: int) -> None:
         )
 
 
+def parse(markup: str, max_elements: int, max_depth: int) -> Any:
+    """lxml's tree of the markup (its <html> element), without comments and processing
+    instructions; raises ExtractError past ``max_elements`` elements or ``max_depth``
+    levels, counted before the tree is built when the page could be that large."""
+    if 2 * markup.count("<") + 3 > max_elements:
+        check_markup(markup, max_elements, max_depth)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, huge_tree=True)
+    try:
+        parser.feed(markup)
+        root = parser.close()
+    except etree.LxmlError as exc:
+        raise ExtractError(f"page could not be parsed as HTML ({exc})") from exc
+    if root is None:
+        return etree.Element("html")
+    depth = _depth(root, min(max_depth, LIBXML2_DEPTH - 1) + 1)
+    if depth > max_depth:
+        _too_deep(max_depth)
+    if depth >= LIBXML2_DEPTH:  # libxml2 dropped what lies deeper: count, then rebuild
+        check_markup(markup, max_elements, max_depth)
+        return _rebuilt(markup)
+    return root
+
+
+def _depth(root: Any, enough: int) -> int:
+    """The tree's depth (root is 1), stopping once it reaches ``enough``."""
+    level, depth = [root], 1
+    while depth < enough:
+        level = [child for el in level for child in el]
+        if not level:
+            break
+        depth += 1
+    return depth
+
+
+class _Builder:
+    """Parser target building an lxml tree of any depth, for pages libxml2 would cut."""
+
+    def __init__(self) -> None:
+        self.root = etree.Element("html")
+        self.stack: list[Any] = []
+        self.last: Any = None  # where text goes: (element, as its tail?)
+        self.tail = False
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        parent = self.stack[-1] if self.stack else etree.Element("detached")
+        if not self.stack and len(self.root) == 0 and tag == "html":
+            el = self.root
+        else:
+            el = etree.SubElement(parent, _safe_tag(tag))
+        for name, value in attrib.items():
+            try:
+                el.set(name, value)
+            except ValueError:  # a name XML refuses ("<p 2=x>"): not one our rules read
+                continue
+        self.stack.append(el)
+        self.last, self.tail = el, False
+
+    def end(self, tag: str) -> None:
+        if self.stack:
+            self.last, self.tail = self.stack.pop(), True
+
+    def data(self, text: str) -> None:
+        if self.last is None:
+            return
+        if self.tail:
+            self.last.tail = (self.last.tail or "") + text
+        else:
+            self.last.text = (self.last.text or "") + text
+
+    def close(self) -> Any:
+        return self.root
+
+
+def _safe_tag(tag: str) -> str:
+    try:
+        etree.Element(tag)
+    except ValueError:
+        return "span"
+    return tag
+
+
+def _rebuilt(markup: str) -> Any:
+    builder = _Builder()
+    parser = etree.HTMLParser(target=builder, recover=True, remove_comments=True)
+    parser.feed(markup)
+    return parser.close()
+
+
 def check_markup(markup: str, max_elements: int, max_depth: int) -> None:
     """Refuses markup with more than ``max_elements`` elements or nested deeper than
     ``max_depth``, stopping the count as soon as either is passed."""
@@ -66,15 +162,19 @@ def check_markup(markup: str, max_elements: int, max_depth: int) -> None:
         if markup:
             parser.close()
     if counter.deepest > max_depth:
-        raise ExtractError(
-            f"page nests elements over {max_depth:,} levels deep, the limit (browsers stop "
-            "at 512): broken or hostile page; raise max_depth if it is real"
-        )
+        _too_deep(max_depth)
     if counter.elements > max_elements:
         raise ExtractError(
             f"page has over {_count(max_elements)} HTML elements, the limit: a policy is "
             "never this large (broken or hostile page?); raise --max-elements if it is real"
         )
+
+
+def _too_deep(max_depth: int) -> None:
+    raise ExtractError(
+        f"page nests elements over {max_depth:,} levels deep, the limit (browsers stop "
+        "at 512): broken or hostile page; raise max_depth if it is real"
+    )
 
 
 def _mb(size: int) -> str:

@@ -6,14 +6,19 @@ reads it as it reads a published policy page."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
 
 
 @lru_cache(maxsize=1)
 def _renderer() -> MarkdownIt:
+    # Imported here: only markdown pages need it, and it costs every check 50-100 ms.
+    from markdown_it import MarkdownIt
+
     # Raw HTML inside the markdown passes through as CommonMark says; the extractor then
     # treats it as any page's markup (scripts, hidden elements and chrome dropped).
     return MarkdownIt("commonmark").enable("table")

@@ -1,58 +1,52 @@
 """Rendering a cleaned HTML tree to lines of text (used by monitor.extract.html).
 
 One line per block (heading, paragraph, list item "- ", table row with cells joined by
-" | "). The walk keeps its own stack, so a page nested thousands of levels deep renders
-without touching Python's recursion limit. Pure functions, no I/O.
+" | "). lxml walks the tree (iterwalk, no recursion), so a page nested thousands of levels
+deep renders without touching Python's recursion limit. Pure functions, no I/O.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
-from bs4 import Tag
-from bs4.element import NavigableString, PageElement
+from lxml import etree
 
 from monitor.extract.rules import BLOCK_TAGS
 
 CELL = "\x00"  # marks a table cell start in the line buffer; decoded text never holds it
 
 
-def render(roots: Iterable[Tag]) -> list[str]:
+def render(roots: Iterable[Any]) -> list[str]:
     """Lines of text: one per block (heading, paragraph, list item "- ", table row)."""
     out = _Lines()
+    buf = out.buf
     for root in roots:
-        stack: list[tuple[PageElement, bool]] = [(root, False)]
-        while stack:
-            node, closing = stack.pop()
-            if isinstance(node, Tag):
-                _visit(node, closing, out, stack)
-            elif type(node) is NavigableString:
-                out.buf.append(str(node))
+        for event, node in etree.iterwalk(root, events=("start", "end")):
+            name = node.tag
+            if event == "start":
+                if name in BLOCK_TAGS:
+                    out.flush()
+                    if name == "li":
+                        # Headings get no "#": a paragraph restyled as a heading is not a
+                        # change of the text.
+                        out.prefix = "- "
+                elif name == "br":
+                    out.flush()
+                elif name == "td" or name == "th":
+                    buf.append(CELL)
+                if node.text:
+                    buf.append(node.text)
+                continue
+            if name in BLOCK_TAGS:
+                out.flush()
+                if name == "li":
+                    out.prefix = ""
+            if node.tail and node is not root:
+                buf.append(node.tail)
         out.flush()
     return out.lines
-
-
-def _visit(node: Tag, closing: bool, out: _Lines, stack: list[tuple[PageElement, bool]]) -> None:
-    name = node.name
-    if closing:
-        out.flush()
-        if name == "li":
-            out.prefix = ""
-        return
-    if name == "br" or name == "hr":
-        out.flush()
-    elif name in ("td", "th"):
-        out.buf.append(CELL)
-    if name not in BLOCK_TAGS:
-        stack.extend((c, False) for c in reversed(node.contents))
-        return
-    out.flush()
-    if name == "li":
-        # Headings get no "#": a paragraph restyled as a heading is not a change of the text.
-        out.prefix = "- "
-    stack.append((node, True))
-    stack.extend((c, False) for c in reversed(node.contents))
 
 
 class _Lines:

@@ -9,6 +9,8 @@ policy's content (<main>, <article>, the selected or detected content block) a s
 prose with no controls is policy text even when its id or class names cookies or consent:
 privacy policies have sections with exactly those ids.
 
+The tree is lxml's (monitor.extract.limits.parse): text lives in an element's ``text`` and
+in its children's ``tail``; an element is removed with :func:`drop`, which keeps its tail.
 Every walk keeps its own stack or works bottom-up over one list of elements, and no
 element looks at all its ancestors or descendants, so a page nested thousands of levels
 deep costs time linear in its elements and never meets Python's recursion limit.
@@ -19,11 +21,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
-from itertools import islice
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from bs4 import Tag
-from bs4.element import NavigableString
+from lxml import etree
+
+# An lxml element (lxml ships no type hints: Any to mypy).
+Tag = Any
 
 # Never readable text, wherever they are.
 ALWAYS_DROP = frozenset(
@@ -31,6 +34,9 @@ ALWAYS_DROP = frozenset(
     "audio map head title meta link base input button select option optgroup textarea "
     "datalist output progress meter dialog".split()
 )
+# Ruby annotations (the reading printed above a word): extractor version 2, built on
+# BeautifulSoup, never counted their text (bs4 keeps it apart from plain strings).
+RUBY_NOTES = frozenset({"rt", "rp"})
 # Page chrome by tag; header is kept inside <main>/<article> where it holds the title.
 CHROME_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "label", "menu"})
 CHROME_ROLES = frozenset(
@@ -63,7 +69,9 @@ PROSE_WORDS = 20
 SENTENCE_WORDS = 8
 PROSE_LOOKAHEAD = 400
 
-_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)), re.I)
+# Searched in lower-cased names: an IGNORECASE alternation is 15x slower on the long class
+# lists of utility-CSS pages.
+_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)))
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
 _OVERLAY_STYLE = re.compile(r"position:\s*(?:fixed|sticky)", re.I)
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s+|$)")
@@ -82,6 +90,9 @@ CONTENT = ("main", "article")
 CLICKABLE_ROLES = frozenset({"link", "button", "menuitem", "tab", "option"})
 
 
+_NEVER_TEXT = tuple(sorted(ALWAYS_DROP | RUBY_NOTES))
+
+
 class Stats(NamedTuple):
     """Text measures of one element: characters (whitespace excluded), those inside links,
     and how many links go elsewhere / to an anchor of the same page."""
@@ -93,72 +104,99 @@ class Stats(NamedTuple):
     holds_content: bool = False  # a <main> or <article> lies somewhere inside
 
 
-def measure(root: Tag) -> dict[int, Stats]:
-    """Stats of every element under ``root`` (and of root), keyed by id(), in one pass."""
-    stats: dict[int, Stats] = {}
-    for el in [*root.find_all(True)[::-1], root]:  # children before their parents
-        text = link_text = links = anchors = 0
+_ASCII_SPACES = " \t\n\r\f"
+
+
+def chars(text: str | None) -> int:
+    """Characters of a text node, spaces and newlines not counted; a node of nothing but
+    whitespace counts nothing (as BeautifulSoup, which reduced it to one space, counted)."""
+    if not text:
+        return 0
+    n = len(text) - text.count(" ") - text.count("\n")
+    if n and not text.strip(_ASCII_SPACES):
+        return 0
+    return n
+
+
+def measure(root: Tag) -> dict[Tag, Stats]:
+    """Stats of every element under ``root`` (and of root), keyed by element, in one pass
+    (the hot loop of extraction: text counts inlined, tuples made without a Python call)."""
+    stats: dict[Tag, Stats] = {}
+    new, spaces = tuple.__new__, _ASCII_SPACES
+    content = set(root.iter(*CONTENT))
+    for el in reversed(list(root.iter())):  # children before their parents
+        s = el.text
+        text = len(s) - s.count(" ") - s.count("\n") if s else 0
+        if text and not s.strip(spaces):
+            text = 0
+        link_text = links = anchors = 0
         holds = False
-        for child in el.children:
-            if type(child) is NavigableString:
-                text += len(child) - child.count(" ") - child.count("\n")
-            elif isinstance(child, Tag) and id(child) in stats:
-                sub = stats[id(child)]
-                text, link_text = text + sub.text, link_text + sub.link_text
-                links, anchors = links + sub.links, anchors + sub.anchors
-                holds = holds or sub.holds_content or child.name in CONTENT
-        if el.name == "a" or el.get("role") in CLICKABLE_ROLES:
+        for child in el:
+            sub = stats[child]
+            s = child.tail
+            if s:
+                n = len(s) - s.count(" ") - s.count("\n")
+                if n and s.strip(spaces):
+                    text += n
+            text += sub[0]
+            link_text += sub[1]
+            links += sub[2]
+            anchors += sub[3]
+            holds = holds or sub[4] or child in content
+        if el.tag == "a" or el.get("role") in CLICKABLE_ROLES:
             link_text = text
-            in_page = "#" in str(el.get("href", ""))
+            in_page = "#" in (el.get("href") or "")
             links, anchors = links + (not in_page), anchors + in_page
-        stats[id(el)] = Stats(text, link_text, links, anchors, holds)
+        stats[el] = new(Stats, (text, link_text, links, anchors, holds))
     return stats
 
 
 def _class_words(el: Tag) -> Iterator[str]:
     # camelCase is split for classes only: ids are often section anchors such as
     # "ConsentWeProcessYour" that must not read as "consent".
-    for token in el.get("class") or ():
+    for token in (el.get("class") or "").split():
         for part in _SPLIT.split(_CAMEL.sub("-", token)):
             yield part.lower()
     ident = el.get("id")
-    if isinstance(ident, str):
+    if ident is not None:
         yield from (part.lower() for part in _SPLIT.split(ident))
 
 
 def is_hidden(el: Tag) -> bool:
-    if el.has_attr("hidden") or str(el.get("aria-hidden", "")).lower() == "true":
+    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
         return True
-    if not SCREEN_READER_ONLY.isdisjoint(el.get("class") or ()):
+    classes = el.get("class")
+    if classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()):
         return True
-    return bool(_HIDDEN_STYLE.search(str(el.get("style", ""))))
+    return bool(_HIDDEN_STYLE.search(el.get("style") or ""))
 
 
 def is_content_tag(el: Tag) -> bool:
-    return el.name in CONTENT or el.get("role") == "main"
+    return el.tag in CONTENT or el.get("role") == "main"
 
 
 def is_chrome(el: Tag, in_main: bool = False) -> bool:
     """Chrome by tag, role, class or id, or hidden (share guard applied by the caller);
     ``in_main``: the element lies inside a <main>/<article>."""
-    if el.name in CHROME_TAGS:
-        return not (el.name == "header" and in_main)
-    if str(el.get("role", "")).lower() in CHROME_ROLES or is_hidden(el):
+    if el.tag in CHROME_TAGS:
+        return not (el.tag == "header" and in_main)
+    if (el.get("role") or "").lower() in CHROME_ROLES or is_hidden(el):
         return True
-    if el.name == "a" and str(el.get("href", "")).startswith("#") and _is_skip_link(el):
+    if el.tag == "a" and (el.get("href") or "").startswith("#") and _is_skip_link(el):
         return True
     return _named_chrome(el)
 
 
 def _named_chrome(el: Tag) -> bool:
-    names = " ".join(el.get("class") or ()) + " " + str(el.get("id") or "")
-    if not _CHROME_HINT.search(names):  # most elements: no need to split their names
+    names = (el.get("class") or "") + " " + (el.get("id") or "")
+    if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
         return False
     return any(word in CHROME_WORDS for word in _class_words(el))
 
 
 def _is_skip_link(el: Tag) -> bool:
-    return el.get_text(" ", strip=True).lower().startswith("skip to")
+    words = " ".join(s.strip() for s in el.itertext() if s.strip())
+    return words.lower().startswith("skip to")
 
 
 def is_policy_prose(el: Tag, st: Stats) -> bool:
@@ -166,28 +204,67 @@ def is_policy_prose(el: Tag, st: Stats) -> bool:
     not pinned over the page, mostly words outside links, and prose (PROSE_WORDS words
     with a sentence of SENTENCE_WORDS words) near its start. A cookie banner is short or
     has its "Accept" buttons; a "Cookies" section of a privacy policy is neither."""
-    if el.has_attr(CONTROLS_MARK) or _OVERLAY_STYLE.search(str(el.get("style", ""))):
+    if el.get(CONTROLS_MARK) is not None or _OVERLAY_STYLE.search(el.get("style") or ""):
         return False
     if 2 * st.link_text > st.text:
         return False
-    strings: list[str] = []
-    for node in islice(el.descendants, PROSE_LOOKAHEAD):
-        if type(node) is NavigableString:
-            strings.append(node)
-        elif isinstance(node, Tag) and _is_control(node):
-            return False
+    strings = _leading_strings(el)
+    if strings is None:
+        return False
     text = " ".join(strings)
     if len(text.split()) < PROSE_WORDS:
         return False
     return any(len(s.split()) >= SENTENCE_WORDS for s in _SENTENCE_END.split(text))
 
 
+def _leading_strings(el: Tag) -> list[str] | None:
+    """The text nodes among the first PROSE_LOOKAHEAD nodes (elements and text nodes, in
+    document order) inside ``el``; None when one of those elements is a control."""
+    strings: list[str] = []
+    seen = 0
+    for event, node in etree.iterwalk(el, events=("start", "end")):
+        here = node is not el
+        if event == "start":
+            if here:
+                seen += 1
+                if seen > PROSE_LOOKAHEAD:
+                    break
+                if _is_control(node):
+                    return None
+            text = node.text
+        else:
+            text = node.tail if here else None
+        if text:
+            seen += 1
+            if seen > PROSE_LOOKAHEAD:
+                break
+            strings.append(text)
+    return strings
+
+
 def _is_control(el: Tag) -> bool:
     """A button in disguise: role=button, or a link that goes nowhere (script handlers)."""
     if el.get("role") == "button":
         return True
-    href = str(el.get("href", "-")).strip().lower()
-    return el.name == "a" and (href in ("", "#") or href.startswith("javascript:"))
+    if el.tag != "a":
+        return False
+    href = el.get("href", "-").strip().lower()
+    return href in ("", "#") or href.startswith("javascript:")
+
+
+def drop(el: Tag) -> None:
+    """Remove ``el`` and what it holds from the tree, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        before = el.getprevious()
+        if before is None:
+            parent.text = (parent.text or "") + tail
+        else:
+            before.tail = (before.tail or "") + tail
+    parent.remove(el)
 
 
 def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
@@ -195,59 +272,58 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
     (what lies inside a removed element is never looked at)."""
     stack = [root]
     while stack:
-        for child in stack.pop().contents[:]:
-            if not isinstance(child, Tag):
-                continue
+        for child in list(stack.pop()):
             if unwanted(child):
-                child.decompose()
+                drop(child)
             else:
                 stack.append(child)
 
 
 def drop_always(root: Tag) -> None:
-    """Remove what is never text; the ancestors of a removed form control are marked
-    (CONTROLS_MARK), so that an interface is still told from prose once it is gone."""
-
-    def unwanted(el: Tag) -> bool:
-        if el.name not in ALWAYS_DROP:
-            return False
-        if el.name in CONTROL_TAGS:
-            for parent in el.parents:  # stops at the first marked one: linear overall
-                if parent.has_attr(CONTROLS_MARK):
+    """Remove what is never text (the outermost such elements: what lies inside one is
+    never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
+    so that an interface is still told from prose once it is gone."""
+    for el in list(root.iter(*_NEVER_TEXT)):  # libxml2 matches the names
+        if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
+            continue  # inside another one, removed with it
+        if el.tag in CONTROL_TAGS:
+            for parent in el.iterancestors():  # stops at the first marked one: linear
+                if parent.get(CONTROLS_MARK) is not None:
                     break
-                parent[CONTROLS_MARK] = ""
-        return True
-
-    prune(root, unwanted)
+                parent.set(CONTROLS_MARK, "")
+        drop(el)
 
 
 def drop_chrome(
     root: Tag,
-    keep: AbstractSet[int] = frozenset(),
+    keep: AbstractSet[Tag] = frozenset(),
     *,
     content: Tag | None = None,
     in_content: bool = False,
     in_main: bool | None = None,
-    stats: dict[int, Stats] | None = None,
-) -> None:
-    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text.
+    stats: dict[Tag, Stats] | None = None,
+) -> list[tuple[Tag, Stats]]:
+    """Remove chrome under ``root`` unless it holds over MAX_CHROME_SHARE of root's text;
+    returns each removed element's former parent with the removed element's stats.
 
-    ``keep``: id() of elements never removed (the selected blocks). ``content``: the block
+    ``keep``: elements never removed (the selected blocks). ``content``: the block
     detected as the policy; ``in_content``: all of root is the policy (a selected block).
     Inside either, or inside <main>/<article>, prose named like chrome stays
     (is_policy_prose). ``in_main``: root lies inside a <main>/<article> (found from its
     ancestors when not given). ``stats``: measure(root), when already made."""
     stats = measure(root) if stats is None else stats
-    total = stats[id(root)].text
+    total = stats[root].text
 
     def unwanted(el: Tag, in_main: bool, inside: bool) -> bool:
-        if id(el) in keep:
+        if el in keep:
             return False
-        st = stats[id(el)]
-        if el.name in CHROME_TAGS:  # marked up as chrome by the page's author
+        st = stats[el]
+        if el.tag in CHROME_TAGS:  # marked up as chrome by the page's author
             chrome = st.text <= TAG_CHROME_SHARE * total and is_chrome(el, in_main)
         elif st.text > MAX_CHROME_SHARE * total:
             chrome = False
+        elif not el.keys():  # no class, id, role, style or href: only a link list
+            chrome = is_link_list(st)
         elif is_chrome(el, in_main):
             named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
             chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
@@ -256,12 +332,35 @@ def drop_chrome(
         return chrome and not st.holds_content
 
     if in_main is None:
-        in_main = any(is_content_tag(p) for p in root.parents)
-    _prune_in_context(root, unwanted, in_main, in_content, id(content))
+        in_main = any(is_content_tag(p) for p in root.iterancestors())
+    removed = _prune_in_context(root, unwanted, in_main, in_content, content)
+    return [(parent, stats[el]) for parent, el in removed]
+
+
+def discount(stats: dict[Tag, Stats], removed: list[tuple[Tag, Stats]]) -> None:
+    """Update ``stats`` (made by measure) in place after elements were removed: each
+    removed element's text, link text and links no longer count in its ancestors, as a
+    new measure would find (whether a <main> lies inside is left as it was). Linear in
+    the removed elements times their depth, where a new measure walks the whole tree."""
+    for parent, gone in removed:
+        text, link_text, links, anchors = gone.text, gone.link_text, gone.links, gone.anchors
+        node = parent
+        while node is not None and node in stats:
+            old = stats[node]
+            new_text = old.text - text
+            if node.tag == "a" or node.get("role") in CLICKABLE_ROLES:
+                new_link = new_text  # a link's words are all link words
+                link_text = old.link_text - new_link
+            else:
+                new_link = old.link_text - link_text
+            stats[node] = Stats(new_text, new_link, old.links - links, old.anchors - anchors,
+                                old.holds_content)  # fmt: skip
+            text = old.text - new_text
+            node = node.getparent()
 
 
 def _roled(el: Tag) -> bool:
-    return str(el.get("role", "")).lower() in CHROME_ROLES
+    return (el.get("role") or "").lower() in CHROME_ROLES
 
 
 def _prune_in_context(
@@ -269,22 +368,24 @@ def _prune_in_context(
     unwanted: Callable[[Tag, bool, bool], bool],
     in_main: bool,
     inside: bool,
-    content_id: int,
-) -> None:
+    content: Tag | None,
+) -> list[tuple[Tag, Tag]]:
     """prune() that tells ``unwanted`` whether the element lies inside a <main>/<article>
-    (or role=main) and inside the content block, without walking its ancestors."""
-    stack = [(root, in_main or is_content_tag(root), inside or id(root) == content_id)]
+    (or role=main) and inside the content block, without walking its ancestors; returns
+    the (parent, element) pairs it removed."""
+    removed: list[tuple[Tag, Tag]] = []
+    stack = [(root, in_main or is_content_tag(root), inside or root is content)]
     while stack:
         node, node_in_main, node_inside = stack.pop()
-        for child in node.contents[:]:
-            if not isinstance(child, Tag):
-                continue
+        for child in list(node):
             if unwanted(child, node_in_main, node_inside):
-                child.decompose()
+                removed.append((node, child))
+                drop(child)
                 continue
             child_in_main = node_in_main or is_content_tag(child)
-            child_inside = node_inside or id(child) == content_id
+            child_inside = node_inside or child is content
             stack.append((child, child_in_main, child_inside))
+    return removed
 
 
 def is_link_list(st: Stats) -> bool:
