@@ -189,8 +189,6 @@ def _pair(
     ops = _word_diff(dmp, old_words, new_words, min(deadline, now + per_pair))
     if ops is None:
         return [(-1, removed), (1, added)]
-    if _cleanup_is_cheap(ops):
-        dmp.diff_cleanupSemantic(ops)
     if sum(len(text) for op, text in ops if op == 0) < kept:
         return [(-1, removed), (1, added)]
     return [(int(op), str(text)) for op, text in ops]
@@ -214,6 +212,9 @@ def _word_diff(
 ) -> list[tuple[int, str]] | None:
     """A diff over words (and runs of spaces or punctuation), each coded as one character,
     as diff-match-patch's line mode does for lines: far fewer steps than characters.
+    The clean-up works on the codes too, so an edit starts and ends between words
+    ("[-July-]{+February+}", never "[-Jul-]{+Februar+}y"); then a lone insertion or
+    deletion slides to the best place in the text (after a full stop, not before it).
     None when there are too many distinct words to code."""
     words = list(dict.fromkeys(old_words + new_words))
     if len(words) > MAX_DISTINCT_WORDS:
@@ -222,7 +223,12 @@ def _word_diff(
     coded_old = "".join(codes[w] for w in old_words)
     coded_new = "".join(codes[w] for w in new_words)
     ops = dmp.diff_main(coded_old, coded_new, False, deadline)
-    return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    if not _cleanup_is_cheap(ops):
+        return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    dmp.diff_cleanupSemantic(ops)
+    decoded = [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    dmp.diff_cleanupSemanticLossless(decoded)  # an added sentence after its full stop
+    return decoded
 
 
 def _passages(ops: tuple[tuple[int, str], ...], wanted: int) -> tuple[str, ...]:
