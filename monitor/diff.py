@@ -7,14 +7,17 @@ of context around each changed line.
 The work is bounded: one time budget covers the whole call (the line diff and every inline
 refinement). Once it is spent, the remaining edited lines are shown whole (removed line,
 added line) without a word diff, which is coarser but exactly as correct: the ops still
-rebuild both texts. Very long lines are refined word by word instead of character by
-character, and diff-match-patch's quadratic clean-up is skipped on huge op lists.
+rebuild both texts. Edited lines are refined word by word, never character by character
+(``git diff --word-diff``), and diff-match-patch's quadratic clean-up is skipped on huge
+op lists.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
+from collections import Counter, OrderedDict
 
 from diff_match_patch import diff_match_patch
 
@@ -29,8 +32,6 @@ LINE_SHARE = 0.5
 # At most this share of the budget for one pair of edited lines (so one pathological pair
 # does not use it all up for the others).
 PAIR_SHARE = 0.3
-# Pairs longer than this (characters, both sides) are diffed by words, not characters.
-CHAR_DIFF_MAX = 20_000
 # diff_cleanupSemantic edits a Python list in place (quadratic in ops) and looks for the
 # overlap of each removed/added pair with str.find in a loop (quadratic in their length on
 # repetitive text: minutes for a line of one word repeated); skipped past these.
@@ -42,6 +43,9 @@ WORD = re.compile(r"\w+|\s+|[^\w\s]+")
 # An edited block keeping less than this share of its shorter side is shown as rewritten.
 KEPT_RATIO = 0.6
 MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
+# Diffs remembered (as op lengths: a few numbers each) for the pairs of texts last compared:
+# a change is diffed when it is recorded, then again for its page and exports.
+MEMO_SIZE = 1024
 # Structure marks our extracted text puts at the start of a line (headings, list items).
 LINE_MARK = re.compile(r"^(?:#{1,6}|[-*]|\d+[.)])\s+", re.MULTILINE)
 WHITESPACE = re.compile(r"\s+")
@@ -72,8 +76,52 @@ def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) ->
 
     Line-first keeps a rewritten paragraph readable as one removed and one added line;
     only similar lines get the inline word diff a reader can scan. The whole call takes
-    about ``budget_seconds`` at most, plus time linear in the texts' size.
+    about ``budget_seconds`` at most, plus time linear in the texts' size. The same pair
+    diffed again in this process gets the same ops, without the work.
     """
+    key = (_digest(old), _digest(new), budget_seconds)
+    lengths = _MEMO.get(key)
+    if lengths is None:
+        ops = _diff_ops(old, new, budget_seconds)
+        lengths = tuple((op, len(text)) for op, text in ops)
+        _MEMO[key] = lengths
+        if len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    else:
+        _MEMO.move_to_end(key)
+        ops = _rebuild(old, new, lengths)
+    frozen = tuple(ops)
+    return Diff(
+        ops=frozen,
+        added=_passages(frozen, 1),
+        removed=_passages(frozen, -1),
+        rendered=render(frozen),
+    )
+
+
+_MEMO: OrderedDict[tuple[bytes, bytes, float], tuple[tuple[int, int], ...]] = OrderedDict()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _rebuild(old: str, new: str, lengths: tuple[tuple[int, int], ...]) -> list[tuple[int, str]]:
+    """The ops of a remembered diff, cut from the two texts by their lengths."""
+    ops: list[tuple[int, str]] = []
+    i = j = 0
+    for op, size in lengths:
+        if op == 1:
+            ops.append((op, new[j : j + size]))
+            j += size
+        else:
+            ops.append((op, old[i : i + size]))
+            i += size
+            j += size if op == 0 else 0
+    return ops
+
+
+def _diff_ops(old: str, new: str, budget_seconds: float) -> list[tuple[int, str]]:
     start = time.time()  # diff-match-patch's deadlines are in time.time()
     deadline = start + budget_seconds
     dmp = diff_match_patch()
@@ -86,13 +134,7 @@ def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) ->
         ops.extend(_refine(dmp, removed, added, deadline, budget_seconds * PAIR_SHARE))
         if same:
             ops.append((0, same))
-    frozen = tuple((int(op), str(text)) for op, text in ops)
-    return Diff(
-        ops=frozen,
-        added=_passages(frozen, 1),
-        removed=_passages(frozen, -1),
-        rendered=render(frozen),
-    )
+    return [(int(op), str(text)) for op, text in ops]
 
 
 def _line_blocks(
@@ -134,21 +176,29 @@ def _pair(
     dmp: diff_match_patch, removed: str, added: str, deadline: float, per_pair: float
 ) -> list[tuple[int, str]]:
     """Inline word ops when the new text keeps most of the old, else removed + added
-    (also when the budget is spent)."""
+    (also when the budget is spent). Words, never characters: a reader sees
+    ``[-data-]{+personal data+}``, not a few letters changed inside a word, and a line
+    of words is far fewer steps for the diff than its characters."""
     now = time.time()
     if now >= deadline:
         return [(-1, removed), (1, added)]
-    pair_deadline = min(deadline, now + per_pair)
-    if len(removed) + len(added) > CHAR_DIFF_MAX:
-        ops = _word_diff(dmp, removed, added, pair_deadline)
-    else:
-        ops = dmp.diff_main(removed, added, False, pair_deadline)
-    if _cleanup_is_cheap(ops):
-        dmp.diff_cleanupSemantic(ops)
-    common = sum(len(text) for op, text in ops if op == 0)
-    if common < KEPT_RATIO * min(len(removed), len(added)):
+    old_words, new_words = WORD.findall(removed), WORD.findall(added)
+    kept = KEPT_RATIO * min(len(removed), len(added))
+    if _shared_chars(old_words, new_words) < kept:  # cannot keep enough: no diff to run
+        return [(-1, removed), (1, added)]
+    ops = _word_diff(dmp, old_words, new_words, min(deadline, now + per_pair))
+    if ops is None:
+        return [(-1, removed), (1, added)]
+    if sum(len(text) for op, text in ops if op == 0) < kept:
         return [(-1, removed), (1, added)]
     return [(int(op), str(text)) for op, text in ops]
+
+
+def _shared_chars(old_words: list[str], new_words: list[str]) -> int:
+    """The characters of the words both sides have (counted with repeats): no diff of the
+    two keeps more."""
+    shared = Counter(old_words) & Counter(new_words)
+    return sum(len(word) * count for word, count in shared.items())
 
 
 def _cleanup_is_cheap(ops: list[tuple[int, str]]) -> bool:
@@ -158,19 +208,27 @@ def _cleanup_is_cheap(ops: list[tuple[int, str]]) -> bool:
 
 
 def _word_diff(
-    dmp: diff_match_patch, removed: str, added: str, deadline: float
-) -> list[tuple[int, str]]:
+    dmp: diff_match_patch, old_words: list[str], new_words: list[str], deadline: float
+) -> list[tuple[int, str]] | None:
     """A diff over words (and runs of spaces or punctuation), each coded as one character,
-    as diff-match-patch's line mode does for lines: far fewer steps than characters."""
-    old_words, new_words = WORD.findall(removed), WORD.findall(added)
+    as diff-match-patch's line mode does for lines: far fewer steps than characters.
+    The clean-up works on the codes too, so an edit starts and ends between words
+    ("[-July-]{+February+}", never "[-Jul-]{+Februar+}y"); then a lone insertion or
+    deletion slides to the best place in the text (after a full stop, not before it).
+    None when there are too many distinct words to code."""
     words = list(dict.fromkeys(old_words + new_words))
     if len(words) > MAX_DISTINCT_WORDS:
-        return [(-1, removed), (1, added)]
+        return None
     codes = {word: chr(i) for i, word in enumerate(words)}
     coded_old = "".join(codes[w] for w in old_words)
     coded_new = "".join(codes[w] for w in new_words)
     ops = dmp.diff_main(coded_old, coded_new, False, deadline)
-    return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    if not _cleanup_is_cheap(ops):
+        return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    dmp.diff_cleanupSemantic(ops)
+    decoded = [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
+    dmp.diff_cleanupSemanticLossless(decoded)  # an added sentence after its full stop
+    return decoded
 
 
 def _passages(ops: tuple[tuple[int, str], ...], wanted: int) -> tuple[str, ...]:

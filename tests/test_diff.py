@@ -32,6 +32,13 @@ def test_ops_rebuild_both_texts(case: dict[str, Any]) -> None:
     assert diff.is_empty == (case["old"] == case["new"])
 
 
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_a_pair_diffed_again_gets_the_same_diff(case: dict[str, Any]) -> None:
+    first = diff_texts(case["old"], case["new"])
+    again = diff_texts(str(case["old"]), str(case["new"]))  # remembered: ops cut from the texts
+    assert again == first
+
+
 def test_added_and_removed_passages() -> None:
     diff = diff_texts(
         "We collect data.\nContact us.", "We collect data.\nWe train AI.\nContact us."

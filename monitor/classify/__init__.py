@@ -12,9 +12,12 @@ after an upgrade of the rules can be told from a change of the policy.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from monitor.classify.packs import (
     RULES_DIR,
     RuleMatch,
+    RuleSet,
     classifier_version,
     load_rules,
     match_sentence,
@@ -33,13 +36,45 @@ __all__ = [
 ]
 
 
+# Remembered within one process: a history compares each version with the next one, so
+# a text is split once (not as the new text, then as the old one) and a sentence that
+# stays in the policy is matched against the rules once, not at every step.
+TEXTS_REMEMBERED = 8
+SENTENCES_REMEMBERED = 100_000
+_split: OrderedDict[str, dict[str, str]] = OrderedDict()
+_matches: dict[str, RuleMatch | None] = {}
+_matched_with: list[tuple[RuleSet, ...]] = []  # the rules _matches holds results of
+
+
 def _sentences_by_key(text: str) -> dict[str, str]:
+    """Each sentence of ``text`` by its key (the first one when two share it)."""
+    found = _split.get(text)
+    if found is not None:
+        _split.move_to_end(text)
+        return found
     by_key: dict[str, str] = {}
     for sentence in split_sentences(text):
         key = sentence_key(sentence)
         if key:
             by_key.setdefault(key, sentence)
+    _split[text] = by_key
+    if len(_split) > TEXTS_REMEMBERED:
+        _split.popitem(last=False)
     return by_key
+
+
+def _match(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
+    """match_sentence, remembered per sentence for the rules in force."""
+    if (
+        not _matched_with
+        or _matched_with[0] is not rule_sets
+        or len(_matches) > SENTENCES_REMEMBERED
+    ):
+        _matches.clear()
+        _matched_with[:] = [rule_sets]
+    if sentence not in _matches:
+        _matches[sentence] = match_sentence(sentence, rule_sets)
+    return _matches[sentence]
 
 
 def classify(old_text: str, new_text: str) -> Classification:
@@ -49,7 +84,7 @@ def classify(old_text: str, new_text: str) -> Classification:
     matched: list[tuple[str, str, RuleMatch]] = []
     for side, mine, other in (("added", new, old), ("removed", old, new)):
         for key, sentence in mine.items():
-            match = None if key in other else match_sentence(sentence, rule_sets)
+            match = None if key in other else _match(sentence, rule_sets)
             if match:
                 matched.append((sentence, side, match))
     training = _drop_rewordings([item for item in matched if item[2].rule.kind == "training"])
