@@ -332,10 +332,11 @@ class Store:
 
     def changes(
         self, document: str | None = None, ai_only: bool = False, limit: int | None = None,
-        *, live_only: bool = False,
+        *, live_only: bool = False, with_diff: bool = True,
     ) -> list[Change]:  # fmt: skip
         """Changes oldest first (the newest ``limit`` of them when a limit is given);
-        ``live_only`` leaves out those imported from an archive."""
+        ``live_only`` leaves out those imported from an archive; ``with_diff=False`` leaves
+        the rendered diff and the passages out (empty): a listing reads much less."""
         where, args = ["1 = 1"], []
         if document:
             where.append("c.document = ?")
@@ -344,11 +345,14 @@ class Store:
             where.append("c.ai_training = 1")
         if live_only:
             where.append("coalesce(c.origin, '') = ''")
-        return self._changes(" and ".join(where), args, limit)
+        return self._changes(" and ".join(where), args, limit, with_diff)
 
-    def _changes(self, where: str, args: list[Any], limit: int | None = None) -> list[Change]:
+    def _changes(
+        self, where: str, args: list[Any], limit: int | None = None, with_diff: bool = True
+    ) -> list[Change]:
+        columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
-            "select c.*, d.company, d.title, d.url from changes c "
+            f"select {columns}, d.company, d.title, d.url from changes c "
             f"join documents d on d.id = c.document where {where} order by c.id desc"
         )
         if limit is not None:
@@ -386,6 +390,14 @@ class Store:
             suspect=doc["suspect_reason"] or "",
             failing_since=dt(health["at"]) if health and health["kind"] == "failing" else None,
         )  # fmt: skip
+
+
+_LISTING_COLUMNS = ", ".join(
+    f"c.{name}"
+    for name in ("id", "document", "detected_at", "kind", "from_version", "to_version",
+                 "added_chars", "removed_chars", "flags", "ai_related", "note", "classifier",
+                 "origin", "origin_ref", "archived_at")
+)  # fmt: skip
 
 
 @contextmanager
