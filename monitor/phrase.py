@@ -13,7 +13,7 @@ introduced it, the first disappearance after it the change that removed it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -89,10 +89,60 @@ def fts_query(phrase: str) -> str | None:
     """An FTS5 phrase query every text holding ``phrase`` matches (a prefilter, broader
     than :func:`contains`); None when it could not narrow anything down (no word, or
     characters whose case FTS5 may fold differently from Python)."""
+    words = fts_words(phrase)
+    return '"' + " ".join(words) + '"' if words else None
+
+
+def fts_words(phrase: str) -> list[str]:
+    """The phrase's words as FTS5 sees them ([]: FTS5 cannot narrow this phrase down)."""
     words = _FTS_WORD.findall(phrase.lower())
-    if not words or not phrase.isascii():
-        return None
-    return '"' + " ".join(words) + '"'
+    return words if words and phrase.isascii() else []
+
+
+def edge_queries(phrase: str) -> tuple[str, str] | None:
+    """FTS5 queries for the first and the last word: a phrase split over two lines has
+    its first word whole in the first line and its last word in the second."""
+    words = fts_words(phrase)
+    return (f'"{words[0]}"', f'"{words[-1]}"') if words else None
+
+
+def holding(
+    lists: Mapping[int, Sequence[int]], texts: Mapping[int, str], matcher: Matcher
+) -> set[int]:
+    """The versions whose text holds the phrase, given each version as its lines (ids of
+    ``texts``, joined by line breaks). The phrase is looked for within one line and
+    across two adjacent lines (blank lines between them skipped); ``texts`` holds the
+    lines that may take part, an id missing from it is known to hold no piece of it.
+    A phrase spread over three or more non-blank lines is not found."""
+    inside = {pid for pid, text in texts.items() if contains(text, matcher)}
+    pairs: dict[tuple[int, int], bool] = {}
+    found = set()
+    for number, ids in lists.items():
+        if not inside.isdisjoint(ids):
+            found.add(number)
+        elif any(_crossed(pair, texts, matcher, pairs) for pair in _adjacent(ids, texts)):
+            found.add(number)
+    return found
+
+
+def _adjacent(ids: Sequence[int], texts: Mapping[int, str]) -> Iterator[tuple[int, int]]:
+    previous = None
+    for pid in ids:
+        text = texts.get(pid)
+        if text is not None and not text.strip():
+            continue  # a blank line: the phrase's whitespace may run over it
+        if previous is not None and text is not None:
+            yield previous, pid
+        previous = pid if text is not None else None
+
+
+def _crossed(
+    pair: tuple[int, int], texts: Mapping[int, str], matcher: Matcher,
+    seen: dict[tuple[int, int], bool],
+) -> bool:  # fmt: skip
+    if pair not in seen:
+        seen[pair] = contains(texts[pair[0]] + "\n" + texts[pair[1]], matcher)
+    return seen[pair]
 
 
 @dataclass(frozen=True)

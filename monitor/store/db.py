@@ -256,18 +256,13 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
-        stored, base = texts.pack(self.db, doc_id, text)
-        version_id = self._insert("versions",
+        # The text as its paragraphs, each distinct one stored once (m010, texts.py).
+        self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_sha,
-             "text": stored, "text_base": base, "snapshot_sha256": snapshot_sha,
+             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, text),
+             "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
-        )  # fmt: skip
-        # The same text in plain, for full-text search (its FTS index follows by trigger).
-        self.db.table("version_texts").insert(
-            {"id": version_id, "document": doc_id, "number": number,
-             "first_seen": ts(seen_at), "text": text}
         )  # fmt: skip
         self.set_current(doc_id, number, seen_at)
         return number

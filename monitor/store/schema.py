@@ -173,5 +173,58 @@ def m009_snapshot_deltas(db: sqlite_utils.Database) -> None:
     db.table("versions").add_column("text_base", int)
 
 
+@migrations()
+def m010_paragraphs(db: sqlite_utils.Database) -> None:
+    # Issue 15: m006 kept every version's whole text again in plain (520x the compressed
+    # diff per one-sentence edit). Now each distinct paragraph (line) is stored once, with
+    # the FTS5 index, and a version is the list of its paragraph ids (monitor/store/
+    # paragraphs.py). Every version is converted and checked against its sha256; then the
+    # plain copies go and ``version_texts`` becomes a view rebuilding them (Datasette).
+    from monitor.store import convert  # the conversion reads texts as stored before m010
+
+    for statement in PARAGRAPHS_SQL:
+        db.execute(statement)
+    db.table("versions").add_column("paragraph_ids", str)
+    convert.versions_to_paragraphs(db)
+    for statement in ("drop table if exists version_texts_fts", "drop table version_texts"):
+        db.execute(statement)
+    for statement in VIEWS_SQL:
+        db.execute(statement)
+
+
+PARAGRAPHS_SQL = (
+    "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
+    "create index paragraphs_hash on paragraphs (hash)",
+    # content="paragraphs" spelled so: how Datasette and sqlite-utils find the index.
+    'CREATE VIRTUAL TABLE paragraphs_fts USING FTS5 (text, content="paragraphs")',
+    "create trigger paragraphs_ai after insert on paragraphs begin"
+    " insert into paragraphs_fts (rowid, text) values (new.id, new.text); end",
+    "create trigger paragraphs_ad after delete on paragraphs begin"
+    " insert into paragraphs_fts (paragraphs_fts, rowid, text)"
+    " values ('delete', old.id, old.text); end",
+)
+
+VIEWS_SQL = (
+    # Each version's paragraphs in order: ``paragraph_ids`` is JSON where n is one id and
+    # [a, b] the ids a to b (paragraphs.py), expanded here for Datasette and SQL users.
+    "create view version_paragraphs as with recursive runs (version, part, id, last) as ("
+    " select v.id, j.key,"
+    " case j.type when 'array' then j.value ->> 0 else j.value end,"
+    " case j.type when 'array' then j.value ->> 1 else j.value end"
+    " from versions v, json_each(v.paragraph_ids) j"
+    " union all select version, part, id + 1, last from runs where id < last)"
+    " select r.version as version_id, v.document, v.number,"
+    " row_number() over (partition by r.version order by r.part, r.id) as position,"
+    " r.id as paragraph_id, p.text"
+    " from runs r join versions v on v.id = r.version join paragraphs p on p.id = r.id",
+    # The whole text of each version, as the plain table m006 made was (slow: it rebuilds
+    # every version it reads; filter on document and number).
+    "create view version_texts as select version_id as id, document, number,"
+    " (select first_seen from versions where id = version_id) as first_seen,"
+    " group_concat(text, char(10)) as text from"
+    " (select * from version_paragraphs order by version_id, position) group by version_id",
+)
+
+
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"
