@@ -37,6 +37,7 @@ class Matcher:
 
     pattern: re.Pattern[str]  # the words, any run of whitespace between them
     word_start: bool  # the phrase starts with a word character: a boundary must precede
+    words: tuple[str, ...] = ()  # the phrase, lowered, cut at its runs of whitespace
 
 
 def phrase_pattern(phrase: str) -> Matcher:
@@ -47,7 +48,8 @@ def phrase_pattern(phrase: str) -> Matcher:
     # Starting with the literal (no look-behind) lets the regex engine skip ahead fast;
     # the boundary before a match is checked by hand.
     body = r"\s+".join(re.escape(word) for word in wanted.split(" "))
-    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])))
+    words = tuple(wanted.split(" "))
+    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])), words)
 
 
 def contains(text: str, matcher: Matcher) -> bool:
@@ -115,25 +117,45 @@ def holding(
     lines that may take part, an id missing from it is known to hold no piece of it.
     A phrase spread over three or more non-blank lines is not found."""
     inside = {pid for pid, text in texts.items() if contains(text, matcher)}
+    # A line a phrase starts in holds its first word whole; the line it ends in, its last.
+    lowered = {pid: text.lower() for pid, text in texts.items() if text.strip()}
+    first, last = (matcher.words[0], matcher.words[-1]) if len(matcher.words) > 1 else ("", "")
+    heads = {pid for pid, text in lowered.items() if first and first in text}
+    tails = {pid for pid, text in lowered.items() if last and last in text}
     pairs: dict[tuple[int, int], bool] = {}
     found = set()
     for number, ids in lists.items():
         if not inside.isdisjoint(ids):
             found.add(number)
-        elif any(_crossed(pair, texts, matcher, pairs) for pair in _adjacent(ids, texts)):
+            continue
+        starts = heads.intersection(ids)
+        if starts and any(
+            _crossed(pair, texts, matcher, pairs) for pair in _adjacent(ids, starts, tails, texts)
+        ):
             found.add(number)
     return found
 
 
-def _adjacent(ids: Sequence[int], texts: Mapping[int, str]) -> Iterator[tuple[int, int]]:
-    previous = None
-    for pid in ids:
-        text = texts.get(pid)
-        if text is not None and not text.strip():
-            continue  # a blank line: the phrase's whitespace may run over it
-        if previous is not None and text is not None:
-            yield previous, pid
-        previous = pid if text is not None else None
+def _adjacent(
+    ids: Sequence[int], starts: set[int], tails: set[int], texts: Mapping[int, str]
+) -> Iterator[tuple[int, int]]:
+    """Each line of ``starts`` with the next non-blank line of ``ids`` when that is in
+    ``tails`` (the lines between them blank)."""
+    for pid in starts:
+        at = -1
+        while (at := _index(ids, pid, at + 1)) >= 0:
+            after = at + 1
+            while after < len(ids) and ids[after] in texts and not texts[ids[after]].strip():
+                after += 1
+            if after < len(ids) and ids[after] in tails:
+                yield pid, ids[after]
+
+
+def _index(ids: Sequence[int], pid: int, start: int) -> int:
+    try:
+        return ids.index(pid, start)
+    except ValueError:
+        return -1
 
 
 def _crossed(

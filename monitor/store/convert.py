@@ -31,7 +31,7 @@ def versions_to_paragraphs(db: sqlite_utils.Database) -> int:
             continue
         db.execute(
             "update versions set paragraph_ids = ? where id = ?",
-            [texts.pack(db, text), version_id],
+            [texts.pack(db, row["document"], text), version_id],
         )
         converted += 1
     db.execute(

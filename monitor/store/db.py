@@ -259,7 +259,7 @@ class Store:
         # The text as its paragraphs, each distinct one stored once (m010, texts.py).
         self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, text),
+             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, doc_id, text),
              "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}

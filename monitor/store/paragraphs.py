@@ -57,23 +57,57 @@ def decode_ids(stored: str) -> list[int]:
     return ids
 
 
-def store(db: sqlite_utils.Database, parts: Sequence[str]) -> list[int]:
-    """The ids of ``parts`` in order, inserting the paragraphs not stored yet."""
-    hashes = [line_hash(p) for p in parts]
-    known: dict[tuple[int, str], int] = {}
-    distinct = list(dict.fromkeys(hashes))
+def store(
+    db: sqlite_utils.Database, parts: Sequence[str], previous: Sequence[int] = ()
+) -> list[int]:
+    """The ids of ``parts`` in order, inserting the paragraphs not stored yet.
+
+    The ids follow ``previous`` (the document's last version) where the lines do, so an
+    edit breaks its list into three runs, not more: a line takes the id that follows the
+    previous line's id in ``previous`` when the text is the same, else an id of that
+    text from ``previous``, else one stored for any document, else a new one. No id is
+    used twice in one version (a repeated line is stored again: runs stay long).
+    """
+    known = texts(db, previous)
+    after = {a: b for a, b in zip(previous, previous[1:], strict=False)}
+    start = previous[0] if previous else None
+    by_text: dict[str, list[int]] = {}
+    for pid in previous:
+        if pid in known:
+            by_text.setdefault(known[pid], []).append(pid)
+    elsewhere = _stored_elsewhere(db, [p for p in parts if p not in by_text])
+    ids: list[int] = []
+    used: set[int] = set()
+    for part in parts:
+        follow = after.get(ids[-1]) if ids else start
+        if follow is None or follow in used or known.get(follow) != part:
+            follow = _first_unused(by_text.get(part, ()), used)
+        if follow is None:
+            follow = _first_unused(elsewhere.get(part, ()), used)
+        if follow is None:
+            digest = line_hash(part)
+            cursor = db.execute("insert into paragraphs (hash, text) values (?, ?)", [digest, part])
+            follow = int(cursor.lastrowid or 0)
+        ids.append(follow)
+        used.add(follow)
+    return ids
+
+
+def _first_unused(ids: Iterable[int], used: set[int]) -> int | None:
+    return next((pid for pid in ids if pid not in used), None)
+
+
+def _stored_elsewhere(db: sqlite_utils.Database, parts: Sequence[str]) -> dict[str, list[int]]:
+    """The ids of paragraphs already stored with each of these texts."""
+    found: dict[str, list[int]] = {}
+    distinct = list(dict.fromkeys(line_hash(p) for p in parts))
     for i in range(0, len(distinct), _CHUNK):
         chunk = distinct[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = db.execute(f"select id, hash, text from paragraphs where hash in ({marks})", chunk)
-        known.update(((h, t), int(pid)) for pid, h, t in rows.fetchall())
-    ids = []
-    for digest, part in zip(hashes, parts, strict=True):
-        if (digest, part) not in known:
-            cursor = db.execute("insert into paragraphs (hash, text) values (?, ?)", [digest, part])
-            known[digest, part] = int(cursor.lastrowid or 0)
-        ids.append(known[digest, part])
-    return ids
+        rows = db.execute(f"select id, text from paragraphs where hash in ({marks})", chunk)
+        for pid, text in rows.fetchall():
+            found.setdefault(str(text), []).append(int(pid))
+    return found
 
 
 def texts(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:

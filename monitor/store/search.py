@@ -32,18 +32,12 @@ def paragraph_texts(store: Store, ids: Iterable[int], fts_query: str | None) -> 
     """The texts of those of ``ids`` that match ``fts_query`` (an FTS5 query; None: all)."""
     if fts_query is None:
         return paragraphs.texts(store.db, ids)
-    wanted = sorted(set(ids))
-    found: dict[int, str] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        rows = store.db.execute(
-            "select p.id, p.text from paragraphs_fts f join paragraphs p on p.id = f.rowid"
-            f" where paragraphs_fts match ? and f.rowid in ({marks})",
-            [fts_query, *chunk],
-        ).fetchall()
-        found.update((int(pid), str(text)) for pid, text in rows)
-    return found
+    # The index alone, then the document's lines: an FTS5 match with "rowid in (...)" is
+    # many times slower than the match and a set intersection.
+    matched = store.db.execute(
+        "select rowid from paragraphs_fts where paragraphs_fts match ?", [fts_query]
+    ).fetchall()
+    return paragraphs.texts(store.db, set(ids).intersection(r[0] for r in matched))
 
 
 # Every character Python's str.strip() removes below U+3001: a line of only these is blank.

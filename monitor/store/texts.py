@@ -19,9 +19,16 @@ from monitor.store.rows import sha256
 from monitor.store.snapshots import damaged, rebuilt
 
 
-def pack(db: sqlite_utils.Database, text: str) -> str:
-    """The ``paragraph_ids`` of a new version's text, storing its new paragraphs."""
-    return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text)))
+def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
+    """The ``paragraph_ids`` of a new version's text, storing its new paragraphs (the
+    ids follow those of the document's latest version where the text does)."""
+    last = db.execute(
+        "select paragraph_ids from versions where document = ? and paragraph_ids is not null"
+        " order by number desc limit 1",
+        [document],
+    ).fetchone()
+    previous = paragraphs.decode_ids(last[0]) if last else []
+    return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
 
 
 def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
