@@ -240,6 +240,12 @@ def _confirmed_note(held: Held | None) -> str:
     return f"held as suspect since {since} ({held.reason}) and seen again"
 
 
+def prepare(old: str, new: str) -> None:
+    """Diffs and classifies two texts now, so a decision on them later (in the check's
+    transaction) finds the result made (:func:`_compare` is pure and cached)."""
+    _compare(old, new)
+
+
 @lru_cache(maxsize=16)
 def _compare(old: str, new: str) -> tuple[Diff, Classification]:
     """The diff and the verdict of two texts (pure: imported histories that flip between
