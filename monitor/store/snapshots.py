@@ -2,7 +2,7 @@
 
 A snapshot is stored whole (zlib) unless the document's latest stored fetch has a whole
 snapshot (its own or its ``base``) against which a delta (monitor/store/delta.py) is at
-most 10 % of its size: then ``content`` holds the delta and ``base`` names that whole
+most 5 % of its size: then ``content`` holds the delta and ``base`` names that whole
 snapshot. A base is always whole, so any snapshot is read with at most one delta, and the
 bytes read back are checked against their sha256 (journalists cite them).
 """
@@ -21,11 +21,10 @@ from monitor.store.rows import sha256, ts
 
 # A delta is kept only when it is at most this share of the whole compressed snapshot:
 # past it the page drifted from its base (edits pile up in every later delta), and a new
-# whole one is the better base. Per edit a delta costs the fetch's own noise plus every
-# edit since its base, and a whole one W/N over the N edits it serves: the sum is least
-# near N = sqrt(2W / edit), where the deltas reach about a tenth of W (bench/storage.py:
-# 2.3 KB per edit at 0.1 against 2.9 KB at 0.05 over 60 edits of a 124 KB page).
-DELTA_SHARE = 0.1
+# whole one is the better base. Checks outnumber edits: a small share keeps them cheap
+# (bench/storage.py, 60 edits then 100 checks of a 124 KB page: at 0.05, 2.9 KB of
+# snapshot per edit and 1.8 KB per check; at 0.1, 2.3 KB per edit but 2.3 KB per check).
+DELTA_SHARE = 0.05
 
 
 def save(
