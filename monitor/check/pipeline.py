@@ -107,8 +107,10 @@ def _prepare(
     state = store.load_state(watch.id, window_start, with_text=False)
     current = state.current
     if current is None or current.extractor != extractor.version:
+        prepare(text, None)
         return
-    if text_key(text) != current.key_sha256 and state.version_with_key(text_key(text)) is None:
+    key = text_key(text)
+    version = None
+    if key != current.key_sha256 and state.version_with_key(key) is None:
         version = store.current_version(watch.id)
-        if version is not None:
-            prepare(version.text, text)
+    prepare(text, version.text if version is not None else None)

@@ -78,6 +78,10 @@ def store(
     elsewhere = _stored_elsewhere(db, [p for p in parts if p not in by_text])
     ids: list[int] = []
     used: set[int] = set()
+    new: list[tuple[int, int, str]] = []
+    # New rows take the next ids in one statement, not one insert each (a rewrite of a long
+    # page adds thousands); a writer holds the data directory's lock: no other one.
+    next_id = int(db.execute("select coalesce(max(id), 0) + 1 from paragraphs").fetchone()[0])
     for part in parts:
         follow = after.get(ids[-1]) if ids else start
         if follow is None or follow in used or known.get(follow) != part:
@@ -85,11 +89,12 @@ def store(
         if follow is None:
             follow = _first_unused(elsewhere.get(part, ()), used)
         if follow is None:
-            digest = line_hash(part)
-            cursor = db.execute("insert into paragraphs (hash, text) values (?, ?)", [digest, part])
-            follow = int(cursor.lastrowid or 0)
+            follow, next_id = next_id, next_id + 1
+            new.append((follow, line_hash(part), part))
         ids.append(follow)
         used.add(follow)
+    with db.atomic():  # a savepoint in the caller's transaction (committed when none)
+        db.conn.executemany("insert into paragraphs (id, hash, text) values (?, ?, ?)", new)
     return ids
 
 
