@@ -140,6 +140,10 @@ def test_m010_converts_old_texts_to_paragraphs_datasette_can_search(tmp_path: Pa
     assert [r["text"] for r in db["paragraphs"].search('"AI models"')] == ["Our AI models learn."]
     view = db.execute("select number, text from version_texts order by number").fetchall()
     assert view == [(n, t) for n, t in enumerate(texts, 1)]
+    lines = db.execute(
+        "select text from version_paragraphs where number = 2 order by run, paragraph_id"
+    ).fetchall()
+    assert [line for (line,) in lines] == texts[1].split("\n")
     store.add_version("doc", "Now AI models everywhere.\n\nContact us.", "k4", "s", T0, "2")
     assert db.execute("select count(*) from paragraphs").fetchone()[0] == 7
     assert store.version("doc", 4).text.startswith("Now AI")  # type: ignore[union-attr]

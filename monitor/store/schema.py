@@ -204,25 +204,22 @@ PARAGRAPHS_SQL = (
     " values ('delete', old.id, old.text); end",
 )
 
+_RUN = (  # the first and last id of one element of paragraph_ids: n, or [a, b]
+    "(case j.type when 'array' then j.value ->> 0 else j.value end) and"
+    " (case j.type when 'array' then j.value ->> 1 else j.value end)"
+)
 VIEWS_SQL = (
-    # Each version's paragraphs in order: ``paragraph_ids`` is JSON where n is one id and
-    # [a, b] the ids a to b (paragraphs.py), expanded here for Datasette and SQL users.
-    "create view version_paragraphs as with recursive runs (version, part, id, last) as ("
-    " select v.id, j.key,"
-    " case j.type when 'array' then j.value ->> 0 else j.value end,"
-    " case j.type when 'array' then j.value ->> 1 else j.value end"
-    " from versions v, json_each(v.paragraph_ids) j"
-    " union all select version, part, id + 1, last from runs where id < last)"
-    " select r.version as version_id, v.document, v.number,"
-    " row_number() over (partition by r.version order by r.part, r.id) as position,"
-    " r.id as paragraph_id, p.text"
-    " from runs r join versions v on v.id = r.version join paragraphs p on p.id = r.id",
-    # The whole text of each version, as the plain table m006 made was (slow: it rebuilds
-    # every version it reads; filter on document and number).
-    "create view version_texts as select version_id as id, document, number,"
-    " (select first_seen from versions where id = version_id) as first_seen,"
-    " group_concat(text, char(10)) as text from"
-    " (select * from version_paragraphs order by version_id, position) group by version_id",
+    # Each version's paragraphs in order (of ``run``, then ``paragraph_id``), for Datasette
+    # and SQL users: ``paragraph_ids`` is JSON where n is one id and [a, b] the ids a to b
+    # (paragraphs.py), and the ids of a run are all paragraphs, so a range join expands it.
+    "create view version_paragraphs as select v.id as version_id, v.document, v.number,"
+    " j.key as run, p.id as paragraph_id, p.text"
+    f" from versions v, json_each(v.paragraph_ids) j join paragraphs p on p.id between {_RUN}",
+    # The whole text of each version, as the plain table m006 made was (a version kept in
+    # its old form by m010 shows NULL). One subquery per row: filters on versions apply.
+    "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
+    " (select group_concat(text, char(10)) from (select p.text from json_each(v.paragraph_ids) j"
+    f" join paragraphs p on p.id between {_RUN} order by j.key, p.id)) as text from versions v",
 )
 
 
