@@ -12,7 +12,8 @@ on every request. Into a real store, in this process:
 Targets (issue 15): one-sentence edit <= 5x the compressed diff; an unchanged page's
 raw bytes stored once per text version or as a compressed delta.
 
-Run: .venv/bin/python bench/storage.py [--edits 20] [--checks 100]
+Run: .venv/bin/python bench/storage.py [--edits 60] [--checks 100]
+(60 edits: long enough for a new whole snapshot to be taken inside the window.)
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
         before = db_bytes(data)
         for i in range(edits):
             old = extract_text(replay.noisy_page("Privacy", "</p>".join(paragraphs)))
-            k = 10 + 7 * i
+            k = 10 + (7 * i) % (len(paragraphs) - 11)  # wraps: 60 edits > the paragraphs
             paragraphs[k] += f" We also keep a record number {i} of this edit for our files."
             status, _ = check("</p>".join(paragraphs))
             new = extract_text(replay.noisy_page("Privacy", "</p>".join(paragraphs)))
@@ -102,7 +103,7 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--edits", type=int, default=60)
     parser.add_argument("--checks", type=int, default=100)
     args = parser.parse_args()
     print(f"machine: {machine()}; database growth after a WAL checkpoint and VACUUM\n")

@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from monitor.errors import ConfigError, LockedError, data_dir_problem
+
+if TYPE_CHECKING:  # filelock is imported by the commands that lock (start-up of the others)
+    from filelock import FileLock
 
 LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
@@ -28,6 +30,8 @@ DAEMON_RECORD_NAME = "daemon.json"
 @contextmanager
 def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Holds the lock of ``data_dir``; waits up to ``wait`` seconds for it."""
+    from filelock import FileLock, Timeout
+
     lock = FileLock(str(usable_dir(data_dir) / LOCK_NAME))
     try:
         _acquire(lock, data_dir, wait)
@@ -45,6 +49,8 @@ def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
 @contextmanager
 def daemon_lock(data_dir: str | Path) -> Iterator[None]:
     """Holds ``data_dir``'s daemon lock for the block; LockedError when a daemon runs."""
+    from filelock import FileLock, Timeout
+
     directory = usable_dir(data_dir)
     lock = FileLock(str(directory / DAEMON_LOCK_NAME))
     try:
@@ -76,6 +82,8 @@ def usable_dir(data_dir: str | Path) -> Path:
 
 
 def _acquire(lock: FileLock, data_dir: str | Path, wait: float) -> None:
+    from filelock import Timeout
+
     try:
         lock.acquire(timeout=wait)
     except Timeout:  # an OSError too: the lock is held, which the callers word

@@ -13,7 +13,7 @@ introduced it, the first disappearance after it the change that removed it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,7 @@ class Matcher:
 
     pattern: re.Pattern[str]  # the words, any run of whitespace between them
     word_start: bool  # the phrase starts with a word character: a boundary must precede
+    words: tuple[str, ...] = ()  # the phrase, lowered, cut at its runs of whitespace
 
 
 def phrase_pattern(phrase: str) -> Matcher:
@@ -47,7 +48,8 @@ def phrase_pattern(phrase: str) -> Matcher:
     # Starting with the literal (no look-behind) lets the regex engine skip ahead fast;
     # the boundary before a match is checked by hand.
     body = r"\s+".join(re.escape(word) for word in wanted.split(" "))
-    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])))
+    words = tuple(wanted.split(" "))
+    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])), words)
 
 
 def contains(text: str, matcher: Matcher) -> bool:
@@ -89,10 +91,80 @@ def fts_query(phrase: str) -> str | None:
     """An FTS5 phrase query every text holding ``phrase`` matches (a prefilter, broader
     than :func:`contains`); None when it could not narrow anything down (no word, or
     characters whose case FTS5 may fold differently from Python)."""
+    words = fts_words(phrase)
+    return '"' + " ".join(words) + '"' if words else None
+
+
+def fts_words(phrase: str) -> list[str]:
+    """The phrase's words as FTS5 sees them ([]: FTS5 cannot narrow this phrase down)."""
     words = _FTS_WORD.findall(phrase.lower())
-    if not words or not phrase.isascii():
-        return None
-    return '"' + " ".join(words) + '"'
+    return words if words and phrase.isascii() else []
+
+
+def edge_queries(phrase: str) -> tuple[str, str] | None:
+    """FTS5 queries for the first and the last word: a phrase split over two lines has
+    its first word whole in the first line and its last word in the second."""
+    words = fts_words(phrase)
+    return (f'"{words[0]}"', f'"{words[-1]}"') if words else None
+
+
+def holding(
+    lists: Mapping[int, Sequence[int]], texts: Mapping[int, str], matcher: Matcher
+) -> set[int]:
+    """The versions whose text holds the phrase, given each version as its lines (ids of
+    ``texts``, joined by line breaks). The phrase is looked for within one line and
+    across two adjacent lines (blank lines between them skipped); ``texts`` holds the
+    lines that may take part, an id missing from it is known to hold no piece of it.
+    A phrase spread over three or more non-blank lines is not found."""
+    inside = {pid for pid, text in texts.items() if contains(text, matcher)}
+    # A line a phrase starts in holds its first word whole; the line it ends in, its last.
+    lowered = {pid: text.lower() for pid, text in texts.items() if text.strip()}
+    first, last = (matcher.words[0], matcher.words[-1]) if len(matcher.words) > 1 else ("", "")
+    heads = {pid for pid, text in lowered.items() if first and first in text}
+    tails = {pid for pid, text in lowered.items() if last and last in text}
+    pairs: dict[tuple[int, int], bool] = {}
+    found = set()
+    for number, ids in lists.items():
+        if not inside.isdisjoint(ids):
+            found.add(number)
+            continue
+        starts = heads.intersection(ids)
+        if starts and any(
+            _crossed(pair, texts, matcher, pairs) for pair in _adjacent(ids, starts, tails, texts)
+        ):
+            found.add(number)
+    return found
+
+
+def _adjacent(
+    ids: Sequence[int], starts: set[int], tails: set[int], texts: Mapping[int, str]
+) -> Iterator[tuple[int, int]]:
+    """Each line of ``starts`` with the next non-blank line of ``ids`` when that is in
+    ``tails`` (the lines between them blank)."""
+    for pid in starts:
+        at = -1
+        while (at := _index(ids, pid, at + 1)) >= 0:
+            after = at + 1
+            while after < len(ids) and ids[after] in texts and not texts[ids[after]].strip():
+                after += 1
+            if after < len(ids) and ids[after] in tails:
+                yield pid, ids[after]
+
+
+def _index(ids: Sequence[int], pid: int, start: int) -> int:
+    try:
+        return ids.index(pid, start)
+    except ValueError:
+        return -1
+
+
+def _crossed(
+    pair: tuple[int, int], texts: Mapping[int, str], matcher: Matcher,
+    seen: dict[tuple[int, int], bool],
+) -> bool:  # fmt: skip
+    if pair not in seen:
+        seen[pair] = contains(texts[pair[0]] + "\n" + texts[pair[1]], matcher)
+    return seen[pair]
 
 
 @dataclass(frozen=True)

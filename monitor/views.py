@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor import linediff
 from monitor.errors import ConfigError
-from monitor.models import Change, CheckOutcome, DocumentStatus, Origin, Version
+from monitor.models import Change, CheckOutcome, DocumentStatus, Flag, Origin, Version
 
 if TYPE_CHECKING:  # the reading commands start without loading what they do not use
     from monitor.store import Store
@@ -55,11 +54,14 @@ def _one(text: str) -> str:
     return terminal_safe(text, newlines=False)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per record
+
+
 def json_text(value: Any) -> str:
     """JSON for the terminal: readable UTF-8, but C1 controls, bidi overrides and lone
     surrogates escaped as ``\\uXXXX`` (json.dumps already escapes C0 controls)."""
     if isinstance(value, list):  # one record per line: json's C encoder (indent= is Python)
-        records = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
+        records = ",\n".join(map(_ENCODER.encode, value))
         text = f"[\n{records}\n]" if value else "[]"
     else:
         text = json.dumps(value, ensure_ascii=False, indent=1)
@@ -111,8 +113,8 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "ai_related": bool(change.ai_related),
         "added_chars": change.added_chars,
         "removed_chars": change.removed_chars,
-        "flags": [asdict(f) for f in change.flags],
-        "ai_related_flags": [asdict(f) for f in change.ai_related],
+        "flags": [_flag_dict(f) for f in change.flags],
+        "ai_related_flags": [_flag_dict(f) for f in change.ai_related],
         "note": change.note,  # "returned to the text of v1", "held as suspect ... seen again"
         "classifier": change.classifier,  # version of the AI-training rules
         **origin_fields(change.origin),  # imported from an archive (issue 14), or live
@@ -120,6 +122,12 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
     return record
+
+
+def _flag_dict(flag: Flag) -> dict[str, str]:
+    # asdict() deep-copies field by field: ten times slower on 10,000 changes.
+    return {"sentence": flag.sentence, "side": flag.side, "phrase": flag.phrase,
+            "category": flag.category, "rule": flag.rule}  # fmt: skip
 
 
 def origin_fields(origin: Origin | None) -> dict[str, Any]:

@@ -1,10 +1,11 @@
-"""The archive for journalists: searchable texts (m006), `first-seen`, `evidence`,
+"""The archive for journalists: searchable paragraphs (m010), `first-seen`, `evidence`,
 `changes --format csv`. Real parts: a local server, a real SQLite file, the real
 `sha256sum`; the matching rule and the phrase histories are data-driven."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import sqlite3
@@ -19,10 +20,11 @@ import sqlite_utils
 import yaml
 
 from monitor import phrase
+from monitor.cli.archive import find_phrase
+from monitor.errors import MonitorError
 from monitor.export import COLUMNS, DIFF_COLUMNS, changes_csv
 from monitor.models import Change, Flag, Upgrade, Version
-from monitor.store import Store, migrations
-from monitor.store.search import candidate_texts
+from monitor.store import Store, migrations, search
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
 
@@ -100,44 +102,131 @@ def test_phrase_history(case: dict[str, Any]) -> None:
     assert found.first_seen == _version(case["expect"]["version"]).first_seen
 
 
-# -- the store: schema step m006 -----------------------------------------------------------
-def test_m006_backfills_plain_texts_that_datasette_can_search(tmp_path: Path) -> None:
-    path = tmp_path / "monitor.db"
+# -- the store: paragraphs (schema step m010) ------------------------------------------------
+def _old_store(path: Path, texts: list[str]) -> None:
+    """A database as m006-m009 wrote it: zlib texts, a delta, plain copies with FTS."""
+    from monitor.store import delta
+
     old = sqlite_utils.Database(path)
-    migrations.apply(old, stop_before="m006_searchable_texts")
+    migrations.apply(old, stop_before="m010_paragraphs")
     old["documents"].insert({"id": "doc", "company": "C", "title": "T", "url": "https://c.test/"})
-    texts = ["We sell nothing.", "We may train our AI\nmodels on your posts."]
     for number, text in enumerate(texts, 1):
+        data = text.encode()
+        stored = zlib.compress(data) if number == 1 else delta.make(texts[0].encode(), data)
         old["versions"].insert({
-            "document": "doc", "number": number, "text_sha256": "x", "key_sha256": f"k{number}",
-            "text": zlib.compress(text.encode()), "snapshot_sha256": "s",
-            "first_seen": "2026-01-01T00:00:00+00:00", "last_seen": "2026-01-01T00:00:00+00:00",
+            "document": "doc", "number": number, "text_sha256": hashlib.sha256(data).hexdigest(),
+            "key_sha256": f"k{number}", "text": stored, "text_base": None if number == 1 else 1,
+            "snapshot_sha256": "s", "first_seen": f"2026-01-0{number}T00:00:00+00:00",
+            "last_seen": "2026-01-01T00:00:00+00:00",
         })  # fmt: skip
+        old["version_texts"].insert({"id": number, "document": "doc", "number": number,
+                                     "first_seen": "x", "text": text})  # fmt: skip
     old.close()
+
+
+def test_m010_converts_old_texts_to_paragraphs_datasette_can_search(tmp_path: Path) -> None:
+    texts = ["We sell nothing.\n\nContact us.", "We may train our AI\nmodels on your posts.\n"
+             "\nContact us.", "Our AI models learn.\n\nContact us."]  # fmt: skip
+    _old_store(tmp_path / "monitor.db", texts)
     store = Store(tmp_path)  # upgrades the database
     db = store.db
-    assert [r["text"] for r in db["version_texts"].rows_where(order_by="number")] == texts
+    assert [store.version("doc", n).text for n in (1, 2, 3)] == texts  # type: ignore[union-attr]
+    stored = db.execute("select text, text_base, paragraph_ids from versions").fetchall()
+    assert all(text is None and base is None and ids for text, base, ids in stored)
+    # "Contact us." and the blank line are stored once for the three versions.
+    assert db.execute("select count(*) from paragraphs").fetchone()[0] == 6
     # Datasette's and sqlite-utils' rule for finding a table's full-text index.
-    assert db["version_texts"].detect_fts() == "version_texts_fts"
-    assert [r["number"] for r in db["version_texts"].search('"AI models"')] == [2]
-    store.add_version("doc", "Now AI models everywhere.", "k3", "s", T0, "2")
-    assert sorted(r["number"] for r in db["version_texts"].search('"AI models"')) == [2, 3]
-    version = store.version("doc", 3)  # the old readers still read the zlib text
-    assert version is not None and version.text == "Now AI models everywhere."
+    assert db["paragraphs"].detect_fts() == "paragraphs_fts"
+    assert [r["text"] for r in db["paragraphs"].search('"AI models"')] == ["Our AI models learn."]
+    view = db.execute("select number, text from version_texts order by number").fetchall()
+    assert view == [(n, t) for n, t in enumerate(texts, 1)]
+    lines = db.execute(
+        "select text from version_paragraphs where number = 2 order by run, paragraph_id"
+    ).fetchall()
+    assert [line for (line,) in lines] == texts[1].split("\n")
+    store.add_version("doc", "Now AI models everywhere.\n\nContact us.", "k4", "s", T0, "2")
+    assert db.execute("select count(*) from paragraphs").fetchone()[0] == 7
+    assert store.version("doc", 4).text.startswith("Now AI")  # type: ignore[union-attr]
+    # first-seen counts the phrase split over two lines (v2) as the text holds it.
+    found = find_phrase(store, "doc", "AI models")
+    assert (found.version, found.excerpt) == (2, "We may train our AI models on your posts.")
     store.close()
 
 
-def test_the_prefilter_reads_only_candidate_versions(tmp_path: Path) -> None:
-    """300 versions, the phrase in the last 3: only those 3 texts are read, newest first."""
+def test_m010_keeps_a_text_that_does_not_check_in_its_old_form(tmp_path: Path) -> None:
+    _old_store(tmp_path / "monitor.db", ["One.", "One.\nTwo."])
+    db = sqlite3.connect(tmp_path / "monitor.db")
+    db.execute("update versions set text_sha256 = 'not this' where number = 1")
+    db.commit()
+    db.close()
+    store = Store(tmp_path)
+    rows = store.db.execute("select number, text is null, paragraph_ids from versions").fetchall()
+    # v1 does not check: kept as it was, and so is its blob, the base of v2's old delta.
+    assert [(n, gone, bool(ids)) for n, gone, ids in rows] == [(1, 0, False), (2, 1, True)]
+    assert store.version("doc", 2).text == "One.\nTwo."  # type: ignore[union-attr]
+    assert find_phrase(store, "doc", "two").version == 2
+    store.close()
+
+
+LINES_CASES = [  # (the version's text, phrase, held by the whole-text rule)
+    ("We train our AI\nmodels here.", "AI models", True),
+    ("We train our AI\n\n \nmodels here.", "AI models", True),  # blank lines between
+    ("Intro\nWe train AI models.\nEnd", "train AI models", True),
+    ("We train\nour AI\nmodels", "we train our AI models", False),  # over three lines
+    ("AI\nmodelsX", "AI models", False),
+    ("xAI\nmodels", "AI models", False),
+    ("Café IA\nmodèles", "ia modèles", True),  # not ASCII: no FTS narrowing
+    ("Nothing here.\nAt all.", "AI models", False),
+]
+
+
+@pytest.mark.parametrize(("text", "wanted", "held"), LINES_CASES)
+def test_first_seen_over_paragraphs_follows_the_rule(
+    tmp_path: Path, text: str, wanted: str, held: bool
+) -> None:
+    """A version is its lines: the phrase is found in one line or across two (blank ones
+    skipped); only a phrase spread over three or more lines is missed (README)."""
     store = Store(tmp_path)
     store.db["documents"].insert({"id": "doc", "company": "C", "title": "T", "url": "u"})
-    filler = " ".join(f"clause {n} about data sharing and retention." for n in range(300))
+    store.add_version("doc", "Unrelated first version.", "k0", "s", T0, "1")
+    store.add_version("doc", text, "k1", "s", T0, "1")
+    pattern = phrase.phrase_pattern(wanted)
+    whole = phrase.contains(text, pattern)
+    if held:
+        assert whole and find_phrase(store, "doc", wanted).version == 2
+    else:
+        with pytest.raises(MonitorError):
+            find_phrase(store, "doc", wanted)
+        assert whole == (wanted == "we train our AI models")  # the one documented miss
+    store.close()
+
+
+@pytest.mark.parametrize("case", [c for c in MATCH_CASES if c["match"]], ids=lambda c: c["name"])
+def test_every_matching_case_is_found_through_the_store(
+    tmp_path: Path, case: dict[str, Any]
+) -> None:
+    store = Store(tmp_path)
+    store.db["documents"].insert({"id": "doc", "company": "C", "title": "T", "url": "u"})
+    store.add_version("doc", case["text"], "k1", "s", T0, "1")
+    assert find_phrase(store, "doc", case["phrase"]).version == 1
+    store.close()
+
+
+def test_the_prefilter_reads_only_candidate_paragraphs(tmp_path: Path) -> None:
+    """300 versions, the phrase in the last 3: the index names the one line holding it."""
+    store = Store(tmp_path)
+    store.db["documents"].insert({"id": "doc", "company": "C", "title": "T", "url": "u"})
+    filler = "\n".join(f"clause {n} about data sharing and retention." for n in range(300))
     for n in range(1, 301):
-        extra = " We train AI models on posts." if n > 297 else ""
-        store.add_version("doc", f"Version {n}. {filler}{extra}", f"k{n}", "s", T0, "1")
-    read = list(candidate_texts(store, "doc", phrase.fts_query("AI models")))
-    assert [number for number, _ in read] == [300, 299, 298]
-    assert len(list(candidate_texts(store, "doc", None))) == 300  # no narrowing: all
+        extra = "\nWe train AI models on posts." if n > 297 else ""
+        store.add_version("doc", f"Version {n}.\n{filler}{extra}", f"k{n}", "s", T0, "1")
+    lists, legacy = search.paragraph_lists(store, "doc")
+    ids = {pid for listed in lists.values() for pid in listed}
+    assert legacy == [] and len(ids) == 300 + 300 + 1  # "Version n.", the clauses, the AI line
+    read = search.paragraph_texts(store, ids, phrase.fts_query("AI models"))
+    assert list(read.values()) == ["We train AI models on posts."]
+    assert phrase.holding(lists, read, phrase.phrase_pattern("AI models")) == {298, 299, 300}
+    assert len(search.paragraph_texts(store, ids, None)) == len(ids)  # no narrowing: all
     store.close()
 
 

@@ -42,16 +42,23 @@ def imported_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert done.code == 0, done.err
 
 
-@pytest.mark.parametrize("table", ["snapshots", "versions"])
+STORED_FORMS = [  # (table, column, the damage): the bytes of a snapshot, a text's parts
+    ("snapshots", "content", "x'78da00112233'"),
+    ("versions", "paragraph_ids", "'[[1,'"),
+    ("paragraphs", "text", "'a line that was never fetched'"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "damage"), STORED_FORMS)
 def test_a_corrupted_stored_form_is_a_one_line_damaged_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, column: str, damage: str
 ) -> None:
-    """Attack: flip the stored bytes (zlib or delta) of snapshots or texts. Once a zlib.error
-    traceback; now the damaged-database line naming what to do."""
+    """Attack: flip the stored bytes (zlib or delta) of snapshots, or the paragraphs a text
+    is made of. Once a zlib.error traceback; now the damaged-database line naming what
+    to do."""
     imported_change(tmp_path, capsys)
     db = sqlite3.connect(tmp_path / "data" / "monitor.db")
-    column = "content" if table == "snapshots" else "text"
-    db.execute(f"update {table} set {column} = x'78da00112233'")  # noqa: S608 (the test's own)
+    db.execute(f"update {table} set {column} = {damage}")  # noqa: S608 (the test's own)
     db.commit()
     db.close()
     for args in (["evidence", "1", "--out", str(tmp_path / "ev")],

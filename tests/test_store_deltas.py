@@ -67,7 +67,7 @@ def test_changing_token_costs_a_delta_not_a_copy(tmp_path: Path) -> None:
         assert sha256(body) == digest and f"token{i}".encode() in body and kind == "text/html"
 
 
-def test_version_texts_are_deltas_and_read_back_exactly(tmp_path: Path) -> None:
+def test_version_texts_are_paragraph_lists_and_read_back_exactly(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.sync_documents([WATCH], NOW)
     lines = [
@@ -78,13 +78,29 @@ def test_version_texts_are_deltas_and_read_back_exactly(tmp_path: Path) -> None:
         lines[10 * i] += " We may use it to train our AI models."
         texts.append("\n".join(lines))
         store.add_version("doc", texts[-1], f"k{i}", "0" * 64, NOW + timedelta(hours=i), "2")
-    stored = [r[0] for r in store.db.execute("select text_base from versions order by number")]
-    assert stored[0] is None and all(base == 1 for base in stored[1:])
+    # Each edited line is stored once; a version is a few runs of paragraph ids.
+    assert store.db.execute("select count(*) from paragraphs").fetchone()[0] == 300 + 5
+    lists = [r[0] for r in store.db.execute("select paragraph_ids from versions order by number")]
+    assert lists[0] == "[[1,300]]" and lists[1] == "[[1,10],301,[12,300]]"
+    assert all(len(listed) < 100 for listed in lists)
     for number, text in enumerate(texts, start=1):
         version = store.version("doc", number)
         assert version is not None and version.text == text
     current = store.current_version("doc")
     assert current is not None and current.text == texts[-1]
+
+
+def test_a_text_whose_paragraph_changed_is_a_damaged_database(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    store.add_version("doc", "One.\nTwo.", "k", "0" * 64, NOW, "2")
+    store.close()
+    db = sqlite3.connect(tmp_path / "monitor.db")
+    db.execute("update paragraphs set text = 'Three.' where text = 'Two.'")
+    db.commit()
+    db.close()
+    with pytest.raises(MonitorError, match="damaged"), opened(tmp_path) as reopened:
+        reopened.version("doc", 1)
 
 
 def test_a_delta_that_does_not_rebuild_is_a_damaged_database(tmp_path: Path) -> None:

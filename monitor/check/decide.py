@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from monitor.check.observe import Observation, text_key
-from monitor.check.suspect import suspect_reason, wall_reason
+from monitor.check.suspect import suspect_reason, wall_reason, words
 from monitor.classify import classifier_version, classify
 from monitor.diff import diff_texts
 from monitor.models import Change, Classification, Diff, DocState, Held, Validators, Watch
@@ -238,6 +238,18 @@ def _confirmed_note(held: Held | None) -> str:
         return ""
     since = held.since.isoformat(timespec="seconds")
     return f"held as suspect since {since} ({held.reason}) and seen again"
+
+
+def prepare(new: str, old: str | None) -> None:
+    """Does now the pure work a decision on ``new`` (the text of a page) after ``old``
+    (the current text, when the words are new) will ask for, so that decision, in the
+    check's transaction, finds it done: word counts, and the diff, the verdict and the
+    rules' version (each cached: :func:`words`, :func:`_compare`, ``classifier_version``)."""
+    words(new)
+    if old is not None:
+        words(old)
+        _compare(old, new)
+        classifier_version()
 
 
 @lru_cache(maxsize=16)

@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
-from monitor.check.decide import Policy, decide, request_validators
-from monitor.check.observe import Extractor, observe
+from monitor.check.decide import Policy, decide, prepare, request_validators
+from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
-from monitor.errors import FetchError
+from monitor.errors import ExtractError, FetchError
 from monitor.fetch.http import Fetcher
 from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.store import Store
@@ -75,7 +75,9 @@ def check_document(
 ) -> CheckOutcome:
     """Records one fetch of a document and whatever it changed, in one transaction."""
     policy = policy or Policy(alert_after=alert_after)
+    extractor = extractor or Extractor()
     now = clock()
+    _prepare(store, watch, result, now - policy.ab_window, extractor)
     with store.transaction():
         # The current text is read only for a page to compare: a 304 or a failure needs
         # none of it (a text stored as a delta is rebuilt and checked when read).
@@ -85,3 +87,30 @@ def check_document(
             state = replace(state, current=store.current_version(watch.id))
         decision = decide(state, obs, watch, policy)
         return apply(store, watch, state, obs, decision)
+
+
+def _prepare(
+    store: Store, watch: Watch, result: FetchResult | FetchError, window_start: datetime,
+    extractor: Extractor,
+) -> None:  # fmt: skip
+    """The pure work of a check done before its transaction, so the transaction (and the
+    data directory's lock around it) is held for the writes only: the page read into text
+    and, when its words are new, diffed and classified against the current text. Both
+    stages cache their last results (observe.py, decide.py), and the transaction reads
+    the same bytes back from the store and compares the same texts, so it finds them."""
+    if isinstance(result, FetchError) or result.not_modified:
+        return
+    try:
+        text = extractor.text(result.body, result.content_type, watch.select, watch.remove)
+    except ExtractError:
+        return  # the transaction reads it again and records why it has no text
+    state = store.load_state(watch.id, window_start, with_text=False)
+    current = state.current
+    if current is None or current.extractor != extractor.version:
+        prepare(text, None)
+        return
+    key = text_key(text)
+    version = None
+    if key != current.key_sha256 and state.version_with_key(key) is None:
+        version = store.current_version(watch.id)
+    prepare(text, version.text if version is not None else None)

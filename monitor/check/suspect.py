@@ -9,6 +9,7 @@ a later check sees it again, then recorded. Pure functions over extracted texts.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Real rewrites (an EU page swapped for the global one) can halve a policy;
 # losing four fifths of the words in one step is what broken pages look like.
@@ -26,6 +27,7 @@ WALL_PHRASES = re.compile(
 )
 
 
+@lru_cache(maxsize=8)  # counted before a check's transaction, asked again inside it
 def words(text: str) -> int:
     return len(WORD.findall(text))
 

@@ -12,8 +12,7 @@ from monitor import linediff, phrase, views
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError, MonitorError
 from monitor.phrase import PhraseHistory
-from monitor.store import Store
-from monitor.store.search import candidate_texts
+from monitor.store import Store, search
 
 
 @click.command("first-seen")
@@ -41,13 +40,7 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     """The phrase's history in ``document``; MonitorError when no version holds it."""
     pattern = phrase.phrase_pattern(text)
-    present: set[int] = set()
-    context = ""
-    # Newest first: the last one found is the first version, whose line is quoted.
-    for number, body in candidate_texts(store, document, phrase.fts_query(text)):
-        if phrase.contains(body, pattern):
-            present.add(number)
-            context = body
+    present = _holding(store, document, text, pattern)
     versions = store.versions(document)
     current = store.current_version(document, with_text=False)
     found = phrase.phrase_history(
@@ -60,7 +53,26 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
             f"{document}: {text!r} is in none of its {len(versions)} version(s) ({numbers}); "
             f"matched with {phrase.MATCHING}"
         )
-    return replace(found, excerpt=phrase.excerpt(context, pattern))
+    first = store.version(document, found.version)
+    return replace(found, excerpt=phrase.excerpt(first.text if first else "", pattern))
+
+
+def _holding(store: Store, document: str, text: str, pattern: phrase.Matcher) -> set[int]:
+    """The numbers of the versions holding the phrase: the FTS index names the lines
+    that hold it or could start or end it (search.py), the exact rule decides."""
+    lists, legacy = search.paragraph_lists(store, document)
+    ids = {pid for listed in lists.values() for pid in listed}
+    edges = phrase.edge_queries(text)
+    queries = [phrase.fts_query(text), *edges] if edges else [None]
+    lines = search.blank_paragraphs(store, ids)
+    for query in dict.fromkeys(queries):
+        lines.update(search.paragraph_texts(store, ids, query))
+    present = phrase.holding(lists, lines, pattern)
+    for number in legacy:  # versions kept in their pre-m010 form: read whole
+        version = store.version(document, number)
+        if version is not None and phrase.contains(version.text, pattern):
+            present.add(number)
+    return present
 
 
 def phrase_dict(found: PhraseHistory) -> dict[str, object]:

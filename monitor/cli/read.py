@@ -44,7 +44,7 @@ def changes(
     with open_store(data_dir) as store:
         if document is not None:
             views.require_document(store, document)
-        found = store.changes(document=document, ai_only=ai_only)
+        found = store.changes(document=document, ai_only=ai_only, with_diff=diffs)
     if fmt == "json":
         rows = [views.change_dict(c, with_diff=diffs) for c in found]
         click.echo(views.json_text(rows))

@@ -6,7 +6,6 @@ import contextlib
 import errno
 import functools
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +54,6 @@ def site(data_dir: str, out_dir: str | None, watchlist_path: str | None) -> None
     click.echo(f"{target}: {len(written)} files written, index: {target / 'index.html'}")
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
-        return
-
-
 @click.command()
 @data_option
 @click.option(
@@ -77,6 +71,12 @@ def serve(data_dir: str, port: int) -> None:
     folder = Path(data_dir) / FEED_DIR
     if not (folder / "index.html").is_file():
         raise ConfigError(f"no site in {folder}: run `policy-monitor check` or `site` first")
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer  # start-up: here only
+
+    class _QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+            return
+
     handler = functools.partial(_QuietHandler, directory=str(folder))
     try:
         server = ThreadingHTTPServer(("127.0.0.1", port), handler)

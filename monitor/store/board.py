@@ -117,15 +117,15 @@ def newest_texts(store: Store, doc_id: str) -> Iterator[tuple[int, str, str]]:
     below = None
     while True:
         rows = store.db.execute(
-            # The plain copies (m006): versions.text may be a delta of an earlier version's.
-            "select number, first_seen, text from version_texts where document = ?"
+            "select number, first_seen from versions where document = ?"
             " and number < coalesce(?, number + 1) order by number desc limit 8",
             [doc_id, below],
         ).fetchall()
         if not rows:
             return
-        for number, first_seen, text in rows:
-            yield int(number), str(first_seen), str(text)
+        for number, first_seen in rows:
+            version = store.version(doc_id, int(number))  # rebuilt and checked (texts.py)
+            yield int(number), str(first_seen), version.text if version else ""
         below = rows[-1][0]
 
 

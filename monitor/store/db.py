@@ -256,18 +256,13 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
-        stored, base = texts.pack(self.db, doc_id, text)
-        version_id = self._insert("versions",
+        # The text as its paragraphs, each distinct one stored once (m010, texts.py).
+        self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_sha,
-             "text": stored, "text_base": base, "snapshot_sha256": snapshot_sha,
+             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, doc_id, text),
+             "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
-        )  # fmt: skip
-        # The same text in plain, for full-text search (its FTS index follows by trigger).
-        self.db.table("version_texts").insert(
-            {"id": version_id, "document": doc_id, "number": number,
-             "first_seen": ts(seen_at), "text": text}
         )  # fmt: skip
         self.set_current(doc_id, number, seen_at)
         return number
@@ -332,10 +327,11 @@ class Store:
 
     def changes(
         self, document: str | None = None, ai_only: bool = False, limit: int | None = None,
-        *, live_only: bool = False,
+        *, live_only: bool = False, with_diff: bool = True,
     ) -> list[Change]:  # fmt: skip
         """Changes oldest first (the newest ``limit`` of them when a limit is given);
-        ``live_only`` leaves out those imported from an archive."""
+        ``live_only`` leaves out those imported from an archive; ``with_diff=False`` leaves
+        the rendered diff and the passages out (empty): a listing reads much less."""
         where, args = ["1 = 1"], []
         if document:
             where.append("c.document = ?")
@@ -344,11 +340,14 @@ class Store:
             where.append("c.ai_training = 1")
         if live_only:
             where.append("coalesce(c.origin, '') = ''")
-        return self._changes(" and ".join(where), args, limit)
+        return self._changes(" and ".join(where), args, limit, with_diff)
 
-    def _changes(self, where: str, args: list[Any], limit: int | None = None) -> list[Change]:
+    def _changes(
+        self, where: str, args: list[Any], limit: int | None = None, with_diff: bool = True
+    ) -> list[Change]:
+        columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
-            "select c.*, d.company, d.title, d.url from changes c "
+            f"select {columns}, d.company, d.title, d.url from changes c "
             f"join documents d on d.id = c.document where {where} order by c.id desc"
         )
         if limit is not None:
@@ -398,6 +397,14 @@ class Store:
             [doc_id, max(failures - 1, 0)],
         ).fetchone()
         return min(dt(row[0]), alerted) if row else alerted
+
+
+_LISTING_COLUMNS = ", ".join(
+    f"c.{name}"
+    for name in ("id", "document", "detected_at", "kind", "from_version", "to_version",
+                 "added_chars", "removed_chars", "flags", "ai_related", "note", "classifier",
+                 "origin", "origin_ref", "archived_at")
+)  # fmt: skip
 
 
 @contextmanager

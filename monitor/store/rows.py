@@ -53,14 +53,19 @@ def change_from_row(r: dict[str, Any]) -> Change:
         url=r["url"], detected_at=dt(r["detected_at"]), kind=r["kind"],
         from_version=r["from_version"], to_version=r["to_version"],
         added_chars=r["added_chars"], removed_chars=r["removed_chars"],
-        diff_text=r["diff_text"] or "",
-        flags=tuple(Flag(**f) for f in json.loads(r["flags"] or "[]")),
-        ai_related=tuple(Flag(**f) for f in json.loads(r["ai_related"] or "[]")),
-        added=tuple(json.loads(r["added"] or "[]")),
-        removed=tuple(json.loads(r["removed"] or "[]")),
+        diff_text=r.get("diff_text") or "",
+        flags=tuple(Flag(**f) for f in _listed(r["flags"])),
+        ai_related=tuple(Flag(**f) for f in _listed(r["ai_related"])),
+        added=tuple(_listed(r.get("added"))),
+        removed=tuple(_listed(r.get("removed"))),
         note=r.get("note") or "", classifier=r.get("classifier") or "",
         origin=origin_from_row(r),
     )  # fmt: skip
+
+
+def _listed(column: str | None) -> list[Any]:
+    """A JSON list column (most are empty: no json parse for those)."""
+    return json.loads(column) if column and column != "[]" else []
 
 
 def origin_columns(origin: Origin | None) -> dict[str, str | None]:

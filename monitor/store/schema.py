@@ -173,5 +173,55 @@ def m009_snapshot_deltas(db: sqlite_utils.Database) -> None:
     db.table("versions").add_column("text_base", int)
 
 
+@migrations()
+def m010_paragraphs(db: sqlite_utils.Database) -> None:
+    # Issue 15: m006 kept every version's whole text again in plain (520x the compressed
+    # diff per one-sentence edit). Now each distinct paragraph (line) is stored once, with
+    # the FTS5 index, and a version is the list of its paragraph ids (monitor/store/
+    # paragraphs.py). Every version is converted and checked against its sha256; then the
+    # plain copies go and ``version_texts`` becomes a view rebuilding them (Datasette).
+    from monitor.store import convert  # the conversion reads texts as stored before m010
+
+    for statement in PARAGRAPHS_SQL:
+        db.execute(statement)
+    db.table("versions").add_column("paragraph_ids", str)
+    convert.versions_to_paragraphs(db)
+    for statement in ("drop table if exists version_texts_fts", "drop table version_texts"):
+        db.execute(statement)
+    for statement in VIEWS_SQL:
+        db.execute(statement)
+
+
+PARAGRAPHS_SQL = (
+    "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
+    "create index paragraphs_hash on paragraphs (hash)",
+    # content="paragraphs" spelled so: how Datasette and sqlite-utils find the index.
+    'CREATE VIRTUAL TABLE paragraphs_fts USING FTS5 (text, content="paragraphs")',
+    "create trigger paragraphs_ai after insert on paragraphs begin"
+    " insert into paragraphs_fts (rowid, text) values (new.id, new.text); end",
+    "create trigger paragraphs_ad after delete on paragraphs begin"
+    " insert into paragraphs_fts (paragraphs_fts, rowid, text)"
+    " values ('delete', old.id, old.text); end",
+)
+
+_RUN = (  # the first and last id of one element of paragraph_ids: n, or [a, b]
+    "(case j.type when 'array' then j.value ->> 0 else j.value end) and"
+    " (case j.type when 'array' then j.value ->> 1 else j.value end)"
+)
+VIEWS_SQL = (
+    # Each version's paragraphs in order (of ``run``, then ``paragraph_id``), for Datasette
+    # and SQL users: ``paragraph_ids`` is JSON where n is one id and [a, b] the ids a to b
+    # (paragraphs.py), and the ids of a run are all paragraphs, so a range join expands it.
+    "create view version_paragraphs as select v.id as version_id, v.document, v.number,"
+    " j.key as run, p.id as paragraph_id, p.text"
+    f" from versions v, json_each(v.paragraph_ids) j join paragraphs p on p.id between {_RUN}",
+    # The whole text of each version, as the plain table m006 made was (a version kept in
+    # its old form by m010 shows NULL). One subquery per row: filters on versions apply.
+    "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
+    " (select group_concat(text, char(10)) from (select p.text from json_each(v.paragraph_ids) j"
+    f" join paragraphs p on p.id between {_RUN} order by j.key, p.id)) as text from versions v",
+)
+
+
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"

@@ -1,42 +1,62 @@
-"""Full-text queries on the versions' plain texts (table ``version_texts`` and its FTS5
-index ``version_texts_fts``, made by schema step m006).
+"""Phrase queries on the versions' paragraphs (``paragraphs`` and its FTS5 index
+``paragraphs_fts``, made by schema step m010; see monitor/store/paragraphs.py).
 
-The FTS index narrows a phrase down to the versions that may hold it, newest first; the
-caller decides on each candidate's text with its own, exact rule. A query the index
-cannot narrow (a phrase with no word in it) reads every version instead.
+A version is the list of its paragraph ids; the FTS index narrows a phrase down to the
+paragraphs of the document that may hold it (or a piece of it), and the caller decides
+with its own, exact rule (monitor/phrase.py). A query the index cannot narrow (None)
+reads every paragraph of the document instead, each distinct one once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
+from monitor.store import paragraphs
 from monitor.store.db import Store
 
+_CHUNK = 500
 
-def candidate_texts(store: Store, doc_id: str, fts_query: str | None) -> Iterator[tuple[int, str]]:
-    """(version number, plain text) of the versions of ``doc_id`` that may match
-    ``fts_query`` (an FTS5 query; None: every version), newest first, one row at a time."""
-    if fts_query is not None:
-        yield from _rows(
-            store,
-            "select t.number, t.text from version_texts_fts f "
-            "join version_texts t on t.id = f.rowid "
-            "where version_texts_fts match ? and t.document = ? order by t.number desc",
-            [fts_query, doc_id],
-        )
-        return
-    yield from _rows(
-        store,
-        "select number, text from version_texts where document = ? order by number desc",
+
+def paragraph_lists(store: Store, doc_id: str) -> tuple[dict[int, list[int]], list[int]]:
+    """Each version's paragraph ids by number, and the numbers of versions kept in their
+    pre-m010 form (their text is read whole: ``Store.version``)."""
+    rows = store.db.execute(
+        "select number, paragraph_ids from versions where document = ? order by number",
         [doc_id],
-    )
+    ).fetchall()
+    lists = {int(n): paragraphs.decode_ids(ids) for n, ids in rows if ids}
+    return lists, [int(n) for n, ids in rows if not ids]
 
 
-def _rows(store: Store, sql: str, args: list[object]) -> Iterator[tuple[int, str]]:
-    cursor = store.db.execute(sql, args)
-    while rows := cursor.fetchmany(16):
-        for number, text in rows:
-            yield int(number), str(text)
+def paragraph_texts(store: Store, ids: Iterable[int], fts_query: str | None) -> dict[int, str]:
+    """The texts of those of ``ids`` that match ``fts_query`` (an FTS5 query; None: all)."""
+    if fts_query is None:
+        return paragraphs.texts(store.db, ids)
+    # The index alone, then the document's lines: an FTS5 match with "rowid in (...)" is
+    # many times slower than the match and a set intersection.
+    matched = store.db.execute(
+        "select rowid from paragraphs_fts where paragraphs_fts match ?", [fts_query]
+    ).fetchall()
+    return paragraphs.texts(store.db, set(ids).intersection(r[0] for r in matched))
+
+
+# Every character Python's str.strip() removes below U+3001: a line of only these is blank.
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def blank_paragraphs(store: Store, ids: Iterable[int]) -> dict[int, str]:
+    """Those of ``ids`` that are blank lines (a phrase's whitespace may run over them)."""
+    wanted = sorted(set(ids))
+    found: dict[int, str] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = store.db.execute(
+            f"select id, text from paragraphs where id in ({marks}) and trim(text, ?) = ''",
+            [*chunk, _SPACES],
+        ).fetchall()
+        found.update((int(pid), str(text)) for pid, text in rows)
+    return found
 
 
 def version_numbers(store: Store, doc_id: str) -> list[int]:

@@ -21,7 +21,9 @@ from monitor.store.rows import sha256, ts
 
 # A delta is kept only when it is at most this share of the whole compressed snapshot:
 # past it the page drifted from its base (edits pile up in every later delta), and a new
-# whole one is the better base. Checks outnumber edits: a small share keeps them cheap.
+# whole one is the better base. Checks outnumber edits: a small share keeps them cheap
+# (bench/storage.py, 60 edits then 100 checks of a 124 KB page: at 0.05, 2.9 KB of
+# snapshot per edit and 1.8 KB per check; at 0.1, 2.3 KB per edit but 2.3 KB per check).
 DELTA_SHARE = 0.05
 
 

@@ -1,51 +1,60 @@
-"""Version texts: whole (zlib) or as a delta against a whole earlier version's text.
+"""Version texts: a list of paragraph ids (monitor/store/paragraphs.py), or, in stores
+written before schema step m010, a zlib blob or a delta against an earlier version's.
 
-A new version's text is stored as a delta (monitor/store/delta.py, lines as tokens)
-against the document's latest whole text when that is at most half the size of the
-compressed text; ``text_base`` then names the version holding that whole text. A base
-is always whole, so a text is read with at most one delta, and checked against its
-``text_sha256``.
+A new version's text is stored as its paragraphs: each distinct line once, the version
+as the runs of its paragraph ids (``versions.paragraph_ids``). Versions written before
+m010 were converted by it; one whose text could not be checked against its sha256
+keeps its old form (zlib in ``text``, or a delta on the version ``text_base``), read as
+before. Every text rebuilt from parts is checked against its ``text_sha256``.
 """
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 import sqlite_utils
 
-from monitor.store import delta
+from monitor.store import paragraphs
 from monitor.store.rows import sha256
 from monitor.store.snapshots import damaged, rebuilt
 
-DELTA_SHARE = 0.5
 
-
-def pack(db: sqlite_utils.Database, document: str, text: str) -> tuple[bytes, int | None]:
-    """The stored form of a new version's text, and the version its delta is based on."""
-    data = text.encode("utf-8")
-    whole = zlib.compress(data, 6)
+def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
+    """The ``paragraph_ids`` of a new version's text, storing its new paragraphs (the
+    ids follow those of the document's latest version where the text does)."""
     last = db.execute(
-        "select number, text_base from versions where document = ? order by number desc limit 1",
+        "select paragraph_ids from versions where document = ? and paragraph_ids is not null"
+        " order by number desc limit 1",
         [document],
     ).fetchone()
-    if last is None:
-        return whole, None
-    base_number = last[1] or last[0]
-    base = _blob(db, document, base_number)
-    if base is None or base[1] is not None:
-        return whole, None
-    made = delta.make(rebuilt(f"{document} v{base_number}: text", None, base[0]), data)
-    return (made, base_number) if len(made) <= DELTA_SHARE * len(whole) else (whole, None)
+    previous = paragraphs.decode_ids(last[0]) if last else []
+    return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
 
 
 def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
     """The text of a ``versions`` row, exactly as it was stored."""
     what = f"{row['document']} v{row['number']}: text"
+    if not row.get("paragraph_ids"):
+        return legacy(db, row)
+    try:
+        ids = paragraphs.decode_ids(row["paragraph_ids"])
+    except (ValueError, TypeError, IndexError) as exc:
+        raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
+    text = paragraphs.rebuild(ids, paragraphs.texts(db, ids))
+    if text is None:
+        raise damaged(f"{what} lost a paragraph")
+    if sha256(text.encode("utf-8", "surrogatepass")) != row["text_sha256"]:
+        raise damaged(f"{what} does not rebuild to its sha256")
+    return text
+
+
+def legacy(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
+    """A text stored before m010: zlib, or a delta on a whole earlier version's text."""
+    what = f"{row['document']} v{row['number']}: text"
     if not row.get("text_base"):
         return _decoded(what, rebuilt(what, None, row["text"]))
     base = _blob(db, row["document"], row["text_base"])
-    if base is None or base[1] is not None:
+    if base is None or base[1] is not None or base[0] is None:
         raise damaged(f"{row['document']} v{row['number']}: text lost its base")
     data = rebuilt(what, rebuilt(what, None, base[0]), row["text"])
     if sha256(data) != row["text_sha256"]:

@@ -1,0 +1,135 @@
+"""Version texts as lists of paragraphs, each distinct paragraph stored once (issue 15).
+
+A version's text is cut at its line breaks; each line (a paragraph, a heading, a list
+item; an empty line too) is stored once in ``paragraphs``, found again by a 64-bit hash
+of its text (two texts of one hash are told apart by their text), with an FTS5 index
+over it (``paragraphs_fts``). A version keeps the list of its paragraph ids in order,
+``versions.paragraph_ids``, as JSON where ``n`` is one id and ``[a, b]`` the ids ``a``
+to ``b``: new paragraphs get consecutive ids, so a text whose one line was edited is
+three runs, and an edit costs its new line plus a few numbers. The text is the lines
+joined by ``\\n`` again, exactly (checked against the version's sha256 by the reader).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+
+import sqlite_utils
+
+# The ids looked up per statement (SQLite's default limit is 999 variables, or 32766).
+_CHUNK = 500
+
+
+def lines(text: str) -> list[str]:
+    return text.split("\n")
+
+
+def joined(parts: Sequence[str]) -> str:
+    return "\n".join(parts)
+
+
+def line_hash(line: str) -> int:
+    """A signed 64-bit integer (SQLite's INTEGER) from the line's sha256."""
+    return int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def encode_ids(ids: Sequence[int]) -> str:
+    """``[[1, 79], 731, [81, 500]]``: runs of consecutive ids as [first, last]."""
+    runs: list[int | list[int]] = []
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] != ids[i - 1] + 1:
+            first, last = ids[start], ids[i - 1]
+            runs.append(first if first == last else [first, last])
+            start = i
+    return json.dumps(runs, separators=(",", ":"))
+
+
+def decode_ids(stored: str) -> list[int]:
+    ids: list[int] = []
+    for run in json.loads(stored):
+        if isinstance(run, list):
+            ids.extend(range(int(run[0]), int(run[1]) + 1))
+        else:
+            ids.append(int(run))
+    return ids
+
+
+def store(
+    db: sqlite_utils.Database, parts: Sequence[str], previous: Sequence[int] = ()
+) -> list[int]:
+    """The ids of ``parts`` in order, inserting the paragraphs not stored yet.
+
+    The ids follow ``previous`` (the document's last version) where the lines do, so an
+    edit breaks its list into three runs, not more: a line takes the id that follows the
+    previous line's id in ``previous`` when the text is the same, else an id of that
+    text from ``previous``, else one stored for any document, else a new one. No id is
+    used twice in one version (a repeated line is stored again: runs stay long).
+    """
+    known = texts(db, previous)
+    after = {a: b for a, b in zip(previous, previous[1:], strict=False)}
+    start = previous[0] if previous else None
+    by_text: dict[str, list[int]] = {}
+    for pid in previous:
+        if pid in known:
+            by_text.setdefault(known[pid], []).append(pid)
+    elsewhere = _stored_elsewhere(db, [p for p in parts if p not in by_text])
+    ids: list[int] = []
+    used: set[int] = set()
+    new: list[tuple[int, int, str]] = []
+    # New rows take the next ids in one statement, not one insert each (a rewrite of a long
+    # page adds thousands); a writer holds the data directory's lock: no other one.
+    next_id = int(db.execute("select coalesce(max(id), 0) + 1 from paragraphs").fetchone()[0])
+    for part in parts:
+        follow = after.get(ids[-1]) if ids else start
+        if follow is None or follow in used or known.get(follow) != part:
+            follow = _first_unused(by_text.get(part, ()), used)
+        if follow is None:
+            follow = _first_unused(elsewhere.get(part, ()), used)
+        if follow is None:
+            follow, next_id = next_id, next_id + 1
+            new.append((follow, line_hash(part), part))
+        ids.append(follow)
+        used.add(follow)
+    with db.atomic():  # a savepoint in the caller's transaction (committed when none)
+        db.conn.executemany("insert into paragraphs (id, hash, text) values (?, ?, ?)", new)
+    return ids
+
+
+def _first_unused(ids: Iterable[int], used: set[int]) -> int | None:
+    return next((pid for pid in ids if pid not in used), None)
+
+
+def _stored_elsewhere(db: sqlite_utils.Database, parts: Sequence[str]) -> dict[str, list[int]]:
+    """The ids of paragraphs already stored with each of these texts."""
+    found: dict[str, list[int]] = {}
+    distinct = list(dict.fromkeys(line_hash(p) for p in parts))
+    for i in range(0, len(distinct), _CHUNK):
+        chunk = distinct[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(f"select id, text from paragraphs where hash in ({marks})", chunk)
+        for pid, text in rows.fetchall():
+            found.setdefault(str(text), []).append(int(pid))
+    return found
+
+
+def texts(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
+    """The text of each paragraph id asked for (those that exist)."""
+    wanted = list(set(ids))
+    found: dict[int, str] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = db.execute(f"select id, text from paragraphs where id in ({marks})", chunk)
+        found.update((int(pid), str(text)) for pid, text in rows.fetchall())
+    return found
+
+
+def rebuild(ids: Sequence[int], known: dict[int, str]) -> str | None:
+    """The text of a version from its ids (None when a paragraph is missing)."""
+    try:
+        return joined([known[i] for i in ids])
+    except KeyError:
+        return None
