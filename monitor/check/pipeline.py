@@ -1,6 +1,6 @@
 """Checks documents: the only module that composes several stages.
 
-A sweep loads each document's state (for the validators to send), fetches every page
+A sweep loads what every document's validators need in one query, fetches every page
 (monitor/check/sources.py chooses HTTP, browser or both), then checks each document in
 its own transaction: load its state, store the raw snapshot and read it back into text
 (observe), decide over the table in monitor/check/decide.py, apply the decision. A failure
@@ -14,13 +14,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
-from monitor.check.decide import Policy, decide, request_validators
+from monitor.check.decide import Policy, decide, request_validators, validators_for
 from monitor.check.observe import Extractor, observe
 from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import FetchError
 from monitor.fetch.http import Fetcher
 from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.store import Store
+from monitor.store.documents import send_states
 
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
 
@@ -50,7 +51,8 @@ def sweep(
     browser = browser or Browser()
     now = clock()
     store.sync_documents(list(watches), now)
-    jobs = [(w, validators_to_send(store, w.id, now, policy)) for w in watches]
+    sendable = send_states(store)  # one query: the first requests go out at once
+    jobs = [(w, validators_for(sendable[w.id], now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
     for watch, result in fetch_all(fetcher, browser, jobs, extractor.text):
         outcomes[watch.id] = check_document(store, watch, result, clock, policy=policy,

@@ -88,7 +88,8 @@ def guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
     context = _ssl_context()
     transport = httpx.HTTPTransport(verify=context)
     # httpx takes no network backend, so its pool is replaced by the same pool on ours.
-    transport._pool = guarded_pool(context, AddressPolicy(settings.treat_as_public))
+    policy = AddressPolicy(settings.treat_as_public)
+    transport._pool = guarded_pool(context, policy, keepalive=settings.max_workers)
     return transport
 
 

@@ -1,0 +1,47 @@
+"""A sweep chooses every document's validators from one query (issue 15): the same
+validators as loading each document's whole state, on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from monitor.check.decide import Policy, request_validators, validators_for
+from monitor.models import Validators, Watch
+from monitor.store import Store, sha256
+from monitor.store.documents import send_states
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+POLICY = Policy()
+TAG = Validators('"v1"', "Sun, 01 Nov 2026 10:00:00 GMT")
+
+
+def watch(doc: str) -> Watch:
+    return Watch(id=doc, company="Example", title=doc, url=f"http://x.test/{doc}")
+
+
+def recorded(store: Store, doc: str, full_fetch_ago: timedelta | None, tag: bool) -> None:
+    """A document with a current version, stored validators and a last whole fetch."""
+    store.add_version(doc, "text", sha256(doc.encode()), "snap", NOW, extractor="1")
+    if tag:
+        store.set_validators(doc, TAG)
+    if full_fetch_ago is not None:
+        store.set_last_full_fetch(doc, NOW - full_fetch_ago)
+
+
+def test_one_query_chooses_what_each_documents_state_would(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    docs = ["new", "fresh", "stale", "untagged", "never-whole", "validated-no-version"]
+    store.sync_documents([watch(d) for d in docs], NOW)
+    recorded(store, "fresh", timedelta(hours=1), tag=True)
+    recorded(store, "stale", POLICY.full_fetch_every + timedelta(hours=1), tag=True)
+    recorded(store, "untagged", timedelta(hours=1), tag=False)
+    recorded(store, "never-whole", None, tag=True)
+    store.set_validators("validated-no-version", TAG)  # validators but no text to keep
+    states = send_states(store)
+    assert set(states) == set(docs)
+    chosen = {d: validators_for(states[d], NOW, POLICY) for d in docs}
+    each = {d: request_validators(store.load_state(d, NOW, False), NOW, POLICY) for d in docs}
+    assert chosen == each
+    sent = {d for d, v in chosen.items() if v != Validators()}
+    assert sent == {"fresh"}  # the others fetch the whole page
