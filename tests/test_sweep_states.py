@@ -1,13 +1,18 @@
-"""A sweep chooses every document's validators from one query (issue 15): the same
-validators as loading each document's whole state, on a real SQLite file."""
+"""A sweep chooses every document's validators from one query, and records the documents
+fetched by then together (issue 15), on a real SQLite file: the same validators as
+loading each document's whole state; a document that raises loses only its own rows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.check.decide import Policy, request_validators, validators_for
-from monitor.models import Validators, Watch
+from monitor.check.pipeline import record_batch
+from monitor.errors import FetchError
+from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.store import Store, sha256
 from monitor.store.documents import send_states
 
@@ -45,3 +50,29 @@ def test_one_query_chooses_what_each_documents_state_would(tmp_path: Path) -> No
     assert chosen == each
     sent = {d for d, v in chosen.items() if v != Validators()}
     assert sent == {"fresh"}  # the others fetch the whole page
+
+
+class Broken(Exception):
+    """A bug in one document's check."""
+
+
+def test_a_batch_keeps_what_was_checked_before_a_document_that_raises(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    docs = ["a", "b", "c", "d"]
+    store.sync_documents([watch(d) for d in docs], NOW)
+
+    def check(w: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        with store.transaction():  # as check_document: its own savepoint in the batch
+            store.set_failures(w.id, 7)
+            if w.id == "c":
+                raise Broken(w.id)
+        return CheckOutcome(w.id, "failed", str(result))
+
+    failure = FetchError("down", url="http://x.test/")
+    with pytest.raises(Broken):
+        record_batch(store, [(watch(d), failure) for d in docs], check)
+    # reopened: what is on disk, not what the connection holds
+    again = Store(tmp_path / "data")
+    counts = {d: again.consecutive_failures(d) for d in docs}
+    assert counts == {"a": 7, "b": 7, "c": 0, "d": 0}
+    assert not store.db.conn.in_transaction
