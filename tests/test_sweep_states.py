@@ -76,3 +76,24 @@ def test_a_batch_keeps_what_was_checked_before_a_document_that_raises(tmp_path: 
     counts = {d: again.consecutive_failures(d) for d in docs}
     assert counts == {"a": 7, "b": 7, "c": 0, "d": 0}
     assert not store.db.conn.in_transaction
+
+
+def test_a_batch_that_sqlite_undid_whole_keeps_the_first_error(tmp_path: Path) -> None:
+    """A full disk can make SQLite roll the whole transaction back: the error that did it
+    is what the operator reads, not "cannot commit - no transaction is active"."""
+    store = Store(tmp_path / "data")
+    store.sync_documents([watch(d) for d in ("a", "b")], NOW)
+
+    def check(w: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        store.set_failures(w.id, 7)
+        if w.id == "b":
+            store.db.execute("ROLLBACK")  # what SQLite does itself on some SQLITE_FULL
+            raise Broken("disk full")
+        return CheckOutcome(w.id, "failed", str(result))
+
+    failure = FetchError("down", url="http://x.test/")
+    with pytest.raises(Broken, match="disk full"):
+        record_batch(store, [(watch(d), failure) for d in ("a", "b")], check)
+    assert not store.db.conn.in_transaction
+    again = Store(tmp_path / "data")
+    assert again.consecutive_failures("a") == 0  # undone with the rest: refetched next run

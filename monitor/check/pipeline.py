@@ -86,6 +86,8 @@ def record_batch(
                 try:
                     done[watch.id] = check(watch, result)
                 except BaseException as exc:  # noqa: BLE001 - re-raised once the rest is saved
+                    if not store.db.conn.in_transaction:
+                        raise  # SQLite undid the whole transaction (a full disk): keep its error
                     failure = exc
                     break
         if failure is not None:
