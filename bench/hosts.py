@@ -27,6 +27,11 @@ def latency(host: int, hosts: int) -> float:
     return LATENCY_MIN + (LATENCY_MAX - LATENCY_MIN) * host / max(1, hosts - 1)
 
 
+def etag_of(path: str) -> str:
+    """The ETag of ``/doc/I`` (the same on every request: the policy text never changes)."""
+    return '"' + hashlib.sha256(path.encode()).hexdigest()[:16] + '"'
+
+
 def policy_html() -> str:
     from markdown_it import MarkdownIt
 
@@ -78,7 +83,7 @@ class Hosts:
     def answer(self, path: str, etag_sent: str | None) -> bytes:
         if not path.startswith("/doc/"):
             return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-        etag = '"' + hashlib.sha256(path.encode()).hexdigest()[:16] + '"'
+        etag = etag_of(path)
         if etag_sent == etag:
             return f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n\r\n".encode()
         body = self.page(f"Policy {path}", self.policy)

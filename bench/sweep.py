@@ -6,8 +6,10 @@ document; then `check` runs again RUNS times on the unchanged pages (conditional
 304s) and the median is shown. Floors measured in the same run:
 - wall: the busiest host's total latency (its documents one at a time, plus the
   politeness delay between two of them), what a sweep with hosts in parallel needs;
-- CPU: a bare conditional fetch of every document (httpx, If-None-Match, one thread per
-  host) in a child process, interpreter and imports included like the monitor's.
+- CPU: a bare conditional fetch of every document (httpx, If-None-Match with the
+  document's own ETag, one thread per host on one shared client) in a child process,
+  interpreter and imports included like the monitor's (--variants: a client per thread,
+  and httpx.AsyncClient on one event loop).
 urlwatch (a separate venv, --urlwatch PY; not a project dependency) runs the same pages,
 bs4 html2text filter, twice (the second run sends its cached ETags).
 Targets (issue 15): sweep wall <= 1.3x the busiest host's latency; CPU per unchanged
@@ -19,31 +21,63 @@ Run: .venv/bin/python bench/sweep.py [--docs 2000] [--hosts 50] [--runs 3] [--de
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from common import ROOT, ChildRun, machine, median, run_child, table, verdict
-from hosts import LATENCY_MAX
+from hosts import LATENCY_MAX, etag_of
 
 WALL_TARGET, CPU_TARGET, RSS_TARGET = 1.3, 2.0, 300.0
-BARE = """
-import sys, threading, httpx
-urls = sys.argv[1].split()
+FIRST_ROW = ("policy-monitor check, first sweep", "policy-monitor check on the --first copy")
+# The floor: every document's conditional GET with its own ETag (known in advance, as the
+# monitor's store knows it: a 304 each), one thread per host on one shared client. The
+# variants (--variants) show what else costs: a client per thread (each loads the CA
+# bundle) and httpx.AsyncClient with one task per host on one event loop.
+JOBS = """
+import sys
 by_host = {}
-for url in urls:
-    by_host.setdefault(url.split("/")[2], []).append(url)
-def host(urls):
-    with httpx.Client() as client:
-        etag = None
-        for url in urls:
-            etag = client.get(url).headers.get("etag") if etag is None else etag
-            client.get(url, headers={"If-None-Match": etag})
-threads = [threading.Thread(target=host, args=(u,)) for u in by_host.values()]
-[t.start() for t in threads]; [t.join() for t in threads]
+for job in sys.argv[1].split():
+    url, etag = job.split("|")
+    by_host.setdefault(url.split("/")[2], []).append((url, etag))
 """
-# the bare fetch sends one unconditional GET per host first, to learn the ETag (50 of 2,050)
+BARE = {
+    "bare httpx conditional GETs (floor: a thread per host, one client)": JOBS
+    + """
+import threading, httpx
+room = httpx.Limits(max_connections=len(by_host), max_keepalive_connections=len(by_host))
+client = httpx.Client(limits=room)
+def host(jobs):
+    for url, etag in jobs:
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+threads = [threading.Thread(target=host, args=(j,)) for j in by_host.values()]
+[t.start() for t in threads]; [t.join() for t in threads]
+""",
+    "bare httpx, a client per thread": JOBS
+    + """
+import threading, httpx
+def host(jobs):
+    with httpx.Client() as client:
+        for url, etag in jobs:
+            assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+threads = [threading.Thread(target=host, args=(j,)) for j in by_host.values()]
+[t.start() for t in threads]; [t.join() for t in threads]
+""",
+    "bare httpx.AsyncClient, a task per host": JOBS
+    + """
+import asyncio, httpx
+async def host(client, jobs):
+    for url, etag in jobs:
+        assert (await client.get(url, headers={"If-None-Match": etag})).status_code == 304
+async def main():
+    room = httpx.Limits(max_connections=len(by_host), max_keepalive_connections=len(by_host))
+    async with httpx.AsyncClient(limits=room) as client:
+        await asyncio.gather(*(host(client, j) for j in by_host.values()))
+asyncio.run(main())
+""",
+}
 
 
 def urls(port: int, docs: int, hosts: int) -> list[str]:
@@ -113,6 +147,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--delay", type=float, default=0.0, help="politeness delay (s)")
     parser.add_argument("--urlwatch", default="/tmp/urlwatch/bin/python")
+    parser.add_argument("--variants", action="store_true", help="also other bare fetchers")
+    parser.add_argument("--first", help="a data directory holding the first sweep already "
+                        "(a copy is used: the first sweep's publishing takes minutes)")  # fmt: skip
     args = parser.parse_args()
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "hosts.py"), str(args.hosts)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
@@ -129,15 +166,23 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as name:
             tmp = Path(name)
             watchlist(tmp / "w.yaml", addresses)
+            if args.first:
+                shutil.copytree(args.first, tmp / "data")
             first = check(tmp, args.delay)
             again = [check(tmp, args.delay) for _ in range(args.runs)]
-            bare_cmd = [sys.executable, "-c", BARE, " ".join(addresses)]
-            bare = [run_child(bare_cmd) for _ in range(args.runs)]
+            jobs = " ".join(f"{url}|{etag_of('/' + url.split('/', 3)[3])}" for url in addresses)
+            floor_name, *variants = BARE
+            bare = [run_child([sys.executable, "-c", BARE[floor_name], jobs])
+                    for _ in range(args.runs)]  # fmt: skip
             rows = [
-                row("policy-monitor check, first sweep", [first], args.docs, floor_wall),
+                row(FIRST_ROW[bool(args.first)], [first], args.docs, floor_wall),
                 row("policy-monitor check, unchanged (304)", again, args.docs, floor_wall),
-                row("bare httpx conditional GETs (floor)", bare, args.docs, floor_wall),
+                row(floor_name, bare, args.docs, floor_wall),
             ]
+            for name in variants if args.variants else []:
+                runs = [run_child([sys.executable, "-c", BARE[name], jobs])
+                        for _ in range(args.runs)]  # fmt: skip
+                rows.append(row(name, runs, args.docs, floor_wall))
             if Path(args.urlwatch).exists():
                 (tmp / "h.py").write_text("")
                 uw_first = urlwatch(args.urlwatch, tmp, addresses)

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from monitor.fetch.many import fetch_concurrently
+from monitor.fetch.many import fetch_concurrently, fetch_in_batches
 from monitor.models import FetchResult, Validators, Watch
 
 WATCHES = [Watch(f"d{i}", "C", "T", f"http://h{i % 20}.test/{i}") for i in range(200)]
@@ -51,3 +51,22 @@ def test_a_consumer_that_stops_early_leaves_no_worker_waiting() -> None:
     outcomes.close()  # what leaving the sweep does: the generator's finally runs
     assert time.monotonic() - start < 5
     assert threading.active_count() <= before
+
+
+def test_batches_hold_what_is_ready_and_never_wait_for_a_running_fetch() -> None:
+    release = threading.Event()
+    slow = Watch("slow", "C", "T", "http://slow.test/1")
+
+    def fetch(watch: Watch, validators: Validators) -> FetchResult:
+        if watch is slow:
+            assert release.wait(10), "the consumer never got the fast host's pages"
+        return FetchResult(watch.url, watch.url, 304, (), b"", "text/html", NOW, 0.0, True)
+
+    jobs = [*JOBS, (slow, Validators())]
+    seen: list[str] = []
+    for batch in fetch_in_batches(fetch, jobs, 8, 0.0, time.sleep, most=16):
+        assert 1 <= len(batch) <= 16
+        seen += [w.id for w, _ in batch]
+        if len(seen) == len(JOBS):  # every other host done while one fetch still runs
+            release.set()
+    assert sorted(seen) == sorted(w.id for w, _ in jobs)

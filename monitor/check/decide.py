@@ -102,10 +102,19 @@ class Decision:
 
 def request_validators(state: DocState, now: datetime, policy: Policy = Policy()) -> Validators:
     """The validators to send: none when no whole body came back for too long."""
-    last = state.last_full_fetch
-    if state.current is None or last is None or now - last >= policy.full_fetch_every:
+    sendable = (state.current is not None, state.last_full_fetch, state.validators)
+    return validators_for(sendable, now, policy)
+
+
+def validators_for(
+    sendable: tuple[bool, datetime | None, Validators], now: datetime, policy: Policy = Policy()
+) -> Validators:
+    """:func:`request_validators` from (current version stored, last whole fetch, stored
+    validators): what a sweep loads for every document in one query."""
+    has_current, last, validators = sendable
+    if not has_current or last is None or now - last >= policy.full_fetch_every:
         return NO_VALIDATORS
-    return state.validators
+    return validators
 
 
 def decide(state: DocState, obs: Observation, watch: Watch, policy: Policy = Policy()) -> Decision:

@@ -1,30 +1,36 @@
 """Checks documents: the only module that composes several stages.
 
-A sweep loads each document's state (for the validators to send), fetches every page
-(monitor/check/sources.py chooses HTTP, browser or both), then checks each document in
-its own transaction: load its state, store the raw snapshot and read it back into text
-(observe), decide over the table in monitor/check/decide.py, apply the decision. A failure
-is recorded for that document (never as a change) and the sweep goes on.
+A sweep loads what every document's validators need in one query, fetches every page
+(monitor/check/sources.py chooses HTTP, browser or both; per-host queues start at once)
+and checks each document as its fetch completes, in its own savepoint (the documents
+fetched by then share a transaction): load its state, store the raw snapshot and read it
+back into text (observe), decide over the table in monitor/check/decide.py, apply the
+decision. A failure is recorded for that document (never as a change) and the sweep goes on.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
-from monitor.check.decide import Policy, decide, prepare, request_validators
+from monitor.check.decide import Policy, decide, prepare, request_validators, validators_for
 from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import ExtractError, FetchError
 from monitor.fetch.http import Fetcher
 from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.store import Store
+from monitor.store.documents import send_states
 
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
 
 Clock = Callable[[], datetime]
+# Fetched documents recorded in one transaction: those ready together, up to this many,
+# for at most about this long (a kill loses no more than that, and only what is refetched).
+BATCH_MOST, BATCH_SECONDS = 64, 0.25
 # Failures in a row before an operator is told that monitoring of a document is failing;
 # one failure is often a blip the next check heals.
 ALERT_AFTER = Policy().alert_after
@@ -50,12 +56,43 @@ def sweep(
     browser = browser or Browser()
     now = clock()
     store.sync_documents(list(watches), now)
-    jobs = [(w, validators_to_send(store, w.id, now, policy)) for w in watches]
+    sendable = send_states(store)  # one query: the first requests go out at once
+    jobs = [(w, validators_for(sendable[w.id], now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
-    for watch, result in fetch_all(fetcher, browser, jobs, extractor.text):
-        outcomes[watch.id] = check_document(store, watch, result, clock, policy=policy,
-                                            extractor=extractor)  # fmt: skip
+
+    def check(watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        return check_document(store, watch, result, clock, policy=policy, extractor=extractor)
+
+    for batch in fetch_all(fetcher, browser, jobs, extractor.text, most=BATCH_MOST):
+        outcomes.update(record_batch(store, batch, check))
     return [outcomes[w.id] for w in watches]
+
+
+def record_batch(
+    store: Store,
+    batch: Sequence[tuple[Watch, FetchResult | FetchError]],
+    check: Callable[[Watch, FetchResult | FetchError], CheckOutcome],
+) -> dict[str, CheckOutcome]:
+    """Checks fetched documents several to a transaction (each in its own savepoint, so
+    its decision and rows stay its own), committing at least every ``BATCH_SECONDS``;
+    when one raises, those checked before it are committed before the error goes on."""
+    done: dict[str, CheckOutcome] = {}
+    pending = list(batch)
+    while pending:
+        started, failure = time.monotonic(), None
+        with store.transaction():
+            while pending and time.monotonic() - started < BATCH_SECONDS:
+                watch, result = pending.pop(0)
+                try:
+                    done[watch.id] = check(watch, result)
+                except BaseException as exc:  # noqa: BLE001 - re-raised once the rest is saved
+                    if not store.db.conn.in_transaction:
+                        raise  # SQLite undid the whole transaction (a full disk): keep its error
+                    failure = exc
+                    break
+        if failure is not None:
+            raise failure
+    return done
 
 
 def validators_to_send(store: Store, doc_id: str, now: datetime, policy: Policy) -> Validators:

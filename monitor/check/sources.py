@@ -56,13 +56,15 @@ def fetch_all(
     browser: Browser,
     jobs: Sequence[tuple[Watch, Validators]],
     read: ReadText,
-) -> Iterator[tuple[Watch, Outcome]]:
-    """Each watch with what its source answered, as fetches complete."""
+    most: int = 1,
+) -> Iterator[list[tuple[Watch, Outcome]]]:
+    """Each watch with what its source answered, as fetches complete: those completed by
+    then together (up to ``most``), never waiting for a fetch still running."""
     over_http = [(w, v) for w, v in jobs if w.fetcher != "browser"]
-    for watch, result in fetcher.fetch_many(over_http):
-        yield watch, _render_if_shell(browser, watch, result, read)
+    for batch in fetcher.fetch_batches(over_http, most):
+        yield [(watch, _render_if_shell(browser, watch, result, read)) for watch, result in batch]
     for watch in (w for w, _ in jobs if w.fetcher == "browser"):
-        yield watch, _rendered(fetcher, browser, watch)
+        yield [(watch, _rendered(fetcher, browser, watch))]
 
 
 def fetch_one(

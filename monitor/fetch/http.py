@@ -38,7 +38,7 @@ from monitor.fetch.checks import (
     too_large,
     unsolicited_304,
 )
-from monitor.fetch.many import fetch_concurrently, host_of
+from monitor.fetch.many import fetch_concurrently, fetch_in_batches, host_of
 from monitor.fetch.netguard import guarded, guarded_pool
 from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 from monitor.fetch.settings import (
@@ -88,7 +88,8 @@ def guarded_transport(settings: FetchSettings) -> httpx.HTTPTransport:
     context = _ssl_context()
     transport = httpx.HTTPTransport(verify=context)
     # httpx takes no network backend, so its pool is replaced by the same pool on ours.
-    transport._pool = guarded_pool(context, AddressPolicy(settings.treat_as_public))
+    policy = AddressPolicy(settings.treat_as_public)
+    transport._pool = guarded_pool(context, policy, keepalive=settings.max_workers)
     return transport
 
 
@@ -157,6 +158,15 @@ class Fetcher:
         settings = self._settings
         return fetch_concurrently(
             self.fetch, jobs, settings.max_workers, settings.host_delay, self._sleep
+        )
+
+    def fetch_batches(
+        self, jobs: Sequence[tuple[Watch, Validators]], most: int
+    ) -> Iterator[list[tuple[Watch, FetchResult | FetchError]]]:
+        """As :meth:`fetch_many`, yielding the fetches completed by then (up to ``most``)."""
+        settings = self._settings
+        return fetch_in_batches(
+            self.fetch, jobs, settings.max_workers, settings.host_delay, self._sleep, most
         )
 
     def _retry_delay(self, err: FetchError, attempt: int) -> float:

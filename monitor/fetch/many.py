@@ -25,6 +25,21 @@ def fetch_concurrently(
 ) -> Iterator[Outcome]:
     """Runs ``fetch`` on every job, one host per worker, pausing ``host_delay`` between
     two requests to the same host; yields each outcome as it completes."""
+    for batch in fetch_in_batches(fetch, jobs, max_workers, host_delay, sleep, most=1):
+        yield from batch
+
+
+def fetch_in_batches(
+    fetch: FetchOne,
+    jobs: Sequence[Job],
+    max_workers: int,
+    host_delay: float,
+    sleep: Callable[[float], None],
+    most: int,
+) -> Iterator[list[Outcome]]:
+    """As :func:`fetch_concurrently`, but yields the outcomes completed by then (at most
+    ``most``) as soon as one is: the consumer may record them together, never waiting
+    for a fetch still running."""
     groups = _group_by_host(jobs)
     if not groups:
         return
@@ -60,18 +75,36 @@ def fetch_concurrently(
 
     try:
         futures = [pool.submit(run, group) for group in groups]
-        finished = 0
-        while finished < len(futures):
-            item = done.get()
-            if item is None:
-                finished += 1
-            else:
-                yield item
+        running = len(futures)
+        while running:
+            batch, ended = _ready(done, most)
+            running -= ended
+            if batch:
+                yield batch
         for future in futures:
             future.result()  # a bug in a worker surfaces here instead of vanishing
     finally:
         stop.set()  # the consumer may stop early: start no further fetches
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready(done: queue.Queue[Outcome | None], most: int) -> tuple[list[Outcome], int]:
+    """The next outcome (waiting for it) and those already queued behind it, up to
+    ``most``; and how many workers said they were done (None) meanwhile."""
+    batch: list[Outcome] = []
+    ended = 0
+    item = done.get()
+    while True:
+        if item is None:
+            ended += 1
+        else:
+            batch.append(item)
+        if len(batch) >= most:
+            return batch, ended
+        try:
+            item = done.get_nowait()
+        except queue.Empty:
+            return batch, ended
 
 
 def _group_by_host(jobs: Sequence[Job]) -> list[list[Job]]:

@@ -252,12 +252,16 @@ def _is_readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-def guarded_pool(ssl_context: ssl.SSLContext, policy: AddressPolicy) -> httpcore.ConnectionPool:
-    """A connection pool whose connections go through :class:`GuardedBackend`."""
+def guarded_pool(
+    ssl_context: ssl.SSLContext, policy: AddressPolicy, keepalive: int = 20
+) -> httpcore.ConnectionPool:
+    """A connection pool whose connections go through :class:`GuardedBackend`;
+    ``keepalive``: connections kept open between requests (one per host a sweep fetches
+    from at once, or each request to the others opens a new one)."""
     return httpcore.ConnectionPool(
         ssl_context=ssl_context,
-        max_connections=100,
-        max_keepalive_connections=20,
+        max_connections=max(100, keepalive),
+        max_keepalive_connections=keepalive,
         keepalive_expiry=5.0,
         network_backend=GuardedBackend(policy),
     )

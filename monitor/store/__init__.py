@@ -3,7 +3,8 @@
 ``schema`` holds the migrations, ``opening`` decides whether a database may be used,
 ``db`` is the :class:`Store`, ``rows`` turns rows into the monitor's frozen values;
 ``search`` (full-text queries on the versions' plain texts), ``evidence`` (the fetch
-behind a snapshot) and ``documents`` (when each was first watched) add queries beside it.
+behind a snapshot) and ``documents`` (when each was first watched, what a sweep's
+validators need) add queries beside it.
 """
 
 from monitor.store.db import Store, opened
