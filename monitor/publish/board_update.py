@@ -28,6 +28,7 @@ from monitor.store.board import (
     latest_cells,
     newest_texts,
     set_board_state,
+    stale_boards,
 )
 from monitor.store.rows import dt, ts
 
@@ -37,20 +38,19 @@ QUIET_STATES = {"alternating": "variant", "upgraded": "rules"}
 
 def update_board(store: Store) -> int:
     """Reads the board of every document whose current version is new to it; returns the
-    number of cell changes recorded (board-feed entries)."""
+    number of documents read (0: the board is as it was)."""
     rules = board_version()
-    recorded = 0
-    for doc in store.documents():
-        current = store.current_version(doc.id, with_text=False)
-        state = board_state(store, doc.id)
-        if current is None or state == (current.number, rules):
-            continue
-        quiet = QUIET_STATES.get(current_state(store, doc.id), "")
+    stale = stale_boards(store, rules)
+    for doc_id in stale:
+        current = store.current_version(doc_id, with_text=False)
+        assert current is not None  # stale_boards lists documents with a current version
+        state = board_state(store, doc_id)
+        quiet = QUIET_STATES.get(current_state(store, doc_id), "")
         if state is not None and state[0] == current.number:
             quiet = "rules"
         with store.transaction():
-            recorded += _read_document(store, doc.id, current.number, rules, quiet)
-    return recorded
+            _read_document(store, doc_id, current.number, rules, quiet)
+    return len(stale)
 
 
 def _read_document(store: Store, doc_id: str, number: int, rules: str, quiet: str) -> int:

@@ -17,9 +17,16 @@ from monitor.store.board import board_changes, latest_cells
 from monitor.store.documents import added_at
 
 
-def write_board(store: Store, out_dir: Path, settings: FeedSettings) -> list[Path]:
-    """Updates the board and writes its files; returns those that changed."""
-    update_board(store)
+def write_board(
+    store: Store, out_dir: Path, settings: FeedSettings, *, unchanged: bool = False
+) -> list[Path]:
+    """Updates the board and writes its files; returns those that changed. ``unchanged``:
+    the documents and settings are as when the files were last written, so when no
+    document's board was read again the files are still right and are not rendered."""
+    read = update_board(store)
+    names = [f"{BOARD_NAME}.{ext}" for ext in (*FORMATS, "html")]
+    if unchanged and not read and all((out_dir / name).exists() for name in names):
+        return []
     rows = [(doc, latest_cells(store, doc.id)) for doc in store.documents()]
     changes = board_changes(store, limit=settings.limit)
     # An empty board feed is dated when watching began (like the change feeds), not 1970.

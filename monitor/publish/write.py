@@ -95,7 +95,7 @@ def _publish(
         # pages. A folder written to be published (`site --out`) keeps relative links.
         settings = replace(settings, local_url=out_dir.resolve().as_uri())
     if not force and last[:1] == [stamp] and present:
-        return write_board(store, out_dir, settings)
+        return write_board(store, out_dir, settings, unchanged=True)
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
     written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)

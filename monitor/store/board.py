@@ -20,6 +20,18 @@ def board_state(store: Store, doc_id: str) -> tuple[int, str] | None:
     return (int(rows[0]["version"]), str(rows[0]["rules"])) if rows else None
 
 
+def stale_boards(store: Store, rules: str) -> list[str]:
+    """Documents whose board was never read, or read from another version or other rules
+    than their current version and ``rules`` (one query: a sweep that changed nothing
+    costs no statement per document)."""
+    sql = (
+        "select d.id from documents d left join board_state b on b.document = d.id "
+        "where d.current_version is not null and (b.document is null "
+        "or b.version != d.current_version or b.rules != ?) order by d.id"
+    )
+    return [str(row[0]) for row in store.db.execute(sql, [rules])]
+
+
 def set_board_state(store: Store, doc_id: str, version: int, rules: str, at: str) -> None:
     row = {"document": doc_id, "version": version, "rules": rules, "at": at}
     store.db.table("board_state").upsert(row, pk="document")
