@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from monitor.classify.regex_cache import compile_cached
+
 RULES_DIR = Path(__file__).parents[1] / "rules"
 # Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
 # hashed into classifier_version(), so a rule edit needs no bump.
@@ -60,7 +62,7 @@ class LazyRegex:
 
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:
-            self._compiled = re.compile(self.source, re.IGNORECASE)
+            self._compiled = compile_cached(self.source, re.IGNORECASE)
         return self._compiled
 
     def search(self, text: str) -> re.Match[str] | None:

@@ -1,0 +1,99 @@
+"""Compiled rule patterns kept on disk between processes (issue 15: start-up).
+
+The rule packs expand into ~140 patterns of ~1.8 million characters; Python's regex
+compiler (``re._parser`` and ``re._compiler``, pure Python) takes 3-4 s to compile them
+all, and a check, an import or a board reading pays it again in every process. The slow
+part is turning the source into SRE code, a list of integers that depends only on the
+source, the flags and the Python version; the C engine builds a pattern from that list
+in microseconds and validates it. So the list is kept, one file per pattern, named by a
+hash of all four, in ``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
+``~/.cache``, then ``policy-monitor/regex``).
+
+It is a memo and nothing else: the same pattern as ``re.compile`` gives (a test compares
+the code), and any problem (no cache folder, a read-only disk, a damaged or foreign file,
+another Python) falls back to ``re.compile`` silently.
+"""
+
+from __future__ import annotations
+
+import _sre  # type: ignore[import-not-found]
+import hashlib
+import marshal
+import os
+import re
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+from re import _compiler, _parser  # type: ignore[attr-defined]
+from typing import Any
+
+ENV = "POLICY_MONITOR_CACHE"
+_KEY = f"{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
+
+
+def cache_dir() -> Path:
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policy-monitor" / "regex"
+
+
+def compile_cached(source: str, flags: int) -> re.Pattern[str]:
+    """``re.compile(source, flags)``, its SRE code read from the cache when there."""
+    try:
+        path = cache_dir() / _name(source, flags)
+        parts = _load(path)
+        if parts is None:
+            parts = _parts(source, flags)
+            _store(path, parts)
+        pattern: re.Pattern[str] = _sre.compile(source, *parts)
+        return pattern
+    except Exception:  # noqa: BLE001 - a memo: on any problem, compile as usual
+        return re.compile(source, flags)
+
+
+def _name(source: str, flags: int) -> str:
+    digest = hashlib.sha256(_KEY + f"|{flags}|".encode() + source.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest() + ".sre"
+
+
+def _parts(source: str, flags: int) -> tuple[Any, ...]:
+    """What ``re._compiler.compile`` hands to ``_sre.compile`` after the pattern itself."""
+    parsed = _parser.parse(source, flags)
+    code = _compiler._code(parsed, flags)
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup = [None] * parsed.state.groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    # Plain ints (the code holds named int constants, the flags an IntFlag): marshal-able.
+    return (int(flags | parsed.state.flags), [int(op) for op in code], parsed.state.groups - 1,
+            groupindex, tuple(indexgroup))  # fmt: skip
+
+
+def _load(path: Path) -> tuple[Any, ...] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        parts = marshal.loads(zlib.decompress(data))
+    except (ValueError, EOFError, TypeError, zlib.error):
+        return None
+    return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
+
+
+def _store(path: Path, parts: tuple[Any, ...]) -> None:
+    """Written to a temporary file and renamed: a reader never sees half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(zlib.compress(marshal.dumps(parts), 1))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, ValueError):
+        return

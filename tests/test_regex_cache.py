@@ -1,0 +1,59 @@
+"""The on-disk memo of compiled rule patterns gives exactly what re.compile gives (a
+Pattern compares equal only with the same source, flags and SRE code), and any problem
+with its folder or files falls back to compiling."""
+
+from __future__ import annotations
+
+import gc
+import re
+from pathlib import Path
+
+import pytest
+
+from monitor.classify import regex_cache
+from monitor.classify.packs import LazyRegex, load_rules
+
+
+def rule_sources(count: int) -> list[str]:
+    kept = load_rules()  # held, so its patterns stay reachable
+    sources = sorted({o.source for o in gc.get_objects() if isinstance(o, LazyRegex)}, key=len)
+    assert kept and len(sources) > count
+    # the smallest, the largest and some between: every shape of the packs' patterns
+    step = len(sources) // count
+    return sources[::step][:count] + sources[-2:]
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(regex_cache.ENV, str(folder))
+    return folder
+
+
+def test_a_cached_pattern_is_the_compiled_pattern(cache: Path) -> None:
+    sources = rule_sources(8)
+    first = [regex_cache.compile_cached(s, re.IGNORECASE) for s in sources]
+    assert len(list(cache.glob("*.sre"))) == len(sources)
+    again = [regex_cache.compile_cached(s, re.IGNORECASE) for s in sources]  # from the files
+    for source, a, b in zip(sources, first, again, strict=True):
+        assert a == b == re.compile(source, re.IGNORECASE)
+
+
+@pytest.mark.parametrize("damage", [b"", b"not zlib", b"x\x9c\x03\x00\x00\x00\x00\x01"])
+def test_a_damaged_file_is_compiled_again(cache: Path, damage: bytes) -> None:
+    source = r"\b(?P<verb>train(?:s|ed|ing)?)\b .{0,40}\bmodels?\b"
+    regex_cache.compile_cached(source, re.IGNORECASE)
+    (path,) = cache.glob("*.sre")
+    path.write_bytes(damage)
+    assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
+
+
+def test_an_unwritable_cache_still_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv(regex_cache.ENV, str(blocker / "regex"))
+    source = r"\bAI\b"
+    assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
+    assert blocker.is_file()
