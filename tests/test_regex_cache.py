@@ -57,3 +57,13 @@ def test_an_unwritable_cache_still_compiles(
     source = r"\bAI\b"
     assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
     assert blocker.is_file()
+
+
+@pytest.mark.parametrize(
+    "pack", sorted(Path("monitor/rules").glob("*.yaml")) + [Path("monitor/board/facets.yaml")]
+)
+def test_libyaml_reads_every_pack_as_the_python_loader_does(pack: Path) -> None:
+    import yaml
+
+    text = (Path(__file__).parents[1] / pack).read_text(encoding="utf-8")
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
