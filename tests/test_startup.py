@@ -63,6 +63,13 @@ def test_help_loads_no_parser_client_or_diff(args: tuple[str, ...]) -> None:
     assert "Usage:" in out
 
 
+def test_help_opens_no_store() -> None:
+    """sqlite-utils (0.07 s) is for the commands that open the store, not for `--help`."""
+    code = RUN.format(heavy=("sqlite_utils", "monitor.store"))
+    proc = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
+
+
 def test_reading_commands_load_no_diff_and_diff_shows_one_side_per_line(tmp_path: Path) -> None:
     """`status` and `changes` load no diff library; `diff` diffs the two texts again (its
     one-side-per-line view needs the word operations; the diff has a total time budget)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,7 +13,9 @@ from monitor import linediff, phrase, views
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError, MonitorError
 from monitor.phrase import PhraseHistory
-from monitor.store import Store, search
+
+if TYPE_CHECKING:  # start-up: `--help` loads no store (sqlite-utils)
+    from monitor.store import Store
 
 
 @click.command("first-seen")
@@ -60,6 +63,8 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
 def _holding(store: Store, document: str, text: str, pattern: phrase.Matcher) -> set[int]:
     """The numbers of the versions holding the phrase: the FTS index names the lines
     that hold it or could start or end it (search.py), the exact rule decides."""
+    from monitor.store import search
+
     lists, legacy = search.paragraph_lists(store, document)
     ids = {pid for listed in lists.values() for pid in listed}
     edges = phrase.edge_queries(text)

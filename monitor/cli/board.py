@@ -9,7 +9,6 @@ import click
 from monitor import views
 from monitor.cli.options import data_option, open_store
 from monitor.models import BoardEntry, Watch
-from monitor.store.board import board_state, cells_since, latest_cells
 
 Since = tuple[int, str]
 
@@ -23,6 +22,8 @@ def board(data_dir: str, as_json: bool) -> None:
 
     Example: policy-monitor board --json
     """
+    from monitor.store.board import board_state, cells_since, latest_cells  # start-up
+
     with open_store(data_dir) as store:
         rows = [
             (doc, latest_cells(store, doc.id), (board_state(store, doc.id) or (None, ""))[0],
