@@ -43,6 +43,10 @@ for job in sys.argv[1].split():
     url, etag = job.split("|")
     by_host.setdefault(url.split("/")[2], []).append((url, etag))
 """
+# Each host's jobs in its own thread, all at once (the child scripts define `host`).
+THREADS = """threads = [threading.Thread(target=host, args=(j,)) for j in by_host.values()]
+[t.start() for t in threads]; [t.join() for t in threads]
+"""
 BARE = {
     "bare httpx conditional GETs (floor: a thread per host, one client)": JOBS
     + """
@@ -52,9 +56,8 @@ client = httpx.Client(limits=room)
 def host(jobs):
     for url, etag in jobs:
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-threads = [threading.Thread(target=host, args=(j,)) for j in by_host.values()]
-[t.start() for t in threads]; [t.join() for t in threads]
-""",
+"""
+    + THREADS,
     "bare httpx, a client per thread": JOBS
     + """
 import threading, httpx
@@ -62,9 +65,8 @@ def host(jobs):
     with httpx.Client() as client:
         for url, etag in jobs:
             assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-threads = [threading.Thread(target=host, args=(j,)) for j in by_host.values()]
-[t.start() for t in threads]; [t.join() for t in threads]
-""",
+"""
+    + THREADS,
     "bare httpx.AsyncClient, a task per host": JOBS
     + """
 import asyncio, httpx

@@ -140,17 +140,17 @@ def _capture(header: list[object], row: list[object]) -> Capture:
 def _same_page(watch: Watch, capture: Capture) -> None:
     """A capture of another site is never imported as this document's history (the CDX
     index is asked for this URL only: a row for another host means a wrong answer)."""
-
-    def host(url: str) -> str:
-        name = (urlsplit(url).hostname or "").lower()
-        return name.removeprefix("www.")
-
-    if host(capture.original) != host(watch.url):
+    if _site(capture.original) != _site(watch.url):
         seen = capture.original[:80]
         raise ArchiveError(
             f"the CDX answer lists a capture of another site ({seen!r}, not {watch.url!r}): "
             "not imported"
         )
+
+
+def _site(url: str) -> str:
+    """The host, without ``www.`` or a port: how the archive and the watchlist may differ."""
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def capture_url(base: str, capture: Capture) -> str:

@@ -23,9 +23,7 @@ def versions_to_paragraphs(db: sqlite_utils.Database) -> int:
     ids = [int(r[0]) for r in db.execute("select id from versions order by id").fetchall()]
     converted = 0
     for version_id in ids:
-        cursor = db.execute("select * from versions where id = ?", [version_id])
-        names = [c[0] for c in cursor.description]
-        row = dict(zip(names, cursor.fetchone(), strict=True))
+        row = next(db.query("select * from versions where id = ?", [version_id]))
         text = _old_text(db, row)
         if text is None or sha256(text.encode("utf-8", "surrogatepass")) != row["text_sha256"]:
             continue
