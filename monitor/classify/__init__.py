@@ -12,7 +12,7 @@ after an upgrade of the rules can be told from a change of the policy.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from functools import lru_cache
 
 from monitor.classify.packs import (
     RULES_DIR,
@@ -41,25 +41,19 @@ __all__ = [
 # stays in the policy is matched against the rules once, not at every step.
 TEXTS_REMEMBERED = 8
 SENTENCES_REMEMBERED = 100_000
-_split: OrderedDict[str, dict[str, str]] = OrderedDict()
 _matches: dict[str, RuleMatch | None] = {}
 _matched_with: list[tuple[RuleSet, ...]] = []  # the rules _matches holds results of
 
 
+@lru_cache(maxsize=TEXTS_REMEMBERED)
 def _sentences_by_key(text: str) -> dict[str, str]:
-    """Each sentence of ``text`` by its key (the first one when two share it)."""
-    found = _split.get(text)
-    if found is not None:
-        _split.move_to_end(text)
-        return found
+    """Each sentence of ``text`` by its key (the first one when two share it); the dict is
+    shared by later calls, so callers only read it."""
     by_key: dict[str, str] = {}
     for sentence in split_sentences(text):
         key = sentence_key(sentence)
         if key:
             by_key.setdefault(key, sentence)
-    _split[text] = by_key
-    if len(_split) > TEXTS_REMEMBERED:
-        _split.popitem(last=False)
     return by_key
 
 
