@@ -81,7 +81,34 @@ def parse(markup: str, max_elements: int, max_depth: int) -> Any:
     if depth >= LIBXML2_DEPTH:  # libxml2 dropped what lies deeper: count, then rebuild
         check_markup(markup, max_elements, max_depth)
         return _rebuilt(markup)
+    _body_out_of_head(root)
     return root
+
+
+# What HTML allows in <head>; any other element there is where the body began.
+_HEAD_TAGS = frozenset(("base", "link", "meta", "noscript", "script", "style", "template", "title"))
+
+
+def _body_out_of_head(root: Any) -> None:
+    """Moves body content libxml2 left in <head> into <body>, as browsers place it.
+
+    libxml2 parses HTML 4: on a page that starts with ``<meta>`` and has no <html> or
+    <body> tag, an element it does not know (``<main>``, ``<section>``, ``<article>``) and
+    everything after it stay inside <head>, which extraction drops, so the page would
+    give no text. HTML5 (and every browser) ends the head at the first element that does
+    not belong there; the same is done here."""
+    head = root.find("head")
+    if head is None:
+        return
+    first = next((el for el in head if el.tag not in _HEAD_TAGS), None)
+    if first is None:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    moved = [first, *first.itersiblings()]
+    for index, el in enumerate(moved):
+        body.insert(index, el)
 
 
 def _depth(root: Any, enough: int) -> int:
