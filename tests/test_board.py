@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
-from monitor.store.board import board_history
+from monitor.store.board import add_board_entry, board_history
 from tests.board_replay import CORPUS, CorpusReplay
 
 LABELS = yaml.safe_load((Path(__file__).parent / "data" / "board_labels.yaml").read_text())
@@ -148,3 +149,24 @@ def test_running_again_records_nothing(corpus: Replayed) -> None:
     assert board_history(replay.store) == before
     after = {p: p.stat().st_mtime_ns for p in (replay.data / "feeds").rglob("*") if p.is_file()}
     assert after == files
+
+
+def test_board_rows_recorded_but_never_written_are_written_by_the_next_sweep(
+    corpus: Replayed,
+) -> None:
+    # A crash after a board reading was committed and before its files were written (a
+    # rules upgrade re-reads every document): the rows are newer than the files, and the
+    # next sweep, which reads nothing new and changes nothing else, must still write them.
+    replay = corpus.replay
+    feeds = replay.data / "feeds"
+    assert write_feeds(replay.store, replay.data, FeedSettings()) == []
+    before = feedparser.parse((feeds / "board.rss").read_bytes()).entries
+    last = board_history(replay.store, "linkedin-privacy")[-1]
+    moved = replace(last, id=0, kind="change", value="no", previous_value=last.value)
+    with replay.store.transaction():
+        add_board_entry(replay.store, moved)
+    written = write_feeds(replay.store, replay.data, FeedSettings())
+    assert feeds / "board.rss" in written
+    entries = feedparser.parse((feeds / "board.rss").read_bytes()).entries
+    assert len(entries) == len(before) + 1 and "LinkedIn" in entries[0].title
+    assert write_feeds(replay.store, replay.data, FeedSettings()) == []

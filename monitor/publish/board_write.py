@@ -13,19 +13,33 @@ from monitor.publish.board_update import update_board
 from monitor.publish.feed import FORMATS, FeedSettings
 from monitor.publish.site.write import replace_if_changed
 from monitor.store import Store
-from monitor.store.board import board_changes, latest_cells
+from monitor.store.board import board_changes, latest_cells, newest_board_row
 from monitor.store.documents import added_at
 
 
 def write_board(
-    store: Store, out_dir: Path, settings: FeedSettings, *, unchanged: bool = False
-) -> list[Path]:
+    store: Store, out_dir: Path, settings: FeedSettings, *, unchanged: bool = False,
+    marker: Path | None = None,
+) -> list[Path]:  # fmt: skip
     """Updates the board and writes its files; returns those that changed. ``unchanged``:
     the documents and settings are as when the files were last written, so when no
-    document's board was read again the files are still right and are not rendered."""
+    document's board was read again and ``marker`` holds the newest board row, the files
+    are still right and are not rendered. ``marker`` (outside the published folder)
+    records the newest row the files were made from."""
     read = update_board(store)
     names = [f"{BOARD_NAME}.{ext}" for ext in (*FORMATS, "html")]
-    if unchanged and not read and all((out_dir / name).exists() for name in names):
+    # The newest board row the files were made from: a crash after a reading was committed
+    # and before its files were written leaves them older than the rows, and the next
+    # sweep (which reads nothing new) must still write them.
+    newest = str(newest_board_row(store)).encode()
+    if (
+        unchanged
+        and not read
+        and all((out_dir / name).exists() for name in names)
+        and marker is not None
+        and marker.exists()
+        and marker.read_bytes() == newest
+    ):
         return []
     rows = [(doc, latest_cells(store, doc.id)) for doc in store.documents()]
     changes = board_changes(store, limit=settings.limit)
@@ -35,4 +49,7 @@ def write_board(
     for fmt in FORMATS:
         data = render_board_feed(changes, fmt, settings, since)
         written += replace_if_changed(out_dir / f"{BOARD_NAME}.{fmt}", data)
-    return written + replace_if_changed(out_dir / f"{BOARD_NAME}.html", board_page(rows))
+    written += replace_if_changed(out_dir / f"{BOARD_NAME}.html", board_page(rows))
+    if marker is not None:
+        replace_if_changed(marker, newest)  # written last: the files above are complete
+    return written

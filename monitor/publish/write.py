@@ -43,6 +43,7 @@ from monitor.store.documents import added_at
 
 OPS_DIR = "ops"
 STAMP_NAME = "feeds.stamp"
+BOARD_MARKER = "board.stamp"  # the newest board row the board's files were made from
 
 
 def write_feeds(
@@ -88,6 +89,7 @@ def _publish(
     pages = hashlib.sha256(repr([__version__, site_digest(), settings]).encode()).hexdigest()
     stamp_path = data_dir / STAMP_NAME
     home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
+    board_marker = data_dir / BOARD_MARKER if home else None
     last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
     present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
     if home and not settings.base_url:
@@ -95,11 +97,11 @@ def _publish(
         # pages. A folder written to be published (`site --out`) keeps relative links.
         settings = replace(settings, local_url=out_dir.resolve().as_uri())
     if not force and last[:1] == [stamp] and present:
-        return write_board(store, out_dir, settings, unchanged=True)
+        return write_board(store, out_dir, settings, unchanged=True, marker=board_marker)
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
     written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
-    written += write_board(store, out_dir, settings)
+    written += write_board(store, out_dir, settings, marker=board_marker)
     written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
     if home:
         replace_if_changed(stamp_path, f"{stamp}\n{pages}".encode())

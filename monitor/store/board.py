@@ -32,6 +32,11 @@ def stale_boards(store: Store, rules: str) -> list[str]:
     return [str(row[0]) for row in store.db.execute(sql, [rules])]
 
 
+def newest_board_row(store: Store) -> int:
+    """The newest board row's id (0: none): what the board's files were last made from."""
+    return int(store.db.execute("select max(id) from board_cells").fetchone()[0] or 0)
+
+
 def set_board_state(store: Store, doc_id: str, version: int, rules: str, at: str) -> None:
     row = {"document": doc_id, "version": version, "rules": rules, "at": at}
     store.db.table("board_state").upsert(row, pk="document")
