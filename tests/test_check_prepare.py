@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from monitor.check import decide, observe
+from monitor import diff
 from monitor.check.pipeline import check_document
+from monitor.extract import html
 from monitor.models import FetchResult, Watch
 from monitor.store import Store
 from tests.cli_helpers import policy
@@ -45,8 +46,9 @@ def test_extract_diff_and_classify_run_before_the_transaction(
     store.sync_documents([WATCH], T0)
     extracted: list[bool] = []
     compared: list[bool] = []
-    monkeypatch.setattr(observe, "extract_text", _watched(extracted, store, observe.extract_text))
-    monkeypatch.setattr(decide, "diff_texts", _watched(compared, store, decide.diff_texts))
+    # Both are imported where they are used (a check that gets a 304 needs neither).
+    monkeypatch.setattr(html, "extract_text", _watched(extracted, store, html.extract_text))
+    monkeypatch.setattr(diff, "diff_texts", _watched(compared, store, diff.diff_texts))
     for i, body in enumerate((policy(), second)):
         at = T0 + timedelta(hours=6 * i)
         result = FetchResult(URL, URL, 200, (), body, "text/html", at, 0.1)

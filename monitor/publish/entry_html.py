@@ -18,7 +18,6 @@ import re
 from typing import Any
 
 from monitor.models import Change, Flag, Origin
-from monitor.publish.site.templates import render
 
 DIFF_MAX_LINES = 40
 DIFF_MAX_CHARS = 20_000
@@ -61,6 +60,8 @@ def entry_html(
     diff_lines: int = DIFF_MAX_LINES,
 ) -> str:
     """The entry's body as an HTML fragment; ``link`` is the change's own page."""
+    from monitor.publish.site.templates import render  # jinja2: only where a feed is made
+
     text = visible(change.diff_text)
     shown, truncated = truncate_diff(text, diff_chars, diff_lines)
     cut = {"shown": len(shown), "total": len(text), "href": link, "command": "policy-monitor diff"}

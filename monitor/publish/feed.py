@@ -13,13 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-from feedgen.feed import FeedGenerator
 
 from monitor.models import Change, FeedConfig
 from monitor.publish.entry_html import DIFF_MAX_CHARS, DIFF_MAX_LINES, clean_text, entry_html
 from monitor.publish.specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
+
+if TYPE_CHECKING:  # imported where a feed is made: a check that publishes nothing needs none
+    from feedgen.feed import FeedGenerator
 
 FORMATS = ("rss", "atom")
 # Fixed for ever: changing it would change every entry's id and re-notify subscribers.
@@ -204,6 +206,8 @@ def feed_title(settings: FeedSettings, spec: FeedSpec) -> str:
 def _feed_generator(
     settings: FeedSettings, fmt: str, spec: FeedSpec, self_url: str | None
 ) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(f"{TAG_AUTHORITY}:feed/{quote(clean_text(spec.path), safe='/')}")
     fg.title(feed_title(settings, spec))
