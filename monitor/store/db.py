@@ -68,7 +68,10 @@ class Store:
 
     # documents -------------------------------------------------------------
     def sync_documents(self, watches: list[Watch], now: datetime) -> None:
-        """Adds new watchlist entries and refreshes the names of known ones."""
+        """Adds new watchlist entries and refreshes the names of known ones (one query
+        reads them all; a document whose names are as stored costs no statement)."""
+        rows = self.db.execute("select id, company, title, url from documents")
+        known = {str(row[0]): tuple(row[1:]) for row in rows}
         with self.transaction():
             for w in watches:
                 row: dict[str, Any] = {
@@ -77,10 +80,10 @@ class Store:
                     "title": w.title,
                     "url": w.url,
                 }
-                if self._document(w.id) is None:
+                if w.id not in known:
                     row |= {"added_at": ts(now), "consecutive_failures": 0}
                     self.db.table("documents").insert(row)
-                else:
+                elif known[w.id] != (w.company, w.title, w.url):
                     self._update_document(w.id, row)
 
     def _document(self, doc_id: str) -> dict[str, Any] | None:
@@ -138,7 +141,7 @@ class Store:
         ).fetchall()
         full = doc.get("last_full_fetch")
         return DocState(
-            document=doc_id, current=self.current_version(doc_id, with_text), held=held,
+            document=doc_id, current=self._current(doc, with_text), held=held,
             failures=int(doc.get("consecutive_failures") or 0),
             last_full_fetch=dt(full) if full else None,
             validators=Validators(doc.get("etag"), doc.get("last_modified")),
@@ -223,8 +226,11 @@ class Store:
 
     # versions ----------------------------------------------------------------
     def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
-        number = (self._document(doc_id) or {}).get("current_version")
-        return self.version(doc_id, number, with_text) if number else None
+        return self._current(self._document(doc_id) or {"id": doc_id}, with_text)
+
+    def _current(self, doc: dict[str, Any], with_text: bool) -> Version | None:
+        number = doc.get("current_version")
+        return self.version(doc["id"], number, with_text) if number else None
 
     def version(self, doc_id: str, number: int, with_text: bool = True) -> Version | None:
         sql = "select * from versions where document = ? and number = ?"
@@ -295,6 +301,10 @@ class Store:
     def set_current(self, doc_id: str, number: int, seen_at: datetime) -> None:
         """Marks a version as the document's text as of now (also after a revert)."""
         self._update_document(doc_id, {"current_version": number})
+        self.seen_again(doc_id, number, seen_at)
+
+    def seen_again(self, doc_id: str, number: int, seen_at: datetime) -> None:
+        """The document's current version was seen (again) at ``seen_at``."""
         self.db.execute(
             "update versions set last_seen = ? where document = ? and number = ?",
             [ts(seen_at), doc_id, number],
