@@ -342,19 +342,26 @@ class Store:
         """Changes oldest first (the newest ``limit`` of them when a limit is given);
         ``live_only`` leaves out those imported from an archive; ``with_diff=False`` leaves
         the rendered diff and the passages out (empty): a listing reads much less."""
-        where, args = ["1 = 1"], []
-        if document:
-            where.append("c.document = ?")
-            args.append(document)
-        if ai_only:
-            where.append("c.ai_training = 1")
-        if live_only:
-            where.append("coalesce(c.origin, '') = ''")
-        return self._changes(" and ".join(where), args, limit, with_diff)
+        where, args = _change_filter(document, ai_only, live_only)
+        return self._changes(where, args, limit, with_diff)
 
     def _changes(
         self, where: str, args: list[Any], limit: int | None = None, with_diff: bool = True
     ) -> list[Change]:
+        return [change_from_row(r) for r in self._change_rows(where, args, limit, with_diff)]
+
+    def change_rows(
+        self, document: str | None = None, ai_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows ``changes(document, ai_only, with_diff=False)`` makes its values of,
+        oldest first (`changes --json` builds its records from them: 10,000 ``Change``
+        values cost more than the query)."""
+        where, args = _change_filter(document, ai_only, live_only=False)
+        return self._change_rows(where, args, None, with_diff=False)
+
+    def _change_rows(
+        self, where: str, args: list[Any], limit: int | None, with_diff: bool
+    ) -> list[dict[str, Any]]:
         columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
             f"select {columns}, d.company, d.title, d.url from changes c "
@@ -364,9 +371,7 @@ class Store:
             sql += f" limit {int(limit)}"
         cursor = self.db.execute(sql, args)
         names = [col[0] for col in cursor.description]
-        return [
-            change_from_row(dict(zip(names, r, strict=True))) for r in reversed(cursor.fetchall())
-        ]
+        return [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
 
     # status ------------------------------------------------------------------
     def document_ids(self) -> list[str]:
@@ -407,6 +412,18 @@ class Store:
             [doc_id, max(failures - 1, 0)],
         ).fetchone()
         return min(dt(row[0]), alerted) if row else alerted
+
+
+def _change_filter(document: str | None, ai_only: bool, live_only: bool) -> tuple[str, list[Any]]:
+    where, args = ["1 = 1"], []
+    if document:
+        where.append("c.document = ?")
+        args.append(document)
+    if ai_only:
+        where.append("c.ai_training = 1")
+    if live_only:
+        where.append("coalesce(c.origin, '') = ''")
+    return " and ".join(where), args
 
 
 _LISTING_COLUMNS = ", ".join(
