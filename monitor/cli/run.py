@@ -57,7 +57,7 @@ def check(
     from monitor.extract.selectors import selector_problem
     from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
     from monitor.lock import data_lock
-    from monitor.publish.feed import settings_from_config
+    from monitor.publish.settings import settings_from_config
     from monitor.publish.stamp import publish_if_stale
     from monitor.watchlist import load_config
 

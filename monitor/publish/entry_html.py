@@ -18,9 +18,9 @@ import re
 from typing import Any
 
 from monitor.models import Change, Flag, Origin
+from monitor.publish.settings import DIFF_MAX_CHARS as DIFF_MAX_CHARS
+from monitor.publish.settings import DIFF_MAX_LINES as DIFF_MAX_LINES
 
-DIFF_MAX_LINES = 40
-DIFF_MAX_CHARS = 20_000
 # A quoted sentence longer than this is cut around the words that matched.
 QUOTE_MAX_CHARS = 1000
 PHRASE_MAX_CHARS = 200

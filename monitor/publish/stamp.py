@@ -20,7 +20,7 @@ import monitor
 from monitor import __version__
 from monitor.models import Watch
 from monitor.publish import FEED_DIR
-from monitor.publish.feed import FeedSettings, as_utc
+from monitor.publish.settings import FeedSettings, as_utc
 from monitor.store import Store
 from monitor.store.board import stale_boards
 from monitor.store.documents import SiteState, site_states, upgrade_count
