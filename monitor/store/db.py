@@ -122,23 +122,20 @@ class Store:
     def set_last_full_fetch(self, doc_id: str, at: datetime) -> None:
         self._update_document(doc_id, {"last_full_fetch": ts(at)})
 
-    def load_state(self, doc_id: str, window_start: datetime, with_text: bool = True) -> DocState:
+    def load_state(
+        self, doc_id: str, window_start: datetime, with_text: bool = True,
+        with_history: bool = True,
+    ) -> DocState:  # fmt: skip
         """What a check's decision needs; ``window_start``: start of the A/B window.
-        ``with_text=False`` leaves the current text out (enough to choose validators)."""
+        ``with_text=False`` leaves the current text out (enough to choose validators);
+        ``with_history=False`` the versions' keys and the window's fetches (enough for a
+        304 that the current version, read by this extractor, answers)."""
         doc = self._document(doc_id) or {}
         held = None
         if doc.get("suspect_key"):
             since = dt(doc["suspect_since"]) if doc.get("suspect_since") else EPOCH
             held = Held(doc["suspect_key"], doc.get("suspect_reason") or "", since)
-        keys = self.db.execute(
-            "select key_sha256, max(number) from versions where document = ? group by key_sha256",
-            [doc_id],
-        ).fetchall()
-        recent = self.db.execute(
-            "select version from fetches where document = ? and started_at >= ? "
-            "and version is not null order by id",
-            [doc_id, ts(window_start)],
-        ).fetchall()
+        keys, recent = self._history(doc_id, window_start) if with_history else ([], [])
         full = doc.get("last_full_fetch")
         return DocState(
             document=doc_id, current=self._current(doc, with_text), held=held,
@@ -148,6 +145,18 @@ class Store:
             last_number=max((n for _, n in keys), default=0),
             keys=tuple((k, n) for k, n in keys), recent=tuple(r[0] for r in recent),
         )  # fmt: skip
+
+    def _history(self, doc_id: str, window_start: datetime) -> tuple[list[Any], list[Any]]:
+        keys = self.db.execute(
+            "select key_sha256, max(number) from versions where document = ? group by key_sha256",
+            [doc_id],
+        ).fetchall()
+        recent = self.db.execute(
+            "select version from fetches where document = ? and started_at >= ? "
+            "and version is not null order by id",
+            [doc_id, ts(window_start)],
+        ).fetchall()
+        return keys, recent
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
