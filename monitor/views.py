@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor import linediff
 from monitor.errors import ConfigError
-from monitor.models import Change, CheckOutcome, DocumentStatus, Flag, Origin, Version
+from monitor.models import (
+    Change,
+    CheckOutcome,
+    DocumentStatus,
+    Flag,
+    Origin,
+    Version,
+    flags_direction,
+    flags_severity,
+)
 
 if TYPE_CHECKING:  # the reading commands start without loading what they do not use
     from monitor.store import Store
@@ -122,6 +132,38 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
     return record
+
+
+def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``change_dict(c)`` of each change of the store's listing rows (``Store.change_rows``),
+    built without a ``Change`` value each (tests/test_cli.py checks they are the same)."""
+    records = []
+    for r in rows:
+        flags, related = _flags(r["flags"]), _flags(r["ai_related"])
+        archive = r["origin"]
+        at = r["archived_at"]
+        records.append({
+            "id": r["id"], "document": r["document"], "company": r["company"],
+            "title": r["title"], "url": r["url"],
+            "detected_at": _when(datetime.fromisoformat(r["detected_at"])), "kind": r["kind"],
+            "from_version": r["from_version"], "to_version": r["to_version"],
+            "ai_training": bool(flags), "ai_direction": flags_direction(flags),
+            "severity": flags_severity(flags, related), "ai_related": bool(related),
+            "added_chars": r["added_chars"], "removed_chars": r["removed_chars"],
+            "flags": [_flag_dict(f) for f in flags],
+            "ai_related_flags": [_flag_dict(f) for f in related],
+            "note": r["note"] or "", "classifier": r["classifier"] or "",
+            "origin": archive or None, "origin_ref": (r["origin_ref"] or "") if archive else None,
+            "archived_at": _when(datetime.fromisoformat(at)) if archive else None,
+        })  # fmt: skip
+    return records
+
+
+def _flags(column: str | None) -> tuple[Flag, ...]:
+    """A flags column (JSON; most are empty: no parse for those)."""
+    if not column or column == "[]":
+        return ()
+    return tuple(Flag(**f) for f in json.loads(column))
 
 
 def _flag_dict(flag: Flag) -> dict[str, str]:

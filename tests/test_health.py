@@ -9,6 +9,7 @@ import feedparser
 import pytest
 
 from monitor.store import Store
+from monitor.store.documents import site_states
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
 
@@ -27,6 +28,7 @@ def test_failing_then_recovered(capsys: pytest.CaptureFixture[str], tmp_path: Pa
             assert run_cli(capsys, *args).code == 1
             status = json.loads(run_cli(capsys, "status", "--json", "--data", data).out)[0]
             states.append((status["consecutive_failures"], status["monitoring"]))
+            assert_site_state(data, "doc")
         assert states == [(1, "ok"), (2, "failing"), (3, "failing")]
         # Failing since the first failed check, not since the alert (the second).
         store = Store(data)
@@ -38,10 +40,22 @@ def test_failing_then_recovered(capsys: pytest.CaptureFixture[str], tmp_path: Pa
         assert run_cli(capsys, *args).code == 0
     status = json.loads(run_cli(capsys, "status", "--json", "--data", data).out)[0]
     assert (status["consecutive_failures"], status["monitoring"]) == (0, "ok")
+    assert_site_state(data, "doc")
     store = Store(data)
     events = [(e.kind, e.failures) for e in store.health_events()]
     assert events == [("failing", 2), ("recovered", 3)]
     assert "503" in store.health_events()[0].error
+    store.close()
+
+
+def assert_site_state(data: str, doc: str) -> None:
+    """The feeds stamp's one-query state of every document says what `status` says."""
+    store = Store(data)
+    s = store.status(doc)
+    last = s.last_fetch.started_at if s.last_fetch else None
+    expected = (last, s.versions, s.current_version, s.consecutive_failures, s.suspect,
+                s.failing_since)  # fmt: skip
+    assert site_states(store)[doc] == expected
     store.close()
 
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.check import observe
 from monitor.check.decide import Policy
 from monitor.cli import options
 from monitor.diff import diff_texts
-from monitor.extract import limits
+from monitor.extract import html, limits
 from monitor.models import Change, Watch
 from monitor.store import Store
 
@@ -54,6 +55,9 @@ def test_option_defaults_agree_with_the_modules_they_stand_for() -> None:
     assert options.ALERT_AFTER == Policy().alert_after
     assert options.MAX_PARSE_BYTES == limits.MAX_PARSE_BYTES
     assert options.MAX_ELEMENTS == limits.MAX_ELEMENTS
+    assert observe.EXTRACTOR_VERSION == html.EXTRACTOR_VERSION
+    assert (observe.MAX_PARSE_BYTES, observe.MAX_ELEMENTS) == (
+        limits.MAX_PARSE_BYTES, limits.MAX_ELEMENTS)  # fmt: skip
 
 
 @pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("status", "--help")])
@@ -114,3 +118,43 @@ def test_extracting_a_page_loads_no_beautifulsoup(body: str, ctype: str) -> None
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(proc.stdout) == [36, []]
+
+
+def test_an_unchanged_check_loads_no_parser_diff_rules_or_feed_library(tmp_path: Path) -> None:
+    """A check that gets a 304 records its fetch and publishes nothing: it reads the feeds
+    stamp and imports no parser, diff, rule packs, feed or template library; a stamp whose
+    rules fingerprint is stale (new rule files) has the board and feeds looked at again."""
+    from tests.cli_helpers import policy, write_watchlist
+    from tests.httpserver import LocalServer, Reply, Request
+
+    def answer(request: Request) -> Reply:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Reply(304, headers={"ETag": '"v1"'})
+        return Reply(200, policy(), {"ETag": '"v1"'})
+
+    data = tmp_path / "data"
+    lazy = ("lxml.etree", "diff_match_patch", "feedgen", "jinja2", "monitor.classify",
+            "monitor.board", "monitor.publish.write")  # fmt: skip
+    code = RUN.format(heavy=lazy)
+    with LocalServer() as server:
+        server.handle("/p", answer)
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        args = ["check", "--watchlist", str(watchlist), "--data", str(data)]
+        runs = [subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                               text=True) for _ in range(3)]  # fmt: skip
+        stamp = (data / "feeds.stamp").read_text().split("\n")
+        (data / "feeds.stamp").write_text("\n".join([*stamp[:2], "0" * 16 + " old-rules"]))
+        again = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    found = [json.loads(r.stderr.strip().splitlines()[-1]) for r in [*runs, again]]
+    assert [r.stdout.strip() for r in runs] == [
+        "doc: first version (v1)",
+        "doc: unchanged (v1, 304)",
+        "doc: unchanged (v1, 304)",
+    ]
+    assert "lxml.etree" in found[0] and "feedgen" in found[0]  # the first one reads and publishes
+    assert found[2] == []  # the second wrote the stamp's rules line; the third needs nothing
+    assert "monitor.publish.write" in found[3]  # the stale fingerprint: looked at again
+    assert (data / "feeds.stamp").read_text().split("\n") == stamp
+    store = Store(data)
+    assert [f.result for f in store.fetches("doc")] == ["not-modified"] * 3 + ["ok"]
+    store.close()

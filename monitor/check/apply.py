@@ -22,7 +22,7 @@ def apply(
     if decision.version is not None:
         _add_version(store, doc, decision.version, obs)
     if decision.current is not None:
-        store.set_current(doc, decision.current, obs.at)
+        _set_current(store, doc, state, decision, obs)
     change_id = None
     if decision.change is not None:
         change_id = store.add_change(decision.change).id
@@ -43,18 +43,32 @@ def _add_version(store: Store, doc: str, version: NewVersion, obs: Observation) 
         raise RuntimeError(f"{doc}: version {number} stored where v{version.number} was decided")
 
 
+def _set_current(
+    store: Store, doc: str, state: DocState, decision: Decision, obs: Observation
+) -> None:
+    """The current version as decided; one that stays current is only seen again (most
+    checks: the document's row is not rewritten with the number it holds)."""
+    assert decision.current is not None
+    stays = decision.version is None and decision.upgrade is None
+    if stays and state.current is not None and state.current.number == decision.current:
+        store.seen_again(doc, decision.current, obs.at)
+    else:
+        store.set_current(doc, decision.current, obs.at)
+
+
 def _apply_document(
     store: Store, doc: str, state: DocState, obs: Observation, decision: Decision
 ) -> None:
     if decision.hold is not None:
         store.set_hold(doc, decision.hold)
-    elif decision.clear_hold:
+    elif decision.clear_hold and state.held is not None:
         store.set_hold(doc, None)
     if decision.validators is not None:
         store.set_validators(doc, decision.validators)
     if decision.full_fetch:
         store.set_last_full_fetch(doc, obs.at)
-    store.set_failures(doc, decision.failures)
+    if decision.failures != state.failures:  # most checks: 0 failures, as before
+        store.set_failures(doc, decision.failures)
     if decision.health is not None:
         failures = decision.failures if decision.health == "failing" else state.failures
         error = decision.error if decision.health == "failing" else ""

@@ -41,8 +41,6 @@ from functools import lru_cache
 
 from monitor.check.observe import Observation, text_key
 from monitor.check.suspect import suspect_reason, wall_reason, words
-from monitor.classify import classifier_version, classify
-from monitor.diff import diff_texts
 from monitor.models import Change, Classification, Diff, DocState, Held, Validators, Watch
 
 NO_VALIDATORS = Validators()
@@ -258,14 +256,24 @@ def prepare(new: str, old: str | None) -> None:
     if old is not None:
         words(old)
         _compare(old, new)
-        classifier_version()
+        _classifier_version()
 
 
 @lru_cache(maxsize=16)
 def _compare(old: str, new: str) -> tuple[Diff, Classification]:
     """The diff and the verdict of two texts (pure: imported histories that flip between
-    regional variants compare the same pair again and again)."""
+    regional variants compare the same pair again and again). The diff and the rules are
+    imported here: most checks see no new words and need neither."""
+    from monitor.classify import classify
+    from monitor.diff import diff_texts
+
     return diff_texts(old, new), classify(old, new)
+
+
+def _classifier_version() -> str:
+    from monitor.classify import classifier_version
+
+    return classifier_version()
 
 
 def _change(watch: Watch, base: Base, obs: Observation, number: int, note: str) -> Change:
@@ -277,7 +285,7 @@ def _change(watch: Watch, base: Base, obs: Observation, number: int, note: str) 
         added_chars=sum(len(p) for p in diff.added),
         removed_chars=sum(len(p) for p in diff.removed),
         diff_text=diff.rendered, flags=verdict.flags, ai_related=verdict.ai_related, note=note,
-        classifier=classifier_version(),
+        classifier=_classifier_version(),
     )  # fmt: skip
 
 

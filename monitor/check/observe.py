@@ -13,12 +13,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from monitor.diff import words_key
 from monitor.errors import ExtractError, FetchError
-from monitor.extract.html import EXTRACTOR_VERSION, extract_text
-from monitor.extract.limits import MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.models import DocState, FetchResult, Validators, Watch
 from monitor.store import Store, sha256
+
+# monitor.extract.html's version and monitor.extract.limits' defaults (tests/test_startup.py
+# checks they agree): the parser and the diff are imported only when a body is read, so a
+# check that gets a 304 loads neither.
+EXTRACTOR_VERSION, MAX_PARSE_BYTES, MAX_ELEMENTS = "4", 5_000_000, 50_000
 
 ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
 
@@ -32,6 +34,8 @@ def _read_text(
     max_parse_bytes: int,
     max_elements: int,
 ) -> str:
+    from monitor.extract.html import extract_text
+
     return extract_text(body, content_type, select=select, remove=remove,
                         max_parse_bytes=max_parse_bytes, max_elements=max_elements)  # fmt: skip
 
@@ -76,6 +80,8 @@ class Observation:
 
 
 def text_key(text: str) -> str:
+    from monitor.diff import words_key
+
     return sha256(words_key(text).encode())
 
 

@@ -21,7 +21,7 @@ from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
 from monitor.errors import ExtractError, FetchError
 from monitor.fetch.http import Fetcher
-from monitor.models import CheckOutcome, FetchResult, Validators, Watch
+from monitor.models import CheckOutcome, DocState, FetchResult, Validators, Watch
 from monitor.store import Store
 from monitor.store.documents import send_states
 
@@ -118,12 +118,27 @@ def check_document(
     with store.transaction():
         # The current text is read only for a page to compare: a 304 or a failure needs
         # none of it (a text stored as a delta is rebuilt and checked when read).
-        state = store.load_state(watch.id, now - policy.ab_window, with_text=False)
+        state = _state(store, watch.id, result, now - policy.ab_window, extractor)
         obs = observe(store, watch, result, state, now, extractor)
         if obs.kind == "page" and state.current is not None:
             state = replace(state, current=store.current_version(watch.id))
         decision = decide(state, obs, watch, policy)
         return apply(store, watch, state, obs, decision)
+
+
+def _state(
+    store: Store, doc_id: str, result: FetchResult | FetchError, window_start: datetime,
+    extractor: Extractor,
+) -> DocState:  # fmt: skip
+    """The document's state, without its versions' keys and recent fetches for a 304 that
+    its current version answers (most checks); a 304 on a version an older extractor read
+    (an upgrade numbers a new version) and every other result read them."""
+    not_modified = isinstance(result, FetchResult) and result.not_modified
+    state = store.load_state(doc_id, window_start, with_text=False, with_history=not not_modified)
+    current = state.current
+    if not_modified and current is not None and current.extractor != extractor.version:
+        state = store.load_state(doc_id, window_start, with_text=False)
+    return state
 
 
 def _prepare(

@@ -44,6 +44,9 @@ def changes(
     with open_store(data_dir) as store:
         if document is not None:
             views.require_document(store, document)
+        if fmt == "json" and not diffs:  # the common listing: records straight from rows
+            click.echo(views.json_text(views.change_records(store.change_rows(document, ai_only))))
+            return
         found = store.changes(document=document, ai_only=ai_only, with_diff=diffs)
     if fmt == "json":
         rows = [views.change_dict(c, with_diff=diffs) for c in found]

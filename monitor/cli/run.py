@@ -57,8 +57,8 @@ def check(
     from monitor.extract.selectors import selector_problem
     from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
     from monitor.lock import data_lock
-    from monitor.publish.feed import settings_from_config
-    from monitor.publish.write import write_feeds
+    from monitor.publish.settings import settings_from_config
+    from monitor.publish.stamp import publish_if_stale
     from monitor.watchlist import load_config
 
     config = load_config(watchlist_path, selector_problem)
@@ -73,7 +73,8 @@ def check(
             extractor = page_limits(max_page_mb, max_elements)
             outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy,
                              extractor=extractor)  # fmt: skip
-        write_feeds(store, data_dir, feed_settings, watched={d.id for d in config.documents})
+        watched = {d.id for d in config.documents}
+        publish_if_stale(store, data_dir, feed_settings, watched=watched)
     for outcome in outcomes:
         if not quiet or outcome.status in NEWS:
             level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"

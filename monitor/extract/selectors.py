@@ -12,8 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from lxml import etree
-
 from monitor.errors import ConfigError
 
 
@@ -35,8 +33,10 @@ def matches(root: Any, selector: str) -> list[Any]:
 
 @lru_cache(maxsize=256)
 def _compiled(selector: str) -> Any:
-    # Imported here: most watchlist entries have no selector, and it costs 15-30 ms.
+    # Imported here: most watchlist entries have no selector, and it costs 15-30 ms (lxml:
+    # a check that gets a 304 parses nothing).
     from cssselect import HTMLTranslator, SelectorError
+    from lxml import etree
 
     try:
         return etree.XPath(HTMLTranslator().css_to_xpath(selector))

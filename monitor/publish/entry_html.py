@@ -18,10 +18,9 @@ import re
 from typing import Any
 
 from monitor.models import Change, Flag, Origin
-from monitor.publish.site.templates import render
+from monitor.publish.settings import DIFF_MAX_CHARS as DIFF_MAX_CHARS
+from monitor.publish.settings import DIFF_MAX_LINES as DIFF_MAX_LINES
 
-DIFF_MAX_LINES = 40
-DIFF_MAX_CHARS = 20_000
 # A quoted sentence longer than this is cut around the words that matched.
 QUOTE_MAX_CHARS = 1000
 PHRASE_MAX_CHARS = 200
@@ -61,6 +60,8 @@ def entry_html(
     diff_lines: int = DIFF_MAX_LINES,
 ) -> str:
     """The entry's body as an HTML fragment; ``link`` is the change's own page."""
+    from monitor.publish.site.templates import render  # jinja2: only where a feed is made
+
     text = visible(change.diff_text)
     shown, truncated = truncate_diff(text, diff_chars, diff_lines)
     cut = {"shown": len(shown), "total": len(text), "href": link, "command": "policy-monitor diff"}

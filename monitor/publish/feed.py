@@ -10,16 +10,21 @@ a change twice. Entry bodies are built by :mod:`monitor.publish.entry_html`, the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from feedgen.feed import FeedGenerator
-
-from monitor.models import Change, FeedConfig
-from monitor.publish.entry_html import DIFF_MAX_CHARS, DIFF_MAX_LINES, clean_text, entry_html
+from monitor.models import Change
+from monitor.publish.entry_html import clean_text, entry_html
+from monitor.publish.settings import DEFAULT_SETTINGS as DEFAULT_SETTINGS
+from monitor.publish.settings import FeedSettings as FeedSettings
+from monitor.publish.settings import as_utc as as_utc
+from monitor.publish.settings import settings_from_config as settings_from_config
 from monitor.publish.specs import AI_TRAINING, ALL, FeedSpec, document_name, document_type, one_line
+
+if TYPE_CHECKING:  # imported where a feed is made: a check that publishes nothing needs none
+    from feedgen.feed import FeedGenerator
 
 FORMATS = ("rss", "atom")
 # Fixed for ever: changing it would change every entry's id and re-notify subscribers.
@@ -32,50 +37,6 @@ CHANGES_DIR = "changes"  # one HTML page per change, in the feeds folder
 # One change shows in up to four feeds, in two formats, at every sweep; its body (the
 # costly part: the diff's markup) is built once. Changes are frozen, so they are the key.
 _entry_body = lru_cache(maxsize=2048)(entry_html)
-
-
-@dataclass(frozen=True)
-class FeedSettings:
-    """What the feed says about itself."""
-
-    title: str = "policy-monitor: terms and privacy policy changes"
-    # The feeds' home page when no base URL is set (with one: the index page).
-    link: str = "https://github.com/policy-monitor/policy-monitor"
-    description: str = (
-        "Changes to the terms of service and privacy policies of Meta, Amazon, OpenAI, "
-        "LinkedIn and Google, with AI-training language flagged."
-    )
-    author: str = "policy-monitor"
-    limit: int = 50
-    base_url: str = ""  # public URL of the feeds folder; "" means no self-links, relative OPML
-    # An entry's diff is cut here (it links to the change's page, whose cap is page_diff_chars).
-    diff_chars: int = DIFF_MAX_CHARS
-    diff_lines: int = DIFF_MAX_LINES
-    page_diff_chars: int = 2_000_000
-    # Changes imported from an archive (issue 14) stay out of the feeds unless asked: years
-    # of history must not flood subscribers as if it had just happened.
-    include_history: bool = False
-    # Without base_url, the feeds folder's file:// URL when the feeds are written to a folder:
-    # a feed reader resolves a relative entry link against the channel's link (the project's
-    # home), not the feed file, so entry links must be absolute to open the local pages.
-    local_url: str = ""
-
-    def __post_init__(self) -> None:
-        if self.limit < 0:
-            raise ValueError(f"feed limit must be 0 or more, not {self.limit}")
-        if min(self.diff_chars, self.diff_lines, self.page_diff_chars) < 1:
-            raise ValueError("feed diff limits must be 1 or more")
-        if self.base_url and urlsplit(self.base_url).scheme not in ("http", "https"):
-            raise ValueError(f"feed base URL must be http(s), not {self.base_url!r}")
-
-
-DEFAULT_SETTINGS = FeedSettings()
-
-
-def settings_from_config(config: FeedConfig) -> FeedSettings:
-    """The watchlist's `feeds:` section over the defaults."""
-    given = {key: value for key, value in vars(config).items() if value is not None}
-    return FeedSettings(**given)
 
 
 def feed_url(settings: FeedSettings, spec: FeedSpec, fmt: str) -> str | None:
@@ -204,6 +165,8 @@ def feed_title(settings: FeedSettings, spec: FeedSpec) -> str:
 def _feed_generator(
     settings: FeedSettings, fmt: str, spec: FeedSpec, self_url: str | None
 ) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(f"{TAG_AUTHORITY}:feed/{quote(clean_text(spec.path), safe='/')}")
     fg.title(feed_title(settings, spec))
@@ -248,8 +211,3 @@ def categories(change: Change) -> list[str]:
         if term and term not in terms:
             terms.append(term)
     return terms
-
-
-def as_utc(when: datetime) -> datetime:
-    """Stored times are UTC; a naive one is read as UTC rather than rejected."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

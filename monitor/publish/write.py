@@ -15,15 +15,14 @@ once: a change never changes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from monitor import __version__
-from monitor.models import Change, DocumentStatus, Watch
+from monitor.board import board_version
+from monitor.models import Change, Watch
 from monitor.publish import FEED_DIR
 from monitor.publish.board_write import write_board
 from monitor.publish.feed import (
@@ -36,13 +35,13 @@ from monitor.publish.feed import (
 )
 from monitor.publish.index import OPML_NAME, FeedRow, opml
 from monitor.publish.ops import OPS_NAME, render_ops_feed
-from monitor.publish.site.write import replace_if_changed, site_digest, write_site
+from monitor.publish.site.write import replace_if_changed, write_site
 from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
+from monitor.publish.stamp import STAMP_NAME, pages_key, read_stamp, stamp, stamp_text
 from monitor.store import Store
 from monitor.store.documents import added_at
 
 OPS_DIR = "ops"
-STAMP_NAME = "feeds.stamp"
 BOARD_MARKER = "board.stamp"  # the newest board row the board's files were made from
 
 
@@ -85,49 +84,29 @@ def _publish(
     watched: Collection[str] | None,
 ) -> list[Path]:  # fmt: skip
     documents = [d for d in store.documents() if watched is None or d.id in watched]
-    stamp = _stamp(store, documents, settings, out_dir.resolve())
-    pages = hashlib.sha256(repr([__version__, site_digest(), settings]).encode()).hexdigest()
+    stamp_value = stamp(store, documents, settings, out_dir.resolve())
+    pages = pages_key(settings)
     stamp_path = data_dir / STAMP_NAME
     home = out_dir.resolve() == (data_dir / FEED_DIR).resolve()
     board_marker = data_dir / BOARD_MARKER if home else None
-    last = stamp_path.read_text().split("\n") if home and stamp_path.exists() else []
+    last = read_stamp(data_dir) if home else []
     present = all((out_dir / name).exists() for name in ("all.rss", "index.html"))
     if home and not settings.base_url:
         # Read in place (a local feed reader): entry links must be absolute to open the local
         # pages. A folder written to be published (`site --out`) keeps relative links.
         settings = replace(settings, local_url=out_dir.resolve().as_uri())
-    if not force and last[:1] == [stamp] and present:
-        return write_board(store, out_dir, settings, unchanged=True, marker=board_marker)
+    if not force and last[:1] == [stamp_value] and present:
+        written = write_board(store, out_dir, settings, unchanged=True, marker=board_marker)
+        replace_if_changed(stamp_path, stamp_text(stamp_value, pages, board_version()))
+        return written
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
     written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
     written += write_board(store, out_dir, settings, marker=board_marker)
     written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
     if home:
-        replace_if_changed(stamp_path, f"{stamp}\n{pages}".encode())
+        replace_if_changed(stamp_path, stamp_text(stamp_value, pages, board_version()))
     return written
-
-
-def _stamp(store: Store, documents: list[Watch], settings: FeedSettings, folder: Path) -> str:
-    parts = [
-        __version__,
-        site_digest(),
-        str(folder),  # the OPML names the folder when there is no base URL
-        repr(settings),
-        store.latest_ids(),
-        len(store.upgrades()),
-        [tuple(vars(d).values()) for d in documents],
-        [_state(store.status(d.id)) for d in documents],
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def _state(s: DocumentStatus) -> tuple[object, ...]:
-    """What the site shows of a document's state: the day it was last checked (not the
-    time: a sweep that finds nothing new rewrites no page), failures, a held text."""
-    day = as_utc(s.last_fetch.started_at).date() if s.last_fetch else None
-    return (day, s.versions, s.current_version, s.consecutive_failures, s.suspect,
-            s.failing_since)  # fmt: skip
 
 
 def _write_all(

@@ -68,7 +68,10 @@ class Store:
 
     # documents -------------------------------------------------------------
     def sync_documents(self, watches: list[Watch], now: datetime) -> None:
-        """Adds new watchlist entries and refreshes the names of known ones."""
+        """Adds new watchlist entries and refreshes the names of known ones (one query
+        reads them all; a document whose names are as stored costs no statement)."""
+        rows = self.db.execute("select id, company, title, url from documents")
+        known = {str(row[0]): tuple(row[1:]) for row in rows}
         with self.transaction():
             for w in watches:
                 row: dict[str, Any] = {
@@ -77,10 +80,10 @@ class Store:
                     "title": w.title,
                     "url": w.url,
                 }
-                if self._document(w.id) is None:
+                if w.id not in known:
                     row |= {"added_at": ts(now), "consecutive_failures": 0}
                     self.db.table("documents").insert(row)
-                else:
+                elif known[w.id] != (w.company, w.title, w.url):
                     self._update_document(w.id, row)
 
     def _document(self, doc_id: str) -> dict[str, Any] | None:
@@ -119,14 +122,31 @@ class Store:
     def set_last_full_fetch(self, doc_id: str, at: datetime) -> None:
         self._update_document(doc_id, {"last_full_fetch": ts(at)})
 
-    def load_state(self, doc_id: str, window_start: datetime, with_text: bool = True) -> DocState:
+    def load_state(
+        self, doc_id: str, window_start: datetime, with_text: bool = True,
+        with_history: bool = True,
+    ) -> DocState:  # fmt: skip
         """What a check's decision needs; ``window_start``: start of the A/B window.
-        ``with_text=False`` leaves the current text out (enough to choose validators)."""
+        ``with_text=False`` leaves the current text out (enough to choose validators);
+        ``with_history=False`` the versions' keys and the window's fetches (enough for a
+        304 that the current version, read by this extractor, answers)."""
         doc = self._document(doc_id) or {}
         held = None
         if doc.get("suspect_key"):
             since = dt(doc["suspect_since"]) if doc.get("suspect_since") else EPOCH
             held = Held(doc["suspect_key"], doc.get("suspect_reason") or "", since)
+        keys, recent = self._history(doc_id, window_start) if with_history else ([], [])
+        full = doc.get("last_full_fetch")
+        return DocState(
+            document=doc_id, current=self._current(doc, with_text), held=held,
+            failures=int(doc.get("consecutive_failures") or 0),
+            last_full_fetch=dt(full) if full else None,
+            validators=Validators(doc.get("etag"), doc.get("last_modified")),
+            last_number=max((n for _, n in keys), default=0),
+            keys=tuple((k, n) for k, n in keys), recent=tuple(r[0] for r in recent),
+        )  # fmt: skip
+
+    def _history(self, doc_id: str, window_start: datetime) -> tuple[list[Any], list[Any]]:
         keys = self.db.execute(
             "select key_sha256, max(number) from versions where document = ? group by key_sha256",
             [doc_id],
@@ -136,15 +156,7 @@ class Store:
             "and version is not null order by id",
             [doc_id, ts(window_start)],
         ).fetchall()
-        full = doc.get("last_full_fetch")
-        return DocState(
-            document=doc_id, current=self.current_version(doc_id, with_text), held=held,
-            failures=int(doc.get("consecutive_failures") or 0),
-            last_full_fetch=dt(full) if full else None,
-            validators=Validators(doc.get("etag"), doc.get("last_modified")),
-            last_number=max((n for _, n in keys), default=0),
-            keys=tuple((k, n) for k, n in keys), recent=tuple(r[0] for r in recent),
-        )  # fmt: skip
+        return keys, recent
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
@@ -223,8 +235,11 @@ class Store:
 
     # versions ----------------------------------------------------------------
     def current_version(self, doc_id: str, with_text: bool = True) -> Version | None:
-        number = (self._document(doc_id) or {}).get("current_version")
-        return self.version(doc_id, number, with_text) if number else None
+        return self._current(self._document(doc_id) or {"id": doc_id}, with_text)
+
+    def _current(self, doc: dict[str, Any], with_text: bool) -> Version | None:
+        number = doc.get("current_version")
+        return self.version(doc["id"], number, with_text) if number else None
 
     def version(self, doc_id: str, number: int, with_text: bool = True) -> Version | None:
         sql = "select * from versions where document = ? and number = ?"
@@ -295,6 +310,10 @@ class Store:
     def set_current(self, doc_id: str, number: int, seen_at: datetime) -> None:
         """Marks a version as the document's text as of now (also after a revert)."""
         self._update_document(doc_id, {"current_version": number})
+        self.seen_again(doc_id, number, seen_at)
+
+    def seen_again(self, doc_id: str, number: int, seen_at: datetime) -> None:
+        """The document's current version was seen (again) at ``seen_at``."""
         self.db.execute(
             "update versions set last_seen = ? where document = ? and number = ?",
             [ts(seen_at), doc_id, number],
@@ -332,19 +351,26 @@ class Store:
         """Changes oldest first (the newest ``limit`` of them when a limit is given);
         ``live_only`` leaves out those imported from an archive; ``with_diff=False`` leaves
         the rendered diff and the passages out (empty): a listing reads much less."""
-        where, args = ["1 = 1"], []
-        if document:
-            where.append("c.document = ?")
-            args.append(document)
-        if ai_only:
-            where.append("c.ai_training = 1")
-        if live_only:
-            where.append("coalesce(c.origin, '') = ''")
-        return self._changes(" and ".join(where), args, limit, with_diff)
+        where, args = _change_filter(document, ai_only, live_only)
+        return self._changes(where, args, limit, with_diff)
 
     def _changes(
         self, where: str, args: list[Any], limit: int | None = None, with_diff: bool = True
     ) -> list[Change]:
+        return [change_from_row(r) for r in self._change_rows(where, args, limit, with_diff)]
+
+    def change_rows(
+        self, document: str | None = None, ai_only: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows ``changes(document, ai_only, with_diff=False)`` makes its values of,
+        oldest first (`changes --json` builds its records from them: 10,000 ``Change``
+        values cost more than the query)."""
+        where, args = _change_filter(document, ai_only, live_only=False)
+        return self._change_rows(where, args, None, with_diff=False)
+
+    def _change_rows(
+        self, where: str, args: list[Any], limit: int | None, with_diff: bool
+    ) -> list[dict[str, Any]]:
         columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
             f"select {columns}, d.company, d.title, d.url from changes c "
@@ -354,9 +380,7 @@ class Store:
             sql += f" limit {int(limit)}"
         cursor = self.db.execute(sql, args)
         names = [col[0] for col in cursor.description]
-        return [
-            change_from_row(dict(zip(names, r, strict=True))) for r in reversed(cursor.fetchall())
-        ]
+        return [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
 
     # status ------------------------------------------------------------------
     def document_ids(self) -> list[str]:
@@ -397,6 +421,18 @@ class Store:
             [doc_id, max(failures - 1, 0)],
         ).fetchone()
         return min(dt(row[0]), alerted) if row else alerted
+
+
+def _change_filter(document: str | None, ai_only: bool, live_only: bool) -> tuple[str, list[Any]]:
+    where, args = ["1 = 1"], []
+    if document:
+        where.append("c.document = ?")
+        args.append(document)
+    if ai_only:
+        where.append("c.ai_training = 1")
+    if live_only:
+        where.append("coalesce(c.origin, '') = ''")
+    return " and ".join(where), args
 
 
 _LISTING_COLUMNS = ", ".join(

@@ -15,7 +15,6 @@ folder); else one that exists is left alone, so a sweep costs what it adds.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from importlib import resources
@@ -40,16 +39,6 @@ from monitor.store import Store
 from monitor.store.site_queries import snapshot_evidence
 
 STATIC = ("site.css", "search.js")
-
-
-def site_digest() -> str:
-    """A hash of the templates and static files: pages made by other ones are stale."""
-    digest = hashlib.sha256()
-    for folder in ("templates", "static"):
-        for item in sorted(resources.files("monitor.publish.site").joinpath(folder).iterdir(),
-                           key=lambda i: i.name):  # fmt: skip
-            digest.update(item.name.encode() + item.read_bytes())
-    return digest.hexdigest()
 
 
 def write_site(
