@@ -135,14 +135,17 @@ def test_prune_keeps_every_snapshot_a_version_needs(tmp_path: Path, capsys) -> N
     store.add_version("doc", "text one " * 30, "k1", read, NOW, "2")
     noise = [fetched(page + f"<!-- token {i} -->".encode(), NOW) for i in range(2, 6)]
     later = fetched(page + b"<!-- later -->", datetime.now(UTC))
+    # Skip deltas: serial n is built on serial n with its lowest set bit cleared.
     bases = dict(store.db.execute("select sha256, base from snapshots").fetchall())
-    assert bases[read] == wall and all(bases[n] == wall for n in noise)
+    assert [bases[d] for d in (read, *noise, later)] == [
+        wall, wall, noise[0], wall, noise[2], noise[2]
+    ]  # fmt: skip
     store.close()
     result = run_cli(capsys, "prune", "--raw-older-than", "1", "--data", str(tmp_path))
-    assert result.code == 0 and result.out.startswith("pruned 4 raw snapshot(s)"), result
+    assert result.code == 0 and result.out.startswith("pruned 3 raw snapshot(s)"), result
     with opened(tmp_path) as kept:
         left = {r[0] for r in kept.db.execute("select sha256 from snapshots")}
-        assert left == {wall, read, later}
+        assert left == {wall, read, noise[2], later}  # the version's and the later one's bases
         for digest in left:
             assert sha256(kept.snapshot(digest)[0]) == digest
         assert len(kept.fetches("doc", limit=10)) == 7  # the attempts and their hashes stay
@@ -152,3 +155,49 @@ def test_prune_without_a_database_creates_none(tmp_path: Path, capsys) -> None: 
     result = run_cli(capsys, "prune", "--raw-older-than", "30", "--data", str(tmp_path / "d"))
     assert result.code == 2 and "no database" in result.err and result.err.count("\n") == 1
     assert not (tmp_path / "d" / "monitor.db").exists()
+
+
+def test_skip_deltas_read_back_through_few_bases(tmp_path: Path) -> None:
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    digests = []
+    for i in range(40):
+        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
+        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
+        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    rows = store.db.execute("select sha256, base, serial, codec from snapshots").fetchall()
+    serial = {d: s for d, _, s, _ in rows}
+    base = {d: b for d, b, _, _ in rows}
+    assert [serial[d] for d in digests] == list(range(40)) and {r[3] for r in rows} == {"zstd"}
+    for n, digest in enumerate(digests):
+        depth, at = 0, digest
+        while base[at]:
+            depth, at = depth + 1, base[at]
+        assert depth == bin(n).count("1")  # at most log2(n) deltas to read any of them
+        body, _ = store.snapshot(digest)
+        assert sha256(body) == digest and f"token{n}>".encode() in body
+
+
+def test_snapshots_stored_before_m011_read_back_and_start_a_chain(tmp_path: Path) -> None:
+    """A store written before zstd: a zlib whole snapshot and a pure-Python delta on it
+    (rows as m009 wrote them) read back, and the next fetch is a zstd delta on their base."""
+    import zlib
+
+    page = corpus_pages(1)[0]
+    old = [page + f"<!-- token {i} -->".encode() for i in range(3)]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    forms = [(zlib.compress(old[0], 6), None), (delta.make(old[0], old[1]), sha256(old[0]))]
+    for body, (content, base) in zip(old, forms, strict=False):
+        store.db.execute(
+            "insert into snapshots (sha256, content, size, content_type, first_seen, base)"
+            " values (?, ?, ?, 'text/html', '2026-01-01T00:00:00+00:00', ?)",
+            [sha256(body), content, len(body), base],
+        )
+        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": sha256(body)})
+    new = store.save_snapshot(old[2], "text/html", NOW, "doc")
+    row = store.db.execute("select base, serial, codec from snapshots where sha256 = ?", [new])
+    assert row.fetchone() == (sha256(old[0]), 2, "zstd")
+    for body in old:
+        assert store.snapshot(sha256(body))[0] == body
