@@ -17,10 +17,10 @@ from __future__ import annotations
 import zstandard
 
 CODEC = "zstd"
-# Level 9: a delta of a 120 KB page takes ~0.6 ms and a whole one ~2.4 ms; lower levels
-# do not search a large dictionary well (a one-word edit of a 4.9 MB page: 1.1 MB at
-# level 3, under 1 KB at 9), higher ones cost seconds on a 5 MB page for a few per cent.
-LEVEL = 9
+# Level 7: lower levels do not search a large dictionary (a one-word edit of a 4.9 MB page:
+# 906 KB at level 3, 151 KB at 6, 833 bytes at 7, 18 ms); higher ones are slower for a few
+# per cent (a 1 MB corpus page: 5.7 ms at 7, 13 ms at 9; a whole 4.9 MB page: seconds at 15).
+LEVEL = 7
 MAX_WINDOW_LOG = 27  # 128 MB: the default limit of zstd's decoder
 
 

@@ -17,6 +17,7 @@ sha256 (journalists cite them); a form that does not is a damaged database.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,12 +29,21 @@ from monitor.store import compress, delta
 from monitor.store.rows import sha256, ts
 
 # A delta is kept only when it is at most this share of the chain's whole snapshot: past
-# it the page drifted from it, and a new whole one is the better start.
-DELTA_SHARE = 0.05
+# it the page is another page, and a new whole one the better start. Skip deltas carry
+# what changed since a recent fetch, so drift does not pile up in every later delta (the
+# pure-Python deltas on one whole snapshot needed 5 %); corpus pages whose markup moves
+# between captures (meta-ai-terms) take deltas of 8-10 % of a whole one, and keep them.
+DELTA_SHARE = 0.25
 MAX_SERIAL = (1 << 16) - 1  # the last snapshot of a chain: at most 16 deltas to read it
 MAX_DEPTH = 32  # a longer chain (or a loop of bases) is a damaged database
 MAX_SIZE = 1 << 30  # a recorded size past it is damaged (pages are capped far below)
 # content as a blob whatever was written there (a TEXT value would not even decode).
+# Per open database, the last snapshots rebuilt and checked against their sha256: a check
+# stores a delta on one and reads the new snapshot back at once, from its stored frame
+# on these bytes (a snapshot itself is always read from its stored form).
+_CHECKED: weakref.WeakKeyDictionary[sqlite_utils.Database, dict[str, bytes]]
+_CHECKED = weakref.WeakKeyDictionary()
+_CHECKED_MOST = 4
 _COLUMNS = "sha256, cast(content as blob) as content, size, content_type, base, codec, serial"
 
 
@@ -97,7 +107,7 @@ def rebuilt(what: str, base: bytes | None, stored: bytes, size: int | None = Non
 def load(db: sqlite_utils.Database, digest: str) -> tuple[bytes, str]:
     """The raw bytes and content type of a stored snapshot, exactly as fetched."""
     chain = _chain(db, digest)
-    return _decode(chain), chain[0]["content_type"] or ""
+    return _decode(db, chain), chain[0]["content_type"] or ""
 
 
 def _row(db: sqlite_utils.Database, digest: str) -> dict[str, Any] | None:
@@ -122,10 +132,16 @@ def _chain(db: sqlite_utils.Database, digest: str) -> list[dict[str, Any]]:
     return chain
 
 
-def _decode(chain: list[dict[str, Any]]) -> bytes:
-    """The bytes of ``chain[0]``, rebuilt from the whole snapshot at the chain's end."""
-    data: bytes | None = None
-    for row in reversed(chain):
+def _decode(db: sqlite_utils.Database, chain: list[dict[str, Any]], reread: bool = True) -> bytes:
+    """The bytes of ``chain[0]``, rebuilt from the whole snapshot at the chain's end (or
+    from a base in it already rebuilt and checked; ``chain[0]`` itself too unless
+    ``reread``: what a reader gets is always rebuilt from its own stored form)."""
+    checked = _CHECKED.setdefault(db, {})
+    if not reread and chain[0]["sha256"] in checked:
+        return checked[chain[0]["sha256"]]
+    start = next((i for i, row in enumerate(chain) if i and row["sha256"] in checked), None)
+    data = checked[chain[start]["sha256"]] if start else None
+    for row in reversed(chain[:start]):
         what, size = f"snapshot {row['sha256'][:16]}", row["size"]
         if not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
             raise damaged(f"{what} records no usable size ({size!r})")
@@ -138,6 +154,9 @@ def _decode(chain: list[dict[str, Any]]) -> bytes:
             raise damaged(f"{what} does not decode ({exc})") from None
     if data is None or sha256(data) != chain[0]["sha256"]:
         raise damaged(f"snapshot {chain[0]['sha256'][:16]} does not rebuild to its sha256")
+    if len(checked) >= _CHECKED_MOST:
+        checked.pop(next(iter(checked)))
+    checked[chain[0]["sha256"]] = data
     return data
 
 
@@ -166,7 +185,7 @@ def _parent(db: sqlite_utils.Database, document: str) -> _Parent | None:
         at = next((i for i, row in enumerate(chain) if _serial(row) == target), None)
         if serial > MAX_SERIAL or at is None:
             return None
-        body = _decode(chain[at:])
+        body = _decode(db, chain[at:], reread=False)
     except (KeyError, sqlite3.DatabaseError):
         return None  # never build on bytes that do not check: start a new chain
     return _Parent(chain[at]["sha256"], body, serial, len(chain[-1]["content"]))
