@@ -36,6 +36,9 @@ def db_bytes(data: Path) -> int:
     conn = sqlite3.connect(data / "monitor.db")
     conn.execute("pragma wal_checkpoint(truncate)")
     conn.execute("vacuum")  # no free pages or half-empty pages counted
+    # VACUUM in WAL mode writes the WAL: only a checkpoint puts it in the file (the store's
+    # own connection is still open, so closing this one does not).
+    conn.execute("pragma wal_checkpoint(truncate)")
     conn.close()
     return (data / "monitor.db").stat().st_size
 

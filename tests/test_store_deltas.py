@@ -16,7 +16,7 @@ import pytest
 
 from monitor.errors import MonitorError
 from monitor.models import Watch
-from monitor.store import Store, delta, opened, sha256
+from monitor.store import Store, compress, delta, opened, sha256
 from tests.cli_helpers import run_cli
 from tests.shared import SHARED, need
 
@@ -201,3 +201,17 @@ def test_snapshots_stored_before_m011_read_back_and_start_a_chain(tmp_path: Path
     assert row.fetchone() == (sha256(old[0]), 2, "zstd")
     for body in old:
         assert store.snapshot(sha256(body))[0] == body
+
+
+@pytest.mark.parametrize("megabytes", [0.1, 1.5, 3, 6, 12])
+def test_a_one_word_edit_of_a_large_page_is_a_small_delta(megabytes: float) -> None:
+    """The compression level follows the size searched: a level whose match tables are
+    too small for the earlier page finds little of it (a 12 MB page of random words:
+    1.7 MB at level 7, 5 KB at level 9)."""
+    rng = random.Random(7)
+    words = [f"w{rng.randrange(20000)}" for _ in range(int(megabytes * 1e6 / 6))]
+    page = ("<p>" + " ".join(words) + "</p>").encode()
+    edited = page.replace(b" w1 ", b" edited ", 1)
+    stored = compress.pack(edited, page)
+    assert len(stored) < 2000 + len(page) / 200, (megabytes, compress.level(2 * len(page)))
+    assert compress.unpack(stored, len(edited), page) == edited

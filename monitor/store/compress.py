@@ -17,22 +17,32 @@ from __future__ import annotations
 import zstandard
 
 CODEC = "zstd"
-# Level 7: lower levels do not search a large dictionary (a one-word edit of a 4.9 MB page:
-# 906 KB at level 3, 151 KB at 6, 833 bytes at 7, 18 ms); higher ones are slower for a few
-# per cent (a 1 MB corpus page: 5.7 ms at 7, 13 ms at 9; a whole 4.9 MB page: seconds at 15).
-LEVEL = 7
+# The level by the bytes a delta searches (the earlier snapshot and the new one): each
+# level sizes its match tables for some amount of data and misses much of the earlier
+# page past it. A one-word edit of bench/diff_budget.py's 4.9 MB page: 656 KB at level
+# 4, 833 bytes at 7; of a 10 MB one: 332 KB at 7, 1.3 KB at 9 (pages of random words do
+# worse: tests/test_store_deltas.py). Below those sizes the lower level is the faster (a
+# 1 MB corpus page: 2.5 ms at level 4, 9 ms at 7, the same 514 bytes).
+LEVELS = ((4 << 20, 4), (12 << 20, 7))
+LAST_LEVEL = 9
 MAX_WINDOW_LOG = 27  # 128 MB: the default limit of zstd's decoder
 
 
 def pack(data: bytes, prefix: bytes = b"") -> bytes:
     """``data`` as one zstd frame; with ``prefix``, a delta against those bytes."""
-    window = min(MAX_WINDOW_LOG, max(10, (len(prefix) + len(data)).bit_length()))
+    searched = len(prefix) + len(data)
+    window = min(MAX_WINDOW_LOG, max(10, searched.bit_length()))
     params = zstandard.ZstdCompressionParameters.from_level(
-        LEVEL, source_size=len(data), dict_size=len(prefix), window_log=window,
+        level(searched), source_size=len(data), dict_size=len(prefix), window_log=window,
         write_content_size=1, write_checksum=0, write_dict_id=0,
     )  # fmt: skip
     writer = zstandard.ZstdCompressor(compression_params=params, dict_data=_dict(prefix))
     return writer.compress(data)
+
+
+def level(searched: int) -> int:
+    """The compression level for a delta (or whole snapshot) over ``searched`` bytes."""
+    return next((lvl for most, lvl in LEVELS if searched <= most), LAST_LEVEL)
 
 
 def unpack(blob: bytes, size: int, prefix: bytes = b"") -> bytes:

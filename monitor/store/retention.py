@@ -2,9 +2,10 @@
 
 A snapshot is evidence of a recorded change when a version was read from it (every
 change's two versions are): those are kept forever, and so is every snapshot a kept
-delta is built on, down its chain of bases to the whole one (monitor/store/snapshots.py). Only snapshots first seen before the cut-off that no version
-names and no kept snapshot is based on are deleted: the fetch attempts keep their sha256
-and time, only the bytes go. Nothing is ever deleted unless asked (``prune``).
+delta is built on, down its chain of bases to the whole one (monitor/store/snapshots.py).
+Only snapshots first seen before the cut-off that no version names and no kept snapshot
+is based on are deleted: the fetch attempts keep their sha256 and time, only the bytes
+go. Nothing is ever deleted unless asked (``prune``).
 """
 
 from __future__ import annotations
