@@ -205,13 +205,12 @@ def test_snapshots_stored_before_m011_read_back_and_start_a_chain(tmp_path: Path
 
 @pytest.mark.parametrize("megabytes", [0.1, 1.5, 3, 6, 12])
 def test_a_one_word_edit_of_a_large_page_is_a_small_delta(megabytes: float) -> None:
-    """The compression level follows the size searched: a level whose match tables are
-    too small for the earlier page finds little of it (a 12 MB page of random words:
-    1.7 MB at level 7, 5 KB at level 9)."""
+    """The match tables follow the size searched: tables too small for the earlier page
+    find little of it (12 MB of random words: 4.4 MB at level 4's own, 1.2 KB now)."""
     rng = random.Random(7)
     words = [f"w{rng.randrange(20000)}" for _ in range(int(megabytes * 1e6 / 6))]
     page = ("<p>" + " ".join(words) + "</p>").encode()
     edited = page.replace(b" w1 ", b" edited ", 1)
     stored = compress.pack(edited, page)
-    assert len(stored) < 2000 + len(page) / 200, (megabytes, compress.level(2 * len(page)))
+    assert len(stored) < 2000, (megabytes, len(stored))
     assert compress.unpack(stored, len(edited), page) == edited

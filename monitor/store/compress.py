@@ -17,14 +17,15 @@ from __future__ import annotations
 import zstandard
 
 CODEC = "zstd"
-# The level by the bytes a delta searches (the earlier snapshot and the new one): each
-# level sizes its match tables for some amount of data and misses much of the earlier
-# page past it. A one-word edit of bench/diff_budget.py's 4.9 MB page: 656 KB at level
-# 4, 833 bytes at 7; of a 10 MB one: 332 KB at 7, 1.3 KB at 9 (pages of random words do
-# worse: tests/test_store_deltas.py). Below those sizes the lower level is the faster (a
-# 1 MB corpus page: 2.5 ms at level 4, 9 ms at 7, the same 514 bytes).
-LEVELS = ((4 << 20, 4), (12 << 20, 7))
-LAST_LEVEL = 9
+# Level 4 (zstd's "dfast"): a delta of a 1 MB corpus page in ~2.5 ms (level 7: 9 ms,
+# the same 514 bytes). Its match tables are sized for the data, and past a few MB
+# searched (the earlier snapshot and the new one) they miss most of the earlier page: a
+# one-word edit of bench/diff_budget.py's 4.9 MB page is 656 KB at level 4, 7.6 KB at
+# levels 7 and 9. Tables of 2^22 entries (32 MB while compressing) find it again: 514
+# bytes in ~0.1 s; 1.2 KB for 12 MB of random words (tests/test_store_deltas.py).
+LEVEL = 4
+BIG = 4 << 20  # bytes searched past which the tables are set to BIG_TABLES_LOG
+BIG_TABLES_LOG = 22
 MAX_WINDOW_LOG = 27  # 128 MB: the default limit of zstd's decoder
 
 
@@ -32,17 +33,14 @@ def pack(data: bytes, prefix: bytes = b"") -> bytes:
     """``data`` as one zstd frame; with ``prefix``, a delta against those bytes."""
     searched = len(prefix) + len(data)
     window = min(MAX_WINDOW_LOG, max(10, searched.bit_length()))
+    tables = min(window - 1, BIG_TABLES_LOG)
+    sized = {"hash_log": tables, "chain_log": tables} if searched > BIG else {}
     params = zstandard.ZstdCompressionParameters.from_level(
-        level(searched), source_size=len(data), dict_size=len(prefix), window_log=window,
-        write_content_size=1, write_checksum=0, write_dict_id=0,
+        LEVEL, source_size=len(data), dict_size=len(prefix), window_log=window,
+        write_content_size=1, write_checksum=0, write_dict_id=0, **sized,
     )  # fmt: skip
     writer = zstandard.ZstdCompressor(compression_params=params, dict_data=_dict(prefix))
     return writer.compress(data)
-
-
-def level(searched: int) -> int:
-    """The compression level for a delta (or whole snapshot) over ``searched`` bytes."""
-    return next((lvl for most, lvl in LEVELS if searched <= most), LAST_LEVEL)
 
 
 def unpack(blob: bytes, size: int, prefix: bytes = b"") -> bytes:
