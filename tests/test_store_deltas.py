@@ -180,22 +180,30 @@ def test_skip_deltas_read_back_through_few_bases(tmp_path: Path) -> None:
 
 
 def test_snapshots_stored_before_m011_read_back_and_start_a_chain(tmp_path: Path) -> None:
-    """A store written before zstd: a zlib whole snapshot and a pure-Python delta on it
-    (rows as m009 wrote them) read back, and the next fetch is a zstd delta on their base."""
+    """A store at schema step m010: a zlib whole snapshot and a pure-Python delta on it
+    (as m009 wrote them). Opened by this version (m011 applied), they read back as they
+    were, and the next fetch is a zstd delta on their base."""
     import zlib
+
+    import sqlite_utils
+
+    from monitor.store.schema import migrations
 
     page = corpus_pages(1)[0]
     old = [page + f"<!-- token {i} -->".encode() for i in range(3)]
-    store = Store(tmp_path)
-    store.sync_documents([WATCH], NOW)
+    tmp_path.mkdir(exist_ok=True)
+    db = sqlite_utils.Database(tmp_path / "monitor.db")
+    migrations.apply(db, stop_before="m011_snapshot_chains")
+    db.table("documents").insert({"id": "doc", "company": "E", "title": "P", "url": "u"})
     forms = [(zlib.compress(old[0], 6), None), (delta.make(old[0], old[1]), sha256(old[0]))]
     for body, (content, base) in zip(old, forms, strict=False):
-        store.db.execute(
-            "insert into snapshots (sha256, content, size, content_type, first_seen, base)"
-            " values (?, ?, ?, 'text/html', '2026-01-01T00:00:00+00:00', ?)",
-            [sha256(body), content, len(body), base],
-        )
-        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": sha256(body)})
+        db.table("snapshots").insert(
+            {"sha256": sha256(body), "content": content, "size": len(body), "base": base,
+             "content_type": "text/html", "first_seen": "2026-01-01T00:00:00+00:00"}
+        )  # fmt: skip
+        db.table("fetches").insert({"document": "doc", "snapshot_sha256": sha256(body)})
+    db.close()
+    store = Store(tmp_path)
     new = store.save_snapshot(old[2], "text/html", NOW, "doc")
     row = store.db.execute("select base, serial, codec from snapshots where sha256 = ?", [new])
     assert row.fetchone() == (sha256(old[0]), 2, "zstd")
