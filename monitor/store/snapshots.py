@@ -40,13 +40,13 @@ DELTA_SHARE = 0.25
 MAX_SERIAL = (1 << 16) - 1  # the last snapshot of a chain: at most 16 deltas to read it
 MAX_DEPTH = 32  # a longer chain (or a loop of bases) is a damaged database
 MAX_SIZE = 1 << 30  # a recorded size past it is damaged (pages are capped far below)
-# content as a blob whatever was written there (a TEXT value would not even decode).
 # Per open database, the last snapshots rebuilt and checked against their sha256: a check
 # stores a delta on one and reads the new snapshot back at once, from its stored frame
 # on these bytes (a snapshot itself is always read from its stored form).
 _CHECKED: weakref.WeakKeyDictionary[sqlite_utils.Database, dict[str, bytes]]
 _CHECKED = weakref.WeakKeyDictionary()
 _CHECKED_MOST = 4
+# content as a blob whatever was written there (a TEXT value would not even decode).
 _COLUMNS = "sha256, cast(content as blob) as content, size, content_type, base, codec, serial"
 
 
