@@ -8,14 +8,19 @@ divided by the least CPU time of ``lxml.html.document_fromstring`` on the same b
 Rules are warmed first (start-up cost is bench/startup.py's figure).
 Targets (issue 15): median <= 3x, p95 <= 8x.
 
-Run: .venv/bin/python bench/snapshot.py [--limit N] [--kind html|versions|both]
+Run: .venv/bin/python bench/snapshot.py [--limit N] [--kind html|versions|both] [--profile]
+(``--profile``: the checks under cProfile, their time by stage; the ratios are then not
+the figure.)
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from common import cpu_best, histories, machine, median, percentile, table, verdict
@@ -23,7 +28,64 @@ from common import cpu_best, histories, machine, median, percentile, table, verd
 MEDIAN_TARGET, P95_TARGET = 3.0, 8.0
 
 
-def measure(kind: str, limit: int) -> list[tuple[str, int, int, float, float, str]]:
+# Where a function's own time goes, by the file it is in (first match); a C function with
+# no file (a regex, a hash, a SQLite call) by its name, else to its callers.
+STAGES = [
+    ("/store/delta.py", "snapshot codec"), ("/store/compress.py", "snapshot codec"),
+    ("/extract/", "extract"), ("lxml", "extract"), ("unicodedata", "extract"),
+    ("/diff", "diff"), ("linediff", "diff"), ("diff_match_patch", "diff"),
+    ("/classify/", "classify"), ("/board", "board"), ("sqlite_utils", "SQL"),
+    ("/store/", "store (Python)"), ("/check/", "check (Python)"), ("hashlib", "hashing"),
+]  # fmt: skip
+BUILTINS = [("sqlite3", "SQL"), ("sha256", "hashing"), ("hexdigest", "hashing"),
+            ("zlib", "snapshot codec"), ("zstd", "snapshot codec"), ("Zstd", "snapshot codec"),
+            ("lxml", "extract"), ("etree", "extract")]  # fmt: skip
+PROFILE = cProfile.Profile()
+
+
+def stage(func: tuple[str, int, str]) -> str | None:
+    path, _, name = func
+    if path == "~":
+        return next((s for key, s in BUILTINS if key in name), None)
+    if "pathlib" in path or "contextlib" in path or "functools" in path:
+        return None
+    return next((s for key, s in STAGES if key in path), "other")
+
+
+def by_stage(stats: dict) -> dict[str, float]:  # type: ignore[type-arg]
+    def owners(func: tuple[str, int, str], depth: int = 0) -> dict[str, float]:
+        found = stage(func)
+        if found is not None or depth > 4:
+            return {found or "other": 1.0}
+        callers = stats[func][4]
+        total = sum(v[2] for v in callers.values()) or 1.0
+        out: dict[str, float] = defaultdict(float)
+        for caller, v in callers.items():
+            for name, share in owners(caller, depth + 1).items():
+                out[name] += share * v[2] / total
+        return out
+
+    spent: dict[str, float] = defaultdict(float)
+    for func, (_, _, own, _, _) in stats.items():
+        for name, share in owners(func).items():
+            spent[name] += own * share
+    return spent
+
+
+def profile_report(kind: str, count: int) -> None:
+    spent = by_stage(pstats.Stats(PROFILE).stats)  # type: ignore[attr-defined]
+    total = sum(spent.values())
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])
+    rows = [[name, f"{100 * t / total:.1f}", f"{1000 * t / count:.2f}"]
+            for name, t in ranked if t / total >= 0.002]  # fmt: skip
+    print(f"\n### {kind}: where a check's CPU goes (cProfile, {count} snapshots)\n")
+    print(table(["stage", "% of the checks", "ms per snapshot (profiled)"], rows))
+    PROFILE.clear()  # type: ignore[attr-defined]
+
+
+def measure(
+    kind: str, limit: int, profile: bool = False
+) -> list[tuple[str, int, int, float, float, str]]:
     """(document, step, bytes, pipeline CPU s, lxml CPU s, status) for every page."""
     import lxml.html
 
@@ -45,7 +107,11 @@ def measure(kind: str, limit: int) -> list[tuple[str, int, int, float, float, st
                 result = FetchResult(url, url, 200, (("content-type", "text/html"),), body,
                                      "text/html; charset=utf-8", at, 0.1)  # fmt: skip
                 cpu = time.process_time()
+                if profile:
+                    PROFILE.enable()
                 outcome = check_document(store, watch, result, clock=lambda at=at: at)
+                if profile:
+                    PROFILE.disable()
                 cpu = time.process_time() - cpu
                 floor = cpu_best(3, lambda body=body: lxml.html.document_fromstring(body))
                 rows.append((slug, step, len(body), cpu, floor, outcome.status))
@@ -92,11 +158,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="first N steps of each history")
     parser.add_argument("--kind", choices=("html", "versions", "both"), default="both")
+    parser.add_argument("--profile", action="store_true", help="time by stage (cProfile)")
     args = parser.parse_args()
     print(f"machine: {machine()}; CPU time of this process; lxml floor: best of 3")
     warm()
     for kind in ("html", "versions") if args.kind == "both" else (args.kind,):
-        report(kind, measure(kind, args.limit))
+        rows = measure(kind, args.limit, args.profile)
+        if args.profile:
+            profile_report(kind, len(rows))
+        else:
+            report(kind, rows)
 
 
 if __name__ == "__main__":

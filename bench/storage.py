@@ -36,8 +36,32 @@ def db_bytes(data: Path) -> int:
     conn = sqlite3.connect(data / "monitor.db")
     conn.execute("pragma wal_checkpoint(truncate)")
     conn.execute("vacuum")  # no free pages or half-empty pages counted
+    # VACUUM in WAL mode writes the WAL: only a checkpoint puts it in the file (the store's
+    # own connection is still open, so closing this one does not).
+    conn.execute("pragma wal_checkpoint(truncate)")
     conn.close()
     return (data / "monitor.db").stat().st_size
+
+
+def table_bytes(data: Path) -> dict[str, int]:
+    """Bytes of each table and index (SQLite's dbstat pages), after the same VACUUM; empty
+    where SQLite was built without dbstat."""
+    db_bytes(data)
+    conn = sqlite3.connect(data / "monitor.db")
+    try:
+        return dict(conn.execute("select name, sum(pgsize) from dbstat group by name").fetchall())
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        conn.close()
+
+
+def breakdown(before: dict[str, int], after: dict[str, int], edits: int) -> str:
+    """Where the bytes of one edit go, largest first."""
+    grown = {name: (after.get(name, 0) - before.get(name, 0)) / edits for name in after}
+    rows = [[name, f"{size:.0f}"] for name, size in sorted(grown.items(), key=lambda kv: -kv[1])
+            if size >= 1]  # fmt: skip
+    return table(["table or index", "bytes per edit"], rows)
 
 
 def compressed_diff(old: str, new: str) -> int:
@@ -45,7 +69,7 @@ def compressed_diff(old: str, new: str) -> int:
     return len(zlib.compress("\n".join(lines).encode(), 9))
 
 
-def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
+def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float, str]:
     import replay
 
     from monitor.check.pipeline import check_document
@@ -73,6 +97,7 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
 
         check(policy)
         floors, bodies = [], []
+        tables = table_bytes(data)
         before = db_bytes(data)
         for i in range(edits):
             old = extract_text(replay.noisy_page("Privacy", "</p>".join(paragraphs)))
@@ -82,6 +107,7 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
             new = extract_text(replay.noisy_page("Privacy", "</p>".join(paragraphs)))
             floors.append(compressed_diff(old, new))
         per_version = (db_bytes(data) - before) / edits
+        where = breakdown(tables, table_bytes(data), edits)
         before = db_bytes(data)
         for _ in range(checks):
             status, body = check("</p>".join(paragraphs))
@@ -98,7 +124,7 @@ def run(edits: int, checks: int) -> tuple[list[str], list[str], float, float]:
                 f"{floor_edit:.0f}", f"{per_version / floor_edit:.1f}"]  # fmt: skip
     check_row = ["unchanged text, new token", f"{size / 1e3:.0f}", f"{per_check / 1e3:.1f}",
                  f"{floor_check}", f"{per_check / floor_check:.1f}"]  # fmt: skip
-    return edit_row, check_row, per_version / floor_edit, per_check
+    return edit_row, check_row, per_version / floor_edit, per_check, where
 
 
 def main() -> None:
@@ -107,9 +133,10 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=100)
     args = parser.parse_args()
     print(f"machine: {machine()}; database growth after a WAL checkpoint and VACUUM\n")
-    edit_row, check_row, ratio, per_check = run(args.edits, args.checks)
+    edit_row, check_row, ratio, per_check, where = run(args.edits, args.checks)
     header = ["case", "page KB", "stored KB per check", "floor bytes", "x floor"]
     print(table(header, [edit_row, check_row]))
+    print(f"\nWhere an edit's bytes go (dbstat pages):\n\n{where}")
     print(f"\nFIGURE storage: one-sentence edit {ratio:.1f}x the compressed diff (target <= "
           f"{EDIT_TARGET:g}x: {verdict(ratio, EDIT_TARGET)}); unchanged page with a changing "
           f"token {per_check / 1e3:.1f} KB per check; per year at 6 h: "

@@ -60,6 +60,7 @@ LIBRARY_HOME = {
     "markdown_it": "extract/markdown.py",
     "diff_match_patch": "diff.py",
     "sqlite_utils": "store",
+    "zstandard": "store/compress.py",  # raw snapshots, whole or a delta on an earlier one
     "feedgen": "publish/",
     "jinja2": "publish/site/templates.py",
     "markupsafe": "publish/site/templates.py",

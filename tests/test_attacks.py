@@ -68,6 +68,52 @@ def test_a_corrupted_stored_form_is_a_one_line_damaged_database(
         assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err
 
 
+# A zstd frame header that declares a terabyte (a raw empty last block follows): zstd
+# allocates whatever a header declares unless the size is checked first.
+TERABYTE_FRAME = b"\x28\xb5\x2f\xfd\xe0" + (1 << 40).to_bytes(8, "little") + b"\x01\x00\x00"
+BOMB = 64 << 20  # bytes of zeros, a few KB compressed
+
+
+def _bomb(codec: str) -> bytes:
+    import zlib
+
+    import zstandard
+
+    zeros = bytes(BOMB)
+    return zlib.compress(zeros, 9) if codec == "zlib" else zstandard.compress(zeros, 3)
+
+
+HOSTILE_SNAPSHOTS = {  # what an attacker with the database file writes into the snapshots
+    "a frame declaring a terabyte": ("content = ?", lambda: TERABYTE_FRAME),
+    "the same with a matching size": ("content = ?, size = 1099511627776", lambda: TERABYTE_FRAME),
+    "a 64 MB zstd bomb": ("content = ?", lambda: _bomb("zstd")),
+    "a 64 MB zlib bomb in the old form": ("content = ?, codec = null", lambda: _bomb("zlib")),
+    "bytes after the frame": ("content = content || ?", lambda: b"\x00"),
+    "a snapshot based on itself": ("base = sha256, serial = 1 + 0 * length(?)", lambda: b""),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(HOSTILE_SNAPSHOTS))
+def test_a_crafted_snapshot_is_a_bounded_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], attack: str
+) -> None:
+    """Attack: a crafted zstd or zlib form of a raw snapshot. The frame must declare the
+    recorded size, the recorded size must be usable, nothing may follow the frame, and a
+    chain of bases must end: otherwise the damaged-database line, never a traceback, an
+    allocation of what a header claims, or a loop."""
+    imported_change(tmp_path, capsys)
+    assignment, value = HOSTILE_SNAPSHOTS[attack]
+    db = sqlite3.connect(tmp_path / "data" / "monitor.db")
+    db.execute(f"update snapshots set {assignment}", [value()])  # noqa: S608 (the test's own)
+    db.commit()
+    db.close()
+    for args in (["evidence", "1", "--out", str(tmp_path / "ev")],
+                 ["site", "--out", str(tmp_path / "site")]):  # fmt: skip
+        done = run_cli(capsys, *args, "--data", str(tmp_path / "data"))
+        assert done.code != 0 and "Traceback" not in done.err
+        assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err
+
+
 @pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
 def test_a_snapshots_manifest_reads_no_file_outside_its_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
@@ -262,8 +308,9 @@ def test_evidence_of_a_version_whose_snapshot_is_not_stored_is_still_written(
     the texts, the diff and the other snapshot, and says which raw page is missing."""
     imported_change(tmp_path, capsys)
     db = sqlite3.connect(tmp_path / "data" / "monitor.db")
-    (lost,) = db.execute("select snapshot_sha256 from versions where number = 1").fetchone()
-    db.execute("delete from snapshots where sha256 = ?", [lost])
+    # (Deleting v1's snapshot itself would be damage now: v2's is a delta on it.)
+    lost = hashlib.sha256(b"a page never stored").hexdigest()
+    db.execute("update versions set snapshot_sha256 = ? where number = 1", [lost])
     db.commit()
     db.close()
     out = tmp_path / "ev"

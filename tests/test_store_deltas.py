@@ -16,7 +16,7 @@ import pytest
 
 from monitor.errors import MonitorError
 from monitor.models import Watch
-from monitor.store import Store, delta, opened, sha256
+from monitor.store import Store, compress, delta, opened, sha256
 from tests.cli_helpers import run_cli
 from tests.shared import SHARED, need
 
@@ -135,14 +135,17 @@ def test_prune_keeps_every_snapshot_a_version_needs(tmp_path: Path, capsys) -> N
     store.add_version("doc", "text one " * 30, "k1", read, NOW, "2")
     noise = [fetched(page + f"<!-- token {i} -->".encode(), NOW) for i in range(2, 6)]
     later = fetched(page + b"<!-- later -->", datetime.now(UTC))
+    # Skip deltas: serial n is built on serial n with its lowest set bit cleared.
     bases = dict(store.db.execute("select sha256, base from snapshots").fetchall())
-    assert bases[read] == wall and all(bases[n] == wall for n in noise)
+    assert [bases[d] for d in (read, *noise, later)] == [
+        wall, wall, noise[0], wall, noise[2], noise[2]
+    ]  # fmt: skip
     store.close()
     result = run_cli(capsys, "prune", "--raw-older-than", "1", "--data", str(tmp_path))
-    assert result.code == 0 and result.out.startswith("pruned 4 raw snapshot(s)"), result
+    assert result.code == 0 and result.out.startswith("pruned 3 raw snapshot(s)"), result
     with opened(tmp_path) as kept:
         left = {r[0] for r in kept.db.execute("select sha256 from snapshots")}
-        assert left == {wall, read, later}
+        assert left == {wall, read, noise[2], later}  # the version's and the later one's bases
         for digest in left:
             assert sha256(kept.snapshot(digest)[0]) == digest
         assert len(kept.fetches("doc", limit=10)) == 7  # the attempts and their hashes stay
@@ -152,3 +155,70 @@ def test_prune_without_a_database_creates_none(tmp_path: Path, capsys) -> None: 
     result = run_cli(capsys, "prune", "--raw-older-than", "30", "--data", str(tmp_path / "d"))
     assert result.code == 2 and "no database" in result.err and result.err.count("\n") == 1
     assert not (tmp_path / "d" / "monitor.db").exists()
+
+
+def test_skip_deltas_read_back_through_few_bases(tmp_path: Path) -> None:
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    digests = []
+    for i in range(40):
+        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
+        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
+        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    rows = store.db.execute("select sha256, base, serial, codec from snapshots").fetchall()
+    serial = {d: s for d, _, s, _ in rows}
+    base = {d: b for d, b, _, _ in rows}
+    assert [serial[d] for d in digests] == list(range(40)) and {r[3] for r in rows} == {"zstd"}
+    for n, digest in enumerate(digests):
+        depth, at = 0, digest
+        while base[at]:
+            depth, at = depth + 1, base[at]
+        assert depth == bin(n).count("1")  # at most log2(n) deltas to read any of them
+        body, _ = store.snapshot(digest)
+        assert sha256(body) == digest and f"token{n}>".encode() in body
+
+
+def test_snapshots_stored_before_m011_read_back_and_start_a_chain(tmp_path: Path) -> None:
+    """A store at schema step m010: a zlib whole snapshot and a pure-Python delta on it
+    (as m009 wrote them). Opened by this version (m011 applied), they read back as they
+    were, and the next fetch is a zstd delta on their base."""
+    import zlib
+
+    import sqlite_utils
+
+    from monitor.store.schema import migrations
+
+    page = corpus_pages(1)[0]
+    old = [page + f"<!-- token {i} -->".encode() for i in range(3)]
+    tmp_path.mkdir(exist_ok=True)
+    db = sqlite_utils.Database(tmp_path / "monitor.db")
+    migrations.apply(db, stop_before="m011_snapshot_chains")
+    db.table("documents").insert({"id": "doc", "company": "E", "title": "P", "url": "u"})
+    forms = [(zlib.compress(old[0], 6), None), (delta.make(old[0], old[1]), sha256(old[0]))]
+    for body, (content, base) in zip(old, forms, strict=False):
+        db.table("snapshots").insert(
+            {"sha256": sha256(body), "content": content, "size": len(body), "base": base,
+             "content_type": "text/html", "first_seen": "2026-01-01T00:00:00+00:00"}
+        )  # fmt: skip
+        db.table("fetches").insert({"document": "doc", "snapshot_sha256": sha256(body)})
+    db.close()
+    store = Store(tmp_path)
+    new = store.save_snapshot(old[2], "text/html", NOW, "doc")
+    row = store.db.execute("select base, serial, codec from snapshots where sha256 = ?", [new])
+    assert row.fetchone() == (sha256(old[0]), 2, "zstd")
+    for body in old:
+        assert store.snapshot(sha256(body))[0] == body
+
+
+@pytest.mark.parametrize("megabytes", [0.1, 1.5, 3, 6, 12])
+def test_a_one_word_edit_of_a_large_page_is_a_small_delta(megabytes: float) -> None:
+    """The match tables follow the size searched: tables too small for the earlier page
+    find little of it (12 MB of random words: 4.4 MB at level 4's own, 1.2 KB now)."""
+    rng = random.Random(7)
+    words = [f"w{rng.randrange(20000)}" for _ in range(int(megabytes * 1e6 / 6))]
+    page = ("<p>" + " ".join(words) + "</p>").encode()
+    edited = page.replace(b" w1 ", b" edited ", 1)
+    stored = compress.pack(edited, page)
+    assert len(stored) < 2000, (megabytes, len(stored))
+    assert compress.unpack(stored, len(edited), page) == edited

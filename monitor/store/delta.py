@@ -82,12 +82,18 @@ def _longest(old: list[bytes], new: list[bytes], j: int, starts: list[int]) -> t
     return best
 
 
-def apply(base: bytes, delta: bytes) -> bytes:
-    """The bytes ``delta`` (from :func:`make`) rebuilds from ``base``."""
-    ops = zlib.decompress(delta)
+def apply(base: bytes, delta: bytes, limit: int | None = None) -> bytes:
+    """The bytes ``delta`` (from :func:`make`) rebuilds from ``base``; with ``limit``, a
+    ValueError as soon as they would pass it (a crafted delta copies the base over and over)."""
+    room = limit if limit is not None else -1
+    reader = zlib.decompressobj()
+    # The ops take at most a few bytes per token copied or added: a bound on their size.
+    ops = reader.decompress(delta, 0 if room < 0 else 16 * room + 64)
+    if reader.unconsumed_tail:
+        raise ValueError("the delta's operations are larger than the snapshot")
     if not ops.startswith(MAGIC):
         raise ValueError("not a snapshot delta")
-    old, out, pos = tokens(base), [], len(MAGIC)
+    old, out, pos, made = tokens(base), [], len(MAGIC), 0
     while pos < len(ops):
         kind, pos = ops[pos : pos + 1], pos + 1
         if kind == _COPY:
@@ -100,4 +106,7 @@ def apply(base: bytes, delta: bytes) -> bytes:
             pos += length
         else:
             raise ValueError(f"unknown delta op {kind!r}")
+        made += len(out[-1])
+        if 0 <= room < made:
+            raise ValueError(f"the delta rebuilds more than the snapshot's {room} bytes")
     return b"".join(out)

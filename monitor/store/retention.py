@@ -1,10 +1,11 @@
 """Retention of raw snapshots: old bytes nothing recorded depends on may go (issue 15).
 
 A snapshot is evidence of a recorded change when a version was read from it (every
-change's two versions are): those are kept forever, and so is every whole snapshot a
-kept delta is built on. Only snapshots first seen before the cut-off that no version
-names and no kept snapshot is based on are deleted: the fetch attempts keep their sha256
-and time, only the bytes go. Nothing is ever deleted unless asked (``prune``).
+change's two versions are): those are kept forever, and so is every snapshot a kept
+delta is built on, down its chain of bases to the whole one (monitor/store/snapshots.py).
+Only snapshots first seen before the cut-off that no version names and no kept snapshot
+is based on are deleted: the fetch attempts keep their sha256 and time, only the bytes
+go. Nothing is ever deleted unless asked (``prune``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def prune_snapshots(db: sqlite_utils.Database, before: datetime) -> tuple[int, i
     """Deletes raw snapshots first seen before ``before`` that nothing recorded needs;
     (snapshots deleted, compressed bytes freed). The caller holds the transaction."""
     count = freed = 0
-    while True:  # a whole snapshot is free only once the deltas built on it are gone
+    while True:  # a base is free only once the deltas built on it are gone
         found, size = db.execute(
             f"select count(*), coalesce(sum(length(content)), 0) from snapshots where {_UNNEEDED}",
             [ts(before)],

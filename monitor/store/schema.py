@@ -192,6 +192,15 @@ def m010_paragraphs(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m011_snapshot_chains(db: sqlite_utils.Database) -> None:
+    # Issue 15: new snapshots are zstd frames (``codec``), whole or a delta on an earlier
+    # snapshot of the document at ``serial`` in a chain of skip deltas (monitor/store/
+    # snapshots.py). Rows stored before keep their form (codec NULL) and are read as before.
+    db.table("snapshots").add_column("codec", str)
+    db.table("snapshots").add_column("serial", int)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",
