@@ -47,13 +47,22 @@ def encode_ids(ids: Sequence[int]) -> str:
     return json.dumps(runs, separators=(",", ":"))
 
 
-def decode_ids(stored: str) -> list[int]:
+def decode_ids(stored: object, most: int) -> list[int]:
+    """The ids of a stored ``paragraph_ids``; ValueError unless it is a list of runs of
+    ids from 1 to ``most`` (the largest id stored): a damaged list (``[[1, 1e18]]``,
+    ``[1e400]``, arrays nested 100,000 deep) is refused before any id is listed."""
+    try:
+        runs = json.loads(stored) if isinstance(stored, (str, bytes)) else None
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    if not isinstance(runs, list):
+        raise ValueError("not a list of runs")
     ids: list[int] = []
-    for run in json.loads(stored):
-        if isinstance(run, list):
-            ids.extend(range(int(run[0]), int(run[1]) + 1))
-        else:
-            ids.append(int(run))
+    for run in runs:
+        first, last = run if isinstance(run, list) and len(run) == 2 else (run, run)
+        if not (type(first) is type(last) is int and 1 <= first <= last <= most):
+            raise ValueError(f"{str(run)[:40]} is not a run of the {most} paragraph ids")
+        ids.extend(range(first, last + 1))
     return ids
 
 
