@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import policy, run_cli
+from monitor.store import Store
+from tests.cli_helpers import policy, run_cli, write_watchlist
+from tests.httpserver import LocalServer
 from tests.test_attacks import DOC, imported_change
 from tests.test_import import run
 
@@ -54,3 +56,68 @@ def test_a_damaged_paragraph_list_is_a_one_line_damaged_database(
         assert len(done.err.strip().splitlines()) == 1 and "is damaged" in done.err, done.err
     done = run(capsys, tmp_path, "import", "snapshots", str(later), "--document", DOC)
     assert "is damaged" in done.err and "Traceback" not in done.err, done.err
+
+
+def pdf_mapping_to_a_surrogate(words: str) -> bytes:
+    """A PDF whose font's ToUnicode map reads the glyph "X" as U+D800 (a lone surrogate)."""
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def 1 "
+            "begincodespacerange <00> <FF> endcodespacerange 1 beginbfchar <58> <D800> endbfchar"
+            " endcmap CMapName currentdict /CMap defineresource pop end end")  # fmt: skip
+    text = f"BT /F1 11 Tf 50 780 Td ({words} X) Tj ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R"
+        " /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
+    ]  # fmt: skip
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    return out + f"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+WORDS = (
+    "We may train our AI models on your posts and photos, and share what they learn with "
+    "our partners and the companies that work for us, wherever they are."
+)
+SURROGATE_PAGES = {  # document: (content type, body); each decodes to a lone surrogate
+    "utf7-text": ("text/plain; charset=utf-7", f"{WORDS} +2AA- end.".encode()),
+    "utf7-html": ("text/html; charset=utf-7", f"<p>{WORDS} +2AA- end.</p>".encode()),
+    "escape-meta": (
+        "text/html",
+        b'<meta charset="unicode_escape"><p>' + WORDS.encode() + b" \\ud800 end.</p>",
+    ),  # fmt: skip
+    "pdf": ("application/pdf", pdf_mapping_to_a_surrogate(WORDS)),
+    "plain": ("text/plain", WORDS.encode()),
+}
+
+
+def test_a_page_decoding_to_a_lone_surrogate_is_read_with_a_replacement_character(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    """Attack: a page declaring charset=utf-7 (or unicode_escape) holding "+2AA-", or a
+    PDF whose font maps a glyph to U+D800. Once the text held a lone surrogate and the
+    whole sweep ended in a UnicodeEncodeError traceback (hashing it, or lxml parsing it):
+    no document of the watchlist was recorded. Now it reads as U+FFFD, like any byte that
+    is no character, and every document is recorded."""
+    urls = {}
+    for doc, (kind, body) in SURROGATE_PAGES.items():
+        local_server.route(f"/{doc}", body=body, content_type=kind)
+        urls[doc] = local_server.url(f"/{doc}")
+    watchlist = write_watchlist(tmp_path / "w.yaml", urls)
+    data = ["--data", str(tmp_path / "data")]
+    done = run_cli(capsys, "check", "--watchlist", str(watchlist), "--delay", "0", *data)
+    assert (done.code, done.err) == (0, ""), done
+    store = Store(tmp_path / "data", read_only=True)
+    for doc in SURROGATE_PAGES:
+        assert f"{doc}: first version" in done.out, done.out
+        version = store.version(doc, 1)
+        assert version is not None and WORDS in version.text
+        assert ("\ufffd" in version.text) is (doc != "plain"), version.text
+    store.close()
