@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import phrase
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
@@ -151,3 +152,19 @@ def test_an_edit_of_a_page_of_repeated_lines_is_recorded_in_linear_time(tmp_path
     count = store.db.execute("select count(*) from paragraphs").fetchone()[0]
     assert count == 30_000 * 2  # the 30,000 lines kept their ids; 30,000 new ones
     store.close()
+
+
+def test_first_seen_of_a_phrase_whose_first_word_is_everywhere_takes_linear_time() -> None:
+    """Attack: `first-seen DOC "we train models"` where nearly every line holds "we". Each
+    such line was searched for again in each version (list.index): quadratic, 10 versions
+    of 4,000 lines took 2 s, 20 of 10,000 25 s. Now one walk of each version; the
+    phrase split over two lines is still found."""
+    count = 10_000
+    texts = {pid: f"We collect item {pid} and we keep it." for pid in range(1, count + 1)}
+    texts |= {count + 1: "And so we", count + 2: "", count + 3: "train models."}
+    lists = {number: list(range(1, count + 1)) for number in range(1, 20)}
+    lists[20] = [*range(1, count + 1), count + 1, count + 2, count + 3]
+    started = time.process_time()
+    found = phrase.holding(lists, texts, phrase.phrase_pattern("we train models"))
+    assert time.process_time() - started < DEADLINE_CPU_S / 2
+    assert found == {20}
