@@ -15,8 +15,8 @@ from monitor import phrase
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
-from tests.test_attacks import DOC, imported_change
-from tests.test_import import run
+from tests.test_attacks import DOC, entry, imported_change, manifest_folder
+from tests.test_import import changes, run
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DEADLINE_CPU_S = 5.0
@@ -168,3 +168,25 @@ def test_first_seen_of_a_phrase_whose_first_word_is_everywhere_takes_linear_time
     found = phrase.holding(lists, texts, phrase.phrase_pattern("we train models"))
     assert time.process_time() - started < DEADLINE_CPU_S / 2
     assert found == {20}
+
+
+def test_a_snapshots_manifest_listing_a_file_again_records_the_return(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a folder keeping each distinct page once (files named by their hash) whose
+    manifest lists A, B, then A again. The second A was skipped as "already imported" (a
+    step was known by its file name): the return to A was lost and B stayed the current
+    version. Now it is a step of its own, and a second import adds nothing."""
+    a = policy(token="a")
+    b = policy(extra="<li>We may train our AI models on your posts.</li>")
+    folder = manifest_folder(
+        tmp_path, [entry("a.html", a, 1), entry("b.html", b, 2), entry("a.html", a, 3)]
+    )
+    (folder / "a.html").write_bytes(a)
+    (folder / "b.html").write_bytes(b)
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "3 step(s) imported, 2 change(s)" in done.out, done
+    moves = [(c["from_version"], c["to_version"]) for c in changes(capsys, tmp_path)]
+    assert moves == [(1, 2), (2, 1)]
+    again = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "0 step(s) imported" in again.out and "3 already imported" in again.out, again
