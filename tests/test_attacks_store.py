@@ -4,7 +4,11 @@ attack that once worked (see the commit that fixed it)."""
 
 from __future__ import annotations
 
+import os
+import resource
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,3 +194,42 @@ def test_a_snapshots_manifest_listing_a_file_again_records_the_return(
     assert moves == [(1, 2), (2, 1)]
     again = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
     assert "0 step(s) imported" in again.out and "3 already imported" in again.out, again
+
+
+CACHE_ENTRY = """
+import os, re, resource, sys
+from pathlib import Path
+from monitor.classify import regex_cache
+source, kind = r"\\bAI\\b (?:models?|systems?)", sys.argv[1]
+regex_cache.compile_cached(source, re.IGNORECASE)
+(path,) = Path(os.environ[regex_cache.ENV]).glob("*.sre")
+path.unlink()
+if kind == "fifo":
+    os.mkfifo(path)
+else:
+    path.symlink_to("/dev/zero")
+same = regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
+print(same, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_a_cache_entry_that_is_no_file_is_compiled_without_waiting(
+    tmp_path: Path, kind: str
+) -> None:
+    """Attack: a compiled-pattern cache entry that is a FIFO, or a symlink to /dev/zero.
+    Once every process (check, daemon, import) blocked for ever at start-up reading the
+    FIFO, or read /dev/zero until memory ran out; now only a regular file under the cap is
+    read, anything else is compiled as usual (and replaced by a good file)."""
+    limit = 1 << 30  # 1 GB of address space: /dev/zero read whole would pass it
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-c", CACHE_ENTRY, kind], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "POLICY_MONITOR_CACHE": str(tmp_path / "cache")}, preexec_fn=cap,
+        cwd=Path(__file__).parents[1],
+    )  # fmt: skip
+    same, megabytes = done.stdout.split()
+    assert same == "True" and int(megabytes) < 300, (done.stdout, done.stderr)
