@@ -20,7 +20,7 @@ from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
 from tests.test_attacks import DOC, entry, imported_change, manifest_folder
-from tests.test_import import changes, run
+from tests.test_import import AI, BASE, HISTORY, PATH, changes, git, ota_repo, run
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DEADLINE_CPU_S = 5.0
@@ -233,3 +233,24 @@ def test_a_cache_entry_that_is_no_file_is_compiled_without_waiting(
     )  # fmt: skip
     same, megabytes = done.stdout.split()
     assert same == "True" and int(megabytes) < 300, (done.stdout, done.stderr)
+
+
+def test_an_ota_file_renamed_with_an_edit_keeps_the_edit_under_its_new_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: an OTA commit renaming the document's file and editing it. Imported by its
+    old --path, that commit was a failed step (the file is not in it); imported by its new
+    --path, the same commit was then "already imported": the edit was never recorded. Now a
+    commit taking the file away is no step of it, and the new name's history has the edit."""
+    repo = ota_repo(tmp_path, HISTORY[:1])
+    new_path = "Example/Privacy Notice.md"
+    git(repo, "mv", PATH, new_path)
+    (repo / new_path).write_text(BASE.format(extra=AI))
+    git(repo, "commit", "-q", "-am", "Rename and record new changes of Example Privacy Policy",
+        date="2024-03-01T00:00:00+00:00")  # fmt: skip
+    old = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
+    assert "1 step(s) imported" in old.out and "failed" not in old.out, old
+    new = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", new_path)
+    assert "1 step(s) imported, 1 change(s), 1 AI-training" in new.out, new
+    (change,) = changes(capsys, tmp_path)
+    assert change["detected_at"] == "2024-03-01T00:00:00+00:00"
