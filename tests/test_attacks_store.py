@@ -4,6 +4,7 @@ attack that once worked (see the commit that fixed it)."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sqlite3
@@ -254,3 +255,35 @@ def test_an_ota_file_renamed_with_an_edit_keeps_the_edit_under_its_new_name(
     assert "1 step(s) imported, 1 change(s), 1 AI-training" in new.out, new
     (change,) = changes(capsys, tmp_path)
     assert change["detected_at"] == "2024-03-01T00:00:00+00:00"
+
+
+OUT_OF_RANGE = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"]
+
+
+@pytest.mark.parametrize("layout", ["snapshots manifest", "ota manifest", "file name"])
+@pytest.mark.parametrize("moment", OUT_OF_RANGE)
+def test_a_time_out_of_the_range_of_dates_in_utc_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: str, moment: str
+) -> None:
+    """Attack: an archive time that is a date only in its own time zone (year 1 at +01:00 is
+    year 0 in UTC). Once an OverflowError traceback from the conversion to UTC; now the
+    one-line error of a time that is not one, and nothing is recorded."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    body = policy()
+    path = []
+    if layout == "file name":
+        (folder / f"{moment}.html").write_bytes(body)
+    elif layout == "snapshots manifest":
+        (folder / "page.html").write_bytes(body)
+        manifest_folder(tmp_path, [{**entry("page.html", body, 1), "fetched_at": moment}])
+    else:
+        (folder / "page.md").write_bytes(body)
+        versions = [{"file": "page.md", "commit": "abc", "date": moment}]
+        (folder / "manifest.json").write_text(json.dumps({"versions": versions}))
+        path = ["--path", "x.md"]
+    command = "ota" if layout == "ota manifest" else "snapshots"
+    done = run(capsys, tmp_path, "import", command, str(folder), "--document", DOC, *path)
+    assert done.code == 1 and "Traceback" not in done.err, done.err
+    said = "its name is not a time" if layout == "file name" else "out of the range of dates"
+    assert len(done.err.strip().splitlines()) == 1 and said in done.err, done.err
