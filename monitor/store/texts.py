@@ -45,13 +45,21 @@ def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
     return text
 
 
-def ids_of(db: sqlite_utils.Database, stored: object, what: str) -> list[int]:
-    """The paragraph ids of a stored list; a damaged database when it is no such list."""
-    most = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
+def ids_of(
+    db: sqlite_utils.Database, stored: object, what: str, most: int | None = None
+) -> list[int]:
+    """The paragraph ids of a stored list; a damaged database when it is no such list
+    (``most``: the largest paragraph id, when the caller already asked)."""
+    if most is None:
+        most = largest_id(db)
     try:
         return paragraphs.decode_ids(stored, most)
     except ValueError as exc:
         raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
+
+
+def largest_id(db: sqlite_utils.Database) -> int:
+    return int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
 
 
 def legacy(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
