@@ -21,6 +21,7 @@ import hashlib
 import marshal
 import os
 import re
+import stat
 import sys
 import tempfile
 import zlib
@@ -29,6 +30,7 @@ from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
 ENV = "POLICY_MONITOR_CACHE"
+MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
 _KEY = f"{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 
 
@@ -73,14 +75,27 @@ def _parts(source: str, flags: int) -> tuple[Any, ...]:
 
 def _load(path: Path) -> tuple[Any, ...] | None:
     try:
-        data = path.read_bytes()
+        data = _read(path)
     except OSError:
+        return None
+    if data is None:
         return None
     try:
         parts = marshal.loads(zlib.decompress(data))
     except (ValueError, EOFError, TypeError, zlib.error):
         return None
     return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
+
+
+def _read(path: Path) -> bytes | None:
+    """The file's bytes; None for anything but a regular file under the cap (a FIFO left
+    there would block every process's start-up for ever, /dev/zero fill its memory)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        return file.read(MAX_FILE_BYTES + 1)
 
 
 def _store(path: Path, parts: tuple[Any, ...]) -> None:

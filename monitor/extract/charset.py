@@ -22,6 +22,12 @@ _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?([-\w.:]+)""", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 # With errors="surrogateescape" each undecodable byte becomes one lone surrogate.
 _ESCAPED = re.compile("[\udc80-\udcff]+")
+# Python's text codecs that decode escapes or code point numbers, not a charset's bytes: a
+# page declaring one can decode to lone surrogates (UTF-7's "+2AA-", "\\ud800"), which no
+# parser, hash or database takes; they become U+FFFD. (A charset decoder never makes one.)
+_CODE_POINT_CODECS = frozenset({"utf-7", "unicode-escape", "raw-unicode-escape", "punycode",
+                                "idna"})  # fmt: skip
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # A charset that decodes some characters outside ASCII fits the bytes when those outnumber
 # its invalid bytes this many times, or, when it was declared, when at most this many
 # bytes are invalid.
@@ -35,12 +41,12 @@ def decode(body: bytes, content_type: str = "") -> str:
     for declared in _declared_charsets(body, content_type):
         text = _decoded_if_fits(body, declared, FEW_BAD_BYTES)
         if text is not None:
-            return _checked(text)
+            return _checked(text, declared)
     # Undeclared: UTF-8 only when its valid multi-byte characters dominate the bad bytes
     # (an all-ASCII page with one stray byte goes to detection, which changes only it).
     text = _decoded_if_fits(body, "utf-8", 0)
     if text is not None:
-        return _checked(text)
+        return _checked(text, "utf-8")
     # Imported here: only a page that declares nothing and is not UTF-8 needs detection,
     # and importing BeautifulSoup costs every check about 0.1 s.
     from bs4 import UnicodeDammit
@@ -48,7 +54,7 @@ def decode(body: bytes, content_type: str = "") -> str:
     dammit = UnicodeDammit(body, [], is_html=True)
     if dammit.unicode_markup is None:
         raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")
-    return _checked(dammit.unicode_markup)
+    return _checked(dammit.unicode_markup, dammit.original_encoding or "")
 
 
 def _declared_charsets(body: bytes, content_type: str) -> list[str]:
@@ -83,9 +89,17 @@ def _decoded_if_fits(body: bytes, charset: str, few: int) -> str | None:
     return _ESCAPED.sub("\ufffd", escaped)
 
 
-def _checked(text: str) -> str:
+def _checked(text: str, charset: str) -> str:
     # Binary data decodes "successfully" in single-byte charsets; control bytes give it away.
     sample = text[:20000]
     if sample and len(_CONTROL.findall(sample)) > 0.01 * len(sample):
         raise ExtractError("page bytes are not text (binary file or wrong charset?)")
-    return text.replace("\x00", "")
+    text = text.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", text) if _by_code_point(charset) else text
+
+
+def _by_code_point(charset: str) -> bool:
+    try:
+        return codecs.lookup(charset).name in _CODE_POINT_CODECS
+    except LookupError:
+        return False

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from monitor.errors import ExtractError
 
 # pypdf warns on every slightly malformed PDF; those warnings are not the user's business.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 MAX_PAGES = 500
+# pypdf decodes a font's ToUnicode map with "surrogatepass": a map to <D800> gives a lone
+# surrogate, which no hash or database takes; it becomes U+FFFD.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def pdf_text(body: bytes) -> str:
@@ -29,4 +33,4 @@ def pdf_text(body: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages[:MAX_PAGES]]
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise ExtractError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
-    return "\n\n".join(pages)
+    return _SURROGATE.sub("\ufffd", "\n\n".join(pages))

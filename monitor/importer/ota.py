@@ -38,7 +38,10 @@ def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> lis
     if not path:
         raise ArchiveError(f"{repo} is a git repository: say which file with --path, "
                            f"e.g. --path \"Google/Privacy Policy.md\"")  # fmt: skip
-    out = _git(repo, ["log", "--reverse", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path], seconds)
+    # No D in --diff-filter: a commit deleting the file (or renaming it away) is no version
+    # of it; as a step it failed, and was then "already imported" under the file's new name.
+    log = ["log", "--reverse", "--diff-filter=ACMRTB", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path]
+    out = _git(repo, log, seconds)
     steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
     if not steps:
         raise ArchiveError(f"{path!r} is in no commit of {repo}{_near(repo, path, seconds)}")

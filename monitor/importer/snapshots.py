@@ -42,10 +42,15 @@ def _manifest_steps(folder: Path) -> list[Step]:
     try:
         manifest: dict[str, Any] = json.loads(read_inside(folder, "manifest.json", MAX_FILE_BYTES))
         url = str(manifest.get("source_url") or "")
-        steps = [Step(ref=str(s["file"]), at=parse_time(s["fetched_at"]),
-                      load=partial(_load, folder, str(s["file"]), s.get("sha256"),
-                                   str(s.get("source_url") or url)))
-                 for s in manifest["snapshots"]]  # fmt: skip
+        steps, seen = [], set()
+        for s in manifest["snapshots"]:
+            name, at = str(s["file"]), parse_time(s["fetched_at"])
+            # A file listed again (a folder keeping each distinct page once, by its hash:
+            # A, B, then A again) is a step of its own, not "already imported".
+            ref = f"{name}@{at.isoformat()}" if name in seen else name
+            seen.add(name)
+            load = partial(_load, folder, name, s.get("sha256"), str(s.get("source_url") or url))
+            steps.append(Step(ref=ref, at=at, load=load))
     except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a snapshots manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)

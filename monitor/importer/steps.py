@@ -33,7 +33,10 @@ class Step:
 def parse_time(text: str) -> datetime:
     """An ISO 8601 time (a naive one is UTC); ValueError when it is not one."""
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is in year 0 in UTC
+        raise ValueError(f"{text.strip()[:40]!r} is out of the range of dates") from None
 
 
 def sniff_type(data: bytes, declared: str = "") -> str:

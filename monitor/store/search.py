@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.store import paragraphs
+from monitor.store import paragraphs, texts
 from monitor.store.db import Store
 
 _CHUNK = 500
@@ -24,7 +24,10 @@ def paragraph_lists(store: Store, doc_id: str) -> tuple[dict[int, list[int]], li
         "select number, paragraph_ids from versions where document = ? order by number",
         [doc_id],
     ).fetchall()
-    lists = {int(n): paragraphs.decode_ids(ids) for n, ids in rows if ids}
+    most = texts.largest_id(store.db)
+    lists = {
+        int(n): texts.ids_of(store.db, ids, f"{doc_id} v{n}: text", most) for n, ids in rows if ids
+    }
     return lists, [int(n) for n, ids in rows if not ids]
 
 

@@ -27,7 +27,7 @@ def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
         " order by number desc limit 1",
         [document],
     ).fetchone()
-    previous = paragraphs.decode_ids(last[0]) if last else []
+    previous = ids_of(db, last[0], f"{document}'s latest text") if last else []
     return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
 
 
@@ -36,16 +36,30 @@ def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
     what = f"{row['document']} v{row['number']}: text"
     if not row.get("paragraph_ids"):
         return legacy(db, row)
-    try:
-        ids = paragraphs.decode_ids(row["paragraph_ids"])
-    except (ValueError, TypeError, IndexError) as exc:
-        raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
+    ids = ids_of(db, row["paragraph_ids"], what)
     text = paragraphs.rebuild(ids, paragraphs.texts(db, ids))
     if text is None:
         raise damaged(f"{what} lost a paragraph")
     if sha256(text.encode("utf-8", "surrogatepass")) != row["text_sha256"]:
         raise damaged(f"{what} does not rebuild to its sha256")
     return text
+
+
+def ids_of(
+    db: sqlite_utils.Database, stored: object, what: str, most: int | None = None
+) -> list[int]:
+    """The paragraph ids of a stored list; a damaged database when it is no such list
+    (``most``: the largest paragraph id, when the caller already asked)."""
+    if most is None:
+        most = largest_id(db)
+    try:
+        return paragraphs.decode_ids(stored, most)
+    except ValueError as exc:
+        raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
+
+
+def largest_id(db: sqlite_utils.Database) -> int:
+    return int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
 
 
 def legacy(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
