@@ -75,6 +75,7 @@ class Observation:
     reread: str | None = None  # the current version's snapshot read by this extractor
 
 
+@lru_cache(maxsize=8)  # a history's steps, a daemon's checks: the same text again and again
 def text_key(text: str) -> str:
     return sha256(words_key(text).encode())
 
