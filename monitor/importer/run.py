@@ -88,13 +88,13 @@ def import_steps(
     archive is read, so checks and the daemon go on during a long import). ``workers``
     read a local archive ahead and extract its texts in parallel (monitor/importer/ahead.py)."""
     policy = replace(policy or Policy(), alert_after=NEVER_ALERT)
-    extractor = extractor or Extractor()
+    raw = extractor or Extractor()
+    extractor = remembering(raw)
     report = Report(watch.id, archive)
     done = imported_refs(store, watch.id, archive)
     if workers is not None:
-        steps, extractor = workers.ahead(steps, watch, extractor,
+        steps, extractor = workers.ahead(steps, watch, extractor, raw,
                                          lambda s: s.ref not in done and not s.skip)  # fmt: skip
-    extractor = remembering(extractor)
     for step in steps:
         report.steps += 1
         status = _step(store, watch, archive, step, (policy, extractor, hold), report, done)
