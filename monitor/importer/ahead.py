@@ -90,6 +90,11 @@ class Workers:
         window = CHUNK * CHUNKS_PER_WORKER * self.jobs
         return _read_ahead(steps, wanted, reader, window), reader.extractor()
 
+    @property
+    def started(self) -> bool:
+        """Whether a history was long enough to start the workers."""
+        return self._pool is not None
+
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
