@@ -18,6 +18,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
+import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,7 +29,7 @@ from functools import partial
 from types import TracebackType
 
 from monitor.check.observe import Extractor, text_key
-from monitor.diff import Lengths, diff_lengths, remember
+from monitor.diff import BUDGET_SECONDS, LINE_SHARE, PAIR_SHARE, Lengths, diff_lengths, remember
 from monitor.errors import ArchiveError, ExtractError, FetchError
 from monitor.importer.steps import Body, Step
 from monitor.models import Watch
@@ -46,7 +48,7 @@ WORKER_MEMO = 64
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
 Pair = tuple[Key, Key, Lengths]  # two consecutive steps' texts and their diff
-Done = tuple[dict[Key, Extracted], list[Pair]]
+Done = tuple[dict[Key, Extracted], list[Pair], dict[Key, bytes]]  # and the zlib of each body
 
 
 def default_jobs() -> int:
@@ -114,6 +116,7 @@ class _Reader:
         self.context: tuple[Key, bytes] | None = None  # the step before the batch
         self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
         self.texts: dict[Key, Extracted] = {}
+        self.zipped: dict[Key, bytes] = {}
 
     def read_step(self, step: Step) -> Step:
         """The step, read now: its ``load`` gives back the body (or the archive's error)."""
@@ -121,11 +124,18 @@ class _Reader:
             body = step.load()
         except (ArchiveError, FetchError) as exc:
             return replace(step, load=partial(_raise, exc))
-        self.batch.append(((sha256(body.data), body.content_type), body.data))
+        key = (sha256(body.data), body.content_type)
+        self.batch.append((key, body.data))
         if len(self.batch) == CHUNK:
             self.send()
         self.take(None)
+        body = replace(body, compressed=partial(self.compressed, key))
         return replace(step, load=partial(_given, body))
+
+    def compressed(self, key: Key) -> bytes | None:
+        """The body's zlib from its worker (once: a body is stored once)."""
+        self.take(key)
+        return self.zipped.pop(key, None)
 
     def send(self) -> None:
         """The batch to a worker, with the step before it (its text starts the diffs)."""
@@ -133,7 +143,7 @@ class _Reader:
             return
         context = [self.context] if self.context else []
         select, remove = self.watch.select, self.watch.remove
-        job = self.pool.submit(_work, self.raw, context + self.batch, select, remove)
+        job = self.pool.submit(_work, self.raw, context, self.batch, select, remove)
         self.chunks.append(({key for key, _ in self.batch}, job))
         self.context, self.batch = self.batch[-1], []
 
@@ -146,11 +156,12 @@ class _Reader:
             if not wait and not job.done():
                 return
             try:
-                texts, pairs = job.result()
+                texts, pairs, zipped = job.result()
             except BrokenProcessPool:  # a worker died (out of memory?): this process reads
-                texts, pairs = {}, []
+                texts, pairs, zipped = {}, [], {}
             self.chunks.popleft()
             self.texts.update(texts)
+            self.zipped.update(zipped)
             for old, new, lengths in pairs:
                 if self.texts.get(old, (False,))[0] and self.texts.get(new, (False,))[0]:
                     remember(self.texts[old][1], self.texts[new][1], lengths)
@@ -192,12 +203,15 @@ _TEXTS: OrderedDict[tuple[Key, tuple[str, ...], tuple[str, ...]], Extracted] = O
 
 
 def _work(
-    extractor: Extractor, bodies: list[tuple[Key, bytes]], select: tuple[str, ...],
-    remove: tuple[str, ...],
+    extractor: Extractor, context: list[tuple[Key, bytes]], batch: list[tuple[Key, bytes]],
+    select: tuple[str, ...], remove: tuple[str, ...],
 ) -> Done:  # fmt: skip
-    """In a worker: the texts of a chunk's bodies (the first one is the step before the
-    chunk), and the diff of each text with the one before when their words differ."""
+    """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
+    context), the diff of each text with the one before when their words differ, and each
+    body compressed as the store compresses a snapshot."""
+    zipped = {key: zlib.compress(body, 6) for key, body in dict(batch).items()}
     texts: dict[Key, Extracted] = {}
+    bodies = context + batch
     for key, body in bodies:
         if key not in texts:
             texts[key] = _extract(extractor, key, body, select, remove)
@@ -208,9 +222,28 @@ def _work(
         if not ok:
             continue
         if last is not None and text_key(last[1]) != text_key(text):
-            pairs.append((last[0], key, diff_lengths(last[1], text)))
+            lengths = _sure_diff(last[1], text)
+            pairs += [(last[0], key, lengths)] if lengths is not None else []
         last = (key, text)
-    return texts, pairs
+    return texts, pairs, zipped
+
+
+# A diff that took less than this cannot have run out of any of its time budgets (monitor/
+# diff.py: the line diff's share, one pair's share): it is the diff the importing process
+# would make. A slower one (a busy machine) may be coarser: the importing process makes it.
+SURE_SECONDS = BUDGET_SECONDS * min(LINE_SHARE, PAIR_SHARE)
+_UNSURE: set[tuple[str, str]] = set()  # texts once diffed too slowly (a worker remembers diffs)
+
+
+def _sure_diff(old: str, new: str) -> Lengths | None:
+    if (old, new) in _UNSURE:
+        return None
+    start = time.monotonic()
+    lengths = diff_lengths(old, new)
+    if time.monotonic() - start < SURE_SECONDS:
+        return lengths
+    _UNSURE.add((old, new))
+    return None
 
 
 def _extract(

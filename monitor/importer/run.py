@@ -168,6 +168,9 @@ def record_step(
                          headers=(), body=body.data, content_type=body.content_type,
                          fetched_at=now, duration=0.0)  # fmt: skip
     with store.transaction():
+        if body.compressed is not None:  # stored as observe would store it, with its zlib
+            store.save_snapshot(body.data, body.content_type, now, watch.id,
+                                compressed=body.compressed())  # fmt: skip
         state = store.load_state(watch.id, now - policy.ab_window)
         obs = observe(store, watch, result, state, now, extractor)
         obs = replace(obs, attempt={**obs.attempt, **attempt_columns(origin)})

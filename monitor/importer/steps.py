@@ -17,6 +17,8 @@ class Body:
     data: bytes
     content_type: str
     url: str = ""  # where the archive got it (a capture's original URL)
+    # The data zlib-compressed (level 6) by an import's worker, when it has done it.
+    compressed: Callable[[], bytes | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -207,11 +207,13 @@ class Store:
 
     # snapshots ---------------------------------------------------------------
     def save_snapshot(
-        self, body: bytes, content_type: str, seen_at: datetime, document: str | None = None
-    ) -> str:
+        self, body: bytes, content_type: str, seen_at: datetime, document: str | None = None,
+        *, compressed: bytes | None = None,
+    ) -> str:  # fmt: skip
         """Stores raw bytes once, keyed by their sha256 (as a delta against an earlier
-        snapshot of ``document`` when that is much smaller); returns the hash."""
-        return snapshots.save(self.db, body, content_type, seen_at, document)
+        snapshot of ``document`` when that is much smaller); returns the hash.
+        ``compressed``: the bytes zlib-compressed at level 6 elsewhere (checked)."""
+        return snapshots.save(self.db, body, content_type, seen_at, document, compressed)
 
     def snapshot(self, digest: str) -> tuple[bytes, str]:
         """The raw bytes and content type of a stored snapshot."""

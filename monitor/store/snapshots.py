@@ -33,12 +33,17 @@ def save(
     content_type: str,
     seen_at: datetime,
     document: str | None = None,
+    compressed: bytes | None = None,
 ) -> str:
-    """Stores ``body`` once (whole, or as a delta when ``document`` has a base); its hash."""
+    """Stores ``body`` once (whole, or as a delta when ``document`` has a base); its hash.
+    ``compressed``: ``zlib.compress(body, 6)`` made by another process (an import's worker),
+    used only when it gives back ``body``."""
     digest = sha256(body)
     if _row(db, digest) is not None:
         return digest
-    content, base = zlib.compress(body, 6), None
+    if compressed is None or not _inflates_to(compressed, body):
+        compressed = zlib.compress(body, 6)
+    content, base = compressed, None
     whole = _base_of(db, document) if document else None
     if whole is not None:
         made = delta.make(whole[1], body)
@@ -49,6 +54,13 @@ def save(
          "first_seen": ts(seen_at), "base": base}
     )  # fmt: skip
     return digest
+
+
+def _inflates_to(compressed: bytes, body: bytes) -> bool:
+    try:
+        return zlib.decompress(compressed) == body
+    except zlib.error:
+        return False
 
 
 def damaged(message: str) -> sqlite3.DatabaseError:
