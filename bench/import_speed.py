@@ -86,7 +86,11 @@ def import_all(
     options += [] if jobs is None else ["--jobs", str(jobs)]
     for kind, command in (("versions", "ota"), ("html", "snapshots")):
         folders = [str(f) for k, f in docs if k == kind]
-        groups = [[f] for f in folders] if separate else [folders] if folders else []
+        groups = (
+            [[f, "--document", Path(f).name] for f in folders]
+            if separate
+            else ([folders] if folders else [])
+        )
         runs = [monitor("import", command, *group, *options) for group in groups]
         costs[kind] = (sum(w for w, _ in runs), sum(c for _, c in runs))
     return costs
