@@ -3,7 +3,9 @@
 Each reads an archive into dated steps and records them through the check's own path
 (monitor/importer), one transaction per step, each under the data directory's lock (never
 held while an archive is read); then the feeds are rewritten (imported changes stay out of
-them unless `include_history`).
+them unless `include_history`). `import ota` and `import snapshots` take several folders
+(each named after its document) in one process, with worker processes extracting and
+diffing ahead (`--jobs`), and write the feeds and the site once at the end.
 """
 
 from __future__ import annotations
