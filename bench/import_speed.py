@@ -1,14 +1,18 @@
 """Importing a history (issue 14) against replaying the same history through `check`, as a
-ratio, measured in the same run.
+ratio, measured in the same run, in wall time and in CPU time (the machine is shared: CPU
+seconds, `resource.getrusage` of the child processes, worker processes included, move far
+less with the load than wall seconds).
 
 Every history of ../shared/corpus (Open Terms Archive data, ODC-BY 1.0): `versions/` through
-`import ota`, `html/` through `import snapshots`, each one `policy-monitor` process per
-document (as an operator runs it). The same histories are replayed through `check` the way
-../shared/eval/replay.py does (each state served on 127.0.0.1, one `check` process per
-step); `--sample N` replays only the first N steps of each document (0: every step) and the
-replay of the whole history is its seconds per step times the steps.
+one `import ota` command and `html/` through one `import snapshots` command (every folder of
+a kind in one process, `--jobs` worker processes; `--separate`: one process per document, as
+before). The same histories are replayed through `check` the way ../shared/eval/replay.py
+does (each state served on 127.0.0.1, one `check` process per step); `--sample N` replays
+only the first N steps of each document (0: every step) and the replay of the whole history
+is its seconds per step times the steps.
 
-Run: .venv/bin/python bench/import_speed.py [--sample N] [--only SLUG ...] [--json FILE]
+Run: .venv/bin/python bench/import_speed.py [--sample N] [--jobs N] [--separate]
+     [--only SLUG ...] [--json FILE]
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,34 +60,48 @@ def watchlist(path: Path, docs: list[tuple[str, Path]], url: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def monitor(*args: str) -> float:
-    start = time.perf_counter()
+Cost = tuple[float, float]  # wall seconds, CPU seconds (the processes and their workers)
+
+
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def monitor(*args: str) -> Cost:
+    start, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True,
                           text=True, cwd=ROOT)  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"`monitor {' '.join(args[:3])}` exited {done.returncode}: {done.stderr}")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def import_all(docs: list[tuple[str, Path]], wl: Path, data: Path) -> dict[str, float]:
-    seconds = {}
-    for kind, folder in docs:
-        how = (
-            ["ota", str(folder), "--path", "x"]
-            if kind == "versions"
-            else ["snapshots", str(folder)]
+def import_all(
+    docs: list[tuple[str, Path]], wl: Path, data: Path, jobs: int | None, separate: bool
+) -> dict[str, Cost]:
+    """Each kind's folders in one command (or one command per folder): wall and CPU."""
+    costs: dict[str, Cost] = {}
+    options = ["--watchlist", str(wl), "--data", str(data)]
+    options += [] if jobs is None else ["--jobs", str(jobs)]
+    for kind, command in (("versions", "ota"), ("html", "snapshots")):
+        folders = [str(f) for k, f in docs if k == kind]
+        groups = (
+            [[f, "--document", Path(f).name] for f in folders]
+            if separate
+            else ([folders] if folders else [])
         )
-        seconds[folder.name] = monitor("import", *how, "--document", folder.name,
-                                       "--watchlist", str(wl), "--data", str(data))  # fmt: skip
-    return seconds
+        runs = [monitor("import", command, *group, *options) for group in groups]
+        costs[kind] = (sum(w for w, _ in runs), sum(c for _, c in runs))
+    return costs
 
 
 def replay_checks(replay: ModuleType, docs: list[tuple[str, Path]], sample: int, wl: Path,
-                  data: Path, server: Any) -> dict[str, list[float]]:  # fmt: skip
+                  data: Path, server: Any) -> dict[str, list[Cost]]:  # fmt: skip
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table")
-    times: dict[str, list[float]] = {}
+    times: dict[str, list[Cost]] = {}
     for kind, folder in docs:
         man = json.loads((folder / "manifest.json").read_text())
         make = replay.versions_steps if kind == "versions" else replay.html_steps
@@ -97,6 +117,8 @@ def replay_checks(replay: ModuleType, docs: list[tuple[str, Path]], sample: int,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sample", type=int, default=8, help="checks per document (0: all)")
+    parser.add_argument("--jobs", type=int, default=None, help="import --jobs (default: its own)")
+    parser.add_argument("--separate", action="store_true", help="one import per document")
     parser.add_argument("--only", nargs="*", default=[], metavar="SLUG")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
@@ -105,40 +127,50 @@ def main() -> None:
         raise SystemExit(f"no histories under {CORPUS}")
     replay = replay_module()
     server = replay.Server()
-    rows = []
+    load = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="import-speed-") as tmp:
             wl = Path(tmp) / "watchlist.yaml"
             watchlist(wl, docs, f"http://127.0.0.1:{server.port}")
-            imported = import_all(docs, wl, Path(tmp) / "imported")
+            imported = import_all(docs, wl, Path(tmp) / "imported", args.jobs, args.separate)
             checks = replay_checks(replay, docs, args.sample, wl, Path(tmp) / "checked", server)
     finally:
         server.close()
-    for kind, folder in docs:
-        man = json.loads((folder / "manifest.json").read_text())
-        steps = len(man["versions"] if kind == "versions" else man["snapshots"])
-        per_check = sum(checks[folder.name]) / len(checks[folder.name])
-        rows.append({"document": folder.name, "steps": steps, "import_s": imported[folder.name],
-                     "check_s_per_step": per_check, "replay_s": per_check * steps})  # fmt: skip
-    report(rows, args.json)
+    rows = []
+    for kind in ("versions", "html"):
+        steps, replay_wall, replay_cpu = 0, 0.0, 0.0
+        for k, folder in docs:
+            if k != kind:
+                continue
+            man = json.loads((folder / "manifest.json").read_text())
+            count = len(man["versions"] if kind == "versions" else man["snapshots"])
+            costs = checks[folder.name]
+            steps += count
+            replay_wall += count * sum(w for w, _ in costs) / len(costs)
+            replay_cpu += count * sum(c for _, c in costs) / len(costs)
+        if steps:
+            wall, cpu = imported[kind]
+            rows.append({"kind": kind, "steps": steps, "import_wall_s": wall, "import_cpu_s": cpu,
+                         "replay_wall_s": replay_wall, "replay_cpu_s": replay_cpu})  # fmt: skip
+    report(rows, args.json, (load, os.getloadavg()[0]))
 
 
-def report(rows: list[dict[str, Any]], path: str | None) -> None:
-    print(
-        "| document | steps | import s | import s/step | check s/step | replay s (est.) | ratio |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['document']} | {r['steps']} | {r['import_s']:.1f} | "
-              f"{r['import_s'] / r['steps']:.3f} | {r['check_s_per_step']:.3f} | "
-              f"{r['replay_s']:.0f} | {r['replay_s'] / r['import_s']:.1f}x |")  # fmt: skip
-    steps = sum(r["steps"] for r in rows)
-    imp, rep = sum(r["import_s"] for r in rows), sum(r["replay_s"] for r in rows)
-    print(f"| **all** | {steps} | {imp:.1f} | {imp / steps:.3f} | {rep / steps:.3f} | {rep:.0f} "
-          f"| **{rep / imp:.1f}x** |")  # fmt: skip
-    if path:
-        Path(path).write_text(json.dumps({"documents": rows, "import_s": imp, "replay_s": rep,
-                                          "ratio": rep / imp}, indent=1) + "\n")  # fmt: skip
+def report(rows: list[dict[str, Any]], path: str | None, load: tuple[float, float]) -> None:
+    print(f"load average {load[0]:.1f} at the start, {load[1]:.1f} at the end")
+    print("| histories | steps | import wall s | import CPU s | replay wall s (est.) "
+          "| replay CPU s (est.) | ratio wall | ratio CPU |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
+    total = {k: sum(r[k] for r in rows) for k in rows[0] if k != "kind"} if rows else {}
+    for r in [*rows, {"kind": "**all**", **total}] if rows else []:
+        print(f"| {r['kind']} | {r['steps']} | {r['import_wall_s']:.1f} | {r['import_cpu_s']:.1f} "
+              f"| {r['replay_wall_s']:.0f} | {r['replay_cpu_s']:.0f} "
+              f"| {r['replay_wall_s'] / r['import_wall_s']:.1f}x "
+              f"| {r['replay_cpu_s'] / r['import_cpu_s']:.1f}x |")  # fmt: skip
+    if path and rows:
+        ratios = {"ratio_wall": total["replay_wall_s"] / total["import_wall_s"],
+                  "ratio_cpu": total["replay_cpu_s"] / total["import_cpu_s"]}  # fmt: skip
+        result = {"rows": rows, "total": total, "load": load, **ratios}
+        Path(path).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,33 @@ def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) ->
     )
 
 
-_MEMO: OrderedDict[tuple[bytes, bytes, float], tuple[tuple[int, int], ...]] = OrderedDict()
+Lengths = tuple[tuple[int, int], ...]  # a diff's ops as (op, length): they cut both texts
+_MEMO: OrderedDict[tuple[bytes, bytes, float], Lengths] = OrderedDict()
+
+
+def diff_lengths(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) -> Lengths:
+    """The ops :func:`diff_texts` gives for the two texts, as (op, length) pairs: a few
+    numbers another process can be told (:func:`remember`)."""
+    lengths = _MEMO.get((_digest(old), _digest(new), budget_seconds))
+    if lengths is None:
+        lengths = tuple((op, len(text)) for op, text in _diff_ops(old, new, budget_seconds))
+        remember(old, new, lengths, budget_seconds=budget_seconds)
+    return lengths
+
+
+def remember(
+    old: str, new: str, lengths: Lengths, *, budget_seconds: float = BUDGET_SECONDS
+) -> None:
+    """Takes ``lengths`` (from :func:`diff_lengths` in another process: an import's worker)
+    as this process's diff of the two texts; ignored unless they cut both texts whole."""
+    kept = sum(size for op, size in lengths if op != 1)
+    if kept != len(old) or sum(size for op, size in lengths if op != -1) != len(new):
+        return
+    key = (_digest(old), _digest(new), budget_seconds)
+    _MEMO[key] = lengths
+    _MEMO.move_to_end(key)
+    if len(_MEMO) > MEMO_SIZE:
+        _MEMO.popitem(last=False)
 
 
 def _digest(text: str) -> bytes:

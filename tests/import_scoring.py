@@ -14,6 +14,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from monitor.importer.ahead import Workers
 from monitor.importer.ota import folder_steps
 from monitor.importer.run import Report, import_steps
 from monitor.importer.snapshots import snapshot_steps
@@ -46,12 +47,12 @@ def watch_for(folder: Path) -> Watch:
     return Watch(man["slug"], company, man.get("title", man["slug"]), url)
 
 
-def import_folder(store: Store, kind: str, folder: Path) -> Report:
+def import_folder(store: Store, kind: str, folder: Path, workers: Workers | None = None) -> Report:
     watch = watch_for(folder)
     store.sync_documents([watch], datetime.now(UTC))
     steps = folder_steps(folder) if kind == "versions" else snapshot_steps(folder)
     archive = "ota" if kind == "versions" else "snapshots"
-    return import_steps(store, watch, archive, steps)
+    return import_steps(store, watch, archive, steps, workers=workers)
 
 
 def imported_score(store: Store, kind: str, folder: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from monitor.importer.ahead import Workers
 from monitor.store import Store
 from tests.cli_helpers import run_cli
 from tests.import_scoring import CORPUS, SCORED, import_folder, imported_score, kept_scores
@@ -32,7 +33,8 @@ def test_every_corpus_history_is_covered() -> None:
 def test_imported_history_scores_like_the_replay(tmp_path: Path, kind: str, slug: str) -> None:
     folder = need(CORPUS / kind / slug)
     store = Store(tmp_path)
-    report = import_folder(store, kind, folder)
+    with Workers(2) as workers:  # as the command imports: texts and diffs made ahead
+        report = import_folder(store, kind, folder, workers)
     assert report.problems == [] and report.imported == report.steps > 0
     scores = imported_score(store, kind, folder)
     assert {k: scores[k] for k in SCORED if k in scores} == KEPT[slug]

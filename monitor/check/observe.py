@@ -79,7 +79,7 @@ class Observation:
     reread: str | None = None  # the current version's snapshot read by this extractor
 
 
-@lru_cache(maxsize=2)  # the check's prepare and its transaction key the same text
+@lru_cache(maxsize=8)  # prepare and transaction, a history's steps: the same text again
 def text_key(text: str) -> str:
     from monitor.diff import words_key
 

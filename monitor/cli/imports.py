@@ -3,13 +3,15 @@
 Each reads an archive into dated steps and records them through the check's own path
 (monitor/importer), one transaction per step, each under the data directory's lock (never
 held while an archive is read); then the feeds are rewritten (imported changes stay out of
-them unless `include_history`).
+them unless `include_history`). `import ota` and `import snapshots` take several folders
+(each named after its document) in one process, with worker processes extracting and
+diffing ahead (`--jobs`), and write the feeds and the site once at the end.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,26 +26,36 @@ from monitor.lock import data_lock
 from monitor.models import Watch, WatchlistConfig
 
 if TYPE_CHECKING:  # the pipeline is imported by the commands, not by `--help`
+    from monitor.importer.ahead import Workers
     from monitor.importer.run import Report
     from monitor.importer.steps import Step
+    from monitor.store import Store
 
 EXIT_INTERRUPTED = 130
+Source = Callable[[Watch], list["Step"]]
 document_option = click.option(
-    "--document", "document", required=True, metavar="ID",
-    help="The watchlist document the history belongs to.",
+    "--document", "document", default=None, metavar="ID",
+    help="The watchlist document the history belongs to (default: the folder's name; "
+    "with several folders, each is named after its document).",
 )  # fmt: skip
 wait_option = click.option(
     "--wait", default=600.0, show_default=True, type=Seconds(), help="Seconds to wait for the lock."
 )
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(0, 64), default=None, metavar="N",
+    help="Worker processes extracting texts ahead of the import (default: one per CPU; "
+    "0: none). The store is written by the command alone, in the order of the steps.",
+)  # fmt: skip
 
 
 @click.group("import")
 def import_group() -> None:
-    """Import a document's history from an archive (Open Terms Archive, snapshot files)."""
+    """Import documents' histories from archives (Open Terms Archive, snapshot files)."""
 
 
 @import_group.command("ota")
-@click.argument("git_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("git_dirs", nargs=-1, required=True, metavar="GIT_DIR...",
+                type=click.Path(exists=True, file_okay=False))  # fmt: skip
 @document_option
 @click.option(
     "--path",
@@ -56,34 +68,50 @@ def import_group() -> None:
 @watchlist_option
 @data_option
 @wait_option
-def ota(git_dir: str, document: str, path: str | None, watchlist_path: str, data_dir: str,
-        wait: float) -> None:  # fmt: skip
-    """Import an Open Terms Archive versions history (a git repository, read with git).
+@jobs_option
+def ota(git_dirs: tuple[str, ...], document: str | None, path: str | None, watchlist_path: str,
+        data_dir: str, wait: float, jobs: int | None) -> None:  # fmt: skip
+    """Import Open Terms Archive versions histories (git repositories, read with git).
 
     Example: policy-monitor import ota ./contrib-versions --document google-privacy
     --path "Google/Privacy Policy.md"
     """
     from monitor.importer.ota import ota_steps
 
-    run_import(watchlist_path, data_dir, document, "ota", wait,
-               lambda watch: ota_steps(Path(git_dir), path))  # fmt: skip
+    sources = [(folder, _reading(lambda f: ota_steps(f, path), folder)) for folder in git_dirs]
+    run_imports(watchlist_path, data_dir, "ota", wait, _named(sources, document), jobs=jobs)
 
 
 @import_group.command("snapshots")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folders", nargs=-1, required=True, metavar="FOLDER...",
+                type=click.Path(exists=True, file_okay=False))  # fmt: skip
 @document_option
 @watchlist_option
 @data_option
 @wait_option
-def snapshots(folder: str, document: str, watchlist_path: str, data_dir: str, wait: float) -> None:
+@jobs_option
+def snapshots(folders: tuple[str, ...], document: str | None, watchlist_path: str, data_dir: str,
+              wait: float, jobs: int | None) -> None:  # fmt: skip
     """Import raw HTML or PDF snapshots (a manifest.json, or files named by their time).
 
     Example: policy-monitor import snapshots ./saved/google --document google-privacy
     """
     from monitor.importer.snapshots import snapshot_steps
 
-    run_import(watchlist_path, data_dir, document, "snapshots", wait,
-               lambda watch: snapshot_steps(Path(folder)))  # fmt: skip
+    sources = [(folder, _reading(snapshot_steps, folder)) for folder in folders]
+    run_imports(watchlist_path, data_dir, "snapshots", wait, _named(sources, document), jobs=jobs)
+
+
+def _reading(read: Callable[[Path], list[Step]], folder: str) -> Source:
+    return lambda watch: read(Path(folder))
+
+
+def _named(sources: Sequence[tuple[str, Source]], document: str | None) -> list[tuple[str, Source]]:
+    """Each folder's document: ``--document`` for a single folder, else the folder's name."""
+    if document is not None and len(sources) > 1:
+        raise ConfigError("--document names one document: give one folder with it, or name "
+                          "each folder after its document and leave --document out")  # fmt: skip
+    return [(document or Path(folder).resolve().name, source) for folder, source in sources]
 
 
 @click.command()
@@ -118,50 +146,68 @@ def backfill(document: str, since: datetime | None, until: datetime | None, arch
     first, last = _day(since), _day(until)
     with make_client(settings) as client:
         archive = Wayback(Fetcher(client, settings), archive_url, delay=delay)
-        run_import(watchlist_path, data_dir, document, "wayback", wait,
-                   lambda watch: wayback_steps(archive, watch, first, last), config)  # fmt: skip
+        source: Source = lambda watch: wayback_steps(archive, watch, first, last)  # noqa: E731
+        run_imports(watchlist_path, data_dir, "wayback", wait, [(document, source)], config)
 
 
 def _day(moment: datetime | None) -> date | None:
     return moment.date() if moment else None
 
 
-def run_import(
-    watchlist_path: str, data_dir: str, document: str, archive: str, wait: float,
-    source: Callable[[Watch], list[Step]], config: WatchlistConfig | None = None,
+def run_imports(
+    watchlist_path: str, data_dir: str, archive: str, wait: float,
+    sources: list[tuple[str, Source]], config: WatchlistConfig | None = None,
+    jobs: int | None = 0,
 ) -> None:  # fmt: skip
-    """Reads the archive's steps, records them, rewrites the feeds, prints a summary."""
+    """Imports each document's history in turn in this one process (with ``jobs`` worker
+    processes extracting ahead: None, one per CPU), prints each summary, then rewrites the
+    feeds and the site once."""
     from monitor.extract.selectors import selector_problem
-    from monitor.importer.progress import Progress
-    from monitor.importer.run import Report, import_steps
+    from monitor.importer.ahead import Workers, default_jobs
     from monitor.publish.feed import settings_from_config
     from monitor.publish.write import write_feeds
     from monitor.watchlist import load_config
 
     config = config or load_config(watchlist_path, selector_problem)
-    watch = _watch(config, document)
+    watches = [_watch(config, document) for document, _ in sources]
     feeds = settings_from_config(config.feeds)
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
-        store.sync_documents([watch], datetime.now(UTC))  # creates or upgrades the database
-    with open_store(data_dir, read_only=False) as store:
+        store.sync_documents(watches, datetime.now(UTC))  # creates or upgrades the database
+    retry = False
+    with open_store(data_dir, read_only=False) as store, \
+            Workers(default_jobs() if jobs is None else jobs) as workers:  # fmt: skip
         try:
-            steps = source(watch)
-        except ArchiveError as exc:
-            message = f"{document}: {archive}: {exc}"  # names from the archive: cleaned
-            raise MonitorError(views.terminal_safe(message, newlines=False)) from None
-        progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
-        report = Report(document, archive)
-        try:
-            report = import_steps(store, watch, archive, steps, tick=progress,
-                                  hold=lambda: data_lock(data_dir, wait))  # fmt: skip
-        except KeyboardInterrupt:
-            click.echo(f"\n{document}: interrupted; what was imported is kept, run the same "
-                       "command again to resume", err=True)  # fmt: skip
-            sys.exit(EXIT_INTERRUPTED)
+            for watch, (_, source) in zip(watches, sources, strict=True):
+                report = _import_one(store, watch, archive, source, (data_dir, wait), workers)
+                retry = _print(report) or retry
         finally:
             with data_lock(data_dir, wait):
                 write_feeds(store, data_dir, feeds)
-    _print(report)
+    if retry:
+        sys.exit(EXIT_FAILED)
+
+
+def _import_one(
+    store: Store, watch: Watch, archive: str, source: Source, lock: tuple[str, float],
+    workers: Workers,
+) -> Report:  # fmt: skip
+    from monitor.importer.progress import Progress
+    from monitor.importer.run import import_steps
+
+    data_dir, wait = lock
+    try:
+        steps = source(watch)
+    except ArchiveError as exc:
+        message = f"{watch.id}: {archive}: {exc}"  # names from the archive: cleaned
+        raise MonitorError(views.terminal_safe(message, newlines=False)) from None
+    progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
+    try:
+        return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
+                            hold=lambda: data_lock(data_dir, wait))  # fmt: skip
+    except KeyboardInterrupt:
+        click.echo(f"\n{watch.id}: interrupted; what was imported is kept, run the same "
+                   "command again to resume", err=True)  # fmt: skip
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _watch(config: WatchlistConfig, document: str) -> Watch:
@@ -180,14 +226,14 @@ def _progress_writer() -> Callable[[str], None]:
     return write
 
 
-def _print(report: Report) -> None:
+def _print(report: Report) -> bool:
+    """Prints the summary; whether a step is to be retried (exit status 1)."""
     for problem in report.problems:
         click.echo(views.terminal_safe(f"warning: {problem}", newlines=False), err=True)
     click.echo(views.terminal_safe(report.summary()))
     if not report.steps:
         click.echo(f"{report.document}: {report.archive}: the archive has no steps to import")
-    if any(p.endswith("(will retry)") for p in report.problems):
-        sys.exit(EXIT_FAILED)
+    return any(p.endswith("(will retry)") for p in report.problems)
 
 
 __all__ = ["backfill", "import_group"]

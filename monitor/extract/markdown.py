@@ -1,7 +1,14 @@
 """Markdown (an Open Terms Archive version) to the HTML page it stands for (the one module
 using markdown-it-py). CommonMark with tables, as Open Terms Archive writes its versions and
 as the evaluation renders them; the policy goes inside <main><article>, so the extractor
-reads it as it reads a published policy page."""
+reads it as it reads a published policy page.
+
+Successive versions of a policy share most of their paragraphs, and an imported history
+renders hundreds of versions: the inline parse of a paragraph (most of markdown-it's time) is
+remembered by its text. It depends on nothing else unless the document defines link
+references (then every paragraph is parsed as usual), so the HTML is the same byte for byte
+(every corpus version: tests/test_extract_markdown.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
+    from markdown_it.token import Token
 
 MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
+# Paragraphs (inline texts) remembered; past it the memory starts again (a few MB).
+MAX_REMEMBERED = 50_000
+_INLINE: dict[str, list[Token]] = {}
 
 
 @lru_cache(maxsize=1)
@@ -21,7 +33,33 @@ def _renderer() -> MarkdownIt:
 
     # Raw HTML inside the markdown passes through as CommonMark says; the extractor then
     # treats it as any page's markup (scripts, hidden elements and chrome dropped).
-    return MarkdownIt("commonmark").enable("table")
+    md = MarkdownIt("commonmark").enable("table")
+    md.core.ruler.at("inline", _remembered_inline)
+    return md
+
+
+def _remembered_inline(state: StateCore) -> None:
+    """markdown-it's core "inline" rule, each paragraph's tokens taken from memory when the
+    same text was parsed before: already joined (the "text_join" rule finds nothing left to
+    join in them), and never changed by rendering."""
+    from markdown_it.rules_core import StateCore, inline, text_join
+
+    if state.env.get("references"):  # a link may name a definition of this document
+        inline(state)
+        return
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        children = _INLINE.get(token.content)
+        if children is None:
+            token.children = state.md.inline.parse(token.content, state.md, state.env, [])
+            alone = StateCore("", state.md, state.env)
+            alone.tokens = [token]
+            text_join(alone)
+            if len(_INLINE) >= MAX_REMEMBERED:
+                _INLINE.clear()
+            children = _INLINE[token.content] = token.children or []
+        token.children = children
 
 
 def markdown_page(markdown: str) -> str:

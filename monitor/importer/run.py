@@ -19,6 +19,7 @@ from monitor.check.apply import apply
 from monitor.check.decide import Decision, Policy, decide
 from monitor.check.observe import Extractor, observe
 from monitor.errors import ArchiveError, ExtractError, FetchError
+from monitor.importer.ahead import Workers
 from monitor.importer.steps import Body, Step
 from monitor.models import CheckOutcome, FetchResult, Origin, Watch
 from monitor.store import (
@@ -80,14 +81,20 @@ def import_steps(
     extractor: Extractor | None = None,
     tick: Tick = _no_tick,
     hold: Hold = nullcontext,
+    workers: Workers | None = None,
 ) -> Report:
     """Records each new step of ``archive`` for ``watch`` (steps oldest first). ``hold``
     guards each step's writes (the data directory's lock: taken per step, never while an
-    archive is read, so checks and the daemon go on during a long import)."""
+    archive is read, so checks and the daemon go on during a long import). ``workers``
+    read a local archive ahead and extract its texts in parallel (monitor/importer/ahead.py)."""
     policy = replace(policy or Policy(), alert_after=NEVER_ALERT)
-    extractor = remembering(extractor or Extractor())
+    raw = extractor or Extractor()
+    extractor = remembering(raw)
     report = Report(watch.id, archive)
     done = imported_refs(store, watch.id, archive)
+    if workers is not None:
+        steps, extractor = workers.ahead(steps, watch, extractor, raw,
+                                         lambda s: s.ref not in done and not s.skip)  # fmt: skip
     for step in steps:
         report.steps += 1
         status = _step(store, watch, archive, step, (policy, extractor, hold), report, done)

@@ -1,0 +1,265 @@
+"""Reading a local archive ahead of the import (issue 14: importing every history in seconds).
+
+Extracting texts and diffing consecutive ones are most of a step's CPU and pure functions
+of the bytes, so while this process records step i, worker processes work on the next
+steps in chunks: each worker extracts a chunk's texts and diffs each text with the one
+before it (the pair a change of that step compares). This process reads the archive (in
+order, never under the data directory's lock: the reads happen between two steps) and is
+the only one to write the store, in the order of the steps; it takes a worker's text as
+the step's text (the same extractor, the same arguments) and its diffs as its own
+(monitor/diff.py's :func:`remember`), and does itself whatever was not done ahead (a
+diff with a text held as suspect, a re-read). Only for archives on this machine (OTA
+folders and repositories, snapshot folders): a Wayback capture is fetched when its step
+comes, politely.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from functools import partial
+from types import TracebackType
+
+from monitor.check.observe import Extractor, text_key
+from monitor.diff import BUDGET_SECONDS, LINE_SHARE, PAIR_SHARE, Lengths, diff_lengths, remember
+from monitor.errors import ArchiveError, ExtractError, FetchError
+from monitor.importer.steps import Body, Step
+from monitor.models import Watch
+from monitor.store import sha256
+
+# Steps per chunk (one job of a worker: its texts, and the diff of each with the one before).
+CHUNK = 8
+# Chunks read ahead per worker: every worker stays busy while this process records, and the
+# bodies held (a snapshot is up to a few MB) stay few.
+CHUNKS_PER_WORKER = 2
+# Fewer steps to import than this: no workers (starting them costs more than they save).
+MIN_STEPS = 2 * CHUNK
+# Texts a worker remembers (histories flip between variants: the same bytes recur).
+WORKER_MEMO = 64
+
+Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
+Key = tuple[str, str]  # a body's sha256 and its content type
+Pair = tuple[Key, Key, Lengths]  # two consecutive steps' texts and their diff
+Done = tuple[dict[Key, Extracted], list[Pair]]
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Workers:
+    """Worker processes extracting texts for the imports of one command (started on the
+    first history long enough to need them, ended with the command)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def ahead(
+        self, steps: Iterable[Step], watch: Watch, extractor: Extractor, raw: Extractor,
+        wanted: Callable[[Step], bool],
+    ) -> tuple[Iterator[Step], Extractor]:  # fmt: skip
+        """The steps, each already read when the import asks for it (``wanted`` ones only:
+        a step recorded by an earlier run is not read again), and an extractor giving the
+        texts the workers extracted (else ``extractor``'s). ``raw`` is what the workers run:
+        ``extractor`` without this process's memory."""
+        steps = list(steps)
+        if self.jobs < 1 or raw.read is not None or sum(map(wanted, steps)) < MIN_STEPS:
+            return iter(steps), extractor
+        reader = _Reader(self._start(), watch, extractor, raw)
+        window = CHUNK * CHUNKS_PER_WORKER * self.jobs
+        return _read_ahead(steps, wanted, reader, window), reader.extractor()
+
+    @property
+    def started(self) -> bool:
+        """Whether a history was long enough to start the workers."""
+        return self._pool is not None
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
+        return self._pool
+
+
+class _Reader:
+    """Reads steps, sends them to the workers in chunks, takes back their texts and diffs."""
+
+    def __init__(
+        self, pool: ProcessPoolExecutor, watch: Watch, extractor: Extractor, raw: Extractor
+    ) -> None:
+        self.pool, self.watch, self.base, self.raw = pool, watch, extractor, raw
+        self.batch: list[tuple[Key, bytes]] = []
+        self.context: tuple[Key, bytes] | None = None  # the step before the batch
+        self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
+        self.texts: dict[Key, Extracted] = {}
+
+    def read_step(self, step: Step) -> Step:
+        """The step, read now: its ``load`` gives back the body (or the archive's error)."""
+        try:
+            body = step.load()
+        except (ArchiveError, FetchError) as exc:
+            return replace(step, load=partial(_raise, exc))
+        key = (sha256(body.data), body.content_type)
+        self.batch.append((key, body.data))
+        if len(self.batch) == CHUNK:
+            self.send()
+        self.take(None)
+        return replace(step, load=partial(_given, body))
+
+    def send(self) -> None:
+        """The batch to a worker, with the step before it (its text starts the diffs)."""
+        if not self.batch:
+            return
+        context = [self.context] if self.context else []
+        select, remove = self.watch.select, self.watch.remove
+        job = self.pool.submit(_work, self.raw, context, self.batch, select, remove)
+        self.chunks.append(({key for key, _ in self.batch}, job))
+        self.context, self.batch = self.batch[-1], []
+
+    def take(self, key: Key | None) -> None:
+        """Takes in the finished chunks, in order; with ``key``, waits for the first chunk
+        holding it (if one does: else only the finished ones)."""
+        wait = key is not None and any(key in keys for keys, _ in self.chunks)
+        while self.chunks:
+            keys, job = self.chunks[0]
+            if not wait and not job.done():
+                return
+            try:
+                texts, pairs = job.result()
+            except BrokenProcessPool:  # a worker died (out of memory?): this process reads
+                texts, pairs = {}, []
+            self.chunks.popleft()
+            self.texts.update(texts)
+            for old, new, lengths in pairs:
+                if self.texts.get(old, (False,))[0] and self.texts.get(new, (False,))[0]:
+                    remember(self.texts[old][1], self.texts[new][1], lengths)
+            if wait and key in keys:
+                return
+
+    def extractor(self) -> Extractor:
+        return Extractor(version=self.base.version, read=self.read)
+
+    def read(self, body: bytes, kind: str, select: tuple[str, ...], remove: tuple[str, ...]) -> str:
+        found = None
+        if (select, remove) == (self.watch.select, self.watch.remove):
+            key = (sha256(body), kind)
+            self.take(key)
+            found = self.texts.get(key)
+        if found is None:  # not read ahead (a re-read, another content type): here
+            return self.base.text(body, kind, select, remove)
+        ok, value = found
+        if not ok:
+            raise ExtractError(value)
+        return value
+
+
+def _read_ahead(
+    steps: list[Step], wanted: Callable[[Step], bool], reader: _Reader, window: int
+) -> Iterator[Step]:
+    """The steps in order, the wanted ones read up to ``window`` steps before they are asked
+    for."""
+    queue: deque[Step] = deque()
+    for step in steps:
+        queue.append(reader.read_step(step) if wanted(step) else step)
+        if len(queue) > window:
+            yield queue.popleft()
+    reader.send()
+    yield from queue
+
+
+_TEXTS: OrderedDict[tuple[Key, tuple[str, ...], tuple[str, ...]], Extracted] = OrderedDict()
+
+
+def _work(
+    extractor: Extractor, context: list[tuple[Key, bytes]], batch: list[tuple[Key, bytes]],
+    select: tuple[str, ...], remove: tuple[str, ...],
+) -> Done:  # fmt: skip
+    """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
+    context) and the diff of each text with the one before when their words differ."""
+    texts: dict[Key, Extracted] = {}
+    bodies = context + batch
+    for key, body in bodies:
+        if key not in texts:
+            texts[key] = _extract(extractor, key, body, select, remove)
+    pairs: list[Pair] = []
+    last: tuple[Key, str] | None = None
+    for key, _ in bodies:
+        ok, text = texts[key]
+        if not ok:
+            continue
+        if last is not None and text_key(last[1]) != text_key(text):
+            lengths = _sure_diff(last[1], text)
+            pairs += [(last[0], key, lengths)] if lengths is not None else []
+        last = (key, text)
+    return texts, pairs
+
+
+# A diff that took less than this cannot have run out of any of its time budgets (monitor/
+# diff.py: the line diff's share, one pair's share): it is the diff the importing process
+# would make. A slower one (a busy machine) may be coarser: the importing process makes it.
+SURE_SECONDS = BUDGET_SECONDS * min(LINE_SHARE, PAIR_SHARE)
+_UNSURE: set[tuple[str, str]] = set()  # texts once diffed too slowly (a worker remembers diffs)
+
+
+def _sure_diff(old: str, new: str) -> Lengths | None:
+    if (old, new) in _UNSURE:
+        return None
+    start = time.monotonic()
+    lengths = diff_lengths(old, new)
+    if time.monotonic() - start < SURE_SECONDS:
+        return lengths
+    _UNSURE.add((old, new))
+    return None
+
+
+def _extract(
+    extractor: Extractor, key: Key, body: bytes, select: tuple[str, ...], remove: tuple[str, ...]
+) -> Extracted:
+    """In a worker: the step's text, or why there is none (remembered: variants recur)."""
+    memo = (key, select, remove)
+    found = _TEXTS.get(memo)
+    if found is None:
+        try:
+            found = True, extractor.text(body, key[1], select, remove)
+        except ExtractError as exc:
+            found = False, str(exc)
+        _TEXTS[memo] = found
+        if len(_TEXTS) > WORKER_MEMO:
+            _TEXTS.popitem(last=False)
+    return found
+
+
+def _quiet() -> None:
+    """A worker leaves Ctrl-C to the importing process, which stops the workers itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _given(body: Body) -> Body:
+    return body
+
+
+def _raise(exc: Exception) -> Body:
+    raise exc

@@ -1,0 +1,131 @@
+"""Importing with worker processes (monitor/importer/ahead.py): texts and diffs made ahead by
+workers, the store written by the importing process alone in step order. What is stored is
+exactly what one process stores, an interrupted import still resumes, and one command
+imports several folders, each named after its document."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.diff import diff_lengths, diff_texts, remember
+from monitor.importer.ahead import MIN_STEPS, Workers
+from monitor.importer.ota import ota_steps
+from monitor.importer.run import Report, import_steps
+from monitor.importer.steps import Step
+from monitor.models import Watch
+from monitor.store import Store
+from tests.cli_helpers import policy, run_cli
+from tests.import_scoring import CORPUS, import_folder, watch_for
+from tests.shared import need
+from tests.test_import import AI, PATH, ota_repo
+
+# One history of each kind: a markdown one with many changes, an HTML one.
+HISTORIES = [("versions", "google-privacy"), ("html", "openai-chatgpt-privacy-eu")]
+
+
+def stored(store: Store, document: str) -> dict[str, Any]:
+    """Everything an import records of a document, ids aside."""
+    versions = []
+    for v in store.versions(document):
+        full = store.version(document, v.number)
+        assert full is not None
+        versions.append((v.number, hashlib.sha256(full.text.encode()).hexdigest(),
+                         v.key_sha256, v.snapshot_sha256, v.first_seen, v.origin))  # fmt: skip
+    changes = [{**vars(c), "id": None} for c in store.changes(document=document)]
+    fetches = [(f.started_at, f.result, f.error, f.snapshot_sha256)
+               for f in store.fetches(document, limit=10_000)]  # fmt: skip
+    return {"versions": versions, "changes": changes, "fetches": fetches}
+
+
+@pytest.mark.parametrize("kind,slug", HISTORIES)
+def test_workers_store_what_one_process_stores(tmp_path: Path, kind: str, slug: str) -> None:
+    folder = need(CORPUS / kind / slug)
+    alone = Store(tmp_path / "alone")
+    import_folder(alone, kind, folder)
+    helped = Store(tmp_path / "helped")
+    with Workers(2) as workers:
+        report = import_folder(helped, kind, folder, workers)
+        assert workers.started  # the workers did the work, no quiet fallback
+    assert report.problems == [] and report.imported == report.steps
+    assert stored(helped, slug) == stored(alone, slug)
+    assert stored(helped, slug)["changes"]  # the comparison covers changes and their diffs
+    alone.close()
+    helped.close()
+
+
+def test_an_import_with_workers_resumes_where_it_stopped(tmp_path: Path) -> None:
+    history = [(f"{2000 + i}-03-01T00:00:00+00:00", "Record new changes", f"- Clause {i}.\n")
+               for i in range(MIN_STEPS + 2)]  # fmt: skip
+    steps = ota_steps(ota_repo(tmp_path, history), PATH)
+    watch = Watch("example-privacy", "Example", "Example Privacy Policy", "https://example.org/p")
+
+    def stop_after_five(report: Report, step: Step, status: str) -> None:
+        if report.steps == 5:
+            raise KeyboardInterrupt
+
+    store = Store(tmp_path / "interrupted")
+    store.sync_documents([watch], steps[0].at)
+    with Workers(2) as workers, pytest.raises(KeyboardInterrupt):
+        import_steps(store, watch, "ota", steps, tick=stop_after_five, workers=workers)
+    assert len(store.versions("example-privacy")) == 5  # each step its own transaction
+    with Workers(2) as workers:
+        resumed = import_steps(store, watch, "ota", steps, workers=workers)
+    assert (resumed.skipped, resumed.imported) == (5, len(steps) - 5)
+    whole = Store(tmp_path / "whole")
+    whole.sync_documents([watch], steps[0].at)
+    import_steps(whole, watch, "ota", steps)
+    assert stored(store, watch.id) == stored(whole, watch.id)
+
+
+def test_a_diff_made_elsewhere_is_taken_only_when_it_cuts_both_texts() -> None:
+    old, new = "We keep your data.\nWe sell nothing.\n", "We keep your data.\nWe sell ads.\n"
+    remember(old, new, ((0, 3), (1, 2)))  # cuts neither text: ignored
+    assert "".join(t for op, t in diff_texts(old, new).ops if op >= 0) == new
+    whole = ((-1, len(old)), (1, len(new)))  # a coarser diff that still rebuilds both
+    remember(old + " ", new, whole[:1] + ((-1, 1),) + whole[1:])
+    assert diff_texts(old + " ", new).ops == ((-1, old), (-1, " "), (1, new))
+    assert diff_lengths(old + " ", new) == ((-1, len(old)), (-1, 1), (1, len(new)))
+
+
+def test_one_command_imports_several_folders_each_named_after_its_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text("documents:\n" + "".join(
+        f"  - id: {doc}\n    company: Example\n    title: {doc}\n    url: https://example.org/{doc}\n"
+        for doc in ("example-privacy", "example-terms")))  # fmt: skip
+    folders = []
+    for doc in ("example-privacy", "example-terms"):
+        folder = tmp_path / doc
+        folder.mkdir()
+        (folder / "2023-01-05T10-00-00Z.html").write_bytes(policy(token="a"))
+        (folder / "2023-06-29T18-34-22Z.html").write_bytes(policy(extra=f"<li>{AI[2:]}</li>"))
+        folders.append(str(folder))
+    common = ("--watchlist", str(watchlist), "--data", str(tmp_path / "data"))
+    done = run_cli(capsys, "import", "snapshots", *folders, *common)
+    assert done.code == 0, done.err
+    assert done.out.splitlines() == [
+        f"{doc}: snapshots: 2 step(s) imported, 1 change(s), 1 AI-training"
+        for doc in ("example-privacy", "example-terms")
+    ]
+    both = run_cli(capsys, "import", "snapshots", *folders, "--document", "example-terms", *common)
+    assert both.code == 2 and len(both.err.strip().splitlines()) == 1
+    assert both.err.startswith("error: --document names one document: give one folder with it")
+    unknown = run_cli(capsys, "import", "snapshots", str(tmp_path), *common)
+    assert unknown.code == 2
+    assert unknown.err.strip() == (f"error: --document: no document with id {tmp_path.name} "
+                                   "in the watchlist")  # fmt: skip
+
+
+def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:
+    folder = need(CORPUS / "versions" / "openai-privacy")  # 7 versions: under MIN_STEPS
+    store = Store(tmp_path)
+    with Workers(2) as workers:
+        report = import_folder(store, "versions", folder, workers)
+        assert not workers.started
+    assert report.imported == report.steps == 7 and watch_for(folder).id == "openai-privacy"
+    store.close()
