@@ -1,9 +1,10 @@
 """The store: every read and write of one data directory's database (the only SQL).
 
 The database is the source of truth: every fetch attempt, every raw snapshot (by
-sha256, stored once, compressed: zstd deltas in chains, see snapshots.py), every distinct extracted text (a version) and
-every change. A document's check is one transaction (:meth:`Store.transaction`), so a
-crash loses at most the check in progress and never leaves half of one behind.
+sha256, stored once, compressed as zstd deltas in chains: see snapshots.py), every
+distinct extracted text (a version) and every change. A document's check is one
+transaction (:meth:`Store.transaction`), so a crash loses at most the check in
+progress and never leaves half of one behind.
 """
 
 from __future__ import annotations
