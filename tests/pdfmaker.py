@@ -20,6 +20,11 @@ def make_pdf(lines: list[str]) -> bytes:
         f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    return assemble(objects)
+
+
+def assemble(objects: list[str]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the first the catalog) with its xref."""
     out, offsets = b"%PDF-1.4\n", []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

@@ -61,11 +61,7 @@ def test_a_corrupted_stored_form_is_a_one_line_damaged_database(
     db.execute(f"update {table} set {column} = {damage}")  # noqa: S608 (the test's own)
     db.commit()
     db.close()
-    for args in (["evidence", "1", "--out", str(tmp_path / "ev")],
-                 ["site", "--out", str(tmp_path / "site")]):  # fmt: skip
-        done = run_cli(capsys, *args, "--data", str(tmp_path / "data"))
-        assert done.code != 0 and "Traceback" not in done.err
-        assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err
+    evidence_and_site_say_damaged(tmp_path, capsys)
 
 
 # A zstd frame header that declares a terabyte (a raw empty last block follows): zstd
@@ -107,11 +103,7 @@ def test_a_crafted_snapshot_is_a_bounded_one_line_error(
     db.execute(f"update snapshots set {assignment}", [value()])  # noqa: S608 (the test's own)
     db.commit()
     db.close()
-    for args in (["evidence", "1", "--out", str(tmp_path / "ev")],
-                 ["site", "--out", str(tmp_path / "site")]):  # fmt: skip
-        done = run_cli(capsys, *args, "--data", str(tmp_path / "data"))
-        assert done.code != 0 and "Traceback" not in done.err
-        assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err
+    evidence_and_site_say_damaged(tmp_path, capsys)
 
 
 @pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
@@ -324,3 +316,12 @@ def test_evidence_of_a_version_whose_snapshot_is_not_stored_is_still_written(
     assert f"holds no snapshot {lost}" in (out / "README.txt").read_text()
     sums = (out / "SHA256SUMS").read_text().splitlines()
     assert len(sums) == len(names) - 1  # every file but SHA256SUMS itself
+
+
+def evidence_and_site_say_damaged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`evidence` and `site` on a damaged store: one line saying so, no traceback."""
+    for args in (["evidence", "1", "--out", str(tmp_path / "ev")],
+                 ["site", "--out", str(tmp_path / "site")]):  # fmt: skip
+        done = run_cli(capsys, *args, "--data", str(tmp_path / "data"))
+        assert done.code != 0 and "Traceback" not in done.err
+        assert len(done.err.strip().splitlines()) == 1 and "damaged" in done.err, done.err

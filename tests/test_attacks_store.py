@@ -20,6 +20,7 @@ from monitor import phrase
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
+from tests.pdfmaker import assemble
 from tests.test_attacks import DOC, entry, imported_change, manifest_folder
 from tests.test_import import AI, BASE, HISTORY, PATH, changes, git, ota_repo, run
 
@@ -83,14 +84,7 @@ def pdf_mapping_to_a_surrogate(words: str) -> bytes:
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
         f"<< /Length {len(cmap)} >>\nstream\n{cmap}\nendstream",
     ]  # fmt: skip
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    return out + f"trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return assemble(objects)
 
 
 WORDS = (

@@ -52,14 +52,7 @@ def test_delta_rebuilds_every_kind_of_edit_exactly(seed: int) -> None:
 
 
 def test_changing_token_costs_a_delta_not_a_copy(tmp_path: Path) -> None:
-    page = corpus_pages(1)[0]
-    store = Store(tmp_path)
-    store.sync_documents([WATCH], NOW)
-    digests = []
-    for i in range(5):
-        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
-        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
-        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    store, digests = token_snapshots(tmp_path, 5)
     sizes = [r[0] for r in store.db.execute("select length(content) from snapshots order by rowid")]
     assert sizes[1:] and max(sizes[1:]) < sizes[0] / 20  # deltas, not compressed copies
     for i, digest in enumerate(digests):
@@ -158,14 +151,7 @@ def test_prune_without_a_database_creates_none(tmp_path: Path, capsys) -> None: 
 
 
 def test_skip_deltas_read_back_through_few_bases(tmp_path: Path) -> None:
-    page = corpus_pages(1)[0]
-    store = Store(tmp_path)
-    store.sync_documents([WATCH], NOW)
-    digests = []
-    for i in range(40):
-        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
-        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
-        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    store, digests = token_snapshots(tmp_path, 40)
     rows = store.db.execute("select sha256, base, serial, codec from snapshots").fetchall()
     serial = {d: s for d, _, s, _ in rows}
     base = {d: b for d, b, _, _ in rows}
@@ -222,3 +208,16 @@ def test_a_one_word_edit_of_a_large_page_is_a_small_delta(megabytes: float) -> N
     stored = compress.pack(edited, page)
     assert len(stored) < 2000, (megabytes, len(stored))
     assert compress.unpack(stored, len(edited), page) == edited
+
+
+def token_snapshots(tmp_path: Path, count: int) -> tuple[Store, list[str]]:
+    """A store holding ``count`` fetches of one corpus page whose token changes each time."""
+    page = corpus_pages(1)[0]
+    store = Store(tmp_path)
+    store.sync_documents([WATCH], NOW)
+    digests = []
+    for i in range(count):
+        body = page.replace(b"</head>", f"<meta name=csrf content=token{i}></head>".encode())
+        digests.append(store.save_snapshot(body, "text/html", NOW, "doc"))
+        store.record_fetch("doc", {"started_at": NOW, "snapshot_sha256": digests[-1]})
+    return store, digests
