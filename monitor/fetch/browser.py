@@ -57,6 +57,9 @@ DEADLINE_MARGIN = 0.25  # seconds: a timeout this close to the deadline is the d
 class BrowserSettings:
     executable: str = "/usr/bin/chromium"  # Debian's chromium; never download a browser
     timeout: float = 30.0  # seconds for the navigation (up to the DOM being parsed)
+    # seconds for Chromium to start: a cold start on a busy machine takes seconds, whatever
+    # a page's own timeout (a 1 s navigation timeout made a loaded machine's launch fail)
+    launch_timeout: float = 30.0
     settle_ms: int = 500  # the text must stay unchanged this long before we take the DOM
     max_wait_ms: int = 15000  # cap on waiting for the page to settle after navigation
     max_bytes: int = 15_000_000  # of rendered HTML, as the HTTP fetcher caps bodies
@@ -227,7 +230,7 @@ class BrowserFetcher:
             self._browser = self._playwright.chromium.launch(
                 executable_path=self._settings.executable,
                 args=list(LAUNCH_ARGS),
-                timeout=self._settings.timeout * 1000,
+                timeout=self._settings.launch_timeout * 1000,
             )
         except Exception as exc:
             self._stop()
