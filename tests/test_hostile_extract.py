@@ -4,7 +4,6 @@ subprocesses (time, peak RSS), invalid bytes in otherwise good pages, deep nesti
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import yaml
 
 from monitor.errors import ExtractError
 from monitor.extract.html import EXTRACTOR_VERSION, extract_text
+from tests.peak import run_with_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES: list[dict[str, Any]] = yaml.safe_load(
@@ -48,23 +48,14 @@ print(json.dumps(out))
 # CPU seconds, not wall time, so that a loaded machine does not fail the test; loose: the
 # slowest case takes about 1 s on an idle 2-core machine.
 DEADLINE_CPU_S = 10.0
-WRAPPER = (
-    "import json, resource, subprocess, sys\n"
-    "done = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True)\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(json.dumps([done.stdout, peak]))\n"
-)
 MAX_RSS_MB = 300
 
 
 @pytest.mark.parametrize("case", PAGES, ids=lambda c: c["id"])
 def test_worst_case_page_ends_fast_in_bounded_memory(case: dict[str, Any]) -> None:
-    # A wrapper runs the child so that its RUSAGE_CHILDREN is this child's alone (this
-    # process's would be the largest of every child any earlier test started).
-    cmd = [sys.executable, "-c", WRAPPER, sys.executable, "-c", CHILD, json.dumps(case), POLICY]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=ROOT, check=True)
-    stdout, children_rss_mb = json.loads(done.stdout)
-    out = json.loads(stdout)
+    done = run_with_peak([sys.executable, "-c", CHILD, json.dumps(case), POLICY], 60, ROOT)
+    assert done.code == 0, done.stderr
+    out, children_rss_mb = json.loads(done.stdout), done.peak_mb
     assert children_rss_mb < MAX_RSS_MB and out["rss_mb"] < MAX_RSS_MB
     assert out["cpu_seconds"] < DEADLINE_CPU_S
     if "error" in case:

@@ -9,8 +9,6 @@ the real address checks run.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.models import FetchResult, Validators, Watch
 from tests.hostile_server import BEHAVIOURS, HostileServer, drip_headers, page, redirect
 from tests.httpserver import LocalServer
+from tests.peak import run_with_peak
 from tests.shared import requires
 
 DATA = Path(__file__).parent / "data"
@@ -262,22 +261,9 @@ MAX_RSS_MB = 300
 
 
 def peak_rss_mb(command: list[str]) -> tuple[int, str, float, float]:
-    """Runs ``command``: its exit status, output, peak resident memory (MB) and duration.
-
-    A small wrapper process starts it: on Linux a child's peak RSS starts at its parent's
-    RSS when it forked (exec keeps that high-water mark), and this pytest worker may hold
-    hundreds of MB after the tests before; the wrapper's RUSAGE_CHILDREN is this child's."""
-    wrapper = (
-        "import json, resource, subprocess, sys\n"
-        "done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps([done.returncode, done.stdout.decode(errors='replace'), peak]))\n"
-    )
-    started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True,
-                          check=True, timeout=120)  # fmt: skip
-    code, output, peak = json.loads(done.stdout)
-    return int(code), str(output), float(peak), time.monotonic() - started
+    """Runs ``command``: its exit status, output, peak resident memory (MB) and duration."""
+    done = run_with_peak(command, 120)
+    return done.code, done.stdout + done.stderr, done.peak_mb, done.seconds
 
 
 def test_a_check_against_an_endless_body_and_a_gzip_bomb_stays_small_in_memory(

@@ -13,10 +13,7 @@ import html
 import json
 import random
 import re
-import resource
-import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +31,7 @@ from monitor.watchlist import MAX_DOCUMENTS, MAX_TEXT, load_config
 from monitor.watchlist.reader import MAX_FILE_BYTES
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
+from tests.peak import run_with_peak
 
 ROOT = Path(__file__).parents[1]
 LAUGHS = ROOT / "tests/data/billion_laughs.yaml"
@@ -41,24 +39,9 @@ ENTRY = "  - {id: d%d, company: C, title: T, url: 'http://x.test/%d'}\n"
 
 
 def run_measured(args: list[str], timeout: float = 30) -> tuple[int, str, float, float]:
-    """Runs `python -m monitor ARGS` in a fresh process: exit code, stderr, seconds, peak MB.
-
-    A wrapper process runs it so that RUSAGE_CHILDREN sees this child alone.
-    """
-    wrapper = (
-        "import resource, subprocess, sys, json\n"
-        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps([done.returncode, done.stderr, peak]))\n"
-    )
-    started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", wrapper, sys.executable, "-m", "monitor", *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-    )  # fmt: skip
-    code, err, peak = json.loads(done.stdout)
-    assert resource.RUSAGE_CHILDREN  # the wrapper measured with it
-    return code, err, time.monotonic() - started, peak
+    """Runs `python -m monitor ARGS` in a fresh process: exit code, stderr, seconds, peak MB."""
+    done = run_with_peak([sys.executable, "-m", "monitor", *args], timeout, cwd=ROOT)
+    return done.code, done.stderr, done.seconds, done.peak_mb
 
 
 def test_billion_laughs_stops_at_once_with_one_line(tmp_path: Path) -> None:
