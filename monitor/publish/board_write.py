@@ -22,11 +22,11 @@ def write_board(
     marker: Path | None = None,
 ) -> list[Path]:  # fmt: skip
     """Updates the board and writes its files; returns those that changed. ``unchanged``:
-    the documents and settings are as when the files were last written, so when no
-    document's board was read again and ``marker`` holds the newest board row, the files
-    are still right and are not rendered. ``marker`` (outside the published folder)
+    the documents and settings are as when the files were last written, so when ``marker``
+    holds the newest board row (the files are made of the rows alone) they are still right
+    and are not rendered. ``marker`` (outside the published folder)
     records the newest row the files were made from."""
-    read = update_board(store)
+    update_board(store)
     names = [f"{BOARD_NAME}.{ext}" for ext in (*FORMATS, "html")]
     # The newest board row the files were made from: a crash after a reading was committed
     # and before its files were written leaves them older than the rows, and the next
@@ -34,11 +34,10 @@ def write_board(
     newest = str(newest_board_row(store)).encode()
     if (
         unchanged
-        and not read
-        and all((out_dir / name).exists() for name in names)
         and marker is not None
         and marker.exists()
         and marker.read_bytes() == newest
+        and all((out_dir / name).exists() for name in names)
     ):
         return []
     rows = [(doc, latest_cells(store, doc.id)) for doc in store.documents()]
