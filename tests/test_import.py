@@ -152,7 +152,8 @@ def test_not_a_repository_and_unknown_document_are_one_line(
     assert len(done.err.strip().splitlines()) == 1
     other = run(capsys, tmp_path, "import", "ota", str(empty), "--document", "nope", "--path", PATH)
     assert other.code == 2
-    assert other.err.strip() == "error: --document: no document with id nope in the watchlist"
+    assert other.err.startswith("error: no document with id nope in ")
+    assert "add each with its id, company, title and url to the watchlist" in other.err
 
 
 def _watch() -> Watch:

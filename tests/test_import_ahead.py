@@ -117,8 +117,15 @@ def test_one_command_imports_several_folders_each_named_after_its_document(
     assert both.err.startswith("error: --document names one document: give one folder with it")
     unknown = run_cli(capsys, "import", "snapshots", str(tmp_path), *common)
     assert unknown.code == 2
-    assert unknown.err.strip() == (f"error: --document: no document with id {tmp_path.name} "
-                                   "in the watchlist")  # fmt: skip
+    assert unknown.err.startswith(f"error: no document with id {tmp_path.name} in ")
+    assert unknown.err.strip().endswith("or import one folder with --document ID")
+    # Every unknown folder is named at once, not one per attempt.
+    (tmp_path / "nope-a").mkdir()
+    (tmp_path / "nope-b").mkdir()
+    both_unknown = run_cli(capsys, "import", "snapshots", str(tmp_path / "nope-a"),
+                           str(tmp_path / "nope-b"), *common)  # fmt: skip
+    assert both_unknown.code == 2 and len(both_unknown.err.strip().splitlines()) == 1
+    assert both_unknown.err.startswith("error: no document with id nope-a, nope-b in ")
 
 
 def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:

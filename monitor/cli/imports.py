@@ -169,7 +169,7 @@ def run_imports(
     from monitor.watchlist import load_config
 
     config = config or load_config(watchlist_path, selector_problem)
-    watches = [_watch(config, document) for document, _ in sources]
+    watches = _watches(config, [document for document, _ in sources], watchlist_path)
     feeds = settings_from_config(config.feeds)
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         store.sync_documents(watches, datetime.now(UTC))  # creates or upgrades the database
@@ -210,11 +210,18 @@ def _import_one(
         sys.exit(EXIT_INTERRUPTED)
 
 
-def _watch(config: WatchlistConfig, document: str) -> Watch:
-    found = next((w for w in config.documents if w.id == document), None)
-    if found is None:
-        raise ConfigError(f"--document: no document with id {document} in the watchlist")
-    return found
+def _watches(config: WatchlistConfig, documents: list[str], path: str) -> list[Watch]:
+    """The watchlist entries of the documents to import, or one error naming every id the
+    watchlist lacks (a folder's name is its id) and how to add them."""
+    known = {watch.id: watch for watch in config.documents}
+    unknown = [document for document in documents if document not in known]
+    if unknown:
+        raise ConfigError(
+            f"no document with id {', '.join(unknown)} in {path}: add each with its id, "
+            "company, title and url to the watchlist (a folder's name is its id), or import "
+            "one folder with --document ID"
+        )
+    return [known[document] for document in documents]
 
 
 def _progress_writer() -> Callable[[str], None]:

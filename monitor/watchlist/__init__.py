@@ -110,9 +110,13 @@ def _parse_entry(entry: Any, index: int, where: str, check: SelectorCheck) -> Wa
             path=where,
             entry=name,
         )
+    # Every missing key in one message: a newcomer writing an entry fixes it in one go.
+    missing = [k for k in REQUIRED_KEYS if not (isinstance(entry.get(k), str) and entry[k].strip())]
+    if missing:
+        keys = ", ".join(f"'{key}'" for key in missing)
+        verb = "is" if len(missing) == 1 else "are"
+        raise ConfigError(f"{keys} {verb} missing or not a text", path=where, entry=name)
     for key in REQUIRED_KEYS:
-        if not isinstance(entry.get(key), str) or not entry[key].strip():
-            raise ConfigError(f"'{key}' is missing or not a text", path=where, entry=name)
         _check_text(entry[key], key, where, name)
     if not ID_PATTERN.fullmatch(entry["id"]):
         raise ConfigError(
