@@ -212,7 +212,13 @@ def explain_report(change: Change) -> str:
     """Every flag of a change, with the words that triggered it."""
     head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
     head = _one(head)
-    lines = [f"{head} -> v{change.to_version}, detected {_when(change.detected_at)}"]
+    # An imported change was never seen by the monitor: say so, and whose date it carries.
+    seen = (
+        f"dated {_when(change.detected_at)} by the archive, {origin_note(change.origin)}"
+        if change.origin
+        else f"detected {_when(change.detected_at)}"
+    )
+    lines = [f"{head} -> v{change.to_version}, {seen}"]
     verdict = (
         f"AI-training language {change.direction}"
         if change.ai_training

@@ -105,6 +105,11 @@ def test_ota_history_becomes_versions_and_changes_with_their_origin(
     history = run_cli(capsys, "history", "example-privacy", "--data", str(tmp_path / "data"))
     assert history.out.count("imported from ota ") == 3
     assert "first seen 2022-01-10T09:00:00+00:00" in history.out
+    explain = run_cli(capsys, "explain", str(rows[0]["id"]), "--data", str(tmp_path / "data"))
+    ref = str(rows[0]["origin_ref"])[:12]
+    assert explain.out.splitlines()[0].endswith(
+        f"v1 -> v2, dated 2023-06-29T18:34:22+00:00 by the archive, imported from ota {ref}"
+    )
     again = run(capsys, tmp_path, "import", "ota", str(repo), "--document", "example-privacy",
                 "--path", PATH)  # fmt: skip
     assert "0 step(s) imported, 0 change(s), 0 AI-training, 3 already imported" in again.out
