@@ -378,6 +378,9 @@ def test_the_site_marks_imported_changes_on_the_timeline_and_index(
     assert timeline.count('<span class="tag imported"') == 2
     assert timeline.count("dated by the archive, not seen live by this monitor") == 2
     assert "Imported from ota " in timeline and "(archived 2023-06-29T18:34:22+00:00)" in timeline
+    # The change's own page dates it by the archive too, never "Detected".
+    page = (site / "changes" / f"{changes(capsys, tmp_path)[0]['id']}.html").read_text()
+    assert "Detected" not in page and page.count("Dated by the archive") == 2
     index = (site / "index.html").read_text()
     # Last change, last AI-training change, and the latest AI-training changes list.
     assert index.count('class="tag imported"') == 3
