@@ -175,7 +175,10 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
         proc = start_daemon(watchlist, data, log, "--speed", "60", "--timeout", "30",
                             "--retries", "0")  # fmt: skip
         try:
-            assert wait_for(lambda: len(ok.spans) >= 4, 30), log.read_text()
+            # Both pages of the host: one of them may be caught mid-request by SIGTERM and
+            # not recorded, so each must have been served at least once more than asserted.
+            served = lambda: len(ok.spans) >= 4 and len(same_host.spans) >= 4  # noqa: E731
+            assert wait_for(served, 30), log.read_text()
             proc.send_signal(signal.SIGTERM)
             asked = time.monotonic()
             proc.wait(timeout=30)
