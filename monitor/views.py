@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor import linediff
 from monitor.errors import ConfigError
 from monitor.models import (
     Change,
@@ -295,6 +294,7 @@ def diff_report(
         f"+++ v{after.number}  first seen {_when(after.first_seen)}  text sha256 "
         f"{after.text_sha256[:16]}  snapshot {after.snapshot_sha256[:16]}",
     ]
+    from monitor import linediff
     from monitor.diff import diff_texts, visible  # only the diff command needs the library
 
     lines = [style.header(terminal_safe(line, newlines=False)) for line in header]

@@ -18,7 +18,7 @@ from monitor.check import observe
 from monitor.check.decide import Policy
 from monitor.cli import options
 from monitor.diff import diff_texts
-from monitor.extract import html, limits
+from monitor.extract import html, limits, version
 from monitor.models import Change, Watch
 from monitor.store import Store
 
@@ -53,11 +53,13 @@ def test_option_defaults_agree_with_the_modules_they_stand_for() -> None:
     assert wayback.Wayback.__dataclass_fields__["base"].default == importer.DEFAULT_ARCHIVE
     assert site.FEED_DIR == write.FEED_DIR
     assert options.ALERT_AFTER == Policy().alert_after
-    assert options.MAX_PARSE_BYTES == limits.MAX_PARSE_BYTES
-    assert options.MAX_ELEMENTS == limits.MAX_ELEMENTS
-    assert observe.EXTRACTOR_VERSION == html.EXTRACTOR_VERSION
-    assert (observe.MAX_PARSE_BYTES, observe.MAX_ELEMENTS) == (
-        limits.MAX_PARSE_BYTES, limits.MAX_ELEMENTS)  # fmt: skip
+    # one lxml-free home for the extractor's version and limits, read by all of them
+    assert html.EXTRACTOR_VERSION is version.EXTRACTOR_VERSION is observe.EXTRACTOR_VERSION
+    for module in (options, limits, observe):
+        assert (module.MAX_PARSE_BYTES, module.MAX_ELEMENTS) == (
+            version.MAX_PARSE_BYTES, version.MAX_ELEMENTS)  # fmt: skip
+    assert observe.Extractor() == observe.Extractor(
+        "4", max_parse_bytes=5_000_000, max_elements=50_000)  # fmt: skip
 
 
 @pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("status", "--help")])
@@ -68,7 +70,8 @@ def test_help_loads_no_parser_client_or_diff(args: tuple[str, ...]) -> None:
 
 
 def test_help_opens_no_store() -> None:
-    """sqlite-utils (0.07 s) is for the commands that open the store, not for `--help`."""
+    """Neither the store nor sqlite-utils (0.07 s: only a database whose schema is behind
+    loads it) is for `--help`."""
     code = RUN.format(heavy=("sqlite_utils", "monitor.store"))
     proc = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
@@ -134,7 +137,8 @@ def test_an_unchanged_check_loads_no_parser_diff_rules_or_feed_library(tmp_path:
 
     data = tmp_path / "data"
     lazy = ("lxml.etree", "diff_match_patch", "feedgen", "jinja2", "monitor.classify",
-            "monitor.board", "monitor.publish.write")  # fmt: skip
+            "monitor.board", "monitor.publish.write", "sqlite_utils", "monitor.phrase",
+            "monitor.linediff")  # fmt: skip
     code = RUN.format(heavy=lazy)
     with LocalServer() as server:
         server.handle("/p", answer)
@@ -152,6 +156,7 @@ def test_an_unchanged_check_loads_no_parser_diff_rules_or_feed_library(tmp_path:
         "doc: unchanged (v1, 304)",
     ]
     assert "lxml.etree" in found[0] and "feedgen" in found[0]  # the first one reads and publishes
+    assert "sqlite_utils" in found[0]  # and makes the database (sqlite-utils migrations)
     assert found[2] == []  # the second wrote the stamp's rules line; the third needs nothing
     assert "monitor.publish.write" in found[3]  # the stale fingerprint: looked at again
     assert (data / "feeds.stamp").read_text().split("\n") == stamp

@@ -1,5 +1,6 @@
 """The board's facet pack (``facets.yaml``): data kinds, legal bases, opt-out words, where
-an opt-out is, regions. Parsed once; every regex compiled case-insensitive."""
+an opt-out is, regions. Parsed once; every regex compiled case-insensitive (the compiled
+code kept on disk by monitor/classify/regex_cache.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from monitor.classify.regex_cache import compile_cached
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -35,7 +38,8 @@ class Facets:
 
 
 def _patterns(items: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(str(item), re.IGNORECASE) for item in items or ())
+    # compiled once per machine, not per process (the rule packs' cache)
+    return tuple(compile_cached(str(item), re.IGNORECASE) for item in items or ())
 
 
 def _named(section: Any) -> Named:

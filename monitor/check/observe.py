@@ -14,13 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from monitor.errors import ExtractError, FetchError
+from monitor.extract.version import EXTRACTOR_VERSION, MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.models import DocState, FetchResult, Validators, Watch
 from monitor.store import Store, sha256
 
-# monitor.extract.html's version and monitor.extract.limits' defaults (tests/test_startup.py
-# checks they agree): the parser and the diff are imported only when a body is read, so a
-# check that gets a 304 loads neither.
-EXTRACTOR_VERSION, MAX_PARSE_BYTES, MAX_ELEMENTS = "4", 5_000_000, 50_000
+# The parser and the diff are imported only when a body is read, so a check that gets a
+# 304 loads neither (the extractor's version and limits come from an lxml-free module).
 
 ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
 

@@ -124,9 +124,14 @@ class RuleMatch:
     phrase: str  # the matched words, exactly as they are in the sentence
 
 
-@lru_cache(maxsize=8)
 def load_rules(directory: Path = RULES_DIR) -> tuple[RuleSet, ...]:
-    """The rule sets of every ``*.yaml`` file in ``directory``, parsed once."""
+    """The rule sets of every ``*.yaml`` file in ``directory``, parsed once (one cache entry
+    per folder: ``load_rules()`` and ``load_rules(RULES_DIR)`` parse it once, not twice)."""
+    return _parsed(directory)
+
+
+@lru_cache(maxsize=8)
+def _parsed(directory: Path) -> tuple[RuleSet, ...]:
     return tuple(
         _parse_rule_file(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER), path.name)
         for path in sorted(directory.glob("*.yaml"))

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor import linediff, phrase, views
+from monitor import views
 from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError, MonitorError
-from monitor.phrase import PhraseHistory
 
-if TYPE_CHECKING:  # start-up: `--help` loads no store (sqlite-utils)
+if TYPE_CHECKING:  # start-up: `--help` and `check` load no store or phrase matching
+    from monitor.phrase import Matcher, PhraseHistory
     from monitor.store import Store
 
 
@@ -29,6 +29,8 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 
     Example: policy-monitor first-seen google-privacy "AI models" --json
     """
+    from monitor import phrase
+
     if not phrase.normalise(text):
         raise ConfigError(f"{document}: the phrase is empty: give some words to look for")
     with open_store(data_dir) as store:
@@ -42,6 +44,8 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     """The phrase's history in ``document``; MonitorError when no version holds it."""
+    from monitor import phrase
+
     pattern = phrase.phrase_pattern(text)
     present = _holding(store, document, text, pattern)
     versions = store.versions(document)
@@ -60,9 +64,10 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     return replace(found, excerpt=phrase.excerpt(first.text if first else "", pattern))
 
 
-def _holding(store: Store, document: str, text: str, pattern: phrase.Matcher) -> set[int]:
+def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[int]:
     """The numbers of the versions holding the phrase: the FTS index names the lines
     that hold it or could start or end it (search.py), the exact rule decides."""
+    from monitor import phrase
     from monitor.store import search
 
     lists, legacy = search.paragraph_lists(store, document)
@@ -82,6 +87,8 @@ def _holding(store: Store, document: str, text: str, pattern: phrase.Matcher) ->
 
 def phrase_dict(found: PhraseHistory) -> dict[str, object]:
     """The `first-seen --json` record."""
+    from monitor import phrase
+
     return {
         "document": found.document,
         "phrase": found.phrase,
@@ -102,6 +109,8 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
 
 
 def phrase_report(found: PhraseHistory) -> str:
+    from monitor import phrase
+
     lines = [f"{found.document}: {found.phrase!r} ({phrase.MATCHING})"]
     if found.change is not None:
         how = f"introduced by change #{found.change}"
@@ -142,6 +151,7 @@ def evidence(change_id: int, out_dir: str, data_dir: str) -> None:
         change = views.require_change(store, change_id)
         before = store.version(change.document, change.from_version or 0)
         after = store.version(change.document, change.to_version)
+        from monitor import linediff
         from monitor.diff import diff_texts  # start-up: only this command diffs
         from monitor.publish.evidence import write_evidence
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.errors import ConfigError
+from monitor.extract.version import MAX_ELEMENTS, MAX_PARSE_BYTES
 from monitor.models import Watch
 
 if TYPE_CHECKING:  # imported where used: `--help` and the reading commands start fast
@@ -19,9 +20,9 @@ if TYPE_CHECKING:  # imported where used: `--help` and the reading commands star
     from monitor.store import Store
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
-# The defaults of monitor.check.decide.Policy and monitor.extract.limits, written here so
-# that building the options imports neither (tests/test_startup.py checks they agree).
-ALERT_AFTER, MAX_PARSE_BYTES, MAX_ELEMENTS = 3, 5_000_000, 50_000
+# The default of monitor.check.decide.Policy, written here so that building the options
+# imports no check (tests/test_startup.py checks they agree).
+ALERT_AFTER = 3
 # What `check --quiet` still prints: what a person should look at.
 NEWS = ("changed", "failed", "quarantined")
 

@@ -37,6 +37,7 @@ from monitor.extract.rules import (
     measure,
 )
 from monitor.extract.selectors import matches
+from monitor.extract.version import EXTRACTOR_VERSION
 
 __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 
@@ -52,7 +53,7 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 # "4": body content libxml2 leaves in <head> (a page that starts with <meta> and has no
 # <html>/<body>, then <main>) is read as the body, as browsers do; such a page gave no
 # text. Every other page's text is identical to "3" (bench/extract_parity.py).
-EXTRACTOR_VERSION = "4"
+# (the value lives in monitor/extract/version.py, which loads no parser)
 
 MIN_WORDS = 20
 # <main>, <article> and role=main elements below an element, in document order.

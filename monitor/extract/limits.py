@@ -23,9 +23,10 @@ from typing import Any
 from lxml import etree
 
 from monitor.errors import ExtractError
+from monitor.extract.version import MAX_ELEMENTS, MAX_PARSE_BYTES
 
-MAX_PARSE_BYTES = 5_000_000
-MAX_ELEMENTS = 50_000
+__all__ = ["MAX_DEPTH", "MAX_ELEMENTS", "MAX_PARSE_BYTES", "check_size", "parse"]
+
 MAX_DEPTH = 5_000
 _CHUNK = 256 * 1024  # characters fed to the counting parser between two checks
 LIBXML2_DEPTH = 2_048  # libxml2's own nesting limit for a tree (huge_tree)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any
 
 from monitor.models import BoardEntry
 from monitor.store.db import Store
@@ -16,7 +16,7 @@ from monitor.store.rows import dt, ts
 
 def board_state(store: Store, doc_id: str) -> tuple[int, str] | None:
     """The version and rules the document's board was last read with (None: never)."""
-    rows = list(store.db.table("board_state").rows_where("document = ?", [doc_id]))
+    rows = store.db.rows("select * from board_state where document = ?", [doc_id])
     return (int(rows[0]["version"]), str(rows[0]["rules"])) if rows else None
 
 
@@ -38,8 +38,12 @@ def newest_board_row(store: Store) -> int:
 
 
 def set_board_state(store: Store, doc_id: str, version: int, rules: str, at: str) -> None:
-    row = {"document": doc_id, "version": version, "rules": rules, "at": at}
-    store.db.table("board_state").upsert(row, pk="document")
+    store.db.execute(
+        "insert into board_state (document, version, rules, at) values (?, ?, ?, ?) "
+        "on conflict(document) do update set version = excluded.version, "
+        "rules = excluded.rules, at = excluded.at",
+        [doc_id, version, rules, at],
+    )
 
 
 def current_state(store: Store, doc_id: str) -> str:
@@ -64,7 +68,7 @@ def add_board_entry(store: Store, entry: BoardEntry) -> int:
         previous_which=json.dumps(list(entry.previous_which), ensure_ascii=False),
         place=row.pop("where"),
     )
-    return int(cast(int, store.db.table("board_cells").insert(row).last_pk))
+    return store.db.insert("board_cells", row)
 
 
 _SELECT = (

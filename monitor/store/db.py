@@ -30,6 +30,7 @@ from monitor.models import (
     Watch,
 )
 from monitor.store import retention, snapshots, texts
+from monitor.store.connection import Database
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
@@ -54,13 +55,13 @@ class Store:
         :func:`open_database`). Raises ConfigError for a database that cannot be used.
         """
         self.path = Path(data_dir) / DB_NAME
-        self.db = open_database(Path(data_dir), read_only=read_only)
+        self.db: Database = open_database(Path(data_dir), read_only=read_only)
 
     def close(self) -> None:
         self.db.close()
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
-        return int(cast(int, self.db.table(table).insert(row).last_pk))
+        return self.db.insert(table, row)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -83,7 +84,7 @@ class Store:
                 }
                 if w.id not in known:
                     row |= {"added_at": ts(now), "consecutive_failures": 0}
-                    self.db.table("documents").insert(row)
+                    self.db.insert("documents", row)
                 elif known[w.id] != (w.company, w.title, w.url):
                     self._update_document(w.id, row)
 
@@ -171,9 +172,8 @@ class Store:
         return int(cast(int, cursor.lastrowid))
 
     def fetches(self, doc_id: str, limit: int = 20) -> list[FetchAttempt]:
-        rows = self.db.table("fetches").rows_where(
-            "document = ?", [doc_id], order_by="id desc", limit=limit
-        )
+        sql = "select * from fetches where document = ? order by id desc limit ?"
+        rows = self.db.rows(sql, [doc_id, limit])
         return [attempt_from_row(r) for r in rows]
 
     def latest_ids(self) -> tuple[int, int]:
@@ -200,11 +200,11 @@ class Store:
             "failures": failures,
             "error": error,
         }
-        self.db.table("health_events").insert(row)
+        self.db.insert("health_events", row)
 
     def health_events(self, limit: int = 50) -> list[HealthEvent]:
         """The latest "failing" / "recovered" events, oldest first."""
-        rows = self.db.table("health_events").rows_where(order_by="id desc", limit=limit)
+        rows = self.db.rows("select * from health_events order by id desc limit ?", [limit])
         events = [
             HealthEvent(id=r["id"], document=r["document"], at=dt(r["at"]), kind=r["kind"],
                         failures=r["failures"], error=r["error"] or "")
@@ -213,10 +213,8 @@ class Store:
         return events[::-1]
 
     def _latest_health(self, doc_id: str) -> dict[str, Any] | None:
-        rows = self.db.table("health_events").rows_where(
-            "document = ?", [doc_id], order_by="id desc", limit=1
-        )
-        return next(iter(rows), None)
+        sql = "select * from health_events where document = ? order by id desc limit 1"
+        return self._one(sql, [doc_id])
 
     # snapshots ---------------------------------------------------------------
     def save_snapshot(
@@ -249,10 +247,12 @@ class Store:
 
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
-        rows = self.db.table("versions").rows_where(
-            "document = ? and key_sha256 = ?", [doc_id, key_sha], order_by="number desc", limit=1
+        sql = (
+            "select * from versions where document = ? and key_sha256 = ? "
+            "order by number desc limit 1"
         )
-        return next((self._version_from(r) for r in rows), None)
+        row = self._one(sql, [doc_id, key_sha])
+        return self._version_from(row) if row else None
 
     def _version_from(self, row: dict[str, Any], with_text: bool = True) -> Version:
         """A version, its text read whole or rebuilt from its delta (monitor/store/texts.py)."""
@@ -260,7 +260,7 @@ class Store:
         return replace(version_from_row(row, with_text=False), text=text)
 
     def versions(self, doc_id: str) -> list[Version]:
-        rows = self.db.table("versions").rows_where("document = ?", [doc_id], order_by="number")
+        rows = self.db.rows("select * from versions where document = ? order by number", [doc_id])
         return [version_from_row(r, with_text=False) for r in rows]
 
     def add_version(
@@ -295,12 +295,12 @@ class Store:
     ) -> None:
         row = {"document": doc_id, "at": ts(at), "from_version": from_version,
                "to_version": to_version, "old_extractor": old, "new_extractor": new}  # fmt: skip
-        self.db.table("upgrades").insert(row)
+        self.db.insert("upgrades", row)
 
     def upgrades(self, doc_id: str | None = None) -> list[Upgrade]:
         """Technical upgrades of a document (of every document: None), oldest first."""
         where, args = ("document = ?", [doc_id]) if doc_id else ("1 = 1", [])
-        rows = self.db.table("upgrades").rows_where(where, args, order_by="id")
+        rows = self.db.rows(f"select * from upgrades where {where} order by id", args)
         return [
             Upgrade(id=r["id"], document=r["document"], at=dt(r["at"]),
                     from_version=r["from_version"], to_version=r["to_version"],
@@ -389,7 +389,7 @@ class Store:
 
     def documents(self) -> list[Watch]:
         """Every known document (its names and URL as last synced), in the order added."""
-        rows = self.db.table("documents").rows_where(order_by="rowid")
+        rows = self.db.rows("select * from documents order by rowid")
         return [Watch(r["id"], r["company"], r["title"], r["url"]) for r in rows]
 
     def status(self, doc_id: str) -> DocumentStatus:
@@ -398,7 +398,8 @@ class Store:
             raise KeyError(doc_id)
         fetches = self.fetches(doc_id, limit=1)
         health = self._latest_health(doc_id)
-        count = self.db.table("versions").count_where("document = ?", [doc_id])
+        sql = "select count(*) from versions where document = ?"
+        count = int(self.db.execute(sql, [doc_id]).fetchone()[0])
         last = self.db.execute(
             "select max(detected_at) from changes where document = ?", [doc_id]
         ).fetchone()[0]

@@ -9,21 +9,19 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
-
 from monitor.errors import ConfigError, LockedError, MonitorError, data_dir_problem
+from monitor.store.connection import Database
 from monitor.store.schema import DB_NAME, migrations
 
 
-def open_database(data_dir: Path, *, read_only: bool) -> sqlite_utils.Database:
+def open_database(data_dir: Path, *, read_only: bool) -> Database:
     """The database of ``data_dir``, its schema checked; upgraded unless ``read_only``.
 
-    Opened without sqlite-utils' plugins: they run no code of ours, and finding them scans
-    every installed package's entry points (10-20 ms of every command that opens a store)."""
+    A plain connection (monitor/store/connection.py): sqlite-utils is imported only when
+    a schema step is missing, and then without its plugins (they run no code of ours, and
+    finding them scans every installed package's entry points)."""
     path = data_dir / DB_NAME
     if data_dir.exists() and not data_dir.is_dir():
         raise data_dir_problem(data_dir)
@@ -39,24 +37,25 @@ def open_database(data_dir: Path, *, read_only: bool) -> sqlite_utils.Database:
             if not read_only:
                 db.enable_wal()  # only now: a foreign database is never switched to WAL
                 db.execute("PRAGMA synchronous = NORMAL")
-                migrations.apply(db)
+                if pending:
+                    migrations.apply(db)
         except BaseException:
             db.close()
             raise
     return db
 
 
-def _connect(data_dir: Path, path: Path) -> sqlite_utils.Database:
+def _connect(data_dir: Path, path: Path) -> Database:
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise data_dir_problem(data_dir, exc) from None
-    db = sqlite_utils.Database(path, execute_plugins=False)
+    db = Database(sqlite3.connect(str(path)))
     db.execute("PRAGMA busy_timeout = 10000")
     return db
 
 
-def _connect_read_only(path: Path) -> sqlite_utils.Database:
+def _connect_read_only(path: Path) -> Database:
     """Opens without writing anything, even where the directory is read-only."""
     if not path.exists():
         raise ConfigError(f"no database in {str(path.parent)!r}: run `policy-monitor check` first")
@@ -75,7 +74,7 @@ def _connect_read_only(path: Path) -> sqlite_utils.Database:
     raise AssertionError("unreachable")
 
 
-def _ro(path: Path, query: str) -> sqlite_utils.Database:
+def _ro(path: Path, query: str) -> Database:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True)
     try:
         conn.execute("PRAGMA query_only = 1")  # a reading command never writes, by mistake either
@@ -84,23 +83,23 @@ def _ro(path: Path, query: str) -> sqlite_utils.Database:
     except BaseException:
         conn.close()
         raise
-    return sqlite_utils.Database(conn, execute_plugins=False)
+    try:
+        return Database(conn)
+    except BaseException:
+        conn.close()
+        raise
 
 
-@cache
 def known_migrations() -> tuple[str, ...]:
     """The schema steps this release knows, oldest first."""
-    empty = sqlite_utils.Database(memory=True, execute_plugins=False)
-    return tuple(m.name for m in migrations.pending(empty))
+    return migrations.names()
 
 
-def check_schema(db: sqlite_utils.Database, path: Path) -> list[str]:
+def check_schema(db: Database, path: Path) -> list[str]:
     """The schema steps still to apply; ConfigError for a foreign or newer database."""
     tables = set(db.table_names())
-    applied = (
-        [m.name for m in migrations.applied(db)] if Migrations.migrations_table in tables else []
-    )
-    if tables - {Migrations.migrations_table} and not applied:
+    applied = migrations.applied(db) if migrations.migrations_table in tables else []
+    if tables - {migrations.migrations_table} and not applied:
         shown = ", ".join(sorted(tables)[:5])
         raise ConfigError(
             f"{path} is not a policy-monitor database (it holds tables {shown}): "

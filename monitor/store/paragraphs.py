@@ -17,7 +17,7 @@ import json
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-import sqlite_utils
+from monitor.store.connection import Connection
 
 # The ids looked up per statement (SQLite's default limit is 999 variables, or 32766).
 _CHUNK = 500
@@ -68,9 +68,7 @@ def decode_ids(stored: object, most: int) -> list[int]:
     return ids
 
 
-def store(
-    db: sqlite_utils.Database, parts: Sequence[str], previous: Sequence[int] = ()
-) -> list[int]:
+def store(db: Connection, parts: Sequence[str], previous: Sequence[int] = ()) -> list[int]:
     """The ids of ``parts`` in order, inserting the paragraphs not stored yet.
 
     The ids follow ``previous`` (the document's last version) where the lines do, so an
@@ -118,7 +116,7 @@ def _first_unused(ids: deque[int], used: set[int]) -> int | None:
     return ids[0] if ids else None
 
 
-def _stored_elsewhere(db: sqlite_utils.Database, parts: Sequence[str]) -> dict[str, deque[int]]:
+def _stored_elsewhere(db: Connection, parts: Sequence[str]) -> dict[str, deque[int]]:
     """The ids of paragraphs already stored with each of these texts."""
     found: dict[str, deque[int]] = {}
     distinct = list(dict.fromkeys(line_hash(p) for p in parts))
@@ -131,7 +129,7 @@ def _stored_elsewhere(db: sqlite_utils.Database, parts: Sequence[str]) -> dict[s
     return found
 
 
-def texts(db: sqlite_utils.Database, ids: Iterable[int]) -> dict[int, str]:
+def texts(db: Connection, ids: Iterable[int]) -> dict[int, str]:
     """The text of each paragraph id asked for (those that exist)."""
     wanted = list(set(ids))
     found: dict[int, str] = {}

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
-
+from monitor.store.connection import Connection
 from monitor.store.rows import ts
 
 _UNNEEDED = (
@@ -23,7 +22,7 @@ _UNNEEDED = (
 )
 
 
-def prune_snapshots(db: sqlite_utils.Database, before: datetime) -> tuple[int, int]:
+def prune_snapshots(db: Connection, before: datetime) -> tuple[int, int]:
     """Deletes raw snapshots first seen before ``before`` that nothing recorded needs;
     (snapshots deleted, compressed bytes freed). The caller holds the transaction."""
     count = freed = 0

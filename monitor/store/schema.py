@@ -4,9 +4,12 @@ released: a change of schema is a new migration)."""
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from monitor.store.migrate import Migrations
+
+if TYPE_CHECKING:  # the steps run on sqlite-utils' Database (imported to apply them)
+    import sqlite_utils
 
 DB_NAME = "monitor.db"
 migrations = Migrations("policy-monitor")

@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from monitor.store import compress, delta
+from monitor.store.connection import Connection
 from monitor.store.rows import sha256, ts
 
 # A delta is kept only when it is at most this share of the chain's whole snapshot: past
@@ -43,7 +42,7 @@ MAX_SIZE = 1 << 30  # a recorded size past it is damaged (pages are capped far b
 # Per open database, the last snapshots rebuilt and checked against their sha256: a check
 # stores a delta on one and reads the new snapshot back at once, from its stored frame
 # on these bytes (a snapshot itself is always read from its stored form).
-_CHECKED: weakref.WeakKeyDictionary[sqlite_utils.Database, dict[str, bytes]]
+_CHECKED: weakref.WeakKeyDictionary[Connection, dict[str, bytes]]
 _CHECKED = weakref.WeakKeyDictionary()
 _CHECKED_MOST = 4
 # content as a blob whatever was written there (a TEXT value would not even decode).
@@ -59,7 +58,7 @@ class _Parent:
 
 
 def save(
-    db: sqlite_utils.Database,
+    db: Connection,
     body: bytes,
     content_type: str,
     seen_at: datetime,
@@ -107,19 +106,19 @@ def rebuilt(what: str, base: bytes | None, stored: bytes, size: int | None = Non
         raise damaged(f"{what} does not decode ({exc})") from None
 
 
-def load(db: sqlite_utils.Database, digest: str) -> tuple[bytes, str]:
+def load(db: Connection, digest: str) -> tuple[bytes, str]:
     """The raw bytes and content type of a stored snapshot, exactly as fetched."""
     chain = _chain(db, digest)
     return _decode(db, chain), chain[0]["content_type"] or ""
 
 
-def _row(db: sqlite_utils.Database, digest: str) -> dict[str, Any] | None:
+def _row(db: Connection, digest: str) -> dict[str, Any] | None:
     cursor = db.execute(f"select {_COLUMNS} from snapshots where sha256 = ?", [digest])
     found = cursor.fetchone()
     return dict(zip([c[0] for c in cursor.description], found, strict=True)) if found else None
 
 
-def _chain(db: sqlite_utils.Database, digest: str) -> list[dict[str, Any]]:
+def _chain(db: Connection, digest: str) -> list[dict[str, Any]]:
     """The snapshot's row and those of its bases, down to a whole one (KeyError: none)."""
     row = _row(db, digest)
     if row is None:
@@ -135,7 +134,7 @@ def _chain(db: sqlite_utils.Database, digest: str) -> list[dict[str, Any]]:
     return chain
 
 
-def _decode(db: sqlite_utils.Database, chain: list[dict[str, Any]], reread: bool = True) -> bytes:
+def _decode(db: Connection, chain: list[dict[str, Any]], reread: bool = True) -> bytes:
     """The bytes of ``chain[0]``, rebuilt from the whole snapshot at the chain's end (or
     from a base in it already rebuilt and checked; ``chain[0]`` itself too unless
     ``reread``: what a reader gets is always rebuilt from its own stored form)."""
@@ -170,7 +169,7 @@ def _serial(row: dict[str, Any]) -> int:
     return int(row["serial"] or 0)
 
 
-def _parent(db: sqlite_utils.Database, document: str) -> _Parent | None:
+def _parent(db: Connection, document: str) -> _Parent | None:
     """What the document's next snapshot is a delta on: in the chain of its latest stored
     fetch, the snapshot numbered n with its lowest set bit cleared (n: the next serial).
     None (a new whole snapshot): no fetch yet, a full chain, or a chain that does not read."""

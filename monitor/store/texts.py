@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from monitor.store import paragraphs
+from monitor.store.connection import Connection
 from monitor.store.rows import sha256
 from monitor.store.snapshots import damaged, rebuilt
 
 
-def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
+def pack(db: Connection, document: str, text: str) -> str:
     """The ``paragraph_ids`` of a new version's text, storing its new paragraphs (the
     ids follow those of the document's latest version where the text does)."""
     last = db.execute(
@@ -31,7 +30,7 @@ def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
     return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
 
 
-def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
+def unpack(db: Connection, row: dict[str, Any]) -> str:
     """The text of a ``versions`` row, exactly as it was stored."""
     what = f"{row['document']} v{row['number']}: text"
     if not row.get("paragraph_ids"):
@@ -45,9 +44,7 @@ def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
     return text
 
 
-def ids_of(
-    db: sqlite_utils.Database, stored: object, what: str, most: int | None = None
-) -> list[int]:
+def ids_of(db: Connection, stored: object, what: str, most: int | None = None) -> list[int]:
     """The paragraph ids of a stored list; a damaged database when it is no such list
     (``most``: the largest paragraph id, when the caller already asked)."""
     if most is None:
@@ -58,11 +55,11 @@ def ids_of(
         raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
 
 
-def largest_id(db: sqlite_utils.Database) -> int:
+def largest_id(db: Connection) -> int:
     return int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
 
 
-def legacy(db: sqlite_utils.Database, row: dict[str, Any]) -> str:
+def legacy(db: Connection, row: dict[str, Any]) -> str:
     """A text stored before m010: zlib, or a delta on a whole earlier version's text."""
     what = f"{row['document']} v{row['number']}: text"
     if not row.get("text_base"):
@@ -83,7 +80,7 @@ def _decoded(what: str, data: bytes) -> str:
         raise damaged(f"{what} is not UTF-8 ({exc.reason})") from None
 
 
-def _blob(db: sqlite_utils.Database, document: str, number: int) -> tuple[bytes, int | None] | None:
+def _blob(db: Connection, document: str, number: int) -> tuple[bytes, int | None] | None:
     found = db.execute(
         "select text, text_base from versions where document = ? and number = ?",
         [document, number],

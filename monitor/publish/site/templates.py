@@ -7,11 +7,26 @@ caller passes pre-built HTML (there is no ``Markup`` outside this module).
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket, BytecodeCache
 from markupsafe import Markup, escape
+
+# Compiling the templates is most of a first check's publishing (0.05-0.1 s): their code
+# is kept between processes, in a folder of ``$POLICY_MONITOR_CACHE`` (as the rule
+# patterns are, monitor/classify/regex_cache.py) or ``~/.cache/policy-monitor``.
+CACHE_ENV = "POLICY_MONITOR_CACHE"
+MAX_CACHE_FILE = 4_000_000
+_OPTIONS = dict(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+_KEY = f"{jinja2.__version__}|{sorted(_OPTIONS.items())}|escaped1|strict|autoescape"
 
 
 @lru_cache(maxsize=1)
@@ -20,10 +35,9 @@ def environment() -> Environment:
         loader=PackageLoader("monitor.publish.site", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
         finalize=_escaped,
+        bytecode_cache=_cache(),
+        **_OPTIONS,  # type: ignore[arg-type]
     )
     env.filters["thousands"] = lambda n: f"{int(n):,}"
     return env
@@ -43,3 +57,71 @@ def _escaped(value: Any) -> Any:
     if "&#" in text:
         text = text.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
     return Markup(text)
+
+
+def cache_folder() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]) / "templates"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policy-monitor" / "templates"
+
+
+def _cache() -> BytecodeCache | None:
+    """The compiled templates' folder, when it is this user's alone (it holds code that
+    is run: a folder others may write is not used); None: compile in every process."""
+    try:
+        folder = cache_folder()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(folder)
+    except (OSError, RuntimeError):  # RuntimeError: no home folder
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    return _FolderCache(folder)
+
+
+class _FolderCache(BytecodeCache):
+    """Jinja's compiled code per template, keyed by the template and these settings (Jinja
+    checks the source's checksum); a damaged, foreign or odd file is compiled again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha256(f"{_KEY}|{name}|{filename}".encode()).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            data = _read(self.folder / f"{bucket.key}.jinja")
+            if data is not None:
+                bucket.bytecode_from_string(data)
+        except Exception:  # noqa: BLE001 - a memo: compile as usual
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Written to a temporary file and renamed: a reader never sees half a file."""
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(bucket.bytecode_to_string())
+                os.replace(tmp, self.folder / f"{bucket.key}.jinja")
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except (OSError, ValueError, TypeError):
+            return
+
+
+def _read(path: Path) -> bytes | None:
+    """The file's bytes; None for anything but a regular file under the cap (a FIFO would
+    block, /dev/zero fill the memory)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_FILE:
+            return None
+        return file.read(MAX_CACHE_FILE + 1)
