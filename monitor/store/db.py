@@ -29,13 +29,15 @@ from monitor.models import (
     Version,
     Watch,
 )
-from monitor.store import retention, snapshots, texts
+from monitor.store import change_body, retention, snapshots, texts
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
     attempt_from_row,
     change_from_row,
     dt,
+    key_column,
+    key_hex,
     origin_columns,
     sha256,
     ts,
@@ -157,7 +159,7 @@ class Store:
             "and version is not null order by id",
             [doc_id, ts(window_start)],
         ).fetchall()
-        return keys, recent
+        return [(key_hex(k), n) for k, n in keys], recent
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
@@ -250,7 +252,8 @@ class Store:
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
-            "document = ? and key_sha256 = ?", [doc_id, key_sha], order_by="number desc", limit=1
+            "document = ? and key_sha256 = ?", [doc_id, key_column(key_sha)],
+            order_by="number desc", limit=1,
         )
         return next((self._version_from(r) for r in rows), None)
 
@@ -275,7 +278,7 @@ class Store:
         # The text as its paragraphs, each distinct one stored once (m010, texts.py).
         self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, doc_id, text),
+             "key_sha256": key_column(key_sha), "paragraph_ids": texts.pack(self.db, doc_id, text),
              "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
@@ -331,11 +334,12 @@ class Store:
             flags=json.dumps([asdict(f) for f in change.flags]),
             ai_related=json.dumps([asdict(f) for f in change.ai_related]),
             ai_training=int(change.ai_training),
-            added=json.dumps(change.added, ensure_ascii=False),
-            removed=json.dumps(change.removed, ensure_ascii=False),
         )
-        for key in ("company", "title", "url"):
+        for key in ("company", "title", "url", "diff_text", "added", "removed"):
             row.pop(key)
+        # The diff and passages as one frame on the paragraphs around the edit (m012).
+        body = (change.diff_text, list(change.added), list(change.removed))
+        row["body"] = change_body.pack(self.db, row, body)
         change_id = self._insert("changes", row)
         return self.change(change_id)
 
@@ -381,7 +385,11 @@ class Store:
             sql += f" limit {int(limit)}"
         cursor = self.db.execute(sql, args)
         names = [col[0] for col in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
+        rows = [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
+        for row in rows if with_diff else ():
+            if row["body"] is not None:  # stored since m012: one frame (change_body.py)
+                row["diff_text"], row["added"], row["removed"] = change_body.unpack(self.db, row)
+        return rows
 
     # status ------------------------------------------------------------------
     def document_ids(self) -> list[str]:

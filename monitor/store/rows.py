@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,19 @@ from monitor.store.schema import FIRST_EXTRACTOR
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
+def key_column(key: str) -> str | bytes:
+    """A version's ``key_sha256`` as stored: a sha256 in hex as its 32 bytes (m012)."""
+    return bytes.fromhex(key) if _HEX64.fullmatch(key) else key
+
+
+def key_hex(stored: str | bytes) -> str:
+    """A stored ``key_sha256`` as the hex the rest of the monitor compares."""
+    return stored.hex() if isinstance(stored, bytes) else stored
 
 
 def ts(moment: datetime) -> str:
@@ -39,7 +53,7 @@ def version_from_row(r: dict[str, Any], with_text: bool = True) -> Version:
     text = zlib.decompress(r["text"]).decode("utf-8") if with_text else ""
     return Version(
         document=r["document"], number=r["number"], text_sha256=r["text_sha256"],
-        key_sha256=r["key_sha256"],
+        key_sha256=key_hex(r["key_sha256"]),
         snapshot_sha256=r["snapshot_sha256"], first_seen=dt(r["first_seen"]),
         last_seen=dt(r["last_seen"]), text=text,
         extractor=r.get("extractor") or FIRST_EXTRACTOR, upgrade=bool(r.get("upgrade")),
@@ -63,8 +77,11 @@ def change_from_row(r: dict[str, Any]) -> Change:
     )  # fmt: skip
 
 
-def _listed(column: str | None) -> list[Any]:
-    """A JSON list column (most are empty: no json parse for those)."""
+def _listed(column: str | list[Any] | None) -> list[Any]:
+    """A JSON list column (most are empty: no json parse for those), or the list itself
+    (the passages of a change stored since m012, change_body.py)."""
+    if isinstance(column, list):
+        return column
     return json.loads(column) if column and column != "[]" else []
 
 

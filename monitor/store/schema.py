@@ -201,6 +201,21 @@ def m011_snapshot_chains(db: sqlite_utils.Database) -> None:
     db.table("snapshots").add_column("serial", int)
 
 
+@migrations()
+def m012_compact_changes(db: sqlite_utils.Database) -> None:
+    # Issue 15: a change's rendered diff and passages repeat the paragraphs its versions
+    # store (887 bytes of a one-sentence edit's 3.1 KB): they become one zstd frame on
+    # those paragraphs (``body``, monitor/store/change_body.py), and a version's words key
+    # its 32 bytes instead of 64 hex digits (in the row and in its index). Each change is
+    # converted only when its frame reads back to the diff and passages as stored; the
+    # whole step is one transaction (a crash in it leaves the store as it was).
+    from monitor.store import convert  # the conversion reads changes as stored before m012
+
+    db.execute("alter table changes add column body blob")
+    convert.changes_to_bodies(db)
+    convert.keys_to_bytes(db)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",

@@ -1,0 +1,97 @@
+"""A change's rendered diff and passages, stored as one zstd frame (schema step m012).
+
+A change's ``diff_text``, ``added`` and ``removed`` repeat the paragraphs the edit touched,
+which the versions already store (monitor/store/paragraphs.py). They are kept as one zstd
+frame (``changes.body``) of the JSON list ``[diff_text, added, removed]`` whose first byte
+says its dictionary: ``FRAME`` none, ``NEAR_EDIT`` the texts of the paragraphs around the
+edit in both versions (what the diff shows, so a one-sentence edit costs a few dozen bytes
+where plain columns took hundreds). The dictionary is made of stored rows that never change
+(a version's paragraph list, a paragraph's text), the same on reading as on writing.
+
+Reading is bounded (``MAX_BODY``) and a frame that does not decode to such a list is a
+damaged database. Changes stored before m012 that m012 could not check keep their plain
+columns and are read as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from monitor.store import compress, paragraphs
+from monitor.store.snapshots import damaged
+
+FRAME, NEAR_EDIT = b"\x00", b"\x01"
+NEAR = 2  # paragraphs either side of a changed one in the dictionary (the diff shows 1)
+MAX_DICT = 1 << 20  # bytes of paragraph text in a dictionary (a rewrite: its first MB)
+MAX_BODY = 1 << 28  # bytes a stored body may declare (texts are capped far below)
+SMALL = 1 << 20  # bodies and dictionaries up to this size are packed at zstd's level 19
+Body = tuple[str, list[Any], list[Any]]
+
+
+def pack(db: sqlite_utils.Database, row: dict[str, Any], body: Body) -> bytes:
+    """The stored ``body`` column of a change ``row`` (its document and versions)."""
+    data = json.dumps(list(body), ensure_ascii=False, separators=(",", ":"))
+    data_bytes = data.encode("utf-8", "surrogatepass")
+    near = _near_edit(db, row, strict=False)
+    prefix = b"" if near is None else near
+    level = 19 if len(data_bytes) + len(prefix) <= SMALL else compress.LEVEL
+    return (FRAME if near is None else NEAR_EDIT) + compress.pack(data_bytes, prefix, level)
+
+
+def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> Body:
+    """The ``[diff_text, added, removed]`` of a stored change ``row``."""
+    what = f"change #{row.get('id')}"
+    stored = row["body"]
+    if not isinstance(stored, bytes) or stored[:1] not in (FRAME, NEAR_EDIT):
+        raise damaged(f"{what}: its stored diff is not a known form")
+    prefix = _near_edit(db, row, strict=True) if stored[:1] == NEAR_EDIT else b""
+    try:
+        data = compress.unpack_most(stored[1:], MAX_BODY, prefix or b"")
+        diff, added, removed = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise damaged(f"{what}: its stored diff does not decode ({exc})") from None
+    if not (isinstance(diff, str) and isinstance(added, list) and isinstance(removed, list)):
+        raise damaged(f"{what}: its stored diff is not a diff and two lists of passages")
+    return diff, added, removed
+
+
+def _near_edit(db: sqlite_utils.Database, row: dict[str, Any], strict: bool) -> bytes | None:
+    """The paragraphs around the edit, from both versions' paragraph lists (None: a
+    version without one; ``strict``: a damaged database instead)."""
+    numbers = [n for n in (row.get("from_version"), row["to_version"]) if n is not None]
+    found = dict(
+        db.execute(
+            "select number, paragraph_ids from versions where document = ? and number in"
+            f" ({', '.join('?' * len(numbers))}) and paragraph_ids is not null",
+            [row["document"], *numbers],
+        ).fetchall()
+    )
+    if len(found) < len(numbers) or not numbers:
+        if strict:
+            raise damaged(f"change #{row.get('id')}: a version its diff is stored on is gone")
+        return None
+    most = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
+    try:
+        lists = [paragraphs.decode_ids(found[n], most) for n in numbers]
+    except ValueError as exc:
+        raise damaged(f"change #{row.get('id')}: a paragraph list does not decode ({exc})") from None
+    old, new = (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
+    wanted = list(dict.fromkeys(_around(old, set(new)) + _around(new, set(old))))
+    known = paragraphs.texts(db, wanted)
+    if len(known) < len(wanted):
+        if strict:
+            raise damaged(f"change #{row.get('id')}: a paragraph its diff is stored on is gone")
+        return None
+    return "\n".join(known[i] for i in wanted).encode("utf-8", "surrogatepass")[:MAX_DICT]
+
+
+def _around(ids: list[int], other: set[int]) -> list[int]:
+    """The ids ``NEAR`` places either side of each id of ``ids`` missing from ``other``."""
+    out: dict[int, None] = {}
+    for i, pid in enumerate(ids):
+        if pid not in other:
+            out.update(dict.fromkeys(ids[max(0, i - NEAR) : i + NEAR + 1]))
+    return list(out)
