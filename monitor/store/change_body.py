@@ -60,7 +60,27 @@ def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> Body:
 
 def _near_edit(db: sqlite_utils.Database, row: dict[str, Any], strict: bool) -> bytes | None:
     """The paragraphs around the edit, from both versions' paragraph lists (None: a
-    version without one; ``strict``: a damaged database instead)."""
+    version or paragraph missing; ``strict``: a damaged database instead)."""
+    what = f"change #{row.get('id')}"
+    lists = _lists(db, row, what)
+    if lists is None:
+        if strict:
+            raise damaged(f"{what}: a version its diff is stored on is gone")
+        return None
+    old, new = lists
+    wanted = list(dict.fromkeys(_around(old, set(new)) + _around(new, set(old))))
+    known = paragraphs.texts(db, wanted)
+    if len(known) < len(wanted):
+        if strict:
+            raise damaged(f"{what}: a paragraph its diff is stored on is gone")
+        return None
+    return "\n".join(known[i] for i in wanted).encode("utf-8", "surrogatepass")[:MAX_DICT]
+
+
+def _lists(
+    db: sqlite_utils.Database, row: dict[str, Any], what: str
+) -> tuple[list[int], list[int]] | None:
+    """The paragraph ids of the change's old version (none: []) and new one."""
     numbers = [n for n in (row.get("from_version"), row["to_version"]) if n is not None]
     found = dict(
         db.execute(
@@ -69,23 +89,14 @@ def _near_edit(db: sqlite_utils.Database, row: dict[str, Any], strict: bool) -> 
             [row["document"], *numbers],
         ).fetchall()
     )
-    if len(found) < len(numbers) or not numbers:
-        if strict:
-            raise damaged(f"change #{row.get('id')}: a version its diff is stored on is gone")
+    if not numbers or len(found) < len(numbers):
         return None
     most = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
     try:
         lists = [paragraphs.decode_ids(found[n], most) for n in numbers]
     except ValueError as exc:
-        raise damaged(f"change #{row.get('id')}: a paragraph list does not decode ({exc})") from None
-    old, new = (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
-    wanted = list(dict.fromkeys(_around(old, set(new)) + _around(new, set(old))))
-    known = paragraphs.texts(db, wanted)
-    if len(known) < len(wanted):
-        if strict:
-            raise damaged(f"change #{row.get('id')}: a paragraph its diff is stored on is gone")
-        return None
-    return "\n".join(known[i] for i in wanted).encode("utf-8", "surrogatepass")[:MAX_DICT]
+        raise damaged(f"{what}: a paragraph list does not decode ({exc})") from None
+    return (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
 
 
 def _around(ids: list[int], other: set[int]) -> list[int]:

@@ -252,8 +252,10 @@ class Store:
     def version_with_key(self, doc_id: str, key_sha: str) -> Version | None:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
-            "document = ? and key_sha256 = ?", [doc_id, key_column(key_sha)],
-            order_by="number desc", limit=1,
+            "document = ? and key_sha256 = ?",
+            [doc_id, key_column(key_sha)],
+            order_by="number desc",
+            limit=1,
         )
         return next((self._version_from(r) for r in rows), None)
 
