@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.store import compress, paragraphs
-from monitor.store.snapshots import damaged
+from monitor.store.rows import damaged
 
 FRAME, NEAR_EDIT = b"\x00", b"\x01"
 NEAR = 2  # paragraphs either side of a changed one in the dictionary (the diff shows 1)

@@ -15,13 +15,21 @@ sha256 in hex) as its 32 bytes.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
 import sqlite_utils
 
 from monitor.store import change_body, texts
-from monitor.store.rows import change_from_row, key_column, sha256
+from monitor.store.rows import (
+    HEADERS_PLAIN,
+    change_from_row,
+    digest_column,
+    headers_column,
+    headers_from,
+    sha256,
+)
 
 
 def versions_to_paragraphs(db: sqlite_utils.Database) -> int:
@@ -77,10 +85,33 @@ def changes_to_bodies(db: sqlite_utils.Database) -> int:
     return converted
 
 
-def keys_to_bytes(db: sqlite_utils.Database) -> None:
-    """Each version's ``key_sha256`` in hex as its 32 bytes (rows.key_column)."""
-    rows = db.execute("select id, key_sha256 from versions where typeof(key_sha256) = 'text'")
-    db.conn.executemany(
-        "update versions set key_sha256 = ? where id = ?",
-        [(key_column(k), i) for i, k in rows.fetchall() if key_column(k) != k],
+def digests_to_bytes(db: sqlite_utils.Database) -> None:
+    """Each version's ``key_sha256`` and snapshot's ``base`` in hex as its 32 bytes
+    (rows.digest_column; anything else stays as it is)."""
+    for table, key, column in (("versions", "id", "key_sha256"), ("snapshots", "rowid", "base")):
+        rows = db.execute(f"select {key}, {column} from {table} where typeof({column}) = 'text'")
+        db.conn.executemany(
+            f"update {table} set {column} = ? where {key} = ?",
+            [(digest_column(k), i) for i, k in rows.fetchall() if digest_column(k) != k],
+        )
+
+
+def compact_fetches(db: sqlite_utils.Database) -> None:
+    """Each fetch's final URL dropped where it is the URL asked for, its headers packed
+    where long (rows.headers_column) and read back the same."""
+    db.execute("update fetches set final_url = null where final_url = url")
+    rows = db.execute(
+        "select id, headers from fetches where typeof(headers) = 'text' and length(headers) > ?",
+        [HEADERS_PLAIN],
     )
+    packed = []
+    for fetch_id, text in rows.fetchall():
+        try:
+            pairs = json.loads(text)
+            stored = headers_column(pairs)
+            if json.dumps(pairs) != text or headers_from(stored, "") != headers_from(text, ""):
+                continue  # not as record_fetch wrote it: kept as it is
+        except (ValueError, TypeError, sqlite3.DatabaseError):
+            continue
+        packed.append((stored, fetch_id))
+    db.conn.executemany("update fetches set headers = ? where id = ?", packed)

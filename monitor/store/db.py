@@ -35,9 +35,10 @@ from monitor.store.rows import (
     EPOCH,
     attempt_from_row,
     change_from_row,
+    digest_column,
+    digest_hex,
     dt,
-    key_column,
-    key_hex,
+    headers_column,
     origin_columns,
     sha256,
     ts,
@@ -159,13 +160,15 @@ class Store:
             "and version is not null order by id",
             [doc_id, ts(window_start)],
         ).fetchall()
-        return [(key_hex(k), n) for k, n in keys], recent
+        return [(digest_hex(k), n) for k, n in keys], recent
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
         """Records one fetch attempt (its result, the decision's state, what it saw)."""
         row = dict(attempt, document=doc_id, started_at=ts(attempt["started_at"]))
-        row["headers"] = json.dumps(attempt.get("headers") or [])
+        row["headers"] = headers_column(attempt.get("headers"))  # packed when long (m012)
+        if row.get("final_url") == row.get("url"):
+            row["final_url"] = None  # read as the URL (m012): most fetches are not redirected
         columns = ", ".join(f"[{name}]" for name in row)
         marks = ", ".join("?" for _ in row)
         sql = f"insert into fetches ({columns}) values ({marks})"
@@ -253,7 +256,7 @@ class Store:
         """The latest version whose words (see ``diff.words_key``) hash to ``key_sha``."""
         rows = self.db.table("versions").rows_where(
             "document = ? and key_sha256 = ?",
-            [doc_id, key_column(key_sha)],
+            [doc_id, digest_column(key_sha)],
             order_by="number desc",
             limit=1,
         )
@@ -280,8 +283,8 @@ class Store:
         # The text as its paragraphs, each distinct one stored once (m010, texts.py).
         self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_column(key_sha), "paragraph_ids": texts.pack(self.db, doc_id, text),
-             "snapshot_sha256": snapshot_sha,
+             "key_sha256": digest_column(key_sha),
+             "paragraph_ids": texts.pack(self.db, doc_id, text), "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip
