@@ -56,7 +56,7 @@ def headers_from(stored: object, what: str) -> tuple[tuple[str, str], ...]:
     try:
         if isinstance(stored, bytes):
             stored = compress.unpack_most(stored, MAX_HEADERS).decode()
-        pairs = json.loads(stored or "[]")
+        pairs = json.loads(stored or "[]")  # type: ignore[arg-type]  # TypeError: damaged
         return tuple((str(k), str(v)) for k, v in pairs)
     except (ValueError, TypeError) as exc:
         raise damaged(f"{what}: its recorded headers do not decode ({exc})") from None

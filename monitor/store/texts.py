@@ -15,8 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from monitor.store import paragraphs
-from monitor.store.rows import sha256
-from monitor.store.snapshots import damaged, rebuilt
+from monitor.store.rows import damaged, sha256
+from monitor.store.snapshots import rebuilt
 
 
 def pack(db: sqlite_utils.Database, document: str, text: str) -> str:
