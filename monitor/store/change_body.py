@@ -28,26 +28,33 @@ NEAR = 2  # paragraphs either side of a changed one in the dictionary (the diff 
 MAX_DICT = 1 << 20  # bytes of paragraph text in a dictionary (a rewrite: its first MB)
 MAX_BODY = 1 << 28  # bytes a stored body may declare (texts are capped far below)
 SMALL = 1 << 20  # bodies and dictionaries up to this size are packed at zstd's level 19
+CACHED = 256  # paragraph lists a reader of many changes keeps (a change's two versions)
 Body = tuple[str, list[Any], list[Any]]
+# What a reader of many changes keeps between them: the largest paragraph id ("most") and
+# the paragraph lists of versions read ((document, number)); one change's new version is
+# often the next one's old version.
+Cache = dict[Any, Any]
 
 
 def pack(db: sqlite_utils.Database, row: dict[str, Any], body: Body) -> bytes:
     """The stored ``body`` column of a change ``row`` (its document and versions)."""
     data = json.dumps(list(body), ensure_ascii=False, separators=(",", ":"))
     data_bytes = data.encode("utf-8", "surrogatepass")
-    near = _near_edit(db, row, strict=False)
+    near = _near_edit(db, row, strict=False, cache={})
     prefix = b"" if near is None else near
     level = 19 if len(data_bytes) + len(prefix) <= SMALL else compress.LEVEL
     return (FRAME if near is None else NEAR_EDIT) + compress.pack(data_bytes, prefix, level)
 
 
-def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> Body:
-    """The ``[diff_text, added, removed]`` of a stored change ``row``."""
+def unpack(db: sqlite_utils.Database, row: dict[str, Any], cache: Cache | None = None) -> Body:
+    """The ``[diff_text, added, removed]`` of a stored change ``row`` (``cache``: one
+    kept while reading many changes in one transaction)."""
     what = f"change #{row.get('id')}"
     stored = row["body"]
     if not isinstance(stored, bytes) or stored[:1] not in (FRAME, NEAR_EDIT):
         raise damaged(f"{what}: its stored diff is not a known form")
-    prefix = _near_edit(db, row, strict=True) if stored[:1] == NEAR_EDIT else b""
+    near = stored[:1] == NEAR_EDIT
+    prefix = _near_edit(db, row, strict=True, cache={} if cache is None else cache) if near else b""
     try:
         data = compress.unpack_most(stored[1:], MAX_BODY, prefix or b"")
         diff, added, removed = json.loads(data.decode("utf-8", "surrogatepass"))
@@ -58,11 +65,13 @@ def unpack(db: sqlite_utils.Database, row: dict[str, Any]) -> Body:
     return diff, added, removed
 
 
-def _near_edit(db: sqlite_utils.Database, row: dict[str, Any], strict: bool) -> bytes | None:
+def _near_edit(
+    db: sqlite_utils.Database, row: dict[str, Any], strict: bool, cache: Cache
+) -> bytes | None:
     """The paragraphs around the edit, from both versions' paragraph lists (None: a
     version or paragraph missing; ``strict``: a damaged database instead)."""
     what = f"change #{row.get('id')}"
-    lists = _lists(db, row, what)
+    lists = _lists(db, row, what, cache)
     if lists is None:
         if strict:
             raise damaged(f"{what}: a version its diff is stored on is gone")
@@ -78,24 +87,31 @@ def _near_edit(db: sqlite_utils.Database, row: dict[str, Any], strict: bool) -> 
 
 
 def _lists(
-    db: sqlite_utils.Database, row: dict[str, Any], what: str
+    db: sqlite_utils.Database, row: dict[str, Any], what: str, cache: Cache
 ) -> tuple[list[int], list[int]] | None:
     """The paragraph ids of the change's old version (none: []) and new one."""
+    if len(cache) > CACHED:
+        cache.clear()
+    if "most" not in cache:
+        cache["most"] = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
     numbers = [n for n in (row.get("from_version"), row["to_version"]) if n is not None]
+    keys = [(row["document"], n) for n in numbers]
+    missing = [n for key, n in zip(keys, numbers, strict=True) if key not in cache]
     found = dict(
         db.execute(
             "select number, paragraph_ids from versions where document = ? and number in"
-            f" ({', '.join('?' * len(numbers))}) and paragraph_ids is not null",
-            [row["document"], *numbers],
+            f" ({', '.join('?' * len(missing))}) and paragraph_ids is not null",
+            [row["document"], *missing],
         ).fetchall()
-    )
-    if not numbers or len(found) < len(numbers):
+    ) if missing else {}  # fmt: skip
+    if not numbers or len(found) < len(missing):
         return None
-    most = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
     try:
-        lists = [paragraphs.decode_ids(found[n], most) for n in numbers]
+        for n in missing:
+            cache[(row["document"], n)] = paragraphs.decode_ids(found[n], cache["most"])
     except ValueError as exc:
         raise damaged(f"{what}: a paragraph list does not decode ({exc})") from None
+    lists = [cache[key] for key in keys]
     return (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
 
 

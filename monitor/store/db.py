@@ -391,9 +391,11 @@ class Store:
         cursor = self.db.execute(sql, args)
         names = [col[0] for col in cursor.description]
         rows = [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
+        cache: change_body.Cache = {}
         for row in rows if with_diff else ():
             if row["body"] is not None:  # stored since m012: one frame (change_body.py)
-                row["diff_text"], row["added"], row["removed"] = change_body.unpack(self.db, row)
+                body = change_body.unpack(self.db, row, cache)
+                row["diff_text"], row["added"], row["removed"] = body
         return rows
 
     # status ------------------------------------------------------------------
