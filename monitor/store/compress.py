@@ -14,6 +14,8 @@ nothing after itself, and never use a window past ``MAX_WINDOW_LOG``. Anything e
 
 from __future__ import annotations
 
+import threading
+
 import zstandard
 
 CODEC = "zstd"
@@ -40,6 +42,18 @@ def pack(data: bytes, prefix: bytes = b"", level: int = LEVEL) -> bytes:
         write_content_size=1, write_checksum=0, write_dict_id=0, **sized,
     )  # fmt: skip
     writer = zstandard.ZstdCompressor(compression_params=params, dict_data=_dict(prefix))
+    return writer.compress(data)
+
+
+_SMALL = threading.local()  # a compressor per thread (one is not safe to share)
+
+
+def pack_small(data: bytes) -> bytes:
+    """``data`` (a few hundred bytes: a fetch's headers) as one zstd frame, at the cost
+    of a JSON dump (a compressor made per call costs four times that)."""
+    writer = getattr(_SMALL, "writer", None)
+    if writer is None:
+        writer = _SMALL.writer = zstandard.ZstdCompressor(level=3, write_checksum=False)
     return writer.compress(data)
 
 

@@ -48,7 +48,7 @@ MAX_HEADERS = 1 << 24  # bytes the frame of a fetch's headers may declare
 def headers_column(pairs: object) -> str | bytes:
     """The ``headers`` column of a fetch: its header pairs as JSON, packed when long."""
     text = json.dumps(pairs or [])
-    return text if len(text) <= HEADERS_PLAIN else compress.pack(text.encode())
+    return text if len(text) <= HEADERS_PLAIN else compress.pack_small(text.encode())
 
 
 def headers_from(stored: object, what: str) -> tuple[tuple[str, str], ...]:
