@@ -271,3 +271,19 @@ def test_a_one_sentence_edit_packs_its_diff_in_a_few_dozen_bytes(written: Path) 
     store.close()
     assert len(rows) == len(plain) == 2, rows
     assert all(size < 80 and size < plain[i] / 3 for i, size in rows), (rows, plain)
+
+
+def test_the_imported_fetch_index_holds_imported_fetches_alone_and_still_serves(
+    written: Path,
+) -> None:
+    db = sqlite3.connect(written / "monitor.db")
+    sql = "select origin_ref from fetches where document = ? and origin = ?"
+    plan = " ".join(str(r) for r in db.execute(f"explain query plan {sql}", [HISTORY, "ota"]))
+    indexed = db.execute(
+        "select count(*) from fetches indexed by idx_fetches_document_origin_origin_ref"
+        " where origin is not null"
+    ).fetchone()[0]
+    live = db.execute("select count(*) from fetches where origin is null").fetchone()[0]
+    db.close()
+    assert "idx_fetches_document_origin_origin_ref" in plan, plan
+    assert indexed == 7 and live >= 6  # the 7 imported steps; the live checks not in it
