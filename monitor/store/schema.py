@@ -219,7 +219,7 @@ def m012_compact_changes(db: sqlite_utils.Database) -> None:
     convert.digests_to_bytes(db)
     convert.compact_fetches(db)
     for statement in (
-        "drop index idx_fetches_document_origin_origin_ref",
+        "drop index if exists idx_fetches_document_origin_origin_ref",
         "create index idx_fetches_document_origin_origin_ref on fetches"
         " (document, origin, origin_ref) where origin is not null",
     ):
