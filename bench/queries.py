@@ -2,10 +2,11 @@
 
 A store is made with the monitor's own schema (``Store``), then filled in bulk: DOCS
 documents, CHANGES changes (one version each, a 1.5 KB diff, every tenth flagged as
-AI-training) and FETCHES fetch attempts (a year of 6-hourly checks of 50 documents is
-73,000). Each command runs RUNS times in a fresh process; the median wall time is shown
-next to the floor measured in the same run, `python -c pass`, and the start-up of the
-CLI (`policy-monitor --help`).
+AI-training; stored as a check stores them: the diff and passages one zstd frame on the
+paragraphs around the edit, the text a list of paragraphs) and FETCHES fetch attempts (a
+year of 6-hourly checks of 50 documents is 73,000). Each command runs RUNS times in a
+fresh process; the median wall time is shown next to the floor measured in the same run,
+`python -c pass`, and the start-up of the CLI (`policy-monitor --help`).
 Target (issue 15): each command <= 0.5 s.
 
 Run: .venv/bin/python bench/queries.py [--changes 10000] [--fetches 73000] [--runs 5]
@@ -18,8 +19,8 @@ import json
 import sqlite3
 import sys
 import tempfile
-import zlib
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 
 from common import machine, median, run_child, table, verdict
@@ -37,7 +38,7 @@ FLAG = {
 
 
 def fill(data: Path, docs: int, changes: int, fetches: int) -> None:
-    from monitor.store import Store
+    from monitor.store import Store, change_body
 
     Store(data).close()  # the schema, by the monitor's migrations
     start = datetime(2025, 1, 1, tzinfo=UTC)
@@ -49,30 +50,37 @@ def fill(data: Path, docs: int, changes: int, fetches: int) -> None:
             [(f"doc-{d}", f"Company {d % 10}", f"Policy {d}", f"https://example.com/{d}",
               when[0], changes // docs + 1) for d in range(docs)],
         )  # fmt: skip
-        text = zlib.compress(b"policy text " * 100)
+        # Each version: the 30 lines of DIFF's policy, then a line of its own.
+        lines = DIFF.split("\n") + [f"Version {i}." for i in range(changes + docs)]
+        db.executemany("insert into paragraphs (id, hash, text) values (?, 0, ?)",
+                       list(enumerate(lines, 1)))  # fmt: skip
         db.executemany(
-            "insert into versions (document, number, text_sha256, key_sha256, text,"
+            "insert into versions (document, number, text_sha256, key_sha256, paragraph_ids,"
             " snapshot_sha256, first_seen, last_seen, extractor, upgrade)"
             " values (?, ?, ?, ?, ?, ?, ?, ?, '2', 0)",
-            [(f"doc-{i % docs}", i // docs + 1, f"t{i}", f"k{i}", text, f"s{i}", when[i], when[i])
+            [(f"doc-{i % docs}", i // docs + 1,
+              sha256("\n".join(lines[:30] + [lines[30 + i]]).encode()).hexdigest(),
+              sha256(f"k{i}".encode()).digest(), f"[[1,30],{31 + i}]", f"s{i}", when[i], when[i])
              for i in range(changes + docs)],
         )  # fmt: skip
+        body = (DIFF, ["with an added clause"], ["and a removed one"])
+        rows = [{"document": f"doc-{i % docs}", "from_version": i // docs + 1,
+                 "to_version": i // docs + 2} for i in range(changes)]  # fmt: skip
         db.executemany(
             "insert into changes (document, detected_at, kind, from_version, to_version,"
-            " added_chars, removed_chars, diff_text, flags, ai_related, ai_training, added,"
-            " removed, note, classifier) values (?, ?, 'changed', ?, ?, 40, 20, ?, ?, '[]', ?,"
-            " ?, ?, '', 'rules4')",
-            [(f"doc-{i % docs}", when[i * fetches // changes], i // docs + 1, i // docs + 2,
-              DIFF, json.dumps([FLAG] if i % 10 == 0 else []), int(i % 10 == 0),
-              json.dumps(["with an added clause"]), json.dumps(["and a removed one"]))
-             for i in range(changes)],
+            " added_chars, removed_chars, body, flags, ai_related, ai_training, note,"
+            " classifier) values (?, ?, 'changed', ?, ?, 40, 20, ?, ?, '[]', ?, '', 'rules4')",
+            [(row["document"], when[i * fetches // changes], row["from_version"],
+              row["to_version"], change_body.pack(db, row, body),
+              json.dumps([FLAG] if i % 10 == 0 else []), int(i % 10 == 0))
+             for i, row in enumerate(rows)],
         )  # fmt: skip
         db.executemany(
             "insert into fetches (document, started_at, duration, result, http_status, error,"
             " url, final_url, headers, snapshot_sha256, state, version)"
-            " values (?, ?, 0.2, 'ok', 200, '', ?, ?, '[]', ?, 'unchanged', 1)",
-            [(f"doc-{i % docs}", when[i], "https://example.com/", "https://example.com/",
-              f"s{i % docs}") for i in range(fetches)],
+            " values (?, ?, 0.2, 'ok', 200, '', ?, null, '[]', ?, 'unchanged', 1)",
+            [(f"doc-{i % docs}", when[i], "https://example.com/", f"s{i % docs}")
+             for i in range(fetches)],
         )  # fmt: skip
 
 
@@ -91,6 +99,7 @@ def main() -> None:
             "python -c pass": [sys.executable, "-c", "pass"],
             "policy-monitor --help": [script, "--help"],
             "changes --json": [script, "changes", "--json", "--data", tmp],
+            "changes --json --diffs": [script, "changes", "--json", "--diffs", "--data", tmp],
             "feed --format rss": [script, "feed", "--format", "rss", "--data", tmp],
             "status": [script, "status", "--data", tmp],
             "status --json": [script, "status", "--json", "--data", tmp],

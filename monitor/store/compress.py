@@ -14,6 +14,8 @@ nothing after itself, and never use a window past ``MAX_WINDOW_LOG``. Anything e
 
 from __future__ import annotations
 
+import threading
+
 import zstandard
 
 CODEC = "zstd"
@@ -29,17 +31,29 @@ BIG_TABLES_LOG = 22
 MAX_WINDOW_LOG = 27  # 128 MB: the default limit of zstd's decoder
 
 
-def pack(data: bytes, prefix: bytes = b"") -> bytes:
+def pack(data: bytes, prefix: bytes = b"", level: int = LEVEL) -> bytes:
     """``data`` as one zstd frame; with ``prefix``, a delta against those bytes."""
     searched = len(prefix) + len(data)
     window = min(MAX_WINDOW_LOG, max(10, searched.bit_length()))
     tables = min(window - 1, BIG_TABLES_LOG)
     sized = {"hash_log": tables, "chain_log": tables} if searched > BIG else {}
     params = zstandard.ZstdCompressionParameters.from_level(
-        LEVEL, source_size=len(data), dict_size=len(prefix), window_log=window,
+        level, source_size=len(data), dict_size=len(prefix), window_log=window,
         write_content_size=1, write_checksum=0, write_dict_id=0, **sized,
     )  # fmt: skip
     writer = zstandard.ZstdCompressor(compression_params=params, dict_data=_dict(prefix))
+    return writer.compress(data)
+
+
+_SMALL = threading.local()  # a compressor per thread (one is not safe to share)
+
+
+def pack_small(data: bytes) -> bytes:
+    """``data`` (a few hundred bytes: a fetch's headers) as one zstd frame, at the cost
+    of a JSON dump (a compressor made per call costs four times that)."""
+    writer = getattr(_SMALL, "writer", None)
+    if writer is None:
+        writer = _SMALL.writer = zstandard.ZstdCompressor(level=3, write_checksum=False)
     return writer.compress(data)
 
 
@@ -63,6 +77,19 @@ def unpack(blob: bytes, size: int, prefix: bytes = b"") -> bytes:
     if len(data) != size:
         raise ValueError(f"the frame holds {len(data)} bytes, the snapshot {size}")
     return data
+
+
+def unpack_most(blob: bytes, most: int, prefix: bytes = b"") -> bytes:
+    """The bytes of a frame from :func:`pack` whose size was not recorded: the frame's
+    declared size, refused past ``most`` (ValueError, as :func:`unpack`)."""
+    try:
+        size = zstandard.get_frame_parameters(blob).content_size
+    except zstandard.ZstdError as exc:
+        raise ValueError(f"not a zstd frame ({exc})") from None
+    if not 0 <= size <= most:
+        declared = "no size" if size < 0 else f"{size} bytes"
+        raise ValueError(f"the frame declares {declared}, more than the {most} allowed")
+    return unpack(blob, size, prefix)
 
 
 def _dict(prefix: bytes) -> zstandard.ZstdCompressionDict | None:

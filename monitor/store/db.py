@@ -29,14 +29,17 @@ from monitor.models import (
     Version,
     Watch,
 )
-from monitor.store import retention, snapshots, texts
+from monitor.store import change_body, retention, snapshots, texts
 from monitor.store.connection import Database
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
     EPOCH,
     attempt_from_row,
     change_from_row,
+    digest_column,
+    digest_hex,
     dt,
+    headers_column,
     origin_columns,
     sha256,
     ts,
@@ -158,13 +161,15 @@ class Store:
             "and version is not null order by id",
             [doc_id, ts(window_start)],
         ).fetchall()
-        return keys, recent
+        return [(digest_hex(k), n) for k, n in keys], recent
 
     # fetch attempts ----------------------------------------------------------
     def record_fetch(self, doc_id: str, attempt: dict[str, Any]) -> int:
         """Records one fetch attempt (its result, the decision's state, what it saw)."""
         row = dict(attempt, document=doc_id, started_at=ts(attempt["started_at"]))
-        row["headers"] = json.dumps(attempt.get("headers") or [])
+        row["headers"] = headers_column(attempt.get("headers"))  # packed when long (m012)
+        if row.get("final_url") == row.get("url"):
+            row["final_url"] = None  # read as the URL (m012): most fetches are not redirected
         columns = ", ".join(f"[{name}]" for name in row)
         marks = ", ".join("?" for _ in row)
         sql = f"insert into fetches ({columns}) values ({marks})"
@@ -251,7 +256,7 @@ class Store:
             "select * from versions where document = ? and key_sha256 = ? "
             "order by number desc limit 1"
         )
-        row = self._one(sql, [doc_id, key_sha])
+        row = self._one(sql, [doc_id, digest_column(key_sha)])
         return self._version_from(row) if row else None
 
     def _version_from(self, row: dict[str, Any], with_text: bool = True) -> Version:
@@ -275,8 +280,8 @@ class Store:
         # The text as its paragraphs, each distinct one stored once (m010, texts.py).
         self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
-             "key_sha256": key_sha, "paragraph_ids": texts.pack(self.db, doc_id, text),
-             "snapshot_sha256": snapshot_sha,
+             "key_sha256": digest_column(key_sha),
+             "paragraph_ids": texts.pack(self.db, doc_id, text), "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip
@@ -331,11 +336,12 @@ class Store:
             flags=json.dumps([asdict(f) for f in change.flags]),
             ai_related=json.dumps([asdict(f) for f in change.ai_related]),
             ai_training=int(change.ai_training),
-            added=json.dumps(change.added, ensure_ascii=False),
-            removed=json.dumps(change.removed, ensure_ascii=False),
         )
-        for key in ("company", "title", "url"):
+        for key in ("company", "title", "url", "diff_text", "added", "removed"):
             row.pop(key)
+        # The diff and passages as one frame on the paragraphs around the edit (m012).
+        body = (change.diff_text, list(change.added), list(change.removed))
+        row["body"] = change_body.pack(self.db, row, body)
         change_id = self._insert("changes", row)
         return self.change(change_id)
 
@@ -381,7 +387,13 @@ class Store:
             sql += f" limit {int(limit)}"
         cursor = self.db.execute(sql, args)
         names = [col[0] for col in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
+        rows = [dict(zip(names, r, strict=True)) for r in reversed(cursor.fetchall())]
+        cache: change_body.Cache = {}
+        for row in rows if with_diff else ():
+            if row["body"] is not None:  # stored since m012: one frame (change_body.py)
+                body = change_body.unpack(self.db, row, cache)
+                row["diff_text"], row["added"], row["removed"] = body
+        return rows
 
     # status ------------------------------------------------------------------
     def document_ids(self) -> list[str]:

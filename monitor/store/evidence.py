@@ -3,12 +3,11 @@ and headers) and the snapshot's stored facts, for `evidence` and the change page
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.store.db import Store
-from monitor.store.rows import dt
+from monitor.store.rows import dt, headers_from
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,8 @@ def snapshot_fetch(store: Store, doc_id: str, digest: str) -> SnapshotFetch:
         "select size, content_type, first_seen from snapshots where sha256 = ?", [digest]
     ).fetchone()
     row = store.db.execute(
-        "select id, started_at, url, final_url, http_status, headers from fetches "
+        # final_url is stored only when it is not the URL asked for (m012)
+        "select id, started_at, url, coalesce(final_url, url), http_status, headers from fetches "
         "where document = ? and snapshot_sha256 = ? order by id limit 1",
         [doc_id, digest],
     ).fetchone()
@@ -40,7 +40,7 @@ def snapshot_fetch(store: Store, doc_id: str, digest: str) -> SnapshotFetch:
     return SnapshotFetch(
         fetch_id=fetch_id, started_at=dt(started) if started else None, url=url or "",
         final_url=final_url or "", http_status=status,
-        headers=tuple((str(k), str(v)) for k, v in json.loads(headers or "[]")),
+        headers=headers_from(headers, f"fetch #{fetch_id} of {doc_id}"),
         content_type=(snap[1] if snap else "") or "", size=int(snap[0]) if snap else 0,
         stored_at=dt(snap[2]) if snap and snap[2] else None,
     )  # fmt: skip

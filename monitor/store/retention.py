@@ -18,7 +18,9 @@ from monitor.store.rows import ts
 _UNNEEDED = (
     "first_seen < ?"
     " and sha256 not in (select snapshot_sha256 from versions where snapshot_sha256 is not null)"
-    " and sha256 not in (select base from snapshots where base is not null)"
+    # A base is stored as its 32 bytes since m012 (rows.digest_column), in hex before.
+    " and sha256 not in (select case typeof(base) when 'blob' then lower(hex(base)) else base end"
+    " from snapshots where base is not null)"
 )
 
 

@@ -4,16 +4,62 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sqlite3
 import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.models import Change, FetchAttempt, Flag, Origin, Version
+from monitor.store import compress
 from monitor.store.schema import FIRST_EXTRACTOR
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
+def digest_column(key: str) -> str | bytes:
+    """A sha256 in hex as stored where only the store reads it (a version's words key, a
+    snapshot's base): its 32 bytes (m012); anything else as it is."""
+    return bytes.fromhex(key) if _HEX64.fullmatch(key) else key
+
+
+def digest_hex(stored: object) -> str:
+    """A stored digest (:func:`digest_column`) as the hex the rest of the monitor uses."""
+    return stored.hex() if isinstance(stored, bytes) else str(stored)
+
+
+def damaged(message: str) -> sqlite3.DatabaseError:
+    """A stored form that does not rebuild its bytes: reported as a damaged database."""
+    exc = sqlite3.DatabaseError(message)
+    exc.sqlite_errorname = "SQLITE_CORRUPT"
+    return exc
+
+
+# A fetch's response headers: JSON pairs, as a zstd frame when longer than this (m012).
+HEADERS_PLAIN = 128
+MAX_HEADERS = 1 << 24  # bytes the frame of a fetch's headers may declare
+
+
+def headers_column(pairs: object) -> str | bytes:
+    """The ``headers`` column of a fetch: its header pairs as JSON, packed when long."""
+    text = json.dumps(pairs or [])
+    return text if len(text) <= HEADERS_PLAIN else compress.pack_small(text.encode())
+
+
+def headers_from(stored: object, what: str) -> tuple[tuple[str, str], ...]:
+    """A fetch's header pairs from its ``headers`` column; damaged when it does not read."""
+    try:
+        if isinstance(stored, bytes):
+            stored = compress.unpack_most(stored, MAX_HEADERS).decode()
+        pairs = json.loads(stored or "[]")  # type: ignore[arg-type]  # TypeError: damaged
+        return tuple((str(k), str(v)) for k, v in pairs)
+    except (ValueError, TypeError) as exc:
+        raise damaged(f"{what}: its recorded headers do not decode ({exc})") from None
 
 
 def ts(moment: datetime) -> str:
@@ -39,7 +85,7 @@ def version_from_row(r: dict[str, Any], with_text: bool = True) -> Version:
     text = zlib.decompress(r["text"]).decode("utf-8") if with_text else ""
     return Version(
         document=r["document"], number=r["number"], text_sha256=r["text_sha256"],
-        key_sha256=r["key_sha256"],
+        key_sha256=digest_hex(r["key_sha256"]),
         snapshot_sha256=r["snapshot_sha256"], first_seen=dt(r["first_seen"]),
         last_seen=dt(r["last_seen"]), text=text,
         extractor=r.get("extractor") or FIRST_EXTRACTOR, upgrade=bool(r.get("upgrade")),
@@ -63,8 +109,11 @@ def change_from_row(r: dict[str, Any]) -> Change:
     )  # fmt: skip
 
 
-def _listed(column: str | None) -> list[Any]:
-    """A JSON list column (most are empty: no json parse for those)."""
+def _listed(column: str | list[Any] | None) -> list[Any]:
+    """A JSON list column (most are empty: no json parse for those), or the list itself
+    (the passages of a change stored since m012, change_body.py)."""
+    if isinstance(column, list):
+        return column
     return json.loads(column) if column and column != "[]" else []
 
 

@@ -204,6 +204,31 @@ def m011_snapshot_chains(db: sqlite_utils.Database) -> None:
     db.table("snapshots").add_column("serial", int)
 
 
+@migrations()
+def m012_compact_changes(db: sqlite_utils.Database) -> None:
+    # Issue 15: a change's rendered diff and passages repeat the paragraphs its versions
+    # store (887 bytes of a one-sentence edit's 3.1 KB): they become one zstd frame on
+    # those paragraphs (``body``, monitor/store/change_body.py). Digests only the store
+    # reads (a version's words key, a snapshot's base) are kept as their 32 bytes, not 64
+    # hex digits; a fetch's final URL only when it is not the URL asked for; its headers
+    # as a zstd frame when long (rows.headers_column); the index of imported fetches
+    # holds those alone. Each change is converted only when its frame reads back to the
+    # diff and passages as stored; the whole step is one transaction (a crash in it
+    # leaves the store as it was).
+    from monitor.store import convert  # the conversion reads changes as stored before m012
+
+    db.execute("alter table changes add column body blob")
+    convert.changes_to_bodies(db)
+    convert.digests_to_bytes(db)
+    convert.compact_fetches(db)
+    for statement in (
+        "drop index if exists idx_fetches_document_origin_origin_ref",
+        "create index idx_fetches_document_origin_origin_ref on fetches"
+        " (document, origin, origin_ref) where origin is not null",
+    ):
+        db.execute(statement)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",

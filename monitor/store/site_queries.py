@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.store.db import Store
-from monitor.store.rows import dt
+from monitor.store.rows import dt, headers_from
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,15 @@ def snapshot_evidence(store: Store, document: str, digest: str) -> SnapshotEvide
     if row is None:
         return None
     fetch = store.db.execute(
-        "select started_at, http_status, url, final_url, headers from fetches "
+        # final_url is stored only when it is not the URL asked for (m012)
+        "select started_at, http_status, url, coalesce(final_url, url), headers from fetches "
         "where document = ? and snapshot_sha256 = ? order by id limit 1",
         [document, digest],
     ).fetchone()
     evidence = SnapshotEvidence(digest, int(row[0] or 0), row[1] or "", dt(row[2]))
     if fetch is None:
         return evidence
-    pairs = tuple((str(k), str(v)) for k, v in json.loads(fetch[4] or "[]"))
+    pairs = headers_from(fetch[4], f"the fetch of {document}'s snapshot {digest[:16]}")
     return SnapshotEvidence(
         digest, evidence.size, evidence.content_type, evidence.first_seen,
         fetched_at=dt(fetch[0]), http_status=fetch[1], url=fetch[2] or "",

@@ -2,11 +2,12 @@
 
 Since schema step m011 a snapshot is a zstd frame (monitor/store/compress.py, ``codec``
 "zstd"): whole, or a delta whose dictionary is an earlier snapshot of the same document
-(``base``). Each document's snapshots form chains from a whole one (``serial`` 0): the
-n-th after it is a delta on the one numbered n with its lowest set bit cleared, so every
-snapshot is rebuilt through at most log2(n) deltas (16 at most: a chain ends at
-``MAX_SERIAL``) while a delta holds only what changed since a recent fetch. A page that
-drifted (a delta over ``DELTA_SHARE`` of the whole one) starts a new chain.
+(``base``: its sha256, as 32 bytes since m012). Each document's snapshots form chains
+from a whole one (``serial`` 0): the n-th after it is a delta on the one numbered n with
+its lowest set bit cleared, so every snapshot is rebuilt through at most log2(n) deltas
+(16 at most: a chain ends at ``MAX_SERIAL``) while a delta holds only what changed since
+a recent fetch. A page that drifted (a delta over ``DELTA_SHARE`` of the whole one)
+starts a new chain.
 
 Snapshots stored before m011 (``codec`` NULL) are read as before: zlib, or a delta
 (monitor/store/delta.py) on a whole zlib one; a new chain may start from those bytes.
@@ -25,7 +26,7 @@ from typing import Any
 
 from monitor.store import compress, delta
 from monitor.store.connection import Connection
-from monitor.store.rows import sha256, ts
+from monitor.store.rows import damaged, digest_column, digest_hex, sha256, ts
 
 # A delta is kept only when it is at most this share of the chain's whole snapshot: past
 # it the page is another page, and a new whole one the better start. Skip deltas carry
@@ -73,7 +74,7 @@ def save(
     if parent is not None:
         made = compress.pack(body, parent.body)
         if len(made) <= DELTA_SHARE * parent.whole:
-            content, base, serial = made, parent.digest, parent.serial
+            content, base, serial = made, digest_column(parent.digest), parent.serial
     db.execute(
         "insert into snapshots (sha256, content, size, content_type, first_seen, base, codec,"
         " serial) values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -81,13 +82,6 @@ def save(
          compress.CODEC, serial],
     )  # fmt: skip
     return digest
-
-
-def damaged(message: str) -> sqlite3.DatabaseError:
-    """A stored form that does not rebuild its bytes: reported as a damaged database."""
-    exc = sqlite3.DatabaseError(message)
-    exc.sqlite_errorname = "SQLITE_CORRUPT"
-    return exc
 
 
 def rebuilt(what: str, base: bytes | None, stored: bytes, size: int | None = None) -> bytes:
@@ -115,7 +109,10 @@ def load(db: Connection, digest: str) -> tuple[bytes, str]:
 def _row(db: Connection, digest: str) -> dict[str, Any] | None:
     cursor = db.execute(f"select {_COLUMNS} from snapshots where sha256 = ?", [digest])
     found = cursor.fetchone()
-    return dict(zip([c[0] for c in cursor.description], found, strict=True)) if found else None
+    if found is None:
+        return None
+    row = dict(zip([c[0] for c in cursor.description], found, strict=True))
+    return row | {"base": digest_hex(row["base"]) if row["base"] else row["base"]}
 
 
 def _chain(db: Connection, digest: str) -> list[dict[str, Any]]:

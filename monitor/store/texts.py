@@ -14,8 +14,8 @@ from typing import Any
 
 from monitor.store import paragraphs
 from monitor.store.connection import Connection
-from monitor.store.rows import sha256
-from monitor.store.snapshots import damaged, rebuilt
+from monitor.store.rows import damaged, sha256
+from monitor.store.snapshots import rebuilt
 
 
 def pack(db: Connection, document: str, text: str) -> str:

@@ -1,0 +1,121 @@
+"""A change's rendered diff and passages, stored as one zstd frame (schema step m012).
+
+A change's ``diff_text``, ``added`` and ``removed`` repeat the paragraphs the edit touched,
+which the versions already store (monitor/store/paragraphs.py). They are kept as one zstd
+frame (``changes.body``) of the JSON list ``[diff_text, added, removed]`` whose first byte
+says its dictionary: ``FRAME`` none, ``NEAR_EDIT`` the texts of the paragraphs around the
+edit in both versions (what the diff shows, so a one-sentence edit costs a few dozen bytes
+where plain columns took hundreds). The dictionary is made of stored rows that never change
+(a version's paragraph list, a paragraph's text), the same on reading as on writing.
+
+Reading is bounded (``MAX_BODY``) and a frame that does not decode to such a list is a
+damaged database. Changes stored before m012 that m012 could not check keep their plain
+columns and are read as before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from monitor.store import compress, paragraphs
+from monitor.store.connection import Connection
+from monitor.store.rows import damaged
+
+FRAME, NEAR_EDIT = b"\x00", b"\x01"
+NEAR = 2  # paragraphs either side of a changed one in the dictionary (the diff shows 1)
+MAX_DICT = 1 << 20  # bytes of paragraph text in a dictionary (a rewrite: its first MB)
+MAX_BODY = 1 << 28  # bytes a stored body may declare (texts are capped far below)
+SMALL = 1 << 20  # bodies and dictionaries up to this size are packed at zstd's level 19
+CACHED = 256  # paragraph lists a reader of many changes keeps (a change's two versions)
+Body = tuple[str, list[Any], list[Any]]
+# What a reader of many changes keeps between them: the largest paragraph id ("most") and
+# the paragraph lists of versions read ((document, number)); one change's new version is
+# often the next one's old version.
+Cache = dict[Any, Any]
+
+
+def pack(db: Connection, row: dict[str, Any], body: Body) -> bytes:
+    """The stored ``body`` column of a change ``row`` (its document and versions)."""
+    data = json.dumps(list(body), ensure_ascii=False, separators=(",", ":"))
+    data_bytes = data.encode("utf-8", "surrogatepass")
+    near = _near_edit(db, row, strict=False, cache={})
+    prefix = b"" if near is None else near
+    level = 19 if len(data_bytes) + len(prefix) <= SMALL else compress.LEVEL
+    return (FRAME if near is None else NEAR_EDIT) + compress.pack(data_bytes, prefix, level)
+
+
+def unpack(db: Connection, row: dict[str, Any], cache: Cache | None = None) -> Body:
+    """The ``[diff_text, added, removed]`` of a stored change ``row`` (``cache``: one
+    kept while reading many changes in one transaction)."""
+    what = f"change #{row.get('id')}"
+    stored = row["body"]
+    if not isinstance(stored, bytes) or stored[:1] not in (FRAME, NEAR_EDIT):
+        raise damaged(f"{what}: its stored diff is not a known form")
+    near = stored[:1] == NEAR_EDIT
+    prefix = _near_edit(db, row, strict=True, cache={} if cache is None else cache) if near else b""
+    try:
+        data = compress.unpack_most(stored[1:], MAX_BODY, prefix or b"")
+        diff, added, removed = json.loads(data.decode("utf-8", "surrogatepass"))
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise damaged(f"{what}: its stored diff does not decode ({exc})") from None
+    if not (isinstance(diff, str) and isinstance(added, list) and isinstance(removed, list)):
+        raise damaged(f"{what}: its stored diff is not a diff and two lists of passages")
+    return diff, added, removed
+
+
+def _near_edit(db: Connection, row: dict[str, Any], strict: bool, cache: Cache) -> bytes | None:
+    """The paragraphs around the edit, from both versions' paragraph lists (None: a
+    version or paragraph missing; ``strict``: a damaged database instead)."""
+    what = f"change #{row.get('id')}"
+    lists = _lists(db, row, what, cache)
+    if lists is None:
+        if strict:
+            raise damaged(f"{what}: a version its diff is stored on is gone")
+        return None
+    old, new = lists
+    wanted = list(dict.fromkeys(_around(old, set(new)) + _around(new, set(old))))
+    known = paragraphs.texts(db, wanted)
+    if len(known) < len(wanted):
+        if strict:
+            raise damaged(f"{what}: a paragraph its diff is stored on is gone")
+        return None
+    return "\n".join(known[i] for i in wanted).encode("utf-8", "surrogatepass")[:MAX_DICT]
+
+
+def _lists(
+    db: Connection, row: dict[str, Any], what: str, cache: Cache
+) -> tuple[list[int], list[int]] | None:
+    """The paragraph ids of the change's old version (none: []) and new one."""
+    if len(cache) > CACHED:
+        cache.clear()
+    if "most" not in cache:
+        cache["most"] = int(db.execute("select coalesce(max(id), 0) from paragraphs").fetchone()[0])
+    numbers = [n for n in (row.get("from_version"), row["to_version"]) if n is not None]
+    keys = [(row["document"], n) for n in numbers]
+    missing = [n for key, n in zip(keys, numbers, strict=True) if key not in cache]
+    found = dict(
+        db.execute(
+            "select number, paragraph_ids from versions where document = ? and number in"
+            f" ({', '.join('?' * len(missing))}) and paragraph_ids is not null",
+            [row["document"], *missing],
+        ).fetchall()
+    ) if missing else {}  # fmt: skip
+    if not numbers or len(found) < len(missing):
+        return None
+    try:
+        for n in missing:
+            cache[(row["document"], n)] = paragraphs.decode_ids(found[n], cache["most"])
+    except ValueError as exc:
+        raise damaged(f"{what}: a paragraph list does not decode ({exc})") from None
+    lists = [cache[key] for key in keys]
+    return (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
+
+
+def _around(ids: list[int], other: set[int]) -> list[int]:
+    """The ids ``NEAR`` places either side of each id of ``ids`` missing from ``other``."""
+    out: dict[int, None] = {}
+    for i, pid in enumerate(ids):
+        if pid not in other:
+            out.update(dict.fromkeys(ids[max(0, i - NEAR) : i + NEAR + 1]))
+    return list(out)
