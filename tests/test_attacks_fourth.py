@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]
 import hashlib
+import json
 import marshal
 import os
 import re
@@ -17,10 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from monitor.check.pipeline import record_batch
 from monitor.classify import regex_cache
-from tests.cli_helpers import policy, run_cli
+from monitor.errors import FetchError
+from monitor.models import CheckOutcome, FetchResult, Watch
+from monitor.store import Store
+from tests.cli_helpers import policy, run_cli, write_watchlist
+from tests.httpserver import LocalServer
 from tests.test_attacks import DOC, imported_change
 from tests.test_import import run
+from tests.test_sweep_states import NOW, watch
 
 
 def test_first_seen_with_a_paragraph_row_deleted_is_a_damaged_database(
@@ -125,3 +132,71 @@ def test_the_cache_folder_keeps_only_the_entries_in_use(
     assert (folder / ("e" * 64 + ".sre")).is_symlink()
     again = regex_cache.compile_cached(in_use, re.IGNORECASE)
     assert again == re.compile(in_use, re.IGNORECASE)
+
+
+# -- the sweep --------------------------------------------------------------------------
+def test_a_database_error_in_one_document_leaves_the_sweep_going(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    """Attack: one document's stored text damaged, then every page changed. Once the sweep
+    stopped at that document (exit 2, "is damaged") and the documents after it waited for
+    the next run; now its failure is one line naming it, the others are recorded, exit 1."""
+    docs = {d: local_server.url(f"/{d}") for d in ("a", "b", "c")}
+    wl = write_watchlist(tmp_path / "watchlist.yaml", docs)
+    args = ["check", "--watchlist", str(wl), "--data", str(tmp_path / "data"), "--delay", "0"]
+    for d in docs:
+        local_server.route(f"/{d}", body=policy(token=f"{d}1"))
+    assert run_cli(capsys, *args).code == 0
+    db = sqlite3.connect(tmp_path / "data" / "monitor.db")
+    db.execute("update versions set paragraph_ids = '[[1,' where document = 'b'")
+    db.commit()
+    db.close()
+    later = "<li>We may share your posts with our partners.</li>"
+    local_server.route("/b", body=policy(extra=later))
+    for d in ("a", "c"):  # answered after b: recorded after its failure
+        local_server.route(f"/{d}", body=policy(extra=later), delay=0.5)
+    done = run_cli(capsys, *args)
+    assert done.code == 1 and "Traceback" not in done.err, (done.out, done.err)
+    failed = [line for line in done.out.splitlines() if line.startswith("b:")]
+    assert len(failed) == 1 and "database are damaged" in failed[0], done.out
+    changed = {
+        c["document"]
+        for c in json.loads(
+            run_cli(capsys, "changes", "--json", "--data", str(tmp_path / "data")).out
+        )
+    }
+    assert changed == {"a", "c"}, changed
+
+
+@pytest.mark.parametrize(("name", "goes_on"), [("SQLITE_CORRUPT", True),
+                                               ("SQLITE_CONSTRAINT_UNIQUE", True),
+                                               ("SQLITE_FULL", False),
+                                               ("SQLITE_IOERR_WRITE", False)])  # fmt: skip
+def test_only_an_error_of_one_documents_rows_lets_the_batch_go_on(
+    tmp_path: Path, name: str, goes_on: bool
+) -> None:
+    """The rows of one document: the others are recorded. The whole file or its disk
+    (full, failing): the batch stops there as before, those checked before it kept."""
+    store = Store(tmp_path / "data")
+    docs = ["a", "b", "c"]
+    store.sync_documents([watch(d) for d in docs], NOW)
+
+    def check(w: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        with store.transaction():  # as check_document: its own savepoint in the batch
+            store.set_failures(w.id, 7)
+            if w.id == "b":
+                error = sqlite3.DatabaseError(f"{name} in b")
+                error.sqlite_errorname = name
+                raise error
+        return CheckOutcome(w.id, "failed", str(result))
+
+    failure = FetchError("down", url="http://x.test/")
+    if goes_on:
+        done = record_batch(store, [(watch(d), failure) for d in docs], check)
+        assert done["b"].status == "failed" and name in done["b"].message
+    else:
+        with pytest.raises(sqlite3.DatabaseError, match=name):
+            record_batch(store, [(watch(d), failure) for d in docs], check)
+    again = Store(tmp_path / "data")
+    counts = {d: again.consecutive_failures(d) for d in docs}
+    assert counts == {"a": 7, "b": 0, "c": 7 if goes_on else 0}
