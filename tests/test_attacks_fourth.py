@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from monitor.check.pipeline import record_batch
 from monitor.classify import regex_cache
@@ -25,6 +26,7 @@ from monitor.models import CheckOutcome, FetchResult, Watch
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer
+from tests.peak import run_with_peak
 from tests.test_attacks import DOC, imported_change
 from tests.test_import import run
 from tests.test_sweep_states import NOW, watch
@@ -200,3 +202,62 @@ def test_only_an_error_of_one_documents_rows_lets_the_batch_go_on(
     again = Store(tmp_path / "data")
     counts = {d: again.consecutive_failures(d) for d in docs}
     assert counts == {"a": 7, "b": 0, "c": 7 if goes_on else 0}
+
+
+# -- the zstd snapshot store (m011) --------------------------------------------------------
+def zeros_frame(size: int) -> bytes:
+    """One zstd frame of ``size`` zero bytes declaring its size, made 1 MB at a time."""
+    chunk = bytes(1 << 20)
+    squeezer = zstandard.ZstdCompressor(level=1).compressobj(size=size)
+    parts = [squeezer.compress(chunk[: min(len(chunk), size - done)])
+             for done in range(0, size, len(chunk))]  # fmt: skip
+    return b"".join(parts) + squeezer.flush()
+
+
+def test_a_snapshot_declaring_hundreds_of_mb_is_refused_before_it_is_inflated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a snapshot's frame replaced by 600 MB of zeros (20 KB stored), its recorded
+    size set to match. Every limit held (under MAX_SIZE, 1 GB), so `evidence` inflated
+    600 MB before the sha256 told it apart; no page the store takes is over 50 MB (an
+    imported file; a fetch: 15 MB), so a size past 64 MB is now damaged at once."""
+    imported_change(tmp_path, capsys)
+    size = 600 << 20
+    db = sqlite3.connect(tmp_path / "data" / "monitor.db")
+    db.execute("update snapshots set content = ?, size = ?, base = null, serial = 0",
+               [zeros_frame(size), size])  # fmt: skip
+    db.commit()
+    db.close()
+    command = [sys.executable, "-m", "monitor", "evidence", "1", "--out", str(tmp_path / "ev"),
+               "--data", str(tmp_path / "data")]  # fmt: skip
+    done = run_with_peak(command, timeout=120)
+    assert done.code == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "damaged" in done.stderr, done.stderr
+    assert done.peak_mb < 150, done.peak_mb
+
+
+def zlib_zeros(size: int) -> bytes:
+    squeezer = zlib.compressobj(9)
+    chunk = bytes(1 << 20)
+    parts = [squeezer.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join(parts) + squeezer.flush()
+
+
+def test_a_text_in_the_form_before_m010_is_inflated_within_a_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a version's text put back in its pre-m010 form (zlib in ``text``, no
+    paragraph list) as 600 MB of zeros in 600 KB. Once `evidence` inflated all of it
+    (no size bounded that form); now it stops past MAX_SIZE: the damaged-database line."""
+    imported_change(tmp_path, capsys)
+    db = sqlite3.connect(tmp_path / "data" / "monitor.db")
+    db.execute("update versions set paragraph_ids = null, text = ?, text_base = null"
+               " where number = 2", [zlib_zeros(600 << 20)])  # fmt: skip
+    db.commit()
+    db.close()
+    command = [sys.executable, "-m", "monitor", "evidence", "1", "--out", str(tmp_path / "ev"),
+               "--data", str(tmp_path / "data")]  # fmt: skip
+    done = run_with_peak(command, timeout=120)
+    assert done.code == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "damaged" in done.stderr, done.stderr
+    assert done.peak_mb < 250, done.peak_mb
