@@ -261,3 +261,28 @@ def test_a_text_in_the_form_before_m010_is_inflated_within_a_bound(
     assert done.code == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "damaged" in done.stderr, done.stderr
     assert done.peak_mb < 250, done.peak_mb
+
+
+CACHE_BOMB_CHILD = """
+import re, sys
+from monitor.classify import regex_cache
+source = r"\\bAI\\b"
+path = regex_cache.cache_dir() / regex_cache._name(source, re.IGNORECASE)
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_bytes(open(sys.argv[1], "rb").read())
+assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
+print("same")
+"""
+
+
+def test_a_cache_file_inflating_to_hundreds_of_mb_is_not_inflated(tmp_path: Path) -> None:
+    """Attack: a compiled-pattern cache file of 400 KB of zlib that inflates to 400 MB
+    (under the 16 MB file cap; a 16 MB one inflates to 16 GB). Once every process that
+    classified inflated all of it; now no more than a pattern's code can be (32 MB)."""
+    bomb = tmp_path / "bomb"
+    bomb.write_bytes(zlib_zeros(400 << 20))
+    env = {**os.environ, regex_cache.ENV: str(tmp_path / "cache")}
+    done = run_with_peak(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable,
+                          "-c", CACHE_BOMB_CHILD, str(bomb)], timeout=120)  # fmt: skip
+    assert done.code == 0 and done.stdout.strip() == "same", done.stderr
+    assert done.peak_mb < 150, done.peak_mb

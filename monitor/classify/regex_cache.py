@@ -39,6 +39,7 @@ from typing import Any
 
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
+MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
 FORMAT = 2  # of the files; 1: the key held no format (its files are never read)
 _KEY = f"format {FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 MAX_ENTRIES = 1_000  # the packs have ~140 patterns
@@ -96,7 +97,11 @@ def _load(path: Path) -> tuple[Any, ...] | None:
     if data is None:
         return None
     try:
-        parts = marshal.loads(zlib.decompress(data))
+        inflater = zlib.decompressobj()
+        code = inflater.decompress(data, MAX_CODE_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None  # past the bound (a crafted file of zeros), or cut short
+        parts = marshal.loads(code)
     except (ValueError, EOFError, TypeError, zlib.error):
         return None
     return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
