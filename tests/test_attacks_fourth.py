@@ -11,6 +11,7 @@ import marshal
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 import zlib
@@ -286,3 +287,54 @@ def test_a_cache_file_inflating_to_hundreds_of_mb_is_not_inflated(tmp_path: Path
                           "-c", CACHE_BOMB_CHILD, str(bomb)], timeout=120)  # fmt: skip
     assert done.code == 0 and done.stdout.strip() == "same", done.stderr
     assert done.peak_mb < 150, done.peak_mb
+
+
+# -- the stamps that let publishing be skipped -----------------------------------------------
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"\xff\xfe\x00garbage after a crash\n\x80\n\x81 \x82")
+
+
+def _directory(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+STAMP_DAMAGE = {"bytes that are no UTF-8": _garbage, "a directory": _directory,
+                "a FIFO": _fifo}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["feeds.stamp", "board.stamp"])
+@pytest.mark.parametrize("damage", sorted(STAMP_DAMAGE))
+def test_a_damaged_stamp_is_published_over_not_a_hang_or_a_traceback(
+    tmp_path: Path, local_server: LocalServer, name: str, damage: str
+) -> None:
+    """Attack: the publishing stamp (feeds.stamp) or the board's marker (board.stamp) left
+    as bytes that are no UTF-8, a FIFO or a directory, then a check that finds nothing
+    new and one that finds a change. Once a UnicodeDecodeError traceback ended each check,
+    or it waited on the FIFO for ever; now a stamp that does not read is no stamp (the
+    check publishes and rewrites it), and a directory there is one line naming it."""
+    local_server.route("/p", body=policy())
+    wl = write_watchlist(tmp_path / "watchlist.yaml", {"p": local_server.url("/p")})
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "monitor", "check", "--watchlist", str(wl),
+               "--data", str(data), "--delay", "0"]  # fmt: skip
+    assert subprocess.run(command, capture_output=True, timeout=120).returncode == 0
+    STAMP_DAMAGE[damage](data / name)
+    for extra in ("", "<li>We may train our AI models on your posts.</li>"):
+        local_server.route("/p", body=policy(extra=extra))
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"check waited on a {damage} at {name}")
+        assert "Traceback" not in done.stderr, done.stderr
+        if damage == "a directory" and done.returncode != 0:  # only the operator may remove it
+            assert name in done.stderr and len(done.stderr.strip().splitlines()) == 1
+            return
+        assert done.returncode == 0 and damage != "a directory" or not extra, done.stderr
+    assert "train our AI models" in (data / "feeds" / "all.rss").read_text()
+    assert (data / name).is_file()
