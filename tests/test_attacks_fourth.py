@@ -26,9 +26,10 @@ from monitor.errors import FetchError
 from monitor.models import CheckOutcome, FetchResult, Watch
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
-from tests.httpserver import LocalServer
+from tests.httpserver import LocalServer, Reply
 from tests.peak import run_with_peak
 from tests.test_attacks import DOC, imported_change
+from tests.test_backfill import URL, FakeWayback, backfill, capture_path, changes
 from tests.test_import import run
 from tests.test_sweep_states import NOW, watch
 
@@ -338,3 +339,31 @@ def test_a_damaged_stamp_is_published_over_not_a_hang_or_a_traceback(
         assert done.returncode == 0 and damage != "a directory" or not extra, done.stderr
     assert "train our AI models" in (data / "feeds" / "all.rss").read_text()
     assert (data / name).is_file()
+
+
+# -- the Wayback importer --------------------------------------------------------------------
+@pytest.mark.parametrize("elsewhere", ["/web/20240208120000id_/" + URL, "/web/2024/" + URL,
+                                       "/static/notice.html"])  # fmt: skip
+def test_a_capture_redirected_to_another_is_not_recorded_under_its_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer,
+    elsewhere: str,
+) -> None:  # fmt: skip
+    """Attack: the archive answers a listed capture (June 2023) with a redirect to another
+    capture (February 2024, as the Wayback Machine does for the nearest one), to its
+    calendar or to a page of its own. Once the 2024 text was recorded as June 2023's: a
+    change dated eight months early (or the archive's page a version); now that step
+    fails in one line, and the 2024 change keeps its own date."""
+    archive = FakeWayback(local_server)
+    local_server.route("/web/2024/" + URL, body=policy(title="Calendar of captures"))
+    local_server.route("/static/notice.html", body=policy(title="Archive notice"))
+    june = capture_path("20230629183422")
+    archive.serve(june, [Reply(status=302, headers={"Location": local_server.url(elsewhere)})])
+    done = backfill(capsys, tmp_path, local_server)
+    assert done.code == 0 and "Traceback" not in done.err, done.err
+    warning = [line for line in done.err.splitlines() if line.startswith("warning")]
+    warning = [line for line in warning if "20230629183422" in line]
+    assert len(warning) == 1 and "redirected" in warning[0], done.err
+    rows = changes(capsys, tmp_path)
+    assert [(r["detected_at"], r["origin_ref"]) for r in rows] == [
+        ("2024-02-08T12:00:00+00:00", "20240208120000")
+    ], rows

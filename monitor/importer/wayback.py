@@ -166,11 +166,24 @@ def load_capture(archive: Wayback, watch: Watch, capture: Capture) -> Body:
         if exc.transient:
             raise
         raise ArchiveError(f"capture not available: {exc}") from None
+    _same_capture(url, result.final_url, capture)
     body = result.body
     if is_error_page(body):
         raise ArchiveError("the capture is the Wayback Machine's own error page, not the "
                            "document (not recorded)")  # fmt: skip
     return Body(body, result.content_type or "text/html", capture.original)
+
+
+def _same_capture(url: str, final_url: str, capture: Capture) -> None:
+    """A redirect to another capture (the archive's nearest one), its calendar or a page
+    of its own is refused: its bytes would be recorded under this capture's time."""
+    got = urlsplit(final_url)
+    if final_url == url or (
+        _site(url) == _site(final_url) and got.path.startswith(f"/web/{capture.timestamp}id_/")
+    ):
+        return
+    raise ArchiveError(f"the archive redirected this capture to {final_url[:120]!r}, another "
+                       "capture or page (not recorded under this capture's time)")  # fmt: skip
 
 
 def is_error_page(body: bytes) -> bool:
