@@ -8,11 +8,14 @@ import _sre  # type: ignore[import-not-found]
 import hashlib
 import json
 import marshal
+import multiprocessing
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -23,6 +26,11 @@ import zstandard
 from monitor.check.pipeline import record_batch
 from monitor.classify import regex_cache
 from monitor.errors import FetchError
+from monitor.importer import ahead
+from monitor.importer.ahead import MIN_STEPS, Workers
+from monitor.importer.ota import ota_steps
+from monitor.importer.run import Report, import_steps
+from monitor.importer.steps import Step
 from monitor.models import CheckOutcome, FetchResult, Watch
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli, write_watchlist
@@ -30,7 +38,8 @@ from tests.httpserver import LocalServer, Reply
 from tests.peak import run_with_peak
 from tests.test_attacks import DOC, imported_change
 from tests.test_backfill import URL, FakeWayback, backfill, capture_path, changes
-from tests.test_import import run
+from tests.test_import import PATH, ota_repo, run
+from tests.test_import_ahead import stored
 from tests.test_sweep_states import NOW, watch
 
 
@@ -268,6 +277,11 @@ def test_a_text_in_the_form_before_m010_is_inflated_within_a_bound(
 CACHE_BOMB_CHILD = """
 import re, sys
 from monitor.classify import regex_cache
+from monitor.importer import ahead
+from monitor.importer.ahead import MIN_STEPS, Workers
+from monitor.importer.ota import ota_steps
+from monitor.importer.run import Report, import_steps
+from monitor.importer.steps import Step
 source = r"\\bAI\\b"
 path = regex_cache.cache_dir() / regex_cache._name(source, re.IGNORECASE)
 path.parent.mkdir(parents=True, exist_ok=True)
@@ -367,3 +381,57 @@ def test_a_capture_redirected_to_another_is_not_recorded_under_its_time(
     assert [(r["detected_at"], r["origin_ref"]) for r in rows] == [
         ("2024-02-08T12:00:00+00:00", "20240208120000")
     ], rows
+
+
+# -- the import's worker processes -----------------------------------------------------------
+def _history(tmp_path: Path) -> list[Step]:
+    history = [(f"{2000 + i // 12}-{i % 12 + 1:02d}-01T00:00:00+00:00", "Record", f"- C {i}.\n")
+               for i in range(4 * MIN_STEPS)]  # fmt: skip
+    return ota_steps(ota_repo(tmp_path, history), PATH)
+
+
+def _signal_workers(number: int) -> None:
+    for worker in multiprocessing.active_children():
+        os.kill(worker.pid or 0, number)
+
+
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_an_import_outlives_its_workers_dying_or_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Attack: the import's workers killed (the OOM killer) or stopped (a hung worker)
+    after the third step. Once a killed worker ended the import in a BrokenProcessPool
+    traceback (the next chunk was sent to the broken pool), and a stopped one made it
+    wait for ever; now the importing process reads the rest itself (a worker's chunk is
+    waited for at most WORKER_DEADLINE s), and stores what one process stores."""
+    monkeypatch.setattr(ahead, "WORKER_DEADLINE", 2.0)
+    steps = _history(tmp_path)
+    watch = Watch("example-privacy", "Example", "Example Privacy Policy", "https://example.org/p")
+    number = signal.SIGKILL if how == "killed" else signal.SIGSTOP
+
+    def strike(report: Report, step: Step, status: str) -> None:
+        if report.steps == 3:
+            _signal_workers(number)
+
+    store = Store(tmp_path / "helped")
+    store.sync_documents([watch], steps[0].at)
+    woken: list[bool] = []
+
+    def wake() -> None:  # a hang, ended: the test fails, not the suite
+        woken.append(True)
+        _signal_workers(signal.SIGCONT)
+
+    watchdog = threading.Timer(120, wake)
+    watchdog.start()
+    try:
+        with Workers(2) as workers:
+            report = import_steps(store, watch, "ota", steps, tick=strike, workers=workers)
+    finally:
+        watchdog.cancel()
+        _signal_workers(signal.SIGKILL)
+    assert not woken, "the import waited on a stopped worker"
+    assert report.imported == len(steps) and report.problems == []
+    whole = Store(tmp_path / "whole")
+    whole.sync_documents([watch], steps[0].at)
+    import_steps(whole, watch, "ota", steps)
+    assert stored(store, watch.id) == stored(whole, watch.id)
