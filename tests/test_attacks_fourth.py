@@ -38,7 +38,7 @@ from tests.httpserver import LocalServer, Reply
 from tests.peak import run_with_peak
 from tests.test_attacks import DOC, imported_change
 from tests.test_backfill import URL, FakeWayback, backfill, capture_path, changes
-from tests.test_import import PATH, ota_repo, run
+from tests.test_import import BASE, HISTORY, PATH, git, ota_repo, run
 from tests.test_import_ahead import stored
 from tests.test_sweep_states import NOW, watch
 
@@ -435,3 +435,70 @@ def test_an_import_outlives_its_workers_dying_or_hanging(
     whole.sync_documents([watch], steps[0].at)
     import_steps(whole, watch, "ota", steps)
     assert stored(store, watch.id) == stored(whole, watch.id)
+
+
+# -- the OTA importer's git repositories -------------------------------------------------------
+def signed_commit(repo: Path, subject: str) -> None:
+    """A commit of the work tree carrying a (bogus) PGP signature header."""
+    git(repo, "add", "-A")
+    tree = subprocess.run(["git", "-C", str(repo), "write-tree"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    parent = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    body = (f"tree {tree}\nparent {parent}\nauthor OTA <bot@example.org> 1700000000 +0000\n"
+            "committer OTA <bot@example.org> 1700000000 +0000\ngpgsig -----BEGIN PGP "
+            f"SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\n{subject}\n")  # fmt: skip
+    made = subprocess.run(
+        ["git", "-C", str(repo), "hash-object", "-t", "commit", "-w", "--stdin"],
+        input=body, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    git(repo, "update-ref", "HEAD", made.stdout.strip())
+
+
+def test_a_repository_config_cannot_make_the_import_run_a_program(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a versions repository (downloaded, not ours) whose .git/config sets
+    ``log.showSignature`` and ``gpg.program``, with a signed commit. Once `import ota`
+    ran that program for the signed commit (code execution by importing a history);
+    now git runs with those settings overridden."""
+    repo = ota_repo(tmp_path)
+    (repo / PATH).write_text(BASE.format(extra="- We may train our AI models on your posts.\n"))
+    signed_commit(repo, "Record new changes of Example Privacy Policy")
+    marker = tmp_path / "ran"
+    program = tmp_path / "gpg.sh"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    program.chmod(0o755)
+    for key, value in (("log.showSignature", "true"), ("gpg.program", str(program)),
+                       ("core.fsmonitor", str(program))):  # fmt: skip
+        git(repo, "config", key, value)
+    done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
+    assert done.code == 0, done.err
+    assert not marker.exists(), "the repository's gpg.program ran"
+
+
+def test_a_symlink_committed_at_the_policys_path_is_no_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a commit that turns the policy's file into a symlink whose target reads as
+    a sentence, the next one back. Once the link's target was recorded as a version of
+    the policy: two false changes (one flagged AI training); now that step fails in one
+    line, no change."""
+    repo = ota_repo(tmp_path)
+    text = (repo / PATH).read_text()
+    (repo / PATH).unlink()
+    sentence = "We may use your posts and photos to train our AI models " * 3
+    (repo / PATH).symlink_to(f"/{sentence}/{sentence}/{sentence}")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Record new changes", date="2024-05-01T00:00:00+00:00")
+    (repo / PATH).unlink()
+    (repo / PATH).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Record new changes", date="2024-06-01T00:00:00+00:00")
+    log = ["git", "-C", str(repo), "log", "--format=%H"]
+    before = len(subprocess.run(log, capture_output=True, text=True, check=True).stdout.split())
+    done = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH)
+    assert "Traceback" not in done.err, done.err
+    assert "symlink" in done.err, done.err
+    assert before == len(HISTORY) + 2 and "2 change(s), 1 AI-training" in done.out, done.out
+    assert "1 failed" in done.out and len(changes(capsys, tmp_path)) == 2, done.out
