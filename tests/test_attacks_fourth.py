@@ -37,7 +37,7 @@ from tests.cli_helpers import policy, run_cli, write_watchlist
 from tests.httpserver import LocalServer, Reply
 from tests.peak import run_with_peak
 from tests.test_attacks import DOC, imported_change
-from tests.test_backfill import URL, FakeWayback, backfill, capture_path, changes
+from tests.test_backfill import AI, URL, FakeWayback, backfill, capture_path, changes
 from tests.test_import import BASE, HISTORY, PATH, git, ota_repo, run
 from tests.test_import_ahead import stored
 from tests.test_sweep_states import NOW, watch
@@ -381,6 +381,22 @@ def test_a_capture_redirected_to_another_is_not_recorded_under_its_time(
     assert [(r["detected_at"], r["origin_ref"]) for r in rows] == [
         ("2024-02-08T12:00:00+00:00", "20240208120000")
     ], rows
+
+
+def test_a_capture_redirected_to_itself_under_another_address_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    """What the Wayback Machine does with a capture of two addresses (http and https,
+    www. or not): a redirect to the same time give or take seconds. That is the capture."""
+    archive = FakeWayback(local_server)
+    same = "/web/20230629183430id_/" + URL.replace("https://", "https://www.")
+    local_server.route(same, body=policy(extra=AI, token="b"))
+    june = capture_path("20230629183422")
+    archive.serve(june, [Reply(status=301, headers={"Location": local_server.url(same)})])
+    done = backfill(capsys, tmp_path, local_server)
+    assert done.code == 0 and "redirected" not in done.err, done.err
+    rows = changes(capsys, tmp_path)
+    assert [r["origin_ref"] for r in rows] == ["20230629183422", "20240208120000"], rows
 
 
 # -- the import's worker processes -----------------------------------------------------------
