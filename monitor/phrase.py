@@ -1,8 +1,10 @@
 """Since when does a policy say this? A phrase's history over a document's versions (pure).
 
-Matching rule (``contains``): case-insensitive (``str.lower``), every run of whitespace
-(spaces, line breaks) counts as one space, and the phrase must start and end on word
-boundaries ("AI model" does not match "AI models"; "AI-models" does not match "AI models").
+Matching rule (``contains``): case-insensitive (``fold``: ``str.lower``, with the
+``i`` + combining dot that Turkish capital İ lowers to read as a plain ``i``), every run
+of whitespace (spaces, line breaks) counts as one space, and the phrase must start and
+end on word boundaries ("AI model" does not match "AI models"; "AI-models" does not
+match "AI models").
 
 The history walks the document's timeline: its changes and technical upgrades in the order
 they happened, each moving the document from one version to another. A step where the
@@ -27,8 +29,16 @@ EXCERPT_CHARS = 240
 _FTS_WORD = re.compile(r"[^\W_]+")
 
 
+def fold(text: str) -> str:
+    """``text.lower()``, on both sides of every comparison: "İ" lowers to "i" and a
+    combining dot (U+0307), which would keep "KİŞİSEL" from matching "kişisel"; that
+    pair is folded to "i" (so the capital keeps one character: spans stay the text's)."""
+    lowered = text.lower()
+    return lowered.replace("i\u0307", "i") if "\u0307" in lowered else lowered
+
+
 def normalise(text: str) -> str:
-    return _SPACES.sub(" ", text.lower()).strip()
+    return _SPACES.sub(" ", fold(text)).strip()
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,8 @@ def contains(text: str, matcher: Matcher) -> bool:
 
 
 def find(text: str, matcher: Matcher) -> tuple[int, int] | None:
-    """Where the phrase first is in ``text.lower()`` (start, end), or None."""
-    lowered = text.lower()
+    """Where the phrase first is in ``fold(text)`` (start, end), or None."""
+    lowered = fold(text)
     for match in matcher.pattern.finditer(lowered):
         start = match.start()
         if not matcher.word_start or start == 0 or not _WORD_CHAR.match(lowered[start - 1]):
@@ -72,8 +82,8 @@ def excerpt(text: str, matcher: Matcher, width: int = EXCERPT_CHARS) -> str:
     span = find(text, matcher)
     if span is None:
         return ""
-    if len(text.lower()) != len(text):  # a rare lower() that changes lengths: show it lowered
-        text = text.lower()
+    if len(fold(text)) != len(text):  # a rare fold that changes lengths: show it folded
+        text = fold(text)
     start, end = span
     line_start = text.rfind("\n", 0, start) + 1
     line_end = len(text) if (cut := text.find("\n", end)) < 0 else cut
@@ -97,7 +107,7 @@ def fts_query(phrase: str) -> str | None:
 
 def fts_words(phrase: str) -> list[str]:
     """The phrase's words as FTS5 sees them ([]: FTS5 cannot narrow this phrase down)."""
-    words = _FTS_WORD.findall(phrase.lower())
+    words = _FTS_WORD.findall(fold(phrase))
     return words if words and phrase.isascii() else []
 
 
@@ -118,7 +128,7 @@ def holding(
     A phrase spread over three or more non-blank lines is not found."""
     inside = {pid for pid, text in texts.items() if contains(text, matcher)}
     # A line a phrase starts in holds its first word whole; the line it ends in, its last.
-    lowered = {pid: text.lower() for pid, text in texts.items() if text.strip()}
+    lowered = {pid: fold(text) for pid, text in texts.items() if text.strip()}
     first, last = (matcher.words[0], matcher.words[-1]) if len(matcher.words) > 1 else ("", "")
     heads = {pid for pid, text in lowered.items() if first and first in text}
     tails = {pid for pid, text in lowered.items() if last and last in text}

@@ -5,11 +5,15 @@ A sweep loads what every document's validators need in one query, fetches every 
 and checks each document as its fetch completes, in its own savepoint (the documents
 fetched by then share a transaction): load its state, store the raw snapshot and read it
 back into text (observe), decide over the table in monitor/check/decide.py, apply the
-decision. A failure is recorded for that document (never as a change) and the sweep goes on.
+decision. A failure is recorded for that document (never as a change) and the sweep goes on;
+so is a database error confined to one document's rows (a damaged text: that document's
+check is rolled back and fails in one line naming it, the others are recorded). An error of
+the whole database (disk full, read-only, busy) stops the sweep, those before it kept.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -88,11 +92,36 @@ def record_batch(
                 except BaseException as exc:  # noqa: BLE001 - re-raised once the rest is saved
                     if not store.db.conn.in_transaction:
                         raise  # SQLite undid the whole transaction (a full disk): keep its error
+                    if isinstance(exc, sqlite3.DatabaseError) and document_error(exc):
+                        done[watch.id] = not_recorded(watch, exc)  # its savepoint undone
+                        continue
                     failure = exc
                     break
         if failure is not None:
             raise failure
     return done
+
+
+# SQLite errors of the whole file or its disk: every other document would fail alike.
+_STORAGE = (
+    "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_LOCKED",
+    "SQLITE_NOMEM", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_NOTADB", "SQLITE_INTERRUPT",
+)  # fmt: skip
+
+
+def document_error(exc: sqlite3.DatabaseError) -> bool:
+    """Whether the error is one of a document's rows (a damaged text or snapshot, a row
+    that breaks a constraint), not of the whole database."""
+    return not (getattr(exc, "sqlite_errorname", "") or "").startswith(_STORAGE)
+
+
+def not_recorded(watch: Watch, exc: sqlite3.DatabaseError) -> CheckOutcome:
+    what = "are damaged" if getattr(exc, "sqlite_errorname", "") == "SQLITE_CORRUPT" else "failed"
+    return CheckOutcome(
+        watch.id, "failed",
+        f"not recorded: its rows in the database {what} ({exc}); the other documents were "
+        "checked: restore the database from a backup if this repeats",
+    )  # fmt: skip
 
 
 def validators_to_send(store: Store, doc_id: str, now: datetime, policy: Policy) -> Validators:

@@ -6,17 +6,24 @@ all, and a check, an import or a board reading pays it again in every process. T
 part is turning the source into SRE code, a list of integers that depends only on the
 source, the flags and the Python version; the C engine builds a pattern from that list
 in microseconds and validates it. So the list is kept, one file per pattern, named by a
-hash of all four, in ``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
+hash of all four and the cache's ``FORMAT`` (a file of another format is never read), in
+``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
 ``~/.cache``, then ``policy-monitor/regex``).
 
 It is a memo and nothing else: the same pattern as ``re.compile`` gives (a test compares
 the code), and any problem (no cache folder, a read-only disk, a damaged or foreign file,
 another Python) falls back to ``re.compile`` silently.
+
+The folder stays small as rules change: a hit marks its file used (its mtime, at most once
+a day), and the first file a process writes removes the cache's files unused for
+``STALE_DAYS`` and, past ``MAX_ENTRIES``, the least recently used; it removes only regular
+files named as the cache names them (a reader that loses one compiles again).
 """
 
 from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]
+import contextlib
 import hashlib
 import marshal
 import os
@@ -24,6 +31,7 @@ import re
 import stat
 import sys
 import tempfile
+import time
 import zlib
 from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
@@ -31,7 +39,14 @@ from typing import Any
 
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
-_KEY = f"{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
+MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
+FORMAT = 2  # of the files; 1: the key held no format (its files are never read)
+_KEY = f"format {FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
+MAX_ENTRIES = 1_000  # the packs have ~140 patterns
+STALE_DAYS = 30
+_DAY = 86_400.0
+_OWN = re.compile(r"[0-9a-f]{64}\.sre|\.sre-[a-z0-9_]{8}\.tmp")  # what _name and _store make
+_pruned = False  # this process pruned the folder already
 
 
 def cache_dir() -> Path:
@@ -49,6 +64,7 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         if parts is None:
             parts = _parts(source, flags)
             _store(path, parts)
+            _prune_once(path.parent)
         pattern: re.Pattern[str] = _sre.compile(source, *parts)
         return pattern
     except Exception:  # noqa: BLE001 - a memo: on any problem, compile as usual
@@ -81,7 +97,11 @@ def _load(path: Path) -> tuple[Any, ...] | None:
     if data is None:
         return None
     try:
-        parts = marshal.loads(zlib.decompress(data))
+        inflater = zlib.decompressobj()
+        code = inflater.decompress(data, MAX_CODE_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None  # past the bound (a crafted file of zeros), or cut short
+        parts = marshal.loads(code)
     except (ValueError, EOFError, TypeError, zlib.error):
         return None
     return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
@@ -95,14 +115,18 @@ def _read(path: Path) -> bytes | None:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
             return None
-        return file.read(MAX_FILE_BYTES + 1)
+        data = file.read(MAX_FILE_BYTES + 1)
+        if time.time() - info.st_mtime > _DAY:  # used: kept by the pruning (best effort)
+            with contextlib.suppress(OSError):
+                os.utime(fd)
+        return data
 
 
 def _store(path: Path, parts: tuple[Any, ...]) -> None:
     """Written to a temporary file and renamed: a reader never sees half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sre-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(zlib.compress(marshal.dumps(parts), 1))
@@ -112,3 +136,29 @@ def _store(path: Path, parts: tuple[Any, ...]) -> None:
                 os.unlink(tmp)
     except (OSError, ValueError):
         return
+
+
+def _prune_once(folder: Path) -> None:
+    global _pruned
+    if not _pruned:
+        _pruned = True
+        with contextlib.suppress(OSError):
+            _prune(folder)
+
+
+def _prune(folder: Path) -> None:
+    """Removes the cache's files unused for STALE_DAYS (a temporary file: for a day),
+    then the least recently used past MAX_ENTRIES; never a link or another file."""
+    now = time.time()
+    entries: list[tuple[float, str]] = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if _OWN.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                entries.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+    entries.sort(reverse=True)  # the most recently used first
+    for at, (mtime, path) in enumerate(entries):
+        temporary = path.endswith(".tmp")
+        too_old = now - mtime > (_DAY if temporary else STALE_DAYS * _DAY)
+        if too_old or at >= MAX_ENTRIES:
+            with contextlib.suppress(OSError):
+                os.unlink(path)

@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
@@ -43,6 +44,11 @@ CHUNKS_PER_WORKER = 2
 MIN_STEPS = 2 * CHUNK
 # Texts a worker remembers (histories flip between variants: the same bytes recur).
 WORKER_MEMO = 64
+# Seconds the importing process waits for a chunk it needs: past it the workers are taken
+# as hung (stopped, deadlocked), ended, and this process reads the rest itself. A chunk
+# takes well under a second (extraction and diffs have their own bounds); this is slack
+# for a loaded machine.
+WORKER_DEADLINE = 120.0
 
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
@@ -76,6 +82,17 @@ class Workers:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def abandon(self) -> None:
+        """Ends the workers at once (one died, or hung): a later history starts new ones."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # ProcessPoolExecutor has no public way to end a hung worker before Python 3.14.
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     def ahead(
         self, steps: Iterable[Step], watch: Watch, extractor: Extractor, raw: Extractor,
         wanted: Callable[[Step], bool],
@@ -87,7 +104,7 @@ class Workers:
         steps = list(steps)
         if self.jobs < 1 or raw.read is not None or sum(map(wanted, steps)) < MIN_STEPS:
             return iter(steps), extractor
-        reader = _Reader(self._start(), watch, extractor, raw)
+        reader = _Reader(self._start(), watch, extractor, raw, self.abandon)
         window = CHUNK * CHUNKS_PER_WORKER * self.jobs
         return _read_ahead(steps, wanted, reader, window), reader.extractor()
 
@@ -108,9 +125,11 @@ class _Reader:
     """Reads steps, sends them to the workers in chunks, takes back their texts and diffs."""
 
     def __init__(
-        self, pool: ProcessPoolExecutor, watch: Watch, extractor: Extractor, raw: Extractor
-    ) -> None:
-        self.pool, self.watch, self.base, self.raw = pool, watch, extractor, raw
+        self, pool: ProcessPoolExecutor, watch: Watch, extractor: Extractor, raw: Extractor,
+        abandon: Callable[[], None],
+    ) -> None:  # fmt: skip
+        self.pool: ProcessPoolExecutor | None = pool
+        self.watch, self.base, self.raw, self.abandon = watch, extractor, raw, abandon
         self.batch: list[tuple[Key, bytes]] = []
         self.context: tuple[Key, bytes] | None = None  # the step before the batch
         self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
@@ -131,13 +150,24 @@ class _Reader:
 
     def send(self) -> None:
         """The batch to a worker, with the step before it (its text starts the diffs)."""
-        if not self.batch:
+        if not self.batch or self.pool is None:
+            self.batch = []
             return
         context = [self.context] if self.context else []
         select, remove = self.watch.select, self.watch.remove
-        job = self.pool.submit(_work, self.raw, context, self.batch, select, remove)
+        try:
+            job = self.pool.submit(_work, self.raw, context, self.batch, select, remove)
+        except BrokenProcessPool:  # a worker died: this process reads the rest
+            self._give_up()
+            return
         self.chunks.append(({key for key, _ in self.batch}, job))
         self.context, self.batch = self.batch[-1], []
+
+    def _give_up(self) -> None:
+        """No more work ahead: the workers are ended, this process reads every step left."""
+        self.pool, self.batch = None, []
+        self.chunks.clear()
+        self.abandon()
 
     def take(self, key: Key | None) -> None:
         """Takes in the finished chunks, in order; with ``key``, waits for the first chunk
@@ -148,9 +178,10 @@ class _Reader:
             if not wait and not job.done():
                 return
             try:
-                texts, pairs = job.result()
-            except BrokenProcessPool:  # a worker died (out of memory?): this process reads
-                texts, pairs = {}, []
+                texts, pairs = job.result(timeout=WORKER_DEADLINE)
+            except (BrokenProcessPool, WaitedTooLong):  # a worker died (out of memory?) or hung
+                self._give_up()
+                return
             self.chunks.popleft()
             self.texts.update(texts)
             for old, new, lengths in pairs:

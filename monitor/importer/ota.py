@@ -27,6 +27,12 @@ MAX_VERSION_BYTES = 20_000_000
 # Commit subjects of OTA records that re-read old snapshots (not a change of the page).
 TECHNICAL = ("apply technical", "refilter", "apply declaration")
 _SEP = "\x1f"
+_FILE_MODES = ("100644", "100755")  # 120000: a symlink
+# A repository's own config must not make git run a program (it may come from anyone):
+# these override what .git/config sets (a signed commit ran its gpg.program).
+_SAFE_CONFIG = ("log.showSignature=false", "gpg.program=false", "gpg.ssh.program=false",
+                "gpg.x509.program=false", "core.fsmonitor=false", "core.hooksPath=/dev/null",
+                "diff.external=", "core.pager=cat", "core.quotepath=off")  # fmt: skip
 
 
 def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> list[Step]:
@@ -56,15 +62,21 @@ def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
 
 
 def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
-    """The file at ``commit``; its size is asked first, so no blob over the cap is read."""
+    """The file at ``commit``; its mode and size are asked first, so no blob over the cap
+    (and no symlink: its target would read as the policy's text) is read."""
     try:
-        size = _git(repo, ["cat-file", "-s", f"{commit}:{path}"], seconds).strip()
-    except ArchiveError as exc:  # the commit deleted or renamed the file
+        entry = _git(repo, ["ls-tree", "-l", "--full-tree", commit, "--", path], seconds)
+    except ArchiveError as exc:
         raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
+    mode, kind, blob, size = (entry.partition("\t")[0].split() + ["", "", "", ""])[:4]
+    if not entry or kind != "blob":  # the commit deleted or renamed the file
+        raise ArchiveError(f"{path!r} is not a file in commit {commit[:12]}")
+    if mode not in _FILE_MODES:
+        raise ArchiveError(f"{path!r} is a symlink in commit {commit[:12]}: no version")
     if not size.isdigit() or int(size) > MAX_VERSION_BYTES:
         cap = MAX_VERSION_BYTES // 1_000_000
         raise ArchiveError(f"{path!r} in commit {commit[:12]} is over {cap} MB: not read")
-    return Body(_git_bytes(repo, ["cat-file", "blob", f"{commit}:{path}"], seconds), MARKDOWN)
+    return Body(_git_bytes(repo, ["cat-file", "blob", blob], seconds), MARKDOWN)
 
 
 def folder_steps(folder: Path) -> list[Step]:
@@ -102,7 +114,8 @@ def _git(repo: Path, args: list[str], seconds: float) -> str:
 
 def _git_bytes(repo: Path, args: list[str], seconds: float) -> bytes:
     """Runs git on the repository within ``seconds``; ArchiveError with git's first line."""
-    command = ["git", "-C", str(repo), "-c", "core.quotepath=off", *args]
+    overrides = [part for setting in _SAFE_CONFIG for part in ("-c", setting)]
+    command = ["git", "-C", str(repo), *overrides, *args]
     env = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
            "PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # fmt: skip
     try:

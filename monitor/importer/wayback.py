@@ -12,10 +12,11 @@ own error page is refused (an ArchiveError), never read as a version.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from urllib.parse import urlencode, urlsplit
 
@@ -166,11 +167,38 @@ def load_capture(archive: Wayback, watch: Watch, capture: Capture) -> Body:
         if exc.transient:
             raise
         raise ArchiveError(f"capture not available: {exc}") from None
+    _same_capture(url, result.final_url, capture)
     body = result.body
     if is_error_page(body):
         raise ArchiveError("the capture is the Wayback Machine's own error page, not the "
                            "document (not recorded)")  # fmt: skip
     return Body(body, result.content_type or "text/html", capture.original)
+
+
+def _same_capture(url: str, final_url: str, capture: Capture) -> None:
+    """A redirect to another capture (the archive's nearest one: months away, maybe), its
+    calendar or a page of its own is refused: its bytes would be recorded under this
+    capture's time. The same capture under a normalised address (``https``, ``www.``) or
+    one a few minutes away (how the archive resolves one capture of two addresses) is it."""
+    if final_url == url:
+        return
+    found = _CAPTURE_PATH.match(urlsplit(final_url).path)
+    if _site(url) == _site(final_url) and found and _near(found.group(1), capture.at):
+        return
+    raise ArchiveError(f"the archive redirected this capture to {final_url[:120]!r}, another "
+                       "capture or page (not recorded under this capture's time)")  # fmt: skip
+
+
+_CAPTURE_PATH = re.compile(r"/web/(\d{14})id_/")
+SAME_CAPTURE = timedelta(hours=1)
+
+
+def _near(stamp: str, at: datetime) -> bool:
+    try:
+        other = datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return abs(other - at) <= SAME_CAPTURE
 
 
 def is_error_page(body: bytes) -> bool:

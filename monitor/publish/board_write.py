@@ -12,6 +12,7 @@ from monitor.publish.board_feed import BOARD_NAME, board_page, render_board_feed
 from monitor.publish.board_update import update_board
 from monitor.publish.feed import FORMATS, FeedSettings
 from monitor.publish.site.write import replace_if_changed
+from monitor.publish.stamp import read_marker
 from monitor.store import Store
 from monitor.store.board import board_changes, latest_cells, newest_board_row
 from monitor.store.documents import added_at
@@ -35,8 +36,7 @@ def write_board(
     if (
         unchanged
         and marker is not None
-        and marker.exists()
-        and marker.read_bytes() == newest
+        and read_marker(marker) == newest
         and all((out_dir / name).exists() for name in names)
     ):
         return []

@@ -12,6 +12,8 @@ board's rules cost more than the rest of an unchanged one-document check).
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,7 @@ from monitor.store.board import stale_boards
 from monitor.store.documents import SiteState, site_states, upgrade_count
 
 STAMP_NAME = "feeds.stamp"
+STAMP_MAX_BYTES = 65_536  # a stamp is three lines of hashes and names
 # Written by every full publishing: the change feed and the site's index, and the board.
 PRESENT = ("all.rss", "index.html", "board.rss", "board.atom", "board.html")
 # The files the board's rules (monitor.board.board_version) are computed from: the rule
@@ -67,8 +70,26 @@ def up_to_date(
 
 
 def read_stamp(data_dir: Path) -> list[str]:
-    path = data_dir / STAMP_NAME
-    return path.read_text().split("\n") if path.exists() else []
+    data = read_marker(data_dir / STAMP_NAME)
+    return data.decode("utf-8", "replace").split("\n") if data is not None else []
+
+
+def read_marker(path: Path) -> bytes | None:
+    """A stamp's bytes; None (no stamp: publish) when it is missing or does not read: no
+    regular file (a FIFO there would block every check for ever), over STAMP_MAX_BYTES."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > STAMP_MAX_BYTES:
+            return None
+        return os.read(fd, STAMP_MAX_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def stamp_text(stamp_value: str, pages: str, rules: str) -> bytes:

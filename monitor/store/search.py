@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from monitor.store import paragraphs, texts
 from monitor.store.db import Store
+from monitor.store.rows import damaged
 
 _CHUNK = 500
 
@@ -28,7 +29,22 @@ def paragraph_lists(store: Store, doc_id: str) -> tuple[dict[int, list[int]], li
     lists = {
         int(n): texts.ids_of(store.db, ids, f"{doc_id} v{n}: text", most) for n, ids in rows if ids
     }
+    _require_rows(store, doc_id, lists)
     return lists, [int(n) for n, ids in rows if not ids]
+
+
+def _require_rows(store: Store, doc_id: str, lists: dict[int, list[int]]) -> None:
+    """A damaged database unless every listed paragraph has its row: a missing one would
+    read as a line holding no piece of the phrase (a false "in none of its versions")."""
+    wanted = sorted({pid for listed in lists.values() for pid in listed})
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = store.db.execute(f"select id from paragraphs where id in ({marks})", chunk)
+        lost = set(chunk).difference(r[0] for r in rows.fetchall())
+        if lost:
+            number = next(n for n, ids in lists.items() if not lost.isdisjoint(ids))
+            raise damaged(f"{doc_id} v{number}: text lost a paragraph")
 
 
 def paragraph_texts(store: Store, ids: Iterable[int], fts_query: str | None) -> dict[int, str]:

@@ -39,7 +39,10 @@ from monitor.store.rows import damaged, digest_column, digest_hex, sha256, ts
 DELTA_SHARE = 0.25
 MAX_SERIAL = (1 << 16) - 1  # the last snapshot of a chain: at most 16 deltas to read it
 MAX_DEPTH = 32  # a longer chain (or a loop of bases) is a damaged database
-MAX_SIZE = 1 << 30  # a recorded size past it is damaged (pages are capped far below)
+# A recorded size past it is damaged: the largest page the store takes is an imported
+# file (50 MB; a fetch: 15 MB), and a frame of zeros as large as the size is inflated
+# before its sha256 can refuse it (1 GB once let 20 KB of crafted frame take 600 MB).
+MAX_SIZE = 64 << 20
 # Per open database, the last snapshots rebuilt and checked against their sha256: a check
 # stores a delta on one and reads the new snapshot back at once, from its stored frame
 # on these bytes (a snapshot itself is always read from its stored form).

@@ -15,7 +15,7 @@ from typing import Any
 from monitor.store import paragraphs
 from monitor.store.connection import Connection
 from monitor.store.rows import damaged, sha256
-from monitor.store.snapshots import rebuilt
+from monitor.store.snapshots import MAX_SIZE, rebuilt
 
 
 def pack(db: Connection, document: str, text: str) -> str:
@@ -60,14 +60,15 @@ def largest_id(db: Connection) -> int:
 
 
 def legacy(db: Connection, row: dict[str, Any]) -> str:
-    """A text stored before m010: zlib, or a delta on a whole earlier version's text."""
+    """A text stored before m010: zlib, or a delta on a whole earlier version's text, at
+    most MAX_SIZE bytes (a crafted zlib stream of zeros once inflated without end)."""
     what = f"{row['document']} v{row['number']}: text"
-    if not row.get("text_base"):
-        return _decoded(what, rebuilt(what, None, row["text"]))
+    if not row.get("text_base"):  # not checked: m010 kept those it could not check so
+        return _decoded(what, rebuilt(what, None, row["text"], MAX_SIZE))
     base = _blob(db, row["document"], row["text_base"])
     if base is None or base[1] is not None or base[0] is None:
         raise damaged(f"{row['document']} v{row['number']}: text lost its base")
-    data = rebuilt(what, rebuilt(what, None, base[0]), row["text"])
+    data = rebuilt(what, rebuilt(what, None, base[0], MAX_SIZE), row["text"], MAX_SIZE)
     if sha256(data) != row["text_sha256"]:
         raise damaged(f"{row['document']} v{row['number']}: text does not rebuild")
     return _decoded(what, data)
