@@ -38,8 +38,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.classify_eval import CORPUS, HELDOUT, markdown_to_text  # noqa: E402
-from monitor.classify import RULES_DIR, classify, load_rules, match_sentence  # noqa: E402
-from monitor.classify import split_sentences  # noqa: E402
+from monitor.classify import (  # noqa: E402
+    RULES_DIR,
+    classify,
+    load_rules,
+    match_sentence,
+    split_sentences,  # noqa: E402
+)
 from monitor.extract.html import extract_text  # noqa: E402
 from monitor.models import Classification, Flag, flags_severity  # noqa: E402
 

@@ -29,8 +29,12 @@ from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from monitor.classify import prefilter
+from monitor.classify.prefilter import Needs
+
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
+MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
 _KEY = f"{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 
 
@@ -55,14 +59,42 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         return re.compile(source, flags)
 
 
-def _name(source: str, flags: int) -> str:
-    digest = hashlib.sha256(_KEY + f"|{flags}|".encode() + source.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest() + ".sre"
+def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs]]:
+    """``source`` as alternatives to search in turn, each with the literal words it needs
+    (``prefilter``): one entry, the whole pattern, unless it is one alternation. Kept on
+    disk like a compiled pattern (the analysis needs the parse, the slow part)."""
+    try:
+        path = cache_dir() / _name(source, flags, f"plan{prefilter.VERSION}")
+        parts = _load(path, list)
+        if parts is None:
+            parts = _plan(source, flags)
+            _store(path, parts)
+        return [(_sre.compile(source, *code), tuple(map(tuple, needs))) for code, needs in parts]
+    except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
+        return [(compile_cached(source, flags), ())]
 
 
-def _parts(source: str, flags: int) -> tuple[Any, ...]:
-    """What ``re._compiler.compile`` hands to ``_sre.compile`` after the pattern itself."""
+def _plan(source: str, flags: int) -> list[Any]:
     parsed = _parser.parse(source, flags)
+    alternatives = prefilter.branches(parsed)
+    if alternatives is None or len(alternatives) > MAX_ALTERNATIVES:
+        return [(_parts(source, flags, parsed), prefilter.needs(parsed))]
+    plan = []
+    for alternative in alternatives:
+        alternative.state = parsed.state
+        plan.append((_parts(source, flags, alternative), prefilter.needs(alternative)))
+    return plan
+
+
+def _name(source: str, flags: int, kind: str = "sre") -> str:
+    digest = hashlib.sha256(_KEY + f"|{flags}|".encode() + source.encode("utf-8", "surrogatepass"))
+    return f"{digest.hexdigest()}.{kind}"
+
+
+def _parts(source: str, flags: int, parsed: Any = None) -> tuple[Any, ...]:
+    """What ``re._compiler.compile`` hands to ``_sre.compile`` after the pattern itself
+    (for ``parsed``, a part of the parsed source, when given)."""
+    parsed = _parser.parse(source, flags) if parsed is None else parsed
     code = _compiler._code(parsed, flags)
     groupindex = dict(parsed.state.groupdict)
     indexgroup = [None] * parsed.state.groups
@@ -73,7 +105,7 @@ def _parts(source: str, flags: int) -> tuple[Any, ...]:
             groupindex, tuple(indexgroup))  # fmt: skip
 
 
-def _load(path: Path) -> tuple[Any, ...] | None:
+def _load(path: Path, kind: type = tuple) -> Any:
     try:
         data = _read(path)
     except OSError:
@@ -84,6 +116,8 @@ def _load(path: Path) -> tuple[Any, ...] | None:
         parts = marshal.loads(zlib.decompress(data))
     except (ValueError, EOFError, TypeError, zlib.error):
         return None
+    if kind is list:
+        return parts if isinstance(parts, list) and parts else None
     return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
 
 
@@ -98,7 +132,7 @@ def _read(path: Path) -> bytes | None:
         return file.read(MAX_FILE_BYTES + 1)
 
 
-def _store(path: Path, parts: tuple[Any, ...]) -> None:
+def _store(path: Path, parts: Any) -> None:
     """Written to a temporary file and renamed: a reader never sees half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
