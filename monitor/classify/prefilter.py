@@ -15,7 +15,7 @@ from __future__ import annotations
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-VERSION = 1  # of the analysis: bump when it changes what it finds (plans cached on disk)
+VERSION = 2  # of the analysis: bump when it changes what it finds (plans cached on disk)
 Needs = tuple[tuple[str, ...], ...]  # every group: one of its strings is in the text
 Info = tuple[frozenset[str] | None, list[frozenset[str]]]  # (all it can match, needs)
 
@@ -36,7 +36,14 @@ def lowered(text: str) -> str:
 
 
 def holds(needs: Needs, low: str) -> bool:
-    return all(any(word in low for word in group) for group in needs)
+    """Whether one string of every group is in ``low`` (loops: cheaper than all/any)."""
+    for group in needs:
+        for word in group:
+            if word in low:
+                break
+        else:
+            return False
+    return True
 
 
 def needs(parsed: Any) -> Needs:
@@ -71,9 +78,19 @@ def _unwrap(parsed: Any) -> list[Any] | None:
 
 
 def _best(groups: list[frozenset[str]]) -> Needs:
-    useful = {group for group in groups if group and "" not in group}
+    useful = {_shortest(group) for group in groups if group and "" not in group}
     ranked = sorted(useful, key=lambda g: (-min(map(len, g)), len(g), sorted(g)))
     return tuple(tuple(sorted(group)) for group in ranked[:KEEP])
+
+
+def _shortest(group: frozenset[str]) -> frozenset[str]:
+    """The group without the strings that contain another of its strings: where "models"
+    is in the text, "model" is too, so the group is found or missing all the same."""
+    kept: list[str] = []
+    for word in sorted(group, key=len):
+        if not any(shorter in word for shorter in kept):
+            kept.append(word)
+    return frozenset(kept)
 
 
 def _sequence(items: Any) -> Info:

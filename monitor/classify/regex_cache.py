@@ -69,9 +69,14 @@ def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs]]:
         if parts is None:
             parts = _plan(source, flags)
             _store(path, parts)
-        return [(_sre.compile(source, *code), tuple(map(tuple, needs))) for code, needs in parts]
+        return [(_sre.compile(source, *code), _ordered(needs)) for code, needs in parts]
     except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
         return [(compile_cached(source, flags), ())]
+
+
+def _ordered(needs: Any) -> Needs:
+    """The groups with the fewest strings first: the cheapest to find missing."""
+    return tuple(sorted((tuple(map(str, group)) for group in needs), key=len))
 
 
 def _plan(source: str, flags: int) -> list[Any]:
