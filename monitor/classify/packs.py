@@ -192,6 +192,8 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
     """
     text = sentence.translate(_FOLD) if not sentence.isascii() else sentence
     folded = text.casefold()
+    if not _any_triggered(rule_sets, text, folded):
+        return None
     low = lowered(text)
     candidates = [
         rule_set
@@ -212,6 +214,24 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
                     start, end = positions[found.start()], positions[found.end() - 1] + 1
                     return RuleMatch(rule, sentence[start:end])
     return None
+
+
+_ALL_TRIGGERS: dict[int, tuple[tuple[RuleSet, ...], RuleSet | None]] = {}
+
+
+def _any_triggered(rule_sets: tuple[RuleSet, ...], text: str, folded: str) -> bool:
+    """``any(rule_set.triggered(...))``, each trigger word of the packs tested once."""
+    known = _ALL_TRIGGERS.get(id(rule_sets))
+    if known is None or known[0] is not rule_sets:
+        union = None
+        if all(rule_set.triggers or rule_set.cased_triggers for rule_set in rule_sets):
+            words = dict.fromkeys(w for rule_set in rule_sets for w in rule_set.triggers)
+            cased = dict.fromkeys(w for rule_set in rule_sets for w in rule_set.cased_triggers)
+            union = RuleSet("", 0, LazyRegex(""), (), {}, tuple(words), tuple(cased))
+        if len(_ALL_TRIGGERS) > 16:  # rule sets loaded from other folders (tests)
+            _ALL_TRIGGERS.clear()
+        known = _ALL_TRIGGERS[id(rule_sets)] = (rule_sets, union)
+    return known[1] is None or known[1].triggered(text, folded)
 
 
 def _first(

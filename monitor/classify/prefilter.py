@@ -15,13 +15,14 @@ from __future__ import annotations
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-VERSION = 2  # of the analysis: bump when it changes what it finds (plans cached on disk)
+VERSION = 3  # of the analysis: bump when it changes what it finds (plans cached on disk)
 Needs = tuple[tuple[str, ...], ...]  # every group: one of its strings is in the text
 Info = tuple[frozenset[str] | None, list[frozenset[str]]]  # (all it can match, needs)
 
 C = _parser  # the opcodes (LITERAL, BRANCH, ...) as the parser names them
 CAP = 48  # the most strings a node's "all it can match" set is kept with
 KEEP = 3  # the most selective groups kept per pattern
+LONG = 24  # a group of more strings is kept only where there are not KEEP shorter ones
 # the only characters outside ASCII that a case-insensitive ASCII letter matches (a test
 # checks every code point): mapped to it before lowering, so "İ" is not lowered to "i̇"
 _ODD_CASES = {0x130: "i", 0x131: "i", 0x17F: "s"}
@@ -79,7 +80,8 @@ def _unwrap(parsed: Any) -> list[Any] | None:
 
 def _best(groups: list[frozenset[str]]) -> Needs:
     useful = {_shortest(group) for group in groups if group and "" not in group}
-    ranked = sorted(useful, key=lambda g: (-min(map(len, g)), len(g), sorted(g)))
+    # a long list costs a test per string where none is there: short lists first
+    ranked = sorted(useful, key=lambda g: (len(g) > LONG, -min(map(len, g)), len(g), sorted(g)))
     return tuple(tuple(sorted(group)) for group in ranked[:KEEP])
 
 

@@ -16,7 +16,8 @@ _ABBREVIATIONS = frozenset(
     "e.g. i.e. etc. inc. ltd. co. corp. llc. no. nos. vs. cf. mr. mrs. ms. dr. st. approx. "
     "u.s. u.k. e.u. art. sec. para. p. ex. ibid. fig. jr. sr. mme. m. c.-à-d. n°.".split()
 )
-_BULLET = re.compile(r"^(?:[*•·▪◦‣–—-]\s+)+")
+_BULLETS = "*•·▪◦‣–—-"
+_BULLET = re.compile(rf"^(?:[{_BULLETS}]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
@@ -48,8 +49,15 @@ def _split_line(line: str) -> list[str]:
         pieces.append(line[start:after])
         start = after
     pieces.append(line[start:])
-    cleaned = (_BULLET.sub("", part.strip()) for piece in pieces for part in _bounded(piece))
-    return [piece for piece in cleaned if _WORD.search(piece)]
+    kept: list[str] = []
+    for piece in pieces:
+        for part in _bounded(piece) if len(piece) > MAX_SENTENCE else (piece,):
+            part = part.strip()
+            if part[:1] in _BULLETS:  # (what _BULLET can remove starts with one)
+                part = _BULLET.sub("", part)
+            if part[:1].isalnum() or _WORD.search(part):  # isalnum: [^\W_]
+                kept.append(part)
+    return kept
 
 
 def _bounded(piece: str) -> list[str]:
