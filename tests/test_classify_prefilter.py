@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import marshal
 import random
 import re
+import zlib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from monitor.classify import RULES_DIR, load_rules, split_sentences
+from monitor.classify import RULES_DIR, load_rules, regex_cache, split_sentences
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
 
@@ -107,3 +109,17 @@ def test_split_sentences_is_unchanged_by_the_faster_end_regex() -> None:
         "Done!\u201d",
         "The end",
     ]
+
+
+@pytest.mark.parametrize("damage", [b"", b"not zlib", zlib.compress(marshal.dumps([(1, 2)]))])
+def test_a_damaged_plan_file_still_finds_what_search_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    monkeypatch.setenv(regex_cache.ENV, str(tmp_path))
+    source = r"train(?:s|ed|ing)?\b(?:\W+\w+){0,4}?\W+models?|\bAI\b"  # no common start
+    assert len(regex_cache.plan_cached(source, re.IGNORECASE)) == 2
+    (path,) = tmp_path.glob("*.plan*")
+    path.write_bytes(damage)
+    regex = LazyRegex(source)
+    for text in ("We train our models.", "An AI feature.", "Nothing here.", "TRAINED MODEL"):
+        assert _span(regex.find(text, lowered(text))) == _span(regex.search(text)), text

@@ -57,7 +57,8 @@ def needs(parsed: Any) -> Needs:
 
 def branches(parsed: Any) -> list[Any] | None:
     """The alternatives of a pattern that is one alternation (through non-capturing groups
-    with no flags of their own), flattened the same way; None for any other pattern."""
+    with no flags of their own), flattened the same way; None for any other pattern
+    (including alternatives the parser gave a common start, as ``\\ba|\\bb``: searched whole)."""
     data = _unwrap(parsed)
     if data is None or len(data) != 1 or data[0][0] is not C.BRANCH:
         return None
