@@ -136,8 +136,13 @@ def test_the_cache_folder_keeps_only_the_entries_in_use(
     target = tmp_path / "elsewhere.sre"
     target.write_text("a file a link points at")
     (folder / ("e" * 64 + ".sre")).symlink_to(target)
+    plans = [folder / f"{hashlib.sha256(b'plan%d' % i).hexdigest()}.plan3" for i in range(5)]
+    for plan in plans:  # the prefilter's split of a pattern is the cache's own file too
+        plan.write_bytes(b"x")
+        aged(plan, 100)
     monkeypatch.setattr(regex_cache, "_pruned", False)  # as a new process
     regex_cache.compile_cached(r"\bnew pattern\b", re.IGNORECASE)  # a miss: writes, prunes
+    assert not any(plan.exists() for plan in plans)
     entries = [p for p in folder.glob("*.sre") if not p.is_symlink()]
     assert len(entries) <= regex_cache.MAX_ENTRIES, len(entries)
     assert kept in entries and len(entries) > regex_cache.MAX_ENTRIES // 2

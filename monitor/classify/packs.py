@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from monitor.classify.regex_cache import compile_cached
+from monitor.classify.lazy import LazyRegex
+from monitor.classify.prefilter import lowered
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -53,25 +54,6 @@ _FOLD: dict[int, str] = {
 _TERM = re.compile(r"\{([a-z_]+)\}")
 # an aside in parentheses, innermost first; the space before it goes with it
 _ASIDE = re.compile(r" ?\([^()]{0,200}\)")
-
-
-class LazyRegex:
-    """A regex compiled on its first search: a pack's hundred large patterns cost seconds
-    to compile, and one check's sentences need few of them (most are gated away)."""
-
-    __slots__ = ("source", "_compiled")
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._compiled: re.Pattern[str] | None = None
-
-    def compiled(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = compile_cached(self.source, re.IGNORECASE)
-        return self._compiled
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.compiled().search(text)
 
 
 @dataclass(frozen=True)
@@ -113,9 +95,13 @@ class RuleSet:
         """False only where no trigger word is in the sentence, so the screen cannot match."""
         if not self.triggers and not self.cased_triggers:
             return True
-        return any(word in folded for word in self.triggers) or any(
-            word in text for word in self.cased_triggers
-        )
+        for word in self.triggers:
+            if word in folded:
+                return True
+        for word in self.cased_triggers:  # noqa: SIM110 - a loop is cheaper than any()
+            if word in text:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -209,45 +195,67 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
     parentheses, so "large language model (LLM) training" or "develop, train, or improve
     (directly or indirectly) any AI model" read as written without the aside.
     """
-    text = sentence.translate(_FOLD)
+    text = sentence.translate(_FOLD) if not sentence.isascii() else sentence
     folded = text.casefold()
+    if not _any_triggered(rule_sets, text, folded):
+        return None
+    low = lowered(text)
     candidates = [
         rule_set
         for rule_set in rule_sets
-        if rule_set.triggered(text, folded) and rule_set.screen.search(text)
+        if rule_set.triggered(text, folded) and rule_set.screen.found(text, low)
     ]
     if not candidates:
         return None
-    views: list[tuple[str, Sequence[int]]] = [(text, range(len(text)))]
+    views: list[tuple[str, str, Sequence[int]]] = [(text, low, range(len(text)))]
     bare, origin = _without_parentheses(text)
     if bare != text:
-        views.append((bare, origin))
+        views.append((bare, lowered(bare), origin))
     for kind, kind_views in (("training", views), ("ai_related", views[:1])):
-        for view, positions in kind_views:
+        for view, view_low, positions in kind_views:
             for rule_set in candidates:
-                found, rule = _first(rule_set, kind, view, text)
+                found, rule = _first(rule_set, kind, (view, view_low), (text, low))
                 if found and rule:
                     start, end = positions[found.start()], positions[found.end() - 1] + 1
                     return RuleMatch(rule, sentence[start:end])
     return None
 
 
+_ALL_TRIGGERS: dict[int, tuple[tuple[RuleSet, ...], RuleSet | None]] = {}
+
+
+def _any_triggered(rule_sets: tuple[RuleSet, ...], text: str, folded: str) -> bool:
+    """``any(rule_set.triggered(...))``, each trigger word of the packs tested once."""
+    known = _ALL_TRIGGERS.get(id(rule_sets))
+    if known is None or known[0] is not rule_sets:
+        union = None
+        if all(rule_set.triggers or rule_set.cased_triggers for rule_set in rule_sets):
+            words = dict.fromkeys(w for rule_set in rule_sets for w in rule_set.triggers)
+            cased = dict.fromkeys(w for rule_set in rule_sets for w in rule_set.cased_triggers)
+            union = RuleSet("", 0, LazyRegex(""), (), {}, tuple(words), tuple(cased))
+        if len(_ALL_TRIGGERS) > 16:  # rule sets loaded from other folders (tests)
+            _ALL_TRIGGERS.clear()
+        known = _ALL_TRIGGERS[id(rule_sets)] = (rule_sets, union)
+    return known[1] is None or known[1].triggered(text, folded)
+
+
 def _first(
-    rule_set: RuleSet, kind: str, view: str, text: str
+    rule_set: RuleSet, kind: str, view: tuple[str, str], text: tuple[str, str]
 ) -> tuple[re.Match[str] | None, Rule | None]:
     """The first rule of ``kind`` found in ``view`` and where; vetoes are judged on ``text``
-    (an aside in parentheses still counts there). Each gate is searched once."""
+    (an aside in parentheses still counts there). Each gate is searched once. Both are
+    given with their ``lowered`` form."""
     gates: dict[str, bool] = {}
 
     def passes(gate: str) -> bool:
         if gate not in gates:
-            gates[gate] = rule_set.gates[gate].search(view) is not None
+            gates[gate] = rule_set.gates[gate].found(*view)
         return gates[gate]
 
     for rule in (rule for rule in rule_set.rules if rule.kind == kind):
-        tried = (p.regex.search(view) for p in rule.patterns if all(map(passes, p.gates)))
+        tried = (p.regex.find(*view) for p in rule.patterns if all(map(passes, p.gates)))
         found = next((match for match in tried if match), None)
-        if found and not any(veto.search(text) for veto in rule.unless):
+        if found and not any(veto.found(*text) for veto in rule.unless):
             return found, rule
     return None, None
 

@@ -37,6 +37,9 @@ from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from monitor.classify import prefilter
+from monitor.classify.prefilter import Needs
+
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
 MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
@@ -45,8 +48,10 @@ _KEY = f"format {FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 MAX_ENTRIES = 1_000  # the packs have ~140 patterns
 STALE_DAYS = 30
 _DAY = 86_400.0
-_OWN = re.compile(r"[0-9a-f]{64}\.sre|\.sre-[a-z0-9_]{8}\.tmp")  # what _name and _store make
+# What _name (compiled patterns, prefilter plans) and _store (temporary files) make.
+_OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
 _pruned = False  # this process pruned the folder already
+MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
 
 
 def cache_dir() -> Path:
@@ -71,14 +76,47 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         return re.compile(source, flags)
 
 
-def _name(source: str, flags: int) -> str:
-    digest = hashlib.sha256(_KEY + f"|{flags}|".encode() + source.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest() + ".sre"
+def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs]]:
+    """``source`` as alternatives to search in turn, each with the literal words it needs
+    (``prefilter``): one entry, the whole pattern, unless it is one alternation. Kept on
+    disk like a compiled pattern (the analysis needs the parse, the slow part)."""
+    try:
+        path = cache_dir() / _name(source, flags, f"plan{prefilter.VERSION}")
+        parts = _load(path, list)
+        if parts is None:
+            parts = _plan(source, flags)
+            _store(path, parts)
+        return [(_sre.compile(source, *code), _ordered(needs)) for code, needs in parts]
+    except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
+        return [(compile_cached(source, flags), ())]
 
 
-def _parts(source: str, flags: int) -> tuple[Any, ...]:
-    """What ``re._compiler.compile`` hands to ``_sre.compile`` after the pattern itself."""
+def _ordered(needs: Any) -> Needs:
+    """The groups with the fewest strings first: the cheapest to find missing."""
+    return tuple(sorted((tuple(map(str, group)) for group in needs), key=len))
+
+
+def _plan(source: str, flags: int) -> list[Any]:
     parsed = _parser.parse(source, flags)
+    alternatives = prefilter.branches(parsed)
+    if alternatives is None or len(alternatives) > MAX_ALTERNATIVES:
+        return [(_parts(source, flags, parsed), prefilter.needs(parsed))]
+    plan = []
+    for alternative in alternatives:
+        alternative.state = parsed.state
+        plan.append((_parts(source, flags, alternative), prefilter.needs(alternative)))
+    return plan
+
+
+def _name(source: str, flags: int, kind: str = "sre") -> str:
+    digest = hashlib.sha256(_KEY + f"|{flags}|".encode() + source.encode("utf-8", "surrogatepass"))
+    return f"{digest.hexdigest()}.{kind}"
+
+
+def _parts(source: str, flags: int, parsed: Any = None) -> tuple[Any, ...]:
+    """What ``re._compiler.compile`` hands to ``_sre.compile`` after the pattern itself
+    (for ``parsed``, a part of the parsed source, when given)."""
+    parsed = _parser.parse(source, flags) if parsed is None else parsed
     code = _compiler._code(parsed, flags)
     groupindex = dict(parsed.state.groupdict)
     indexgroup = [None] * parsed.state.groups
@@ -89,7 +127,7 @@ def _parts(source: str, flags: int) -> tuple[Any, ...]:
             groupindex, tuple(indexgroup))  # fmt: skip
 
 
-def _load(path: Path) -> tuple[Any, ...] | None:
+def _load(path: Path, kind: type = tuple) -> Any:
     try:
         data = _read(path)
     except OSError:
@@ -104,6 +142,8 @@ def _load(path: Path) -> tuple[Any, ...] | None:
         parts = marshal.loads(code)
     except (ValueError, EOFError, TypeError, zlib.error):
         return None
+    if kind is list:
+        return parts if isinstance(parts, list) and parts else None
     return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
 
 
@@ -122,7 +162,7 @@ def _read(path: Path) -> bytes | None:
         return data
 
 
-def _store(path: Path, parts: tuple[Any, ...]) -> None:
+def _store(path: Path, parts: Any) -> None:
     """Written to a temporary file and renamed: a reader never sees half a file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

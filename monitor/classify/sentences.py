@@ -7,15 +7,17 @@ import unicodedata
 
 # A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
 # text sometimes loses the space between two sentences ("our products.Meta does not").
+# Written to start with the stop itself, so the engine skips to the next . ! ? … in C; where
+# the space is lost the end is after the stop (group 1 marks it), else the whole match.
 _END = re.compile(
-    r"[.!?…][\"'”’»)\]]*(?=\s+(?:[\"'“‘(\[¿¡]|«\s?)?[A-ZÀ-ÖØ-Þ0-9])|(?<=[a-zà-ÿ]{3}[.!?])(?=[A-Z][a-z])"
+    r"[.!?…](?:[\"'”’»)\]]*(?=\s+(?:[\"'“‘(\[¿¡]|«\s?)?[A-ZÀ-ÖØ-Þ0-9])|(?<=[a-zà-ÿ]{3}[.!?])(?=[A-Z][a-z])())"
 )
-_LAST_WORD = re.compile(r"(\S+)$")
 _ABBREVIATIONS = frozenset(
     "e.g. i.e. etc. inc. ltd. co. corp. llc. no. nos. vs. cf. mr. mrs. ms. dr. st. approx. "
     "u.s. u.k. e.u. art. sec. para. p. ex. ibid. fig. jr. sr. mme. m. c.-à-d. n°.".split()
 )
-_BULLET = re.compile(r"^(?:[*•·▪◦‣–—-]\s+)+")
+_BULLETS = "*•·▪◦‣–—-"
+_BULLET = re.compile(rf"^(?:[{_BULLETS}]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
@@ -38,16 +40,24 @@ def _split_line(line: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for end in _END.finditer(line):
-        before = _LAST_WORD.search(line, start, end.start() + 1)
-        if before and before.group(1).lower().lstrip("([«\"'") in _ABBREVIATIONS:
-            continue  # "e.g. Google" does not end a sentence
-        if len(line[start : end.end()].strip()) <= 4:
+        stop, after = (end.end(), end.end()) if end.lastindex else (end.start(), end.end())
+        word = line[max(start, line.rfind(" ", start, stop + 1) + 1) : stop + 1]
+        if word.lower().lstrip("([«\"'") in _ABBREVIATIONS:
+            continue  # "e.g. Google" does not end a sentence (the line has single spaces)
+        if len(line[start:after].strip()) <= 4:
             continue  # "1. Data we collect" is a numbered heading
-        pieces.append(line[start : end.end()])
-        start = end.end()
+        pieces.append(line[start:after])
+        start = after
     pieces.append(line[start:])
-    cleaned = (_BULLET.sub("", part.strip()) for piece in pieces for part in _bounded(piece))
-    return [piece for piece in cleaned if _WORD.search(piece)]
+    kept: list[str] = []
+    for piece in pieces:
+        for part in _bounded(piece) if len(piece) > MAX_SENTENCE else (piece,):
+            part = part.strip()
+            if part[:1] in _BULLETS:  # (what _BULLET can remove starts with one)
+                part = _BULLET.sub("", part)
+            if part[:1].isalnum() or _WORD.search(part):  # isalnum: [^\W_]
+                kept.append(part)
+    return kept
 
 
 def _bounded(piece: str) -> list[str]:
@@ -73,10 +83,13 @@ def _bounded(piece: str) -> list[str]:
 
 def sentence_key(sentence: str) -> str:
     """The meaning-bearing words of a sentence, as one comparable string."""
-    text = _INVISIBLE.sub("", sentence)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(_WORD.findall(_URL.sub(" ", text.lower())))
+    text = sentence
+    if not text.isascii():  # the invisible characters are not ASCII
+        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    low = text.lower()
+    if "://" in low or "www." in low:  # where a link can be
+        low = _URL.sub(" ", low)
+    return " ".join(_WORD.findall(low))
 
 
 def word_set(sentence: str) -> frozenset[str]:
