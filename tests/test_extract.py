@@ -58,6 +58,27 @@ def test_normalize_text_is_idempotent_and_keeps_single_blank_lines() -> None:
     assert normalize_text(once) == once
 
 
+# Characters NFKC changes (ligature, fullwidth, circled digit, diaeresis that becomes a
+# space and a combining mark, decomposed accent) and whitespace str.split() removes.
+ODD = ["\ufb01", "\uff46", "\u2460", "\u00a8", "e\u0301", "\u00a0", "\u2028", "\x1c",
+       "\u200b", "\r", "\t", "\u3000", " ", "a", "Z", "-", "|"]  # fmt: skip
+
+
+def test_rendered_lines_skip_normalize_text_only_when_it_changes_nothing() -> None:
+    # extract_text's _normalized_lines: render() makes each line " ".join(s.split()) (with
+    # "- " or " | " between parts), so normalize_text may be skipped unless NFKC changes it.
+    from monitor.extract.html import _normalized_lines
+
+    r = random.Random(15)
+    for _ in range(3_000):
+        cells = [" ".join("".join(r.choices(ODD, k=r.randrange(1, 9))).split()) for _ in "ab"]
+        line = " | ".join(c for c in cells if c)  # never empty: render() drops those
+        if not line:
+            continue
+        lines = [("- " if r.random() < 0.3 else "") + line for _ in range(r.randrange(1, 3))]
+        assert _normalized_lines(lines) == normalize_text("\n".join(lines)), lines
+
+
 POLICY_HTML = """<h1>Privacy Policy</h1><p>Effective 1 May 2026</p>
 <h2>What we collect</h2><p>{P}</p><ul><li>Account data</li><li>Usage data</li></ul>
 <p>Read the <a href="/cookies?x={tok}">cookie notice</a> for details.</p>"""

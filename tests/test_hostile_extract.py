@@ -143,3 +143,14 @@ def test_many_selected_blocks_deep_in_the_page_cost_linear_time() -> None:
     text = extract_text(page.encode(), select=("p",))
     assert text.count(POLICY) == blocks
     assert time.process_time() - start < DEADLINE_CPU_S
+
+
+@pytest.mark.parametrize("divs", [0, 1, 38, 2_042, 2_043, 2_044, 2_045, 2_046])
+def test_depth_limit_is_exact_at_every_depth(divs: int) -> None:
+    # <html>, <body>, the <div>s and the <p>: 3 + divs levels, around libxml2's own limit
+    # of 2,048 (past it the tree is rebuilt from the parser's events and counted again).
+    page = ("<html><body>" + "<div>" * divs + f"<p>{POLICY}</p>" + "</div>" * divs).encode()
+    levels = 3 + divs
+    assert extract_text(page, max_depth=levels) == POLICY
+    with pytest.raises(ExtractError, match=f"over {levels - 1:,} levels deep"):
+        extract_text(page, max_depth=levels - 1)

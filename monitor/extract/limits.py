@@ -18,6 +18,7 @@ parser itself stops nesting at 512 levels. Pure functions, no I/O.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -76,10 +77,12 @@ def parse(markup: str, max_elements: int, max_depth: int) -> Any:
         raise ExtractError(f"page could not be parsed as HTML ({exc})") from exc
     if root is None:
         return etree.Element("html")
-    depth = _depth(root, min(max_depth, LIBXML2_DEPTH - 1) + 1)
-    if depth > max_depth:
+    # The first depth that matters: past max_depth, or libxml2's own limit.
+    levels = min(max_depth, LIBXML2_DEPTH - 1) + 1
+    deep = levels <= 1 or _reaches(levels)(root)
+    if deep and levels > max_depth:
         _too_deep(max_depth)
-    if depth >= LIBXML2_DEPTH:  # libxml2 dropped what lies deeper: count, then rebuild
+    if deep and levels >= LIBXML2_DEPTH:  # libxml2 dropped what lies deeper: count, rebuild
         check_markup(markup, max_elements, max_depth)
         return _rebuilt(markup)
     _body_out_of_head(root)
@@ -112,15 +115,12 @@ def _body_out_of_head(root: Any) -> None:
         body.insert(index, el)
 
 
-def _depth(root: Any, enough: int) -> int:
-    """The tree's depth (root is 1), stopping once it reaches ``enough``."""
-    level, depth = [root], 1
-    while depth < enough:
-        level = [child for el in level for child in el]
-        if not level:
-            break
-        depth += 1
-    return depth
+@lru_cache(maxsize=8)
+def _reaches(levels: int) -> Any:
+    """XPath: whether an element lies ``levels`` levels down from the context element (which
+    is level 1). One child step per level, evaluated by libxml2 in C, linear in the elements
+    (a level-by-level walk in Python cost 5-8 times more on real pages)."""
+    return etree.XPath("boolean(" + "/".join(["*"] * (levels - 1)) + ")")
 
 
 class _Builder:

@@ -27,20 +27,23 @@ def render(roots: Iterable[Any]) -> list[str]:
             name = node.tag
             if event == "start":
                 if name in BLOCK_TAGS:
-                    out.flush()
+                    if buf:  # flush() of nothing does nothing: most block edges
+                        out.flush()
                     if name == "li":
                         # Headings get no "#": a paragraph restyled as a heading is not a
                         # change of the text.
                         out.prefix = "- "
                 elif name == "br":
-                    out.flush()
+                    if buf:
+                        out.flush()
                 elif name == "td" or name == "th":
                     buf.append(CELL)
                 if node.text:
                     buf.append(node.text)
                 continue
             if name in BLOCK_TAGS:
-                out.flush()
+                if buf:
+                    out.flush()
                 if name == "li":
                     out.prefix = ""
             if node.tail and node is not root:
@@ -60,8 +63,12 @@ class _Lines:
     def flush(self) -> None:
         if not self.buf:
             return
-        cells = (" ".join(part.split()) for part in "".join(self.buf).split(CELL))
-        text = " | ".join(cell for cell in cells if cell)
+        joined = "".join(self.buf)
+        if CELL in joined:
+            cells = (" ".join(part.split()) for part in joined.split(CELL))
+            text = " | ".join(cell for cell in cells if cell)
+        else:  # not in a table: the same, without a generator per line
+            text = " ".join(joined.split())
         self.buf.clear()
         if text and not _is_json(text):
             self.lines.append(self.prefix + text)
