@@ -12,6 +12,7 @@ after an upgrade of the rules can be told from a change of the policy.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 from monitor.classify.packs import (
@@ -31,6 +32,7 @@ __all__ = [
     "classify",
     "load_rules",
     "match_sentence",
+    "remember",
     "sentence_key",
     "split_sentences",
 ]
@@ -71,8 +73,28 @@ def _match(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
     return _matches[sentence]
 
 
+# Verdicts made by another process (an import's worker, monitor/importer/ahead.py) for
+# pairs of texts this process is about to compare; the last ones given are kept.
+GIVEN_REMEMBERED = 256
+_given: OrderedDict[tuple[str, str], Classification] = OrderedDict()
+
+
+def remember(old_text: str, new_text: str, verdict: Classification, version: str) -> None:
+    """Takes ``verdict`` (``classify(old_text, new_text)`` in another process, under the
+    rules named ``version``) as this process's; ignored if the rules in force differ."""
+    if version != classifier_version():
+        return
+    _given[(old_text, new_text)] = verdict
+    _given.move_to_end((old_text, new_text))
+    if len(_given) > GIVEN_REMEMBERED:
+        _given.popitem(last=False)
+
+
 def classify(old_text: str, new_text: str) -> Classification:
     """What the change from ``old_text`` to ``new_text`` says about AI training."""
+    given = _given.get((old_text, new_text))
+    if given is not None:
+        return given
     old, new = _sentences_by_key(old_text), _sentences_by_key(new_text)
     rule_sets = load_rules()
     matched: list[tuple[str, str, RuleMatch]] = []
