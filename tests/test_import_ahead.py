@@ -129,3 +129,21 @@ def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:
         assert not workers.started
     assert report.imported == report.steps == 7 and watch_for(folder).id == "openai-privacy"
     store.close()
+
+
+def test_a_worker_keeps_a_diff_only_when_it_reached_none_of_its_deadlines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker's diff stands for the importing process's only if no deadline cut it short:
+    on a machine so busy that every deadline has passed, the worker leaves it to the
+    importing process (None), and an idle one gives the diff this process would make."""
+    import monitor.diff as diff
+
+    old = "Intro.\nWe may share your data with partners for research.\nEnd.\n"
+    new = "Intro.\nWe may share your data with vendors for model training.\nEnd.\n"
+    assert diff.sure_lengths(old, new) == diff_lengths(old, new)
+    clock = iter(range(0, 10**6, 1_000))  # every reading of the clock 1,000 s later
+    monkeypatch.setattr(diff.time, "time", lambda: float(next(clock)))
+    assert diff.sure_lengths(old + "x", new) is None
+    monkeypatch.undo()
+    assert diff.sure_lengths(old + "x", new) == diff_lengths(old + "x", new)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +30,7 @@ from types import TracebackType
 from monitor.check.observe import Extractor, text_key
 from monitor.classify import classifier_version, classify
 from monitor.classify import remember as remember_verdict
-from monitor.diff import BUDGET_SECONDS, LINE_SHARE, PAIR_SHARE, Lengths, diff_lengths, remember
+from monitor.diff import Lengths, remember, sure_lengths
 from monitor.errors import ArchiveError, ExtractError, FetchError
 from monitor.importer.steps import Body, Step
 from monitor.models import Classification, Watch
@@ -225,22 +224,18 @@ def _work(
     return texts, pairs, classifier_version()
 
 
-# A diff that took less than this cannot have run out of any of its time budgets (monitor/
-# diff.py: the line diff's share, one pair's share): it is the diff the importing process
-# would make. A slower one (a busy machine) may be coarser: the importing process makes it.
-SURE_SECONDS = BUDGET_SECONDS * min(LINE_SHARE, PAIR_SHARE)
 _UNSURE: set[tuple[str, str]] = set()  # texts once diffed too slowly (a worker remembers diffs)
 
 
 def _sure_diff(old: str, new: str) -> Lengths | None:
+    """The diff, unless a busy machine made it reach one of its deadlines (then it may be
+    coarser than the importing process's: that process makes it)."""
     if (old, new) in _UNSURE:
         return None
-    start = time.monotonic()
-    lengths = diff_lengths(old, new)
-    if time.monotonic() - start < SURE_SECONDS:
-        return lengths
-    _UNSURE.add((old, new))
-    return None
+    lengths = sure_lengths(old, new)
+    if lengths is None:
+        _UNSURE.add((old, new))
+    return lengths
 
 
 def _extract(
