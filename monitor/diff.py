@@ -113,6 +113,30 @@ def diff_lengths(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) 
     return lengths
 
 
+def sure_lengths(old: str, new: str) -> Lengths | None:
+    """:func:`diff_lengths` of the two texts, or None when any of the diff's deadlines was
+    reached (a busy machine: the diff may be coarser than one that had the time). A call
+    that ended before its deadline cannot have checked it and stopped early, so the diff
+    is the one an idle process makes."""
+    known = _MEMO.get((_digest(old), _digest(new), BUDGET_SECONDS))
+    if known is not None:
+        return known
+    _late[:] = []
+    lengths = tuple((op, len(text)) for op, text in _diff_ops(old, new, BUDGET_SECONDS))
+    if _late:
+        return None
+    remember(old, new, lengths)
+    return lengths
+
+
+_late: list[bool] = []  # set when a deadline of the diff being made was reached
+
+
+def _before(deadline: float) -> None:
+    if time.time() > deadline:
+        _late.append(True)
+
+
 def remember(
     old: str, new: str, lengths: Lengths, *, budget_seconds: float = BUDGET_SECONDS
 ) -> None:
@@ -169,6 +193,7 @@ def _line_blocks(
     """(removed lines, added lines, following unchanged lines) blocks of a line diff."""
     chars_old, chars_new, lines = dmp.diff_linesToChars(old, new)
     ops = dmp.diff_main(chars_old, chars_new, False, deadline)
+    _before(deadline)
     dmp.diff_charsToLines(ops, lines)
     blocks: list[tuple[str, str, str]] = []
     removed, added = "", ""
@@ -207,6 +232,7 @@ def _pair(
     of words is far fewer steps for the diff than its characters."""
     now = time.time()
     if now >= deadline:
+        _late.append(True)
         return [(-1, removed), (1, added)]
     old_words, new_words = WORD.findall(removed), WORD.findall(added)
     kept = KEPT_RATIO * min(len(removed), len(added))
@@ -249,6 +275,7 @@ def _word_diff(
     coded_old = "".join(codes[w] for w in old_words)
     coded_new = "".join(codes[w] for w in new_words)
     ops = dmp.diff_main(coded_old, coded_new, False, deadline)
+    _before(deadline)
     if not _cleanup_is_cheap(ops):
         return [(op, "".join(words[ord(c)] for c in text)) for op, text in ops]
     dmp.diff_cleanupSemantic(ops)

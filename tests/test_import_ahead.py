@@ -16,7 +16,7 @@ from monitor.importer.ahead import MIN_STEPS, Workers
 from monitor.importer.ota import ota_steps
 from monitor.importer.run import Report, import_steps
 from monitor.importer.steps import Step
-from monitor.models import Watch
+from monitor.models import Classification, Watch
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli
 from tests.import_scoring import CORPUS, import_folder, watch_for
@@ -136,3 +136,40 @@ def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:
         assert not workers.started
     assert report.imported == report.steps == 7 and watch_for(folder).id == "openai-privacy"
     store.close()
+
+
+def test_a_worker_keeps_a_diff_only_when_it_reached_none_of_its_deadlines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker's diff stands for the importing process's only if no deadline cut it short:
+    on a machine so busy that every deadline has passed, the worker leaves it to the
+    importing process (None), and an idle one gives the diff this process would make."""
+    import monitor.diff as diff
+
+    old = "Intro.\nWe may share your data with partners for research.\nEnd.\n"
+    new = "Intro.\nWe may share your data with vendors for model training.\nEnd.\n"
+    assert diff.sure_lengths(old, new) == diff_lengths(old, new)
+    clock = iter(range(0, 10**6, 1_000))  # every reading of the clock 1,000 s later
+    monkeypatch.setattr(diff.time, "time", lambda: float(next(clock)))
+    assert diff.sure_lengths(old + "x", new) is None
+    monkeypatch.undo()
+    assert diff.sure_lengths(old + "x", new) == diff_lengths(old + "x", new)
+
+
+def test_a_verdict_made_elsewhere_is_taken_only_under_the_same_rules() -> None:
+    """A worker's verdict stands for this process's classification of the same two texts,
+    unless the worker named other rules than those in force here."""
+    import monitor.classify as classify
+
+    old = "We keep your data.\n"
+    new = "We keep your data.\nWe use your content to train our AI models.\n"
+    own = classify.classify(old, new)
+    assert own.flags  # the rules flag the added sentence
+    given = Classification(flags=(), ai_related=())
+    try:
+        classify.remember(old, new, given, "other-rules")
+        assert classify.classify(old, new) == own
+        classify.remember(old, new, given, classify.classifier_version())
+        assert classify.classify(old, new) is given
+    finally:
+        classify._given.clear()

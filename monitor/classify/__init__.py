@@ -12,6 +12,8 @@ after an upgrade of the rules can be told from a change of the policy.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from functools import lru_cache
 
 from monitor.classify.packs import (
@@ -31,6 +33,7 @@ __all__ = [
     "classify",
     "load_rules",
     "match_sentence",
+    "remember",
     "sentence_key",
     "split_sentences",
 ]
@@ -71,8 +74,38 @@ def _match(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
     return _matches[sentence]
 
 
+# Verdicts made by another process (an import's worker, monitor/importer/ahead.py) for
+# pairs of texts this process is about to compare; the last ones given are kept, by the
+# texts' digests (not the texts: a few hundred pairs of long policies would be megabytes).
+GIVEN_REMEMBERED = 256
+_given: OrderedDict[tuple[bytes, bytes], Classification] = OrderedDict()
+
+
+def _pair(old_text: str, new_text: str) -> tuple[bytes, bytes]:
+    return _digest(old_text), _digest(new_text)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def remember(old_text: str, new_text: str, verdict: Classification, version: str) -> None:
+    """Takes ``verdict`` (``classify(old_text, new_text)`` in another process, under the
+    rules named ``version``) as this process's; ignored if the rules in force differ."""
+    if version != classifier_version():
+        return
+    key = _pair(old_text, new_text)
+    _given[key] = verdict
+    _given.move_to_end(key)
+    if len(_given) > GIVEN_REMEMBERED:
+        _given.popitem(last=False)
+
+
 def classify(old_text: str, new_text: str) -> Classification:
     """What the change from ``old_text`` to ``new_text`` says about AI training."""
+    given = _given.get(_pair(old_text, new_text)) if _given else None
+    if given is not None:
+        return given
     old, new = _sentences_by_key(old_text), _sentences_by_key(new_text)
     rule_sets = load_rules()
     matched: list[tuple[str, str, RuleMatch]] = []

@@ -1,13 +1,14 @@
 """Reading a local archive ahead of the import (issue 14: importing every history in seconds).
 
-Extracting texts and diffing consecutive ones are most of a step's CPU and pure functions
-of the bytes, so while this process records step i, worker processes work on the next
-steps in chunks: each worker extracts a chunk's texts and diffs each text with the one
-before it (the pair a change of that step compares). This process reads the archive (in
-order, never under the data directory's lock: the reads happen between two steps) and is
-the only one to write the store, in the order of the steps; it takes a worker's text as
-the step's text (the same extractor, the same arguments) and its diffs as its own
-(monitor/diff.py's :func:`remember`), and does itself whatever was not done ahead (a
+Extracting texts, diffing and classifying consecutive ones are most of a step's CPU and
+pure functions of the bytes, so while this process records step i, worker processes work
+on the next steps in chunks: each worker extracts a chunk's texts, diffs each text with
+the one before it (the pair a change of that step compares) and classifies the pair. This
+process reads the archive (in order, never under the data directory's lock: the reads
+happen between two steps) and is the only one to write the store, in the order of the
+steps; it takes a worker's text as the step's text (the same extractor, the same
+arguments), its diffs as its own (monitor/diff.py's :func:`remember`) and its verdicts
+(monitor/classify's, under the same rules), and does itself whatever was not done ahead (a
 diff with a text held as suspect, a re-read). Only for archives on this machine (OTA
 folders and repositories, snapshot folders): a Wayback capture is fetched when its step
 comes, politely.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,10 +29,12 @@ from functools import partial
 from types import TracebackType
 
 from monitor.check.observe import Extractor, text_key
-from monitor.diff import BUDGET_SECONDS, LINE_SHARE, PAIR_SHARE, Lengths, diff_lengths, remember
+from monitor.classify import classifier_version, classify
+from monitor.classify import remember as remember_verdict
+from monitor.diff import Lengths, remember, sure_lengths
 from monitor.errors import ArchiveError, ExtractError, FetchError
 from monitor.importer.steps import Body, Step
-from monitor.models import Watch
+from monitor.models import Classification, Watch
 from monitor.store import sha256
 
 # Steps per chunk (one job of a worker: its texts, and the diff of each with the one before).
@@ -52,8 +54,10 @@ WORKER_DEADLINE = 120.0
 
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
-Pair = tuple[Key, Key, Lengths]  # two consecutive steps' texts and their diff
-Done = tuple[dict[Key, Extracted], list[Pair]]
+# Two consecutive steps' texts, their diff (None: made too slowly to be sure of it) and
+# their verdict
+Pair = tuple[Key, Key, Lengths | None, Classification]
+Done = tuple[dict[Key, Extracted], list[Pair], str]  # ..., the rules' version
 
 
 def default_jobs() -> int:
@@ -178,15 +182,18 @@ class _Reader:
             if not wait and not job.done():
                 return
             try:
-                texts, pairs = job.result(timeout=WORKER_DEADLINE)
+                texts, pairs, rules = job.result(timeout=WORKER_DEADLINE)
             except (BrokenProcessPool, WaitedTooLong):  # a worker died (out of memory?) or hung
                 self._give_up()
                 return
             self.chunks.popleft()
             self.texts.update(texts)
-            for old, new, lengths in pairs:
+            for old, new, lengths, verdict in pairs:
                 if self.texts.get(old, (False,))[0] and self.texts.get(new, (False,))[0]:
-                    remember(self.texts[old][1], self.texts[new][1], lengths)
+                    old_text, new_text = self.texts[old][1], self.texts[new][1]
+                    if lengths is not None:
+                        remember(old_text, new_text, lengths)
+                    remember_verdict(old_text, new_text, verdict, rules)
             if wait and key in keys:
                 return
 
@@ -229,7 +236,8 @@ def _work(
     select: tuple[str, ...], remove: tuple[str, ...],
 ) -> Done:  # fmt: skip
     """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
-    context) and the diff of each text with the one before when their words differ."""
+    context), and the diff and verdict of each text with the one before when their words
+    differ."""
     texts: dict[Key, Extracted] = {}
     bodies = context + batch
     for key, body in bodies:
@@ -242,28 +250,23 @@ def _work(
         if not ok:
             continue
         if last is not None and text_key(last[1]) != text_key(text):
-            lengths = _sure_diff(last[1], text)
-            pairs += [(last[0], key, lengths)] if lengths is not None else []
+            pairs.append((last[0], key, _sure_diff(last[1], text), classify(last[1], text)))
         last = (key, text)
-    return texts, pairs
+    return texts, pairs, classifier_version()
 
 
-# A diff that took less than this cannot have run out of any of its time budgets (monitor/
-# diff.py: the line diff's share, one pair's share): it is the diff the importing process
-# would make. A slower one (a busy machine) may be coarser: the importing process makes it.
-SURE_SECONDS = BUDGET_SECONDS * min(LINE_SHARE, PAIR_SHARE)
 _UNSURE: set[tuple[str, str]] = set()  # texts once diffed too slowly (a worker remembers diffs)
 
 
 def _sure_diff(old: str, new: str) -> Lengths | None:
+    """The diff, unless a busy machine made it reach one of its deadlines (then it may be
+    coarser than the importing process's: that process makes it)."""
     if (old, new) in _UNSURE:
         return None
-    start = time.monotonic()
-    lengths = diff_lengths(old, new)
-    if time.monotonic() - start < SURE_SECONDS:
-        return lengths
-    _UNSURE.add((old, new))
-    return None
+    lengths = sure_lengths(old, new)
+    if lengths is None:
+        _UNSURE.add((old, new))
+    return lengths
 
 
 def _extract(

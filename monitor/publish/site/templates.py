@@ -11,7 +11,9 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from functools import lru_cache
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,8 @@ def environment() -> Environment:
         **_OPTIONS,  # type: ignore[arg-type]
     )
     env.filters["thousands"] = lambda n: f"{int(n):,}"
+    env.filters["inline_lines"] = inline_lines
+    env.filters["side_lines"] = side_lines
     return env
 
 
@@ -125,3 +129,43 @@ def _read(path: Path) -> bytes | None:
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_FILE:
             return None
         return file.read(MAX_CACHE_FILE + 1)
+
+
+# A change page's diff is most of the site's rendering (a line is a few parts, a page up to
+# 2 MB of them): its lines are built here, in Python, rather than by template loops (a
+# generator step and an escape call per part), with the same bytes as those loops gave.
+_TAGS = {"del": ("<del>", "</del>"), "ins": ("<ins>", "</ins>")}
+
+
+def _parts(parts: Iterable[tuple[str, str]]) -> str:
+    out: list[str] = []
+    for kind, text in parts:
+        tags = _TAGS.get(kind)
+        out += (tags[0], html_escape(text), tags[1]) if tags else (html_escape(text),)
+    return "".join(out)
+
+
+def _classes(line: Any) -> str:
+    return (" changed" if line.changed else "") + (" flagged" if line.flag else "")
+
+
+def inline_lines(lines: Iterable[Any]) -> Markup:
+    """Each diff line (monitor/publish/site/diffview.py ``Line``) as the inline view's
+    ``<div>``, its flag labelled, one per line: html.escape's escaping, as ``_escaped``."""
+    out: list[str] = []
+    for line in lines:
+        label = f'<span class="flag-label">{html_escape(line.flag)}</span> ' if line.flag else ""
+        out.append(f'<div class="line{_classes(line)}">{label}{_parts(line.parts)}</div>\n')
+    return Markup("".join(out))
+
+
+def side_lines(lines: Iterable[Any]) -> Markup:
+    """Each diff line as the side-by-side view's row: before (no insertions), after (no
+    deletions)."""
+    out: list[str] = []
+    for line in lines:
+        old = _parts(p for p in line.parts if p[0] != "ins")
+        new = _parts(p for p in line.parts if p[0] != "del")
+        out.append(f'<div class="row{_classes(line)}" role="row"><div role="cell">{old}</div>'
+                   f'<div role="cell">{new}</div></div>\n')  # fmt: skip
+    return Markup("".join(out))
