@@ -8,6 +8,7 @@ conversion loses nothing; a damaged packed column is the one-line damaged-databa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -213,20 +214,28 @@ DAMAGED_BODIES = {
 }
 
 
+def damaged_copy(
+    written: Path, data: Path, sql: str, params: list[object], document: str | None = None
+) -> int:
+    """A copy of the written store in ``data``, damaged by ``sql``; its last change's id
+    (of ``document`` when given)."""
+    data.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(written / "monitor.db")) as db:
+        db.execute(f"vacuum into '{data / 'monitor.db'}'")
+    with contextlib.closing(sqlite3.connect(data / "monitor.db")) as db:
+        db.execute(sql, params)
+        db.commit()
+        where, args = ("where document = ?", [document]) if document else ("", [])
+        return int(db.execute(f"select max(id) from changes {where}", args).fetchone()[0])
+
+
 @pytest.mark.parametrize("damage", DAMAGED_BODIES.values(), ids=DAMAGED_BODIES.keys())
 def test_a_damaged_packed_diff_is_a_one_line_damaged_database(
     written: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: bytes | str
 ) -> None:
     data = tmp_path / "data"
-    data.mkdir(parents=True)
-    db = sqlite3.connect(written / "monitor.db")
-    db.execute(f"vacuum into '{data / 'monitor.db'}'")
-    last = db.execute("select max(id) from changes").fetchone()[0]
-    db.close()
-    db = sqlite3.connect(data / "monitor.db")
-    db.execute("update changes set body = ? where id = ?", [damage, last])
-    db.commit()
-    db.close()
+    last = damaged_copy(written, data, "update changes set body = ? where id = "
+                        "(select max(id) from changes)", [damage])  # fmt: skip
     common = ["--data", str(data)]
     for args in (["changes", "--json", "--diffs"], ["feed"],
                  ["evidence", str(last), "--out", str(tmp_path / "ev")],
@@ -242,15 +251,8 @@ def test_damaged_headers_are_a_one_line_damaged_database(
     written: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: bytes | str
 ) -> None:
     data = tmp_path / "data"
-    data.mkdir(parents=True)
-    db = sqlite3.connect(written / "monitor.db")
-    db.execute(f"vacuum into '{data / 'monitor.db'}'")
-    db.close()
-    db = sqlite3.connect(data / "monitor.db")
-    db.execute("update fetches set headers = ? where document = ?", [damage, LIVE])
-    db.commit()
-    last = db.execute("select max(id) from changes where document = ?", [LIVE]).fetchone()[0]
-    db.close()
+    last = damaged_copy(written, data, "update fetches set headers = ? where document = ?",
+                        [damage, LIVE], document=LIVE)  # fmt: skip
     done = run_cli(
         capsys, "evidence", str(last), "--out", str(tmp_path / "ev"), "--data", str(data)
     )
