@@ -34,8 +34,16 @@ test: $(TEST_STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m monitor.demo --data data/demo
 
-bench: $(TEST_STAMP)
-	$(BIN)/python bench/run.py $(BENCH)
+# urlwatch is measured beside the monitor on the same pages (issue 15, bench/sweep.py), in
+# a venv of its own: it is not a dependency of ours.
+URLWATCH := $(CURDIR)/.venv-urlwatch
+
+$(URLWATCH)/bin/urlwatch:
+	$(PY) -m venv $(URLWATCH)
+	$(URLWATCH)/bin/pip install -q 'urlwatch==2.29' beautifulsoup4
+
+bench: $(TEST_STAMP) $(URLWATCH)/bin/urlwatch
+	URLWATCH_PYTHON=$(URLWATCH)/bin/python $(BIN)/python bench/run.py $(BENCH)
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(URLWATCH) data

@@ -21,6 +21,7 @@ Run: .venv/bin/python bench/sweep.py [--docs 2000] [--hosts 50] [--runs 3] [--de
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -148,7 +149,9 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--delay", type=float, default=0.0, help="politeness delay (s)")
-    parser.add_argument("--urlwatch", default="/tmp/urlwatch/bin/python")
+    # `make bench` installs urlwatch in .venv-urlwatch and names its python here
+    urlwatch_python = os.environ.get("URLWATCH_PYTHON", "/tmp/urlwatch/bin/python")
+    parser.add_argument("--urlwatch", default=urlwatch_python)
     parser.add_argument("--variants", action="store_true", help="also other bare fetchers")
     parser.add_argument("--first", help="a data directory holding the first sweep already "
                         "(a copy is used: the first sweep's publishing takes minutes)")  # fmt: skip
