@@ -74,18 +74,19 @@ def read_stamp(data_dir: Path) -> list[str]:
     return data.decode("utf-8", "replace").split("\n") if data is not None else []
 
 
-def read_marker(path: Path) -> bytes | None:
-    """A stamp's bytes; None (no stamp: publish) when it is missing or does not read: no
-    regular file (a FIFO there would block every check for ever), over STAMP_MAX_BYTES."""
+def read_marker(path: Path, cap: int = STAMP_MAX_BYTES) -> bytes | None:
+    """A small file's bytes (a stamp, a cached template); None (a stamp: publish) when it
+    is missing or does not read: no regular file (a FIFO there would block every check for
+    ever, /dev/zero fill the memory), over ``cap`` bytes."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > STAMP_MAX_BYTES:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
             return None
-        return os.read(fd, STAMP_MAX_BYTES + 1)
+        return os.read(fd, min(info.st_size, cap) + 1)  # not a buffer of the whole cap
     except OSError:
         return None
     finally:

@@ -22,6 +22,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from jinja2.bccache import Bucket, BytecodeCache
 from markupsafe import Markup, escape
 
+from monitor.publish.stamp import read_marker
+
 # Compiling the templates is most of a first check's publishing (0.05-0.1 s): their code
 # is kept between processes, in a folder of ``$POLICY_MONITOR_CACHE`` (as the rule
 # patterns are, monitor/classify/regex_cache.py) or ``~/.cache/policy-monitor``.
@@ -96,7 +98,7 @@ class _FolderCache(BytecodeCache):
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
-            data = _read(self.folder / f"{bucket.key}.jinja")
+            data = read_marker(self.folder / f"{bucket.key}.jinja", MAX_CACHE_FILE)
             if data is not None:
                 bucket.bytecode_from_string(data)
         except Exception:  # noqa: BLE001 - a memo: compile as usual
@@ -115,20 +117,6 @@ class _FolderCache(BytecodeCache):
                     os.unlink(tmp)
         except (OSError, ValueError, TypeError):
             return
-
-
-def _read(path: Path) -> bytes | None:
-    """The file's bytes; None for anything but a regular file under the cap (a FIFO would
-    block, /dev/zero fill the memory)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_FILE:
-            return None
-        return file.read(MAX_CACHE_FILE + 1)
 
 
 # A change page's diff is most of the site's rendering (a line is a few parts, a page up to
