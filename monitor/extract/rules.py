@@ -91,6 +91,7 @@ CLICKABLE_ROLES = frozenset({"link", "button", "menuitem", "tab", "option"})
 
 
 _NEVER_TEXT = tuple(sorted(ALWAYS_DROP | RUBY_NOTES))
+_CONTROLS = tuple(sorted(CONTROL_TAGS))
 
 
 class Stats(NamedTuple):
@@ -282,16 +283,17 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
 def drop_always(root: Tag) -> None:
     """Remove what is never text (the outermost such elements: what lies inside one is
     never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
-    so that an interface is still told from prose once it is gone."""
-    for el in list(root.iter(*_NEVER_TEXT)):  # libxml2 matches the names
+    so that an interface is still told from prose once it is gone. libxml2 finds and
+    removes the elements (``strip_elements`` keeps each one's tail, as :func:`drop`); only
+    the controls are looked at in Python."""
+    for el in root.iter(*_CONTROLS):
         if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
             continue  # inside another one, removed with it
-        if el.tag in CONTROL_TAGS:
-            for parent in el.iterancestors():  # stops at the first marked one: linear
-                if parent.get(CONTROLS_MARK) is not None:
-                    break
-                parent.set(CONTROLS_MARK, "")
-        drop(el)
+        for parent in el.iterancestors():  # stops at the first marked one: linear
+            if parent.get(CONTROLS_MARK) is not None:
+                break
+            parent.set(CONTROLS_MARK, "")
+    etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
 
 
 def drop_chrome(
