@@ -58,6 +58,9 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 MIN_WORDS = 20
 # <main>, <article> and role=main elements below an element, in document order.
 _CANDIDATES = etree.XPath(".//main | .//article | .//*[@role]")
+# After chrome removal, up to this many candidates are checked one by one (each walks up to
+# <body>), more are found again by the XPath.
+RECHECK_MOST = 16
 # <main>/<article> is the policy when it holds at least this share of the page's text.
 MAIN_SHARE = 0.5
 # Descend into a child while it holds this share of the page's non-link text.
@@ -167,10 +170,11 @@ def _roots(root: Tag, select: tuple[str, ...], remove: tuple[str, ...]) -> list[
     # Where the policy is, found before chrome goes, tells a policy section named like a
     # cookie banner (kept) from a banner elsewhere; found again after, to return it.
     stats = measure(body)
-    content = _main_content(body, stats)
+    candidates = _candidates(body)
+    content = _main_content(body, stats, candidates)
     removed = drop_chrome(body, content=None if content is body else content, stats=stats)
     discount(stats, removed)
-    return [_main_content(body, stats)]
+    return [_main_content(body, stats, _still_inside(body, candidates))]
 
 
 def _matches(root: Tag, selectors: tuple[str, ...], *, required: bool) -> list[Tag]:
@@ -199,12 +203,33 @@ def _outermost(root: Tag, tags: list[Tag]) -> list[tuple[Tag, bool]]:
     return found
 
 
-def _main_content(body: Tag, stats: dict[Tag, Stats]) -> Tag:
-    candidates = [
+def _candidates(body: Tag) -> list[Tag]:
+    """<main>, <article> and role=main elements under ``body``, in document order."""
+    return [
         el
         for el in _CANDIDATES(body)
         if el.tag in ("main", "article") or (el.get("role") or "").lower() == "main"
     ]
+
+
+def _still_inside(body: Tag, candidates: list[Tag]) -> list[Tag]:
+    """The candidates chrome removal left under ``body`` (those it removed, or removed
+    with an ancestor, no longer reach it), in the same order: what _candidates would find
+    again, without the XPath over the whole page; for a few candidates only, since each
+    walks up to ``body``."""
+    if len(candidates) > RECHECK_MOST:
+        return _candidates(body)
+    kept = []
+    for el in candidates:
+        node = el.getparent()
+        while node is not None and node is not body:
+            node = node.getparent()
+        if node is not None:
+            kept.append(el)
+    return kept
+
+
+def _main_content(body: Tag, stats: dict[Tag, Stats], candidates: list[Tag]) -> Tag:
     if candidates:
         best = max(candidates, key=lambda c: stats[c].text)
         if stats[best].text >= MAIN_SHARE * stats[body].text:

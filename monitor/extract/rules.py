@@ -19,7 +19,7 @@ deep costs time linear in its elements and never meets Python's recursion limit.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
@@ -27,6 +27,9 @@ from lxml import etree
 
 # An lxml element (lxml ships no type hints: Any to mypy).
 Tag = Any
+# An element's attributes: a dict of them, or lxml's ``attrib`` (anything with get and in).
+Attrs = Mapping[str, str]
+_NO_ATTRIBUTES: Attrs = {}
 
 # Never readable text, wherever they are.
 ALWAYS_DROP = frozenset(
@@ -91,6 +94,7 @@ CLICKABLE_ROLES = frozenset({"link", "button", "menuitem", "tab", "option"})
 
 
 _NEVER_TEXT = tuple(sorted(ALWAYS_DROP | RUBY_NOTES))
+_CONTROLS = tuple(sorted(CONTROL_TAGS))
 
 
 class Stats(NamedTuple):
@@ -163,12 +167,16 @@ def _class_words(el: Tag) -> Iterator[str]:
 
 
 def is_hidden(el: Tag) -> bool:
-    if el.get("hidden") is not None or (el.get("aria-hidden") or "").lower() == "true":
+    return _hidden(el.attrib)
+
+
+def _hidden(attrs: Attrs) -> bool:
+    if "hidden" in attrs or (attrs.get("aria-hidden") or "").lower() == "true":
         return True
-    classes = el.get("class")
+    classes = attrs.get("class")
     if classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()):
         return True
-    return bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+    return bool(_HIDDEN_STYLE.search(attrs.get("style") or ""))
 
 
 def is_content_tag(el: Tag) -> bool:
@@ -180,15 +188,25 @@ def is_chrome(el: Tag, in_main: bool = False) -> bool:
     ``in_main``: the element lies inside a <main>/<article>."""
     if el.tag in CHROME_TAGS:
         return not (el.tag == "header" and in_main)
-    if (el.get("role") or "").lower() in CHROME_ROLES or is_hidden(el):
+    return _chrome_by_attributes(el, el.tag, el.attrib)
+
+
+def _chrome_by_attributes(el: Tag, tag: str, attrs: Attrs) -> bool:
+    """is_chrome of an element whose tag is not a chrome tag, from its attributes (a dict
+    made once per element by the chrome walk, or lxml's attrib)."""
+    if (attrs.get("role") or "").lower() in CHROME_ROLES or _hidden(attrs):
         return True
-    if el.tag == "a" and (el.get("href") or "").startswith("#") and _is_skip_link(el):
+    if tag == "a" and (attrs.get("href") or "").startswith("#") and _is_skip_link(el):
         return True
-    return _named_chrome(el)
+    return _named(el, attrs)
 
 
 def _named_chrome(el: Tag) -> bool:
-    names = (el.get("class") or "") + " " + (el.get("id") or "")
+    return _named(el, el.attrib)
+
+
+def _named(el: Tag, attrs: Attrs) -> bool:
+    names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
     if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
         return False
     return any(word in CHROME_WORDS for word in _class_words(el))
@@ -282,16 +300,17 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
 def drop_always(root: Tag) -> None:
     """Remove what is never text (the outermost such elements: what lies inside one is
     never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
-    so that an interface is still told from prose once it is gone."""
-    for el in list(root.iter(*_NEVER_TEXT)):  # libxml2 matches the names
+    so that an interface is still told from prose once it is gone. libxml2 finds and
+    removes the elements (``strip_elements`` keeps each one's tail, as :func:`drop`); only
+    the controls are looked at in Python."""
+    for el in root.iter(*_CONTROLS):
         if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
             continue  # inside another one, removed with it
-        if el.tag in CONTROL_TAGS:
-            for parent in el.iterancestors():  # stops at the first marked one: linear
-                if parent.get(CONTROLS_MARK) is not None:
-                    break
-                parent.set(CONTROLS_MARK, "")
-        drop(el)
+        for parent in el.iterancestors():  # stops at the first marked one: linear
+            if parent.get(CONTROLS_MARK) is not None:
+                break
+            parent.set(CONTROLS_MARK, "")
+    etree.strip_elements(root, *_NEVER_TEXT, with_tail=False)
 
 
 def drop_chrome(
@@ -313,18 +332,19 @@ def drop_chrome(
     ancestors when not given). ``stats``: measure(root), when already made."""
     stats = measure(root) if stats is None else stats
     total = stats[root].text
+    tag_most, most = TAG_CHROME_SHARE * total, MAX_CHROME_SHARE * total
 
-    def unwanted(el: Tag, in_main: bool, inside: bool) -> bool:
+    def unwanted(el: Tag, tag: str, attrs: Attrs, in_main: bool, inside: bool) -> bool:
         if el in keep:
             return False
         st = stats[el]
-        if el.tag in CHROME_TAGS:  # marked up as chrome by the page's author
-            chrome = st.text <= TAG_CHROME_SHARE * total and is_chrome(el, in_main)
-        elif st.text > MAX_CHROME_SHARE * total:
+        if tag in CHROME_TAGS:  # marked up as chrome by the page's author
+            chrome = st.text <= tag_most and is_chrome(el, in_main)
+        elif st.text > most:
             chrome = False
-        elif not el.keys():  # no class, id, role, style or href: only a link list
+        elif not attrs:  # no class, id, role, style or href: only a link list
             chrome = is_link_list(st)
-        elif is_chrome(el, in_main):
+        elif _chrome_by_attributes(el, tag, attrs):
             named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
             chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
         else:
@@ -365,24 +385,28 @@ def _roled(el: Tag) -> bool:
 
 def _prune_in_context(
     root: Tag,
-    unwanted: Callable[[Tag, bool, bool], bool],
+    unwanted: Callable[[Tag, str, Attrs, bool, bool], bool],
     in_main: bool,
     inside: bool,
     content: Tag | None,
 ) -> list[tuple[Tag, Tag]]:
     """prune() that tells ``unwanted`` whether the element lies inside a <main>/<article>
     (or role=main) and inside the content block, without walking its ancestors; returns
-    the (parent, element) pairs it removed."""
+    the (parent, element) pairs it removed. Each element's attributes are read from
+    libxml2 once, into a dict (one call, where each attribute looked up was one)."""
     removed: list[tuple[Tag, Tag]] = []
     stack = [(root, in_main or is_content_tag(root), inside or root is content)]
     while stack:
         node, node_in_main, node_inside = stack.pop()
         for child in list(node):
-            if unwanted(child, node_in_main, node_inside):
+            tag = child.tag
+            items = child.items()
+            attrs = dict(items) if items else _NO_ATTRIBUTES
+            if unwanted(child, tag, attrs, node_in_main, node_inside):
                 removed.append((node, child))
                 drop(child)
                 continue
-            child_in_main = node_in_main or is_content_tag(child)
+            child_in_main = node_in_main or tag in CONTENT or attrs.get("role") == "main"
             child_inside = node_inside or child is content
             stack.append((child, child_in_main, child_inside))
     return removed
