@@ -24,7 +24,7 @@ from monitor.classify.packs import (
     load_rules,
     match_sentence,
 )
-from monitor.classify.sentences import sentence_key, split_sentences, word_set
+from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
 from monitor.models import Classification, Flag
 
 __all__ = [
@@ -53,8 +53,8 @@ def _sentences_by_key(text: str) -> dict[str, str]:
     """Each sentence of ``text`` by its key (the first one when two share it); the dict is
     shared by later calls, so callers only read it."""
     by_key: dict[str, str] = {}
-    for sentence in split_sentences(text):
-        key = sentence_key(sentence)
+    sentences = split_sentences(text)
+    for sentence, key in zip(sentences, sentence_keys(sentences), strict=True):
         if key:
             by_key.setdefault(key, sentence)
     return by_key

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 
 # A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
 # text sometimes loses the space between two sentences ("our products.Meta does not").
@@ -21,6 +23,9 @@ _BULLET = re.compile(rf"^(?:[{_BULLETS}]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
+# lowered ASCII: what _WORD does not find made a space (line breaks kept), spaces made one
+_ASCII_GAPS = {code: " " for code in range(128) if not chr(code).isalnum() and code != 10}
+_SPACES = re.compile("  +")
 # the longest "sentence" the rules are run on; longer ones are cut (see _bounded)
 MAX_SENTENCE = 1000
 _CUTS = ("; ", ", ", " ")
@@ -90,6 +95,28 @@ def sentence_key(sentence: str) -> str:
     if "://" in low or "www." in low:  # where a link can be
         low = _URL.sub(" ", low)
     return " ".join(_WORD.findall(low))
+
+
+def sentence_keys(sentences: list[str]) -> list[str]:
+    """``[sentence_key(s) for s in sentences]``; the ASCII ones with no link (most) keyed
+    together, joined by line breaks (a sentence of ``split_sentences`` has none): lowered,
+    every character _WORD does not find made a space, runs of spaces one (in C, where
+    ``findall`` makes a string of each word: half the time)."""
+    plain = [sentence for sentence in sentences if sentence.isascii()]
+    joined = "\n".join(plain).lower()
+    if not plain or joined.count("\n") != len(plain) - 1:
+        return [sentence_key(sentence) for sentence in sentences]
+    keys = _SPACES.sub(" ", joined.translate(_ASCII_GAPS)).split("\n")
+    if "://" in joined or "www." in joined:  # where a link can be: keyed one by one
+        starts = list(accumulate((len(sentence) + 1 for sentence in plain), initial=0))
+        for mark in ("://", "www."):
+            at = joined.find(mark)
+            while at >= 0:
+                line = bisect_right(starts, at) - 1
+                keys[line] = sentence_key(plain[line])
+                at = joined.find(mark, starts[line + 1])
+    ordered = iter(keys)
+    return [next(ordered).strip(" ") if s.isascii() else sentence_key(s) for s in sentences]
 
 
 def word_set(sentence: str) -> frozenset[str]:
