@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 
-from monitor.classify.prefilter import Needs, Starts, holds
+from monitor.classify.prefilter import Needs, Starts
 from monitor.classify.regex_cache import compile_cached, plan_cached
 
 Plan = list[tuple[re.Pattern[str], Needs, Starts]]
+_NO_LIMIT = sys.maxsize
 
 
 class LazyRegex:
@@ -43,28 +45,43 @@ class LazyRegex:
     def find(self, text: str, low: str) -> re.Match[str] | None:
         """``search(text)``; ``low`` is ``prefilter.lowered(text)``."""
         first: re.Match[str] | None = None
+        before = len(text) + 1  # a later alternative counts only where it begins earlier
         for regex, needs, starts in self._plan or self.plan():
-            if needs and not holds(needs, low):
-                continue
-            match = _search(regex, starts, text, low)
-            if match and (first is None or match.start() < first.start()):
-                first = match
-                if not first.start():
+            for group in needs:  # prefilter.holds, inlined: the hottest loop
+                for word in group:
+                    if word in low:
+                        break
+                else:
                     break
+            else:
+                match = _search(regex, starts, text, low, before)
+                if match and match.start() < before:
+                    first, before = match, match.start()
+                    if not before:
+                        break
         return first
 
     def found(self, text: str, low: str) -> bool:
         """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
-        return any(
-            _search(regex, starts, text, low) is not None
-            for regex, needs, starts in self._plan or self.plan()
-            if not needs or holds(needs, low)
-        )
+        for regex, needs, starts in self._plan or self.plan():
+            for group in needs:  # prefilter.holds, inlined
+                for word in group:
+                    if word in low:
+                        break
+                else:
+                    break
+            else:
+                if _search(regex, starts, text, low) is not None:
+                    return True
+        return False
 
 
-def _search(regex: re.Pattern[str], starts: Starts, text: str, low: str) -> re.Match[str] | None:
+def _search(
+    regex: re.Pattern[str], starts: Starts, text: str, low: str, before: int = _NO_LIMIT
+) -> re.Match[str] | None:
     """``regex.search(text)``, tried only where a match can begin: ``match`` at a position
-    is what ``search`` tries there (lookbehinds and ``\\b`` see the text before it)."""
+    is what ``search`` tries there (lookbehinds and ``\\b`` see the text before it). With
+    ``before``, a match beginning there or later may be missed (it is not wanted)."""
     if not starts or len(low) != len(text):
         return regex.search(text)
     at: list[int] = []
@@ -75,6 +92,8 @@ def _search(regex: re.Pattern[str], starts: Starts, text: str, low: str) -> re.M
             where = low.find(word, where + 1)
     at.sort()
     for where in at:
+        if where >= before:
+            break
         match = regex.match(text, where)
         if match:
             return match

@@ -267,15 +267,21 @@ def _first(
     (an aside in parentheses still counts there). Each gate is searched once. Both are
     given with their ``lowered`` form."""
     gates: dict[str, bool] = {}
-
-    def passes(gate: str) -> bool:
-        if gate not in gates:
-            gates[gate] = rule_set.gates[gate].found(*view)
-        return gates[gate]
-
-    for rule in (rule for rule in rule_set.rules if rule.kind == kind):
-        tried = (p.regex.find(*view) for p in rule.patterns if all(map(passes, p.gates)))
-        found = next((match for match in tried if match), None)
+    for rule in rule_set.rules:
+        if rule.kind != kind:
+            continue
+        found = None
+        for pattern in rule.patterns:  # the first pattern whose gates pass and that is found
+            for gate in pattern.gates:
+                passed = gates.get(gate)
+                if passed is None:
+                    passed = gates[gate] = rule_set.gates[gate].found(*view)
+                if not passed:
+                    break
+            else:
+                found = pattern.regex.find(*view)
+                if found:
+                    break
         if found and not any(veto.found(*text) for veto in rule.unless):
             return found, rule
     return None, None
