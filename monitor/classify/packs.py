@@ -8,6 +8,7 @@ finds the first rule a sentence matches. Adding a language is adding a pack.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -232,6 +233,7 @@ def _fold_one(match: re.Match[str]) -> str:
     return _FOLD[ord(match.group())]
 
 
+MERGE_AT = 5  # the trigger words merged in the union test begin with this many letters alike
 _ALL_TRIGGERS: dict[int, tuple[tuple[RuleSet, ...], RuleSet | None]] = {}
 
 
@@ -241,13 +243,27 @@ def _any_triggered(rule_sets: tuple[RuleSet, ...], text: str, folded: str) -> bo
     if known is None or known[0] is not rule_sets:
         union = None
         if all(rule_set.triggers or rule_set.cased_triggers for rule_set in rule_sets):
-            words = _fewest(w for rule_set in rule_sets for w in rule_set.triggers)
-            cased = _fewest(w for rule_set in rule_sets for w in rule_set.cased_triggers)
+            words = _fewest(_merged({w for rule_set in rule_sets for w in rule_set.triggers}))
+            cased = _fewest({w for rule_set in rule_sets for w in rule_set.cased_triggers})
             union = RuleSet("", 0, LazyRegex(""), (), {}, words, cased)
         if len(_ALL_TRIGGERS) > 16:  # rule sets loaded from other folders (tests)
             _ALL_TRIGGERS.clear()
         known = _ALL_TRIGGERS[id(rule_sets)] = (rule_sets, union)
     return known[1] is None or known[1].triggered(text, folded)
+
+
+def _merged(words: set[str]) -> set[str]:
+    """Words that begin alike ("apprendre", "apprenons", "apprentissage") as the start they
+    share ("appren"): one test for them all. A text with one of ``words`` has one of these;
+    some have one and none of ``words`` (each pack's own triggers are tested next)."""
+    alike: dict[str, list[str]] = {}
+    for word in words:
+        if len(word) >= MERGE_AT:
+            alike.setdefault(word[:MERGE_AT], []).append(word)
+    for group in alike.values():
+        if len(group) > 1:
+            words = (words - set(group)) | {os.path.commonprefix(group)}
+    return words
 
 
 def _fewest(words: Iterable[str]) -> tuple[str, ...]:
