@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from functools import lru_cache
+from typing import Any
 
 from monitor.classify.packs import (
     RULES_DIR,
@@ -24,7 +25,7 @@ from monitor.classify.packs import (
     load_rules,
     match_sentence,
 )
-from monitor.classify.sentences import sentence_key, split_sentences, word_set
+from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
 from monitor.models import Classification, Flag
 
 __all__ = [
@@ -46,6 +47,7 @@ TEXTS_REMEMBERED = 8
 SENTENCES_REMEMBERED = 100_000
 _matches: dict[str, RuleMatch | None] = {}
 _matched_with: list[tuple[RuleSet, ...]] = []  # the rules _matches holds results of
+_UNSEEN: Any = object()
 
 
 @lru_cache(maxsize=TEXTS_REMEMBERED)
@@ -53,15 +55,16 @@ def _sentences_by_key(text: str) -> dict[str, str]:
     """Each sentence of ``text`` by its key (the first one when two share it); the dict is
     shared by later calls, so callers only read it."""
     by_key: dict[str, str] = {}
-    for sentence in split_sentences(text):
-        key = sentence_key(sentence)
+    sentences = split_sentences(text)
+    for sentence, key in zip(sentences, sentence_keys(sentences), strict=True):
         if key:
             by_key.setdefault(key, sentence)
     return by_key
 
 
-def _match(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
-    """match_sentence, remembered per sentence for the rules in force."""
+def _remembered(rule_sets: tuple[RuleSet, ...]) -> dict[str, RuleMatch | None]:
+    """What match_sentence gave each sentence under ``rule_sets`` (checked once per call of
+    classify, not per sentence: a call adds at most its texts' sentences past the bound)."""
     if (
         not _matched_with
         or _matched_with[0] is not rule_sets
@@ -69,9 +72,7 @@ def _match(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
     ):
         _matches.clear()
         _matched_with[:] = [rule_sets]
-    if sentence not in _matches:
-        _matches[sentence] = match_sentence(sentence, rule_sets)
-    return _matches[sentence]
+    return _matches
 
 
 # Verdicts made by another process (an import's worker, monitor/importer/ahead.py) for
@@ -108,10 +109,15 @@ def classify(old_text: str, new_text: str) -> Classification:
         return given
     old, new = _sentences_by_key(old_text), _sentences_by_key(new_text)
     rule_sets = load_rules()
+    remembered = _remembered(rule_sets)
     matched: list[tuple[str, str, RuleMatch]] = []
     for side, mine, other in (("added", new, old), ("removed", old, new)):
         for key, sentence in mine.items():
-            match = None if key in other else _match(sentence, rule_sets)
+            if key in other:
+                continue
+            match = remembered.get(sentence, _UNSEEN)
+            if match is _UNSEEN:
+                match = remembered[sentence] = match_sentence(sentence, rule_sets)
             if match:
                 matched.append((sentence, side, match))
     training = _drop_rewordings([item for item in matched if item[2].rule.kind == "training"])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
 
-from monitor.classify.prefilter import Needs, holds
+from monitor.classify.prefilter import Needs, Starts
 from monitor.classify.regex_cache import compile_cached, plan_cached
 
-Plan = list[tuple[re.Pattern[str], Needs]]
+Plan = list[tuple[re.Pattern[str], Needs, Starts]]
+_NO_LIMIT = sys.maxsize
 
 
 class LazyRegex:
@@ -16,8 +18,9 @@ class LazyRegex:
 
     ``find`` and ``found`` give what ``search`` gives, cheaper: the pattern's alternatives
     (prefilter.branches) are searched one by one, and only those whose literal words are
-    all in the lowered sentence (prefilter.needs); of what they find, the leftmost match
-    of the earliest alternative is the whole pattern's match."""
+    all in the lowered sentence (prefilter.needs), each tried only where the lowered
+    sentence has a string its matches begin with (prefilter.starts); of what they find,
+    the leftmost match of the earliest alternative is the whole pattern's match."""
 
     __slots__ = ("source", "_compiled", "_plan")
 
@@ -42,20 +45,56 @@ class LazyRegex:
     def find(self, text: str, low: str) -> re.Match[str] | None:
         """``search(text)``; ``low`` is ``prefilter.lowered(text)``."""
         first: re.Match[str] | None = None
-        for regex, needs in self._plan or self.plan():
-            if needs and not holds(needs, low):
-                continue
-            match = regex.search(text)
-            if match and (first is None or match.start() < first.start()):
-                first = match
-                if not first.start():
+        before = len(text) + 1  # a later alternative counts only where it begins earlier
+        for regex, needs, starts in self._plan or self.plan():
+            for group in needs:  # prefilter.holds, inlined: the hottest loop
+                for word in group:
+                    if word in low:
+                        break
+                else:
                     break
+            else:
+                match = _search(regex, starts, text, low, before)
+                if match and match.start() < before:
+                    first, before = match, match.start()
+                    if not before:
+                        break
         return first
 
     def found(self, text: str, low: str) -> bool:
         """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
-        return any(
-            regex.search(text) is not None
-            for regex, needs in self._plan or self.plan()
-            if not needs or holds(needs, low)
-        )
+        for regex, needs, starts in self._plan or self.plan():
+            for group in needs:  # prefilter.holds, inlined
+                for word in group:
+                    if word in low:
+                        break
+                else:
+                    break
+            else:
+                if _search(regex, starts, text, low) is not None:
+                    return True
+        return False
+
+
+def _search(
+    regex: re.Pattern[str], starts: Starts, text: str, low: str, before: int = _NO_LIMIT
+) -> re.Match[str] | None:
+    """``regex.search(text)``, tried only where a match can begin: ``match`` at a position
+    is what ``search`` tries there (lookbehinds and ``\\b`` see the text before it). With
+    ``before``, a match beginning there or later may be missed (it is not wanted)."""
+    if not starts or len(low) != len(text):
+        return regex.search(text)
+    at: list[int] = []
+    for word in starts:
+        where = low.find(word)
+        while where >= 0:
+            at.append(where)
+            where = low.find(word, where + 1)
+    at.sort()
+    for where in at:
+        if where >= before:
+            break
+        match = regex.match(text, where)
+        if match:
+            return match
+    return None

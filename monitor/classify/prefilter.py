@@ -7,7 +7,10 @@ of a millisecond per sentence even where they cannot match. Read from the parsed
 string of every group is found in the text lowered by ``lowered`` (a necessary condition,
 never a sufficient one: the regex still decides). ``branches`` splits a pattern that is
 one alternation into its alternatives, each with its own needs, so only the alternatives
-whose words are there are searched. Nothing here changes what a pattern matches.
+whose words are there are searched. ``starts`` gives the strings a match can begin with:
+the regex is then tried only where one of them is in the lowered text (``lowered`` keeps
+every character where it is), not at every position. Nothing here changes what a pattern
+matches.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from __future__ import annotations
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-VERSION = 3  # of the analysis: bump when it changes what it finds (plans cached on disk)
+VERSION = 4  # of the analysis: bump when it changes what it finds (plans cached on disk)
 Needs = tuple[tuple[str, ...], ...]  # every group: one of its strings is in the text
+Starts = tuple[str, ...]  # every match begins with one of them (empty: not known)
 Info = tuple[frozenset[str] | None, list[frozenset[str]]]  # (all it can match, needs)
 
 C = _parser  # the opcodes (LITERAL, BRANCH, ...) as the parser names them
 CAP = 48  # the most strings a node's "all it can match" set is kept with
 KEEP = 3  # the most selective groups kept per pattern
+STARTS_CAP = 256  # the most strings a pattern's starts are worked out with
+FEW_STARTS = 64  # kept: cut shorter until there are no more
+_CUTS = (64, 16, 12, 8, 6, 5, 4, 3)  # the lengths the starts are cut to, in turn
 LONG = 24  # a group of more strings is kept only where there are not KEEP shorter ones
 # the only characters outside ASCII that a case-insensitive ASCII letter matches (a test
 # checks every code point): mapped to it before lowering, so "İ" is not lowered to "i̇"
@@ -53,6 +60,71 @@ def needs(parsed: Any) -> Needs:
     if exact is not None:
         found = [*found, exact]
     return _best(found)
+
+
+def starts(parsed: Any) -> Starts:
+    """Lowercase ASCII strings one of which every match of the pattern begins with: in the
+    text lowered by ``lowered``, at the match's start; () where that is not known (a match
+    can begin with anything, or with the empty string). None is a start of another."""
+    found = _starts(list(parsed.data))
+    for size in _CUTS:  # each string is a find per search: fewer shorter ones beat many
+        kept = _first_of(found or (), size)
+        if len(kept) <= FEW_STARTS:
+            return tuple(sorted(kept))
+    return ()  # too many: a match is tried at every position
+
+
+def _first_of(strings: frozenset[str] | tuple[()], size: int) -> list[str]:
+    """The strings cut to ``size`` characters, without those another one begins."""
+    kept: list[str] = []
+    for word in sorted({word[:size] for word in strings}, key=len):
+        if not any(word.startswith(shorter) for shorter in kept):
+            kept.append(word)
+    return kept
+
+
+def _fit(strings: frozenset[str]) -> frozenset[str] | None:
+    """``strings`` cut short until at most STARTS_CAP are left (what a string begins with
+    still begins the match); None where even three characters are too many."""
+    for size in _CUTS:
+        cut = frozenset(word[:size] for word in strings)
+        if len(cut) <= STARTS_CAP:
+            return cut
+    return None
+
+
+def _starts(items: Any) -> frozenset[str] | None:
+    """A concatenation's starts: the strings of its leading exact items (zero-width ones, as
+    \\b or a lookaround, add nothing), then those the first other item begins with."""
+    current: frozenset[str] = frozenset({""})
+    for op, av in items:
+        exact, _ = _node(op, av)
+        head = exact if exact is not None else _head(op, av)
+        if head is None or len(current) * len(head) > STARTS_CAP:
+            break
+        current = frozenset(a + b for a in current for b in head)
+        if exact is None:
+            break
+    return None if "" in current else _fit(current)
+
+
+def _head(op: Any, av: Any) -> frozenset[str] | None:
+    """What an item that is not exact begins with; None where not known."""
+    if op is C.SUBPATTERN:
+        return _starts(av[3])
+    if op is C.ATOMIC_GROUP:
+        return _starts(av)
+    if op is C.BRANCH:
+        union: set[str] = set()
+        for item in av[1]:
+            head = _starts(item)
+            if head is None:
+                return None
+            union |= head
+        return _fit(frozenset(union))
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and av[0] >= 1:
+        return _starts(av[2])
+    return None
 
 
 def branches(parsed: Any) -> list[Any] | None:

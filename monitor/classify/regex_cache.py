@@ -38,7 +38,7 @@ from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from monitor.classify import prefilter
-from monitor.classify.prefilter import Needs
+from monitor.classify.prefilter import Needs, Starts
 
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
@@ -76,19 +76,23 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         return re.compile(source, flags)
 
 
-def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs]]:
+def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs, Starts]]:
     """``source`` as alternatives to search in turn, each with the literal words it needs
-    (``prefilter``): one entry, the whole pattern, unless it is one alternation. Kept on
-    disk like a compiled pattern (the analysis needs the parse, the slow part)."""
+    and those its matches begin with (``prefilter``): one entry, the whole pattern, unless
+    it is one alternation. Kept on disk like a compiled pattern (the analysis needs the
+    parse, the slow part)."""
     try:
         path = cache_dir() / _name(source, flags, f"plan{prefilter.VERSION}")
         parts = _load(path, list)
         if parts is None:
             parts = _plan(source, flags)
             _store(path, parts)
-        return [(_sre.compile(source, *code), _ordered(needs)) for code, needs in parts]
+        return [
+            (_sre.compile(source, *code), _ordered(needs), tuple(map(str, starts)))
+            for code, needs, starts in parts
+        ]
     except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
-        return [(compile_cached(source, flags), ())]
+        return [(compile_cached(source, flags), (), ())]
 
 
 def _ordered(needs: Any) -> Needs:
@@ -100,11 +104,11 @@ def _plan(source: str, flags: int) -> list[Any]:
     parsed = _parser.parse(source, flags)
     alternatives = prefilter.branches(parsed)
     if alternatives is None or len(alternatives) > MAX_ALTERNATIVES:
-        return [(_parts(source, flags, parsed), prefilter.needs(parsed))]
+        return [(_parts(source, flags, parsed), prefilter.needs(parsed), prefilter.starts(parsed))]
     plan = []
-    for alternative in alternatives:
-        alternative.state = parsed.state
-        plan.append((_parts(source, flags, alternative), prefilter.needs(alternative)))
+    for item in alternatives:
+        item.state = parsed.state
+        plan.append((_parts(source, flags, item), prefilter.needs(item), prefilter.starts(item)))
     return plan
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 
 # A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
 # text sometimes loses the space between two sentences ("our products.Meta does not").
@@ -21,6 +23,10 @@ _BULLET = re.compile(rf"^(?:[{_BULLETS}]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+")
+# lowered ASCII: what _WORD does not find made a space (line breaks kept), spaces made one
+_ASCII_GAPS = {code: " " for code in range(128) if not chr(code).isalnum() and code != 10}
+_SPACES = re.compile("  +")
+_GAPS = re.compile(r"(?:[^\w\n]|_)+")  # what _WORD does not find, but line breaks
 # the longest "sentence" the rules are run on; longer ones are cut (see _bounded)
 MAX_SENTENCE = 1000
 _CUTS = ("; ", ", ", " ")
@@ -31,8 +37,16 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for line in text.splitlines():
         line = " ".join(line.split())
-        if line:
+        if not line:
+            continue
+        if len(line) > MAX_SENTENCE or _END.search(line):
             sentences.extend(_split_line(line))
+            continue
+        # one sentence (most lines): what _split_line keeps of it, without its loops
+        if line[:1] in _BULLETS:
+            line = _BULLET.sub("", line)
+        if line[:1].isalnum() or _WORD.search(line):
+            sentences.append(line)
     return sentences
 
 
@@ -90,6 +104,46 @@ def sentence_key(sentence: str) -> str:
     if "://" in low or "www." in low:  # where a link can be
         low = _URL.sub(" ", low)
     return " ".join(_WORD.findall(low))
+
+
+def sentence_keys(sentences: list[str]) -> list[str]:
+    """``[sentence_key(s) for s in sentences]``, keyed together: the sentences (of
+    ``split_sentences``: no line breaks) joined by line breaks, each step done once on the
+    whole (a line break changes none of them at its sides), and every run of characters
+    _WORD does not find made one space (in C, where ``findall`` makes a string of each
+    word). ASCII ones (most) take a faster way: no invisible characters to remove."""
+    plain = [sentence for sentence in sentences if sentence.isascii()]
+    other = [sentence for sentence in sentences if not sentence.isascii()]
+    plain_keys, other_keys = iter(_ascii_keys(plain)), iter(_keys(other))
+    return [next(plain_keys if s.isascii() else other_keys) for s in sentences]
+
+
+def _ascii_keys(sentences: list[str]) -> list[str]:
+    joined = "\n".join(sentences).lower()
+    if not sentences or joined.count("\n") != len(sentences) - 1:
+        return [sentence_key(sentence) for sentence in sentences]
+    keys = _SPACES.sub(" ", joined.translate(_ASCII_GAPS)).split("\n")
+    if "://" in joined or "www." in joined:  # where a link can be: keyed one by one
+        starts = list(accumulate((len(sentence) + 1 for sentence in sentences), initial=0))
+        for mark in ("://", "www."):
+            at = joined.find(mark)
+            while at >= 0:
+                line = bisect_right(starts, at) - 1
+                keys[line] = sentence_key(sentences[line])
+                at = joined.find(mark, starts[line + 1])
+    return [key.strip(" ") for key in keys]
+
+
+def _keys(sentences: list[str]) -> list[str]:
+    """Not ASCII: NFKC, lowercasing (its final sigma sees no letter across a line break)
+    and the link regex (``\\S+`` stops at one) give each sentence what they give it alone."""
+    joined = "\n".join(sentences)
+    low = unicodedata.normalize("NFKC", _INVISIBLE.sub("", joined)).lower()
+    if not sentences or low.count("\n") != len(sentences) - 1:
+        return [sentence_key(sentence) for sentence in sentences]
+    if "://" in low or "www." in low:
+        low = _URL.sub(" ", low)
+    return [key.strip(" ") for key in _GAPS.sub(" ", low).split("\n")]
 
 
 def word_set(sentence: str) -> frozenset[str]:

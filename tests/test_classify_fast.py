@@ -1,0 +1,118 @@
+"""The classifier's faster ways give what the plain ones give: where a regex is tried (its
+matches' starts), sentence keys computed together, one-sentence lines, accent folding."""
+
+from __future__ import annotations
+
+import functools
+import random
+import re
+from pathlib import Path
+from re import _parser  # type: ignore[attr-defined]
+
+import pytest
+import yaml
+
+from monitor.classify import RULES_DIR, load_rules, sentence_key, split_sentences
+from monitor.classify.packs import _FOLD, _fold
+from monitor.classify.prefilter import lowered, starts
+from monitor.classify.sentences import _split_line, sentence_keys
+
+DATA = Path(__file__).parent / "data"
+EVERY = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+
+
+@functools.cache
+def _texts() -> list[str]:
+    """Held-out sentences, pack examples, some upper-cased, and word salads of them."""
+    cases = yaml.safe_load((DATA / "classify_heldout.yaml").read_text(encoding="utf-8"))
+    texts = [case["text"] for case in cases]
+    for path in sorted(RULES_DIR.glob("*.yaml")):
+        for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
+            texts += rule["examples"]["positive"] + rule["examples"]["negative"]
+    rng = random.Random(11)
+    words = " ".join(texts).split()
+    salads = [" ".join(rng.choice(words) for _ in range(rng.randint(3, 40))) for _ in range(150)]
+    return texts + [t.upper() for t in texts[::7]] + salads
+
+
+def test_lowered_keeps_every_character_where_it_is() -> None:
+    """A regex is tried only where the lowered text has a start of its matches: the lowered
+    text must be the text, character for character (only "İ" lowers to two: it is mapped)."""
+    assert len(lowered(EVERY)) == len(EVERY)
+    assert all(len(lowered(char)) == 1 for char in "İıſ\u212aΣẞ")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\b(?:re-?)?train(?:s|ed)?\b", ("re-train", "retrain", "train")),
+        (r"(?<!\byour )(?<!\bmy )\btraining (?:data|sets?)\b", ("training data", "training set")),
+        (r"(?:the|our|its) (?:\w+ )?bots?", ("its ", "our ", "the ")),
+        (r"(?-i:AI) models?|\bmachine learning\b", ("ai model", "machine learning")),
+        (r"(?:ab|cd)+e", ("ab", "cd")),
+        (r"train|", ()),  # can match the empty string: anywhere
+        (r"\w+ing|data", ()),  # begins with any word
+        (r"(?=z)", ()),
+        (r"x?y", ("xy", "y")),
+    ],
+)
+def test_starts_of_a_pattern(pattern: str, expected: tuple[str, ...]) -> None:
+    assert starts(_parser.parse(pattern, re.IGNORECASE)) == expected
+
+
+def test_every_match_of_a_pack_regex_begins_with_one_of_its_starts() -> None:
+    """The analysis itself, on the packs: wherever a pattern's alternative matches (all its
+    matches, not only the first), the lowered text has one of its starts there."""
+    texts = [(text, lowered(text)) for text in random.Random(3).sample(_texts(), 40)]
+    checked = 0
+    for rule_set in load_rules():
+        regexes = [rule_set.screen, *rule_set.gates.values()]
+        regexes += [p.regex for rule in rule_set.rules for p in rule.patterns]
+        for regex in regexes:
+            for compiled, _, begins in regex.plan():
+                if not begins:
+                    continue
+                for text, low in texts:
+                    match = compiled.search(text)
+                    while match:  # every position a match begins at, in turn
+                        at = match.start()
+                        assert low.startswith(begins, at), (compiled.pattern[:80], text)
+                        checked += 1
+                        match = compiled.search(text, at + 1) if at < len(text) else None
+    assert checked > 150
+
+
+def _sentences() -> list[str]:
+    rng = random.Random(5)
+    odd = ["Σ", "ς", "\u0301", "\u200b", "\u00ad", "ﬁ", "²", "\u00a0", "://", "www.", "_", "’"]
+    chars = [chr(c) for c in range(0x21, 0x250)] + odd + [" "] * 8
+    made = ["".join(rng.choice(chars) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    links = ["See https://x.com/a_b now", "WWW.Example.com/é is it", "a www. b", "x://y z", ""]
+    return [s.strip() for s in made] + links + _texts()
+
+
+def test_sentence_keys_are_each_sentences_key() -> None:
+    sentences = _sentences()
+    assert sentence_keys(sentences) == [sentence_key(s) for s in sentences]
+    rng = random.Random(2)
+    for _ in range(300):  # in small lists too: all ASCII, none, mixed
+        some = rng.sample(sentences, rng.randint(0, 6))
+        assert sentence_keys(some) == [sentence_key(s) for s in some], some
+
+
+def test_a_one_sentence_line_is_split_as_split_line_does() -> None:
+    rng = random.Random(4)
+    words = " ".join(_texts()).split() + ["•", "-", "*", "1.", "e.g.", "(", ")", "\t", "\u2028"]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 12))) for _ in range(3000)]
+    text = "\n".join(lines + ["x" * 1500 + " end", "- • item", "— ", "…", "a", "_"])
+    expected = [
+        sentence
+        for line in text.splitlines()
+        if (normal := " ".join(line.split()))
+        for sentence in _split_line(normal)
+    ]
+    assert split_sentences(text) == expected
+
+
+def test_folding_is_translate() -> None:
+    assert _fold(EVERY) == EVERY.translate(_FOLD)
