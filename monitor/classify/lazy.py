@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from monitor.classify.prefilter import Needs, holds
-from monitor.classify.regex_cache import compile_cached, plan_cached
+from monitor.classify.prefilter import holds
+from monitor.classify.regex_cache import Branch, compile_cached, plan_cached
 
-Plan = list[tuple[re.Pattern[str], Needs]]
+Plan = list[Branch]
 
 
 class LazyRegex:
@@ -42,10 +42,11 @@ class LazyRegex:
     def find(self, text: str, low: str) -> re.Match[str] | None:
         """``search(text)``; ``low`` is ``prefilter.lowered(text)``."""
         first: re.Match[str] | None = None
-        for regex, needs in self._plan or self.plan():
+        for branch in self._plan or self.plan():
+            needs = branch.needs
             if needs and not holds(needs, low):
                 continue
-            match = regex.search(text)
+            match = (branch.regex or branch.pattern()).search(text)
             if match and (first is None or match.start() < first.start()):
                 first = match
                 if not first.start():
@@ -55,7 +56,7 @@ class LazyRegex:
     def found(self, text: str, low: str) -> bool:
         """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
         return any(
-            regex.search(text) is not None
-            for regex, needs in self._plan or self.plan()
-            if not needs or holds(needs, low)
+            (branch.regex or branch.pattern()).search(text) is not None
+            for branch in self._plan or self.plan()
+            if not branch.needs or holds(branch.needs, low)
         )

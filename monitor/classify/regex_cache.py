@@ -8,7 +8,11 @@ source, the flags and the Python version; the C engine builds a pattern from tha
 in microseconds and validates it. So the list is kept, one file per pattern, named by a
 hash of all four and the cache's ``FORMAT`` (a file of another format is never read), in
 ``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
-``~/.cache``, then ``policy-monitor/regex``).
+``~/.cache``, then ``policy-monitor/regex``). The list is stored as machine words,
+deflated (``array.tolist`` rebuilds it at twice marshal's speed); a pattern split into
+alternatives (``plan_cached``) keeps each alternative's code apart, read only when that
+alternative is first searched: a board reading loads 1.8 million words of code and
+searches 0.8 million.
 
 It is a memo and nothing else: the same pattern as ``re.compile`` gives (a test compares
 the code), and any problem (no cache folder, a read-only disk, a damaged or foreign file,
@@ -23,6 +27,7 @@ files named as the cache names them (a reader that loses one compiles again).
 from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]
+import array
 import contextlib
 import hashlib
 import marshal
@@ -43,7 +48,7 @@ from monitor.classify.prefilter import Needs
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
 MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
-FORMAT = 2  # of the files; 1: the key held no format (its files are never read)
+FORMAT = 3  # of the files; 1: the key held no format; 2: the code as one marshal, deflated
 _KEY = f"format {FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 MAX_ENTRIES = 1_000  # the packs have ~140 patterns
 STALE_DAYS = 30
@@ -51,6 +56,7 @@ _DAY = 86_400.0
 # What _name (compiled patterns, prefilter plans) and _store (temporary files) make.
 _OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
 _pruned = False  # this process pruned the folder already
+_WORD = next(code for code in "ILQ" if array.array(code).itemsize == _sre.CODESIZE)
 MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
 
 
@@ -61,14 +67,45 @@ def cache_dir() -> Path:
     return Path(base) / "policy-monitor" / "regex"
 
 
+class Branch:
+    """One alternative of a planned pattern: the literal words it needs (``prefilter``)
+    and its pattern, built from its cached code on its first search."""
+
+    __slots__ = ("needs", "regex", "_source", "_flags", "_entry")
+
+    def __init__(
+        self, needs: Needs, regex: re.Pattern[str] | None = None, *, source: str = "",
+        flags: int = 0, entry: Any = None,
+    ) -> None:  # fmt: skip
+        self.needs = needs
+        self.regex = regex
+        self._source, self._flags, self._entry = source, flags, entry
+
+    def pattern(self) -> re.Pattern[str]:
+        if self.regex is None:
+            parts = _decoded(self._entry)
+            try:
+                self.regex = _sre.compile(self._source, *parts) if parts else None
+            except Exception:  # noqa: BLE001 - a memo: code that does not validate
+                self.regex = None
+            if self.regex is None:
+                # A damaged file: the whole pattern stands in for this alternative. Its
+                # leftmost match is the earliest alternative's there, so the plan's search
+                # (monitor/classify/lazy.py) finds the same; and where this alternative's
+                # words are missing the pattern cannot match through it.
+                self.regex = compile_cached(self._source, self._flags)
+            self._entry = None
+        return self.regex
+
+
 def compile_cached(source: str, flags: int) -> re.Pattern[str]:
     """``re.compile(source, flags)``, its SRE code read from the cache when there."""
     try:
         path = cache_dir() / _name(source, flags)
-        parts = _load(path)
+        parts = _decoded(_load(path))
         if parts is None:
             parts = _parts(source, flags)
-            _store(path, parts)
+            _store(path, _encoded(parts))
             _prune_once(path.parent)
         pattern: re.Pattern[str] = _sre.compile(source, *parts)
         return pattern
@@ -76,19 +113,22 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         return re.compile(source, flags)
 
 
-def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs]]:
+def plan_cached(source: str, flags: int) -> list[Branch]:
     """``source`` as alternatives to search in turn, each with the literal words it needs
     (``prefilter``): one entry, the whole pattern, unless it is one alternation. Kept on
-    disk like a compiled pattern (the analysis needs the parse, the slow part)."""
+    disk like a compiled pattern (the analysis needs the parse, the slow part); each
+    alternative's code is read when the alternative is first searched."""
     try:
         path = cache_dir() / _name(source, flags, f"plan{prefilter.VERSION}")
-        parts = _load(path, list)
-        if parts is None:
-            parts = _plan(source, flags)
-            _store(path, parts)
-        return [(_sre.compile(source, *code), _ordered(needs)) for code, needs in parts]
+        entries = _plan_entries(_load(path))
+        if entries is not None:
+            return [Branch(_ordered(needs), source=source, flags=flags, entry=entry)
+                    for entry, needs in entries]  # fmt: skip
+        plan = _plan(source, flags)
+        _store(path, [(_encoded(parts), needs) for parts, needs in plan])
+        return [Branch(_ordered(needs), _sre.compile(source, *parts)) for parts, needs in plan]
     except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
-        return [(compile_cached(source, flags), ())]
+        return [Branch((), compile_cached(source, flags))]
 
 
 def _ordered(needs: Any) -> Needs:
@@ -127,7 +167,39 @@ def _parts(source: str, flags: int, parsed: Any = None) -> tuple[Any, ...]:
             groupindex, tuple(indexgroup))  # fmt: skip
 
 
-def _load(path: Path, kind: type = tuple) -> Any:
+def _encoded(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``_parts`` as stored: the code as machine words, deflated."""
+    flags, code, groups, groupindex, indexgroup = parts
+    words = zlib.compress(array.array(_WORD, code).tobytes(), 6)
+    return (flags, words, groups, groupindex, indexgroup)
+
+
+def _decoded(entry: Any) -> tuple[Any, ...] | None:
+    """``_encoded``'s parts back, or None for anything else (damaged, foreign, too big)."""
+    if not isinstance(entry, tuple) or len(entry) != 5 or not isinstance(entry[1], bytes):
+        return None
+    try:
+        inflater = zlib.decompressobj()
+        words = inflater.decompress(entry[1], MAX_CODE_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None  # past the bound (a crafted file of zeros), or cut short
+        code = array.array(_WORD, words).tolist()
+    except (ValueError, zlib.error):
+        return None
+    return (entry[0], code, *entry[2:])
+
+
+def _plan_entries(loaded: Any) -> list[tuple[Any, Needs]] | None:
+    """A plan file's (entry, needs) pairs, when it holds a list of them."""
+    if not isinstance(loaded, list) or not loaded:
+        return None
+    for item in loaded:
+        if not isinstance(item, tuple) or len(item) != 2 or not isinstance(item[1], tuple):
+            return None
+    return loaded
+
+
+def _load(path: Path) -> Any:
     try:
         data = _read(path)
     except OSError:
@@ -135,16 +207,9 @@ def _load(path: Path, kind: type = tuple) -> Any:
     if data is None:
         return None
     try:
-        inflater = zlib.decompressobj()
-        code = inflater.decompress(data, MAX_CODE_BYTES)
-        if inflater.unconsumed_tail or not inflater.eof:
-            return None  # past the bound (a crafted file of zeros), or cut short
-        parts = marshal.loads(code)
-    except (ValueError, EOFError, TypeError, zlib.error):
+        return marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
         return None
-    if kind is list:
-        return parts if isinstance(parts, list) and parts else None
-    return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
 
 
 def _read(path: Path) -> bytes | None:
@@ -169,7 +234,7 @@ def _store(path: Path, parts: Any) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sre-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
-                out.write(zlib.compress(marshal.dumps(parts), 1))
+                out.write(marshal.dumps(parts))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
