@@ -48,6 +48,20 @@ def test_a_damaged_file_is_compiled_again(cache: Path, damage: bytes) -> None:
     assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
 
 
+def test_a_file_with_one_byte_changed_is_compiled_again(cache: Path) -> None:
+    """Each file carries a CRC-32 of its contents: a changed byte anywhere (a literal of
+    the code, a word the prefilter needs) is never read as another pattern."""
+    source = r"\b(?P<verb>train(?:s|ed|ing)?)\b .{0,40}\bmodels?\b"
+    regex_cache.compile_cached(source, re.IGNORECASE)
+    (path,) = cache.glob("*.sre")
+    data = path.read_bytes()
+    for at in range(0, len(data), 7):
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])
+        assert regex_cache._load(path) is None, at
+    path.write_bytes(data)
+    assert regex_cache._load(path) is not None
+
+
 def test_an_unwritable_cache_still_compiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,7 +86,8 @@ def test_libyaml_reads_every_pack_as_the_python_loader_does(pack: Path) -> None:
     assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
 
 
-SPLIT = r"train(?:s|ed|ing)? our models\b|\bopt[- ]out\b|AI (?P<what>features?)\b"  # no common start
+# three alternatives with no common start (the parser would factor it out)
+SPLIT = r"train(?:s|ed|ing)? our models\b|\bopt[- ]out\b|AI (?P<what>features?)\b"
 
 
 def test_a_plan_read_back_builds_each_alternative_when_first_searched(cache: Path) -> None:
@@ -97,17 +112,15 @@ def test_a_plan_read_back_builds_each_alternative_when_first_searched(cache: Pat
 def test_an_alternative_whose_code_is_damaged_is_searched_as_the_whole_pattern(
     cache: Path, code: bytes
 ) -> None:
-    import marshal
-
     from monitor.classify.prefilter import lowered
 
     regex_cache.plan_cached(SPLIT, re.IGNORECASE)
     (path,) = cache.glob("*.plan*")
-    entries = marshal.loads(path.read_bytes())
+    entries = regex_cache._load(path)
     for at, (entry, needs) in enumerate(entries):  # every alternative damaged in turn
         damaged = list(entries)
         damaged[at] = ((entry[0], code, *entry[2:]), needs)
-        path.write_bytes(marshal.dumps(damaged))
+        regex_cache._store(path, damaged)  # with its checksum: only the code is damaged
         regex = LazyRegex(SPLIT)
         for text in ("We train our models. Opt-out.", "AI features; opt out", "TRAINED", ""):
             found = regex.find(text, lowered(text))

@@ -54,7 +54,7 @@ MAX_ENTRIES = 1_000  # the packs have ~140 patterns
 STALE_DAYS = 30
 _DAY = 86_400.0
 # What _name (compiled patterns, prefilter plans) and _store (temporary files) make.
-_OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
+_OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+|rules[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
 _pruned = False  # this process pruned the folder already
 _WORD = next(code for code in "ILQ" if array.array(code).itemsize == _sre.CODESIZE)
 MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
@@ -199,15 +199,46 @@ def _plan_entries(loaded: Any) -> list[tuple[Any, Needs]] | None:
     return loaded
 
 
+def load_memo(name: str) -> Any:
+    """What :func:`store_memo` kept under ``name`` (a file name this module's pruning
+    knows), or None when it is missing or does not read back whole."""
+    try:
+        return _load(cache_dir() / name)
+    except Exception:  # noqa: BLE001 - a memo: on any problem, none
+        return None
+
+
+def store_memo(name: str, value: Any) -> None:
+    """Keeps ``value`` (plain data marshal writes) under ``name``; best effort."""
+    try:
+        path = cache_dir() / name
+        _store(path, value)
+        _prune_once(path.parent)
+    except Exception:  # noqa: BLE001 - a memo: not kept, computed again next time
+        return
+
+
+def memo_name(kind: str, *parts: bytes) -> str:
+    """A file name for a memo of ``kind`` made from ``parts`` (and this Python, this format)."""
+    digest = hashlib.sha256(_KEY + f"|{kind}|".encode())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return f"{digest.hexdigest()}.{kind}"
+
+
 def _load(path: Path) -> Any:
+    """A file's value; None unless its checksum (the first 4 bytes, CRC-32 of the rest)
+    holds: a damaged file is compiled again, never read as another pattern or plan."""
     try:
         data = _read(path)
     except OSError:
         return None
-    if data is None:
+    if data is None or len(data) < 4:
+        return None
+    if int.from_bytes(data[:4], "big") != zlib.crc32(memoryview(data)[4:]):
         return None
     try:
-        return marshal.loads(data)
+        return marshal.loads(memoryview(data)[4:])
     except (ValueError, EOFError, TypeError):
         return None
 
@@ -233,8 +264,9 @@ def _store(path: Path, parts: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sre-", suffix=".tmp")
         try:
+            data = marshal.dumps(parts)
             with os.fdopen(fd, "wb") as out:
-                out.write(marshal.dumps(parts))
+                out.write(zlib.crc32(data).to_bytes(4, "big") + data)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
