@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.classify import RULES_DIR, packs, regex_cache
+from monitor.classify import RULES_DIR, packmemo, packs, regex_cache
 from monitor.classify.packs import load_rules, match_sentence
 from monitor.extract.html import extract_text
 from monitor.publish import entry_html
@@ -58,13 +58,13 @@ def test_a_pack_read_from_its_memo_is_the_pack_parsed(cache: Path) -> None:
     packs._parsed.cache_clear()
     again = load_rules()  # read back
     assert again is not parsed
-    assert [packs._to_memo(r) for r in again] == [packs._to_memo(r) for r in parsed]
+    assert [packmemo.to_memo(r) for r in again] == [packmemo.to_memo(r) for r in parsed]
     assert [r.gates.keys() for r in again] == [r.gates.keys() for r in parsed]  # in order
 
 
 @pytest.mark.parametrize("damage", ["bytes", "checksum", "shape"])
 def test_a_damaged_memo_is_parsed_again(cache: Path, damage: str) -> None:
-    expected = [packs._to_memo(r) for r in load_rules()]
+    expected = [packmemo.to_memo(r) for r in load_rules()]
     for memo in cache.glob("*.rules*"):
         data = memo.read_bytes()
         if damage == "bytes":
@@ -74,7 +74,7 @@ def test_a_damaged_memo_is_parsed_again(cache: Path, damage: str) -> None:
         else:  # read back whole, but not a rule set
             regex_cache.store_memo(memo.name, ("en", "not a version", "x", (), (), (), ()))
     packs._parsed.cache_clear()
-    assert [packs._to_memo(r) for r in load_rules()] == expected
+    assert [packmemo.to_memo(r) for r in load_rules()] == expected
 
 
 def test_a_changed_pack_is_parsed_not_read_from_an_old_memo(cache: Path, tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ import yaml
 
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
-from monitor.classify.regex_cache import load_memo, memo_name, store_memo
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -31,8 +30,6 @@ RULES_DIR = Path(__file__).parents[1] / "rules"
 # Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
 # hashed into classifier_version(), so a rule edit needs no bump.
 CODE_VERSION = 5
-MEMO_FORMAT = 1  # of a parsed pack kept in the regex cache (monitor/classify/regex_cache.py)
-_SOURCE = Path(__file__)  # this module: how a pack is parsed (its bytes name the memo)
 
 
 def _accent_fold() -> dict[int, str]:
@@ -121,58 +118,14 @@ def load_rules(directory: Path = RULES_DIR) -> tuple[RuleSet, ...]:
 
 @lru_cache(maxsize=8)
 def _parsed(directory: Path) -> tuple[RuleSet, ...]:
-    return tuple(_rule_file(path) for path in sorted(directory.glob("*.yaml")))
+    from monitor.classify.packmemo import read_pack  # it builds this module's rule sets
+
+    return tuple(read_pack(path) for path in sorted(directory.glob("*.yaml")))
 
 
-def _rule_file(path: Path) -> RuleSet:
-    """One pack, parsed, or read from its memo in the regex cache: parsing the YAML and
-    expanding the terms (1.8 million characters of patterns) cost 20 ms a process. The
-    memo is named by the pack's bytes and this module's, so an edit of either parses."""
-    raw = path.read_bytes()
-    name = memo_name(f"rules{MEMO_FORMAT}", raw, path.name.encode(), _SOURCE.read_bytes())
-    rule_set = _from_memo(load_memo(name))
-    if rule_set is None:
-        rule_set = _parse_rule_file(yaml.load(raw.decode("utf-8"), Loader=_LOADER), path.name)
-        store_memo(name, _to_memo(rule_set))
-    return rule_set
-
-
-def _to_memo(rule_set: RuleSet) -> tuple[Any, ...]:
-    """The rule set as plain data (every pattern as its expanded source)."""
-    rules = tuple(
-        (rule.id, rule.category, rule.kind,
-         tuple((p.regex.source, p.gates) for p in rule.patterns),
-         tuple(veto.source for veto in rule.unless))
-        for rule in rule_set.rules
-    )  # fmt: skip
-    gates = tuple((name, regex.source) for name, regex in rule_set.gates.items())
-    return (rule_set.language, rule_set.version, rule_set.screen.source, rules, gates,
-            rule_set.triggers, rule_set.cased_triggers)  # fmt: skip
-
-
-def _from_memo(memo: Any) -> RuleSet | None:
-    """``_to_memo``'s rule set back; None for anything else."""
-    try:
-        language, version, screen, rules, gates, triggers, cased = memo
-        rule_set = RuleSet(
-            _text(language), version, LazyRegex(_text(screen)),
-            tuple(Rule(_text(id_), _text(category), _text(kind),
-                       tuple(Pattern(LazyRegex(_text(source)), tuple(map(_text, needed)))
-                             for source, needed in patterns),
-                       tuple(LazyRegex(_text(veto)) for veto in unless))
-                  for id_, category, kind, patterns, unless in rules),
-            {_text(name): LazyRegex(_text(source)) for name, source in gates},
-            tuple(map(_text, triggers)), tuple(map(_text, cased)),
-        )  # fmt: skip
-    except (TypeError, ValueError):
-        return None
-    return rule_set if isinstance(version, int) else None
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return value
+def parse_pack(raw: bytes, name: str) -> RuleSet:
+    """A pack file's bytes, parsed."""
+    return _parse_rule_file(yaml.load(raw.decode("utf-8"), Loader=_LOADER), name)
 
 
 def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
