@@ -48,6 +48,20 @@ def test_a_damaged_file_is_compiled_again(cache: Path, damage: bytes) -> None:
     assert regex_cache.compile_cached(source, re.IGNORECASE) == re.compile(source, re.IGNORECASE)
 
 
+def test_a_file_with_one_byte_changed_is_compiled_again(cache: Path) -> None:
+    """Each file carries a CRC-32 of its contents: a changed byte anywhere (a literal of
+    the code, a word the prefilter needs) is never read as another pattern."""
+    source = r"\b(?P<verb>train(?:s|ed|ing)?)\b .{0,40}\bmodels?\b"
+    regex_cache.compile_cached(source, re.IGNORECASE)
+    (path,) = cache.glob("*.sre")
+    data = path.read_bytes()
+    for at in range(0, len(data), 7):
+        path.write_bytes(data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1 :])
+        assert regex_cache._load(path) is None, at
+    path.write_bytes(data)
+    assert regex_cache._load(path) is not None
+
+
 def test_an_unwritable_cache_still_compiles(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,3 +84,46 @@ def test_libyaml_reads_every_pack_as_the_python_loader_does(pack: Path) -> None:
 
     text = pack.read_text(encoding="utf-8")
     assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
+
+
+# three alternatives with no common start (the parser would factor it out)
+SPLIT = r"train(?:s|ed|ing)? our models\b|\bopt[- ]out\b|AI (?P<what>features?)\b"
+
+
+def test_a_plan_read_back_builds_each_alternative_when_first_searched(cache: Path) -> None:
+    from monitor.classify.prefilter import lowered
+
+    fresh = regex_cache.plan_cached(SPLIT, re.IGNORECASE)  # compiled, and written
+    assert len(fresh) == 3 and all(branch.regex is not None for branch in fresh)
+    again = regex_cache.plan_cached(SPLIT, re.IGNORECASE)  # from the file: nothing built
+    assert [b.needs for b in again] == [b.needs for b in fresh]
+    assert [b.regex for b in again] == [None, None, None]
+    regex = LazyRegex(SPLIT)
+    text = "You can opt out at any time."
+    assert regex.find(text, lowered(text)).group(0) == "opt out"  # type: ignore[union-attr]
+    assert regex.plan()[0].regex is None and regex.plan()[2].regex is None  # words missing
+    for read, made in zip(again, fresh, strict=True):
+        assert read.pattern() == made.regex  # the same source, flags and SRE code
+
+
+@pytest.mark.parametrize(
+    "code", [b"not zlib", b"x\x9c\x03\x00\x00\x00\x00\x01", b"x\x9cc\x00\x00\x00\x01\x00\x01"]
+)
+def test_an_alternative_whose_code_is_damaged_is_searched_as_the_whole_pattern(
+    cache: Path, code: bytes
+) -> None:
+    from monitor.classify.prefilter import lowered
+
+    regex_cache.plan_cached(SPLIT, re.IGNORECASE)
+    (path,) = cache.glob("*.plan*")
+    entries = regex_cache._load(path)
+    for at, (entry, needs) in enumerate(entries):  # every alternative damaged in turn
+        damaged = list(entries)
+        damaged[at] = ((entry[0], code, *entry[2:]), needs)
+        regex_cache._store(path, damaged)  # with its checksum: only the code is damaged
+        regex = LazyRegex(SPLIT)
+        for text in ("We train our models. Opt-out.", "AI features; opt out", "TRAINED", ""):
+            found = regex.find(text, lowered(text))
+            whole = regex.search(text)
+            assert (found and found.span()) == (whole and whole.span()), (at, text)
+            assert regex.found(text, lowered(text)) == (whole is not None)

@@ -95,8 +95,8 @@ def _training_hits(lines: list[str]) -> list[_Hit]:
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
         for sentence in _sentences(line):
-            match = match_sentence(sentence, rules)
-            if match and match.rule.kind == "training":
+            match = match_sentence(sentence, rules, training_only=True)
+            if match:
                 passage = tuple(_passage(lines, index))
                 hits.append(_Hit(index, sentence, match.rule.category, passage))
     return hits

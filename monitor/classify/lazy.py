@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import sys
 
-from monitor.classify.prefilter import Needs, Starts
-from monitor.classify.regex_cache import compile_cached, plan_cached
+from monitor.classify.prefilter import Starts
+from monitor.classify.regex_cache import Branch, compile_cached, plan_cached
 
-Plan = list[tuple[re.Pattern[str], Needs, Starts]]
+Plan = list[Branch]
 _NO_LIMIT = sys.maxsize
 
 
@@ -46,15 +46,16 @@ class LazyRegex:
         """``search(text)``; ``low`` is ``prefilter.lowered(text)``."""
         first: re.Match[str] | None = None
         before = len(text) + 1  # a later alternative counts only where it begins earlier
-        for regex, needs, starts in self._plan or self.plan():
-            for group in needs:  # prefilter.holds, inlined: the hottest loop
+        for branch in self._plan or self.plan():
+            for group in branch.needs:  # prefilter.holds, inlined: the hottest loop
                 for word in group:
                     if word in low:
                         break
                 else:
                     break
             else:
-                match = _search(regex, starts, text, low, before)
+                regex = branch.regex or branch.pattern()
+                match = _search(regex, branch.starts, text, low, before)
                 if match and match.start() < before:
                     first, before = match, match.start()
                     if not before:
@@ -63,15 +64,16 @@ class LazyRegex:
 
     def found(self, text: str, low: str) -> bool:
         """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
-        for regex, needs, starts in self._plan or self.plan():
-            for group in needs:  # prefilter.holds, inlined
+        for branch in self._plan or self.plan():
+            for group in branch.needs:  # prefilter.holds, inlined
                 for word in group:
                     if word in low:
                         break
                 else:
                     break
             else:
-                if _search(regex, starts, text, low) is not None:
+                regex = branch.regex or branch.pattern()
+                if _search(regex, branch.starts, text, low) is not None:
                     return True
         return False
 

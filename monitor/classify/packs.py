@@ -120,10 +120,14 @@ def load_rules(directory: Path = RULES_DIR) -> tuple[RuleSet, ...]:
 
 @lru_cache(maxsize=8)
 def _parsed(directory: Path) -> tuple[RuleSet, ...]:
-    return tuple(
-        _parse_rule_file(yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER), path.name)
-        for path in sorted(directory.glob("*.yaml"))
-    )
+    from monitor.classify.packmemo import read_pack  # it builds this module's rule sets
+
+    return tuple(read_pack(path) for path in sorted(directory.glob("*.yaml")))
+
+
+def parse_pack(raw: bytes, name: str) -> RuleSet:
+    """A pack file's bytes, parsed."""
+    return _parse_rule_file(yaml.load(raw.decode("utf-8"), Loader=_LOADER), name)
 
 
 def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
@@ -190,8 +194,11 @@ def _compile(pattern: str, terms: dict[str, str], name: str) -> LazyRegex:
     return LazyRegex(_expand(pattern.translate(_ACCENTS), terms, name))
 
 
-def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch | None:
-    """The first training rule found in ``sentence``, else the first other AI rule.
+def match_sentence(
+    sentence: str, rule_sets: tuple[RuleSet, ...], *, training_only: bool = False
+) -> RuleMatch | None:
+    """The first training rule found in ``sentence``, else (unless ``training_only``: the
+    board reads training sentences alone) the first other AI rule.
 
     Training rules are tried on the sentence, then on the sentence without its
     parentheses, so "large language model (LLM) training" or "develop, train, or improve
@@ -213,7 +220,12 @@ def match_sentence(sentence: str, rule_sets: tuple[RuleSet, ...]) -> RuleMatch |
     bare, origin = _without_parentheses(text)
     if bare != text:
         views.append((bare, lowered(bare), origin))
-    for kind, kind_views in (("training", views), ("ai_related", views[:1])):
+    kinds = (
+        (("training", views),)
+        if training_only
+        else (("training", views), ("ai_related", views[:1]))
+    )
+    for kind, kind_views in kinds:
         for view, view_low, positions in kind_views:
             for rule_set in candidates:
                 found, rule = _first(rule_set, kind, (view, view_low), (text, low))

@@ -8,7 +8,11 @@ source, the flags and the Python version; the C engine builds a pattern from tha
 in microseconds and validates it. So the list is kept, one file per pattern, named by a
 hash of all four and the cache's ``FORMAT`` (a file of another format is never read), in
 ``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
-``~/.cache``, then ``policy-monitor/regex``).
+``~/.cache``, then ``policy-monitor/regex``). The list is stored as machine words,
+deflated (``array.tolist`` rebuilds it at twice marshal's speed); a pattern split into
+alternatives (``plan_cached``) keeps each alternative's code apart, read only when that
+alternative is first searched: a board reading loads 1.8 million words of code and
+searches 0.8 million.
 
 It is a memo and nothing else: the same pattern as ``re.compile`` gives (a test compares
 the code), and any problem (no cache folder, a read-only disk, a damaged or foreign file,
@@ -23,6 +27,7 @@ files named as the cache names them (a reader that loses one compiles again).
 from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]
+import array
 import contextlib
 import hashlib
 import marshal
@@ -43,14 +48,16 @@ from monitor.classify.prefilter import Needs, Starts
 ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
 MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
-FORMAT = 2  # of the files; 1: the key held no format (its files are never read)
+FORMAT = 4  # of the files; 1: the key held no format; 2: the code as one marshal, deflated;
+# 3: machine words; 4: a plan's entries hold the strings a match begins with
 _KEY = f"format {FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}".encode()
 MAX_ENTRIES = 1_000  # the packs have ~140 patterns
 STALE_DAYS = 30
 _DAY = 86_400.0
 # What _name (compiled patterns, prefilter plans) and _store (temporary files) make.
-_OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
+_OWN = re.compile(r"[0-9a-f]{64}\.(?:sre|plan[0-9]+|rules[0-9]+)|\.sre-[a-z0-9_]{8}\.tmp")
 _pruned = False  # this process pruned the folder already
+_WORD = next(code for code in "ILQ" if array.array(code).itemsize == _sre.CODESIZE)
 MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
 
 
@@ -61,14 +68,47 @@ def cache_dir() -> Path:
     return Path(base) / "policy-monitor" / "regex"
 
 
+class Branch:
+    """One alternative of a planned pattern: the literal words it needs and the strings
+    its matches begin with (``prefilter``), and its pattern, built from its cached code on
+    its first search."""
+
+    __slots__ = ("needs", "starts", "regex", "_source", "_flags", "_entry")
+
+    def __init__(
+        self, needs: Needs, starts: Starts, regex: re.Pattern[str] | None = None, *,
+        source: str = "", flags: int = 0, entry: Any = None,
+    ) -> None:  # fmt: skip
+        self.needs, self.starts = needs, starts
+        self.regex = regex
+        self._source, self._flags, self._entry = source, flags, entry
+
+    def pattern(self) -> re.Pattern[str]:
+        if self.regex is None:
+            parts = _decoded(self._entry)
+            try:
+                self.regex = _sre.compile(self._source, *parts) if parts else None
+            except Exception:  # noqa: BLE001 - a memo: code that does not validate
+                self.regex = None
+            if self.regex is None:
+                # A damaged file: the whole pattern stands in for this alternative. Its
+                # leftmost match is the earliest alternative's there, so the plan's search
+                # (monitor/classify/lazy.py) finds the same; and where this alternative's
+                # words are missing the pattern cannot match through it.
+                self.regex = compile_cached(self._source, self._flags)
+                self.starts = ()  # the whole pattern's matches begin anywhere
+            self._entry = None
+        return self.regex
+
+
 def compile_cached(source: str, flags: int) -> re.Pattern[str]:
     """``re.compile(source, flags)``, its SRE code read from the cache when there."""
     try:
         path = cache_dir() / _name(source, flags)
-        parts = _load(path)
+        parts = _decoded(_load(path))
         if parts is None:
             parts = _parts(source, flags)
-            _store(path, parts)
+            _store(path, _encoded(parts))
             _prune_once(path.parent)
         pattern: re.Pattern[str] = _sre.compile(source, *parts)
         return pattern
@@ -76,23 +116,24 @@ def compile_cached(source: str, flags: int) -> re.Pattern[str]:
         return re.compile(source, flags)
 
 
-def plan_cached(source: str, flags: int) -> list[tuple[re.Pattern[str], Needs, Starts]]:
+def plan_cached(source: str, flags: int) -> list[Branch]:
     """``source`` as alternatives to search in turn, each with the literal words it needs
     and those its matches begin with (``prefilter``): one entry, the whole pattern, unless
     it is one alternation. Kept on disk like a compiled pattern (the analysis needs the
-    parse, the slow part)."""
+    parse, the slow part); each alternative's code is read when it is first searched."""
     try:
         path = cache_dir() / _name(source, flags, f"plan{prefilter.VERSION}")
-        parts = _load(path, list)
-        if parts is None:
-            parts = _plan(source, flags)
-            _store(path, parts)
-        return [
-            (_sre.compile(source, *code), _ordered(needs), tuple(map(str, starts)))
-            for code, needs, starts in parts
-        ]
+        entries = _plan_entries(_load(path))
+        if entries is not None:
+            return [Branch(_ordered(needs), tuple(map(str, starts)), source=source,
+                           flags=flags, entry=entry)
+                    for entry, needs, starts in entries]  # fmt: skip
+        plan = _plan(source, flags)
+        _store(path, [(_encoded(parts), needs, starts) for parts, needs, starts in plan])
+        return [Branch(_ordered(needs), tuple(map(str, starts)), _sre.compile(source, *parts))
+                for parts, needs, starts in plan]  # fmt: skip
     except Exception:  # noqa: BLE001 - a memo: on any problem, the whole pattern, no needs
-        return [(compile_cached(source, flags), (), ())]
+        return [Branch((), (), compile_cached(source, flags))]
 
 
 def _ordered(needs: Any) -> Needs:
@@ -131,24 +172,82 @@ def _parts(source: str, flags: int, parsed: Any = None) -> tuple[Any, ...]:
             groupindex, tuple(indexgroup))  # fmt: skip
 
 
-def _load(path: Path, kind: type = tuple) -> Any:
+def _encoded(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``_parts`` as stored: the code as machine words, deflated."""
+    flags, code, groups, groupindex, indexgroup = parts
+    words = zlib.compress(array.array(_WORD, code).tobytes(), 6)
+    return (flags, words, groups, groupindex, indexgroup)
+
+
+def _decoded(entry: Any) -> tuple[Any, ...] | None:
+    """``_encoded``'s parts back, or None for anything else (damaged, foreign, too big)."""
+    if not isinstance(entry, tuple) or len(entry) != 5 or not isinstance(entry[1], bytes):
+        return None
+    try:
+        inflater = zlib.decompressobj()
+        words = inflater.decompress(entry[1], MAX_CODE_BYTES)
+        if inflater.unconsumed_tail or not inflater.eof:
+            return None  # past the bound (a crafted file of zeros), or cut short
+        code = array.array(_WORD, words).tolist()
+    except (ValueError, zlib.error):
+        return None
+    return (entry[0], code, *entry[2:])
+
+
+def _plan_entries(loaded: Any) -> list[tuple[Any, Needs, Starts]] | None:
+    """A plan file's (entry, needs, starts) triples, when it holds a list of them."""
+    if not isinstance(loaded, list) or not loaded:
+        return None
+    for item in loaded:
+        if not isinstance(item, tuple) or len(item) != 3:
+            return None
+        if not isinstance(item[1], tuple) or not isinstance(item[2], tuple):
+            return None
+    return loaded
+
+
+def load_memo(name: str) -> Any:
+    """What :func:`store_memo` kept under ``name`` (a file name this module's pruning
+    knows), or None when it is missing or does not read back whole."""
+    try:
+        return _load(cache_dir() / name)
+    except Exception:  # noqa: BLE001 - a memo: on any problem, none
+        return None
+
+
+def store_memo(name: str, value: Any) -> None:
+    """Keeps ``value`` (plain data marshal writes) under ``name``; best effort."""
+    try:
+        path = cache_dir() / name
+        _store(path, value)
+        _prune_once(path.parent)
+    except Exception:  # noqa: BLE001 - a memo: not kept, computed again next time
+        return
+
+
+def memo_name(kind: str, *parts: bytes) -> str:
+    """A file name for a memo of ``kind`` made from ``parts`` (and this Python, this format)."""
+    digest = hashlib.sha256(_KEY + f"|{kind}|".encode())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return f"{digest.hexdigest()}.{kind}"
+
+
+def _load(path: Path) -> Any:
+    """A file's value; None unless its checksum (the first 4 bytes, CRC-32 of the rest)
+    holds: a damaged file is compiled again, never read as another pattern or plan."""
     try:
         data = _read(path)
     except OSError:
         return None
-    if data is None:
+    if data is None or len(data) < 4:
+        return None
+    if int.from_bytes(data[:4], "big") != zlib.crc32(memoryview(data)[4:]):
         return None
     try:
-        inflater = zlib.decompressobj()
-        code = inflater.decompress(data, MAX_CODE_BYTES)
-        if inflater.unconsumed_tail or not inflater.eof:
-            return None  # past the bound (a crafted file of zeros), or cut short
-        parts = marshal.loads(code)
-    except (ValueError, EOFError, TypeError, zlib.error):
+        return marshal.loads(memoryview(data)[4:])
+    except (ValueError, EOFError, TypeError):
         return None
-    if kind is list:
-        return parts if isinstance(parts, list) and parts else None
-    return tuple(parts) if isinstance(parts, tuple) and len(parts) == 5 else None
 
 
 def _read(path: Path) -> bytes | None:
@@ -172,8 +271,9 @@ def _store(path: Path, parts: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sre-", suffix=".tmp")
         try:
+            data = marshal.dumps(parts)
             with os.fdopen(fd, "wb") as out:
-                out.write(zlib.compress(marshal.dumps(parts), 1))
+                out.write(zlib.crc32(data).to_bytes(4, "big") + data)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

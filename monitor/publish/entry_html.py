@@ -30,7 +30,10 @@ MAX_AI_RELATED = 5
 
 # XML 1.0 also allows C1 controls (U+0080-U+009F), but in text they are only ever
 # mis-decoded bytes, and U+009B starts an escape sequence in some terminals: dropped too.
-_NOT_XML = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Spelled as the characters dropped, not as those kept ("[^\t\n\r\x20-\x7e\xa0-\ud7ff
+# \ue000-\ufffd\U00010000-\U0010ffff]"): the same set (a test compares every code point),
+# compiled in 0.7 ms instead of 7.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # diff.render marks changes inside one line: [-removed-] and {+added+}.
 _MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")

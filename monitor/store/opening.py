@@ -19,8 +19,9 @@ from monitor.store.schema import DB_NAME, migrations
 def open_database(data_dir: Path, *, read_only: bool) -> Database:
     """The database of ``data_dir``, its schema checked; upgraded unless ``read_only``.
 
-    A plain connection (monitor/store/connection.py): sqlite-utils is imported only when
-    a schema step is missing, and then without its plugins (they run no code of ours, and
+    A plain connection (monitor/store/connection.py). A new database is made from one
+    script (monitor/store/baseline.py); sqlite-utils is imported only when an older one
+    misses a schema step, and then without its plugins (they run no code of ours, and
     finding them scans every installed package's entry points)."""
     path = data_dir / DB_NAME
     if data_dir.exists() and not data_dir.is_dir():
@@ -37,6 +38,10 @@ def open_database(data_dir: Path, *, read_only: bool) -> Database:
             if not read_only:
                 db.enable_wal()  # only now: a foreign database is never switched to WAL
                 db.execute("PRAGMA synchronous = NORMAL")
+                if pending and not db.table_names():  # a new database: made in one step
+                    from monitor.store import baseline
+
+                    pending = baseline.create(db, migrations)
                 if pending:
                     migrations.apply(db)
         except BaseException:

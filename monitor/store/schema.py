@@ -1,5 +1,7 @@
 """The database's schema, as sqlite-utils migrations applied in order (never edited once
-released: a change of schema is a new migration)."""
+released: a change of schema is a new migration). A new database is made from the schema
+they leave, ``baseline.sql``: after adding a step, run ``python -m monitor.store.baseline``
+(tests/test_store_baseline.py fails until then; new stores get the step either way)."""
 
 from __future__ import annotations
 
