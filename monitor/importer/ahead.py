@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from types import TracebackType
+from typing import TypeVar
 
 from monitor.check.observe import Extractor, text_key
 from monitor.classify import classifier_version, classify
@@ -42,7 +43,8 @@ CHUNK = 8
 # Chunks read ahead per worker: every worker stays busy while this process records, and the
 # bodies held (a snapshot is up to a few MB) stay few.
 CHUNKS_PER_WORKER = 2
-# Fewer steps to import than this: no workers (starting them costs more than they save).
+# Fewer steps to import than this: no workers (starting them costs more than they save),
+# unless they were started for an earlier history of the same command.
 MIN_STEPS = 2 * CHUNK
 # Texts a worker remembers (histories flip between variants: the same bytes recur).
 WORKER_MEMO = 64
@@ -52,6 +54,8 @@ WORKER_MEMO = 64
 # for a loaded machine.
 WORKER_DEADLINE = 120.0
 
+T = TypeVar("T")
+R = TypeVar("R")
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
 # Two consecutive steps' texts, their diff (None: made too slowly to be sure of it) and
@@ -106,11 +110,25 @@ class Workers:
         texts the workers extracted (else ``extractor``'s). ``raw`` is what the workers run:
         ``extractor`` without this process's memory."""
         steps = list(steps)
-        if self.jobs < 1 or raw.read is not None or sum(map(wanted, steps)) < MIN_STEPS:
+        count = sum(map(wanted, steps))
+        # A short history is read here, unless the workers run already (for an earlier one).
+        if self.jobs < 1 or raw.read is not None or count < (1 if self.started else MIN_STEPS):
             return iter(steps), extractor
         reader = _Reader(self._start(), watch, extractor, raw, self.abandon)
         window = CHUNK * CHUNKS_PER_WORKER * self.jobs
         return _read_ahead(steps, wanted, reader, window), reader.extractor()
+
+    def map(self, function: Callable[[T], R], items: list[T]) -> list[R]:
+        """``function`` of each item, in order, in the workers when they run (a command's
+        last work, e.g. its change pages: the workers are idle by then), else here."""
+        if self._pool is None or len(items) < 2:
+            return list(map(function, items))
+        size = max(1, len(items) // (4 * self.jobs))
+        try:
+            return list(self._pool.map(function, items, chunksize=size, timeout=WORKER_DEADLINE))
+        except (BrokenProcessPool, WaitedTooLong):  # a worker died or hung: here
+            self.abandon()
+            return list(map(function, items))
 
     @property
     def started(self) -> bool:
