@@ -58,6 +58,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
+Item = tuple[Key, bytes | Extracted]  # a step for a worker: its body, or its text if known
 # Two consecutive steps' texts, their diff (None: made too slowly to be sure of it) and
 # their verdict
 Pair = tuple[Key, Key, Lengths | None, Classification]
@@ -152,8 +153,8 @@ class _Reader:
     ) -> None:  # fmt: skip
         self.pool: ProcessPoolExecutor | None = pool
         self.watch, self.base, self.raw, self.abandon = watch, extractor, raw, abandon
-        self.batch: list[tuple[Key, bytes]] = []
-        self.context: tuple[Key, bytes] | None = None  # the step before the batch
+        self.batch: list[Item] = []
+        self.context: Item | None = None  # the step before the batch
         self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
         self.texts: dict[Key, Extracted] = {}
 
@@ -164,7 +165,8 @@ class _Reader:
         except (ArchiveError, FetchError) as exc:
             return replace(step, load=partial(_raise, exc))
         key = (sha256(body.data), body.content_type)
-        self.batch.append((key, body.data))
+        # A body whose text came back already (variants recur) is sent as its text.
+        self.batch.append((key, self.texts.get(key) or body.data))
         if len(self.batch) == CHUNK:
             self.send()
         self.take(None)
@@ -250,17 +252,17 @@ _TEXTS: OrderedDict[tuple[Key, tuple[str, ...], tuple[str, ...]], Extracted] = O
 
 
 def _work(
-    extractor: Extractor, context: list[tuple[Key, bytes]], batch: list[tuple[Key, bytes]],
+    extractor: Extractor, context: list[Item], batch: list[Item],
     select: tuple[str, ...], remove: tuple[str, ...],
 ) -> Done:  # fmt: skip
     """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
     context), and the diff and verdict of each text with the one before when their words
     differ."""
     texts: dict[Key, Extracted] = {}
-    bodies = context + batch
+    bodies, how = context + batch, (select, remove)
     for key, body in bodies:
-        if key not in texts:
-            texts[key] = _extract(extractor, key, body, select, remove)
+        if key not in texts:  # a text read by an earlier chunk comes as the text
+            texts[key] = body if isinstance(body, tuple) else _extract(extractor, key, body, *how)
     pairs: list[Pair] = []
     last: tuple[Key, str] | None = None
     for key, _ in bodies:
