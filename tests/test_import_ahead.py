@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from monitor.check.observe import Extractor
 from monitor.diff import diff_lengths, diff_texts, remember
 from monitor.importer.ahead import MIN_STEPS, Workers
-from monitor.importer.ota import ota_steps
+from monitor.importer.ota import folder_steps, ota_steps
 from monitor.importer.run import Report, import_steps
 from monitor.importer.steps import Step
 from monitor.models import Classification, Watch
@@ -143,6 +144,26 @@ def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:
         assert not workers.started
     assert report.imported == report.steps == 7 and watch_for(folder).id == "openai-privacy"
     store.close()
+
+
+def test_a_short_history_after_a_long_one_is_read_by_the_running_workers(tmp_path: Path) -> None:
+    short = need(CORPUS / "versions" / "openai-privacy")
+    store = Store(tmp_path / "helped")
+    with Workers(2) as workers:
+        mine = Extractor()
+        _, given = workers.ahead(folder_steps(short), watch_for(short), mine, Extractor(), bool)
+        assert given is mine and not workers.started  # too short to start them
+        import_folder(store, "versions", need(CORPUS / "versions" / "amazon-alexa-terms"), workers)
+        assert workers.started
+        _, given = workers.ahead(folder_steps(short), watch_for(short), mine, Extractor(), bool)
+        assert given is not mine  # the texts come from the workers
+        report = import_folder(store, "versions", short, workers)
+    assert report.imported == report.steps == 7
+    alone = Store(tmp_path / "alone")
+    import_folder(alone, "versions", short)
+    assert stored(store, "openai-privacy") == stored(alone, "openai-privacy")
+    store.close()
+    alone.close()
 
 
 def test_a_worker_keeps_a_diff_only_when_it_reached_none_of_its_deadlines(
