@@ -15,7 +15,7 @@ import monitor.diff as diff
 
 BUDGET = float(os.environ.get("BUDGET", "1000"))
 diff.BUDGET_SECONDS = BUDGET
-for function in (diff.diff_texts, diff.diff_lengths, diff.remember):
+for function in (diff.diff_texts, diff.diff_lengths, diff.remember, diff.remembered):
     assert function.__kwdefaults__ is not None
     function.__kwdefaults__["budget_seconds"] = BUDGET
 

@@ -115,6 +115,12 @@ def diff_lengths(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) 
     return lengths
 
 
+def remembered(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) -> Lengths | None:
+    """The ops this process made or was told for the two texts (:func:`diff_lengths`),
+    None when it has none (nothing is diffed)."""
+    return _MEMO.get((_digest(old), _digest(new), budget_seconds))
+
+
 def sure_lengths(old: str, new: str) -> Lengths | None:
     """:func:`diff_lengths` of the two texts, or None when any of the diff's deadlines was
     reached (a busy machine: the diff may be coarser than one that had the time). A call

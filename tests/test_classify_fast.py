@@ -69,7 +69,8 @@ def test_every_match_of_a_pack_regex_begins_with_one_of_its_starts() -> None:
         regexes = [rule_set.screen, *rule_set.gates.values()]
         regexes += [p.regex for rule in rule_set.rules for p in rule.patterns]
         for regex in regexes:
-            for compiled, _, begins in regex.plan():
+            for branch in regex.plan():
+                compiled, begins = branch.pattern(), branch.starts
                 if not begins:
                     continue
                 for text, low in texts:

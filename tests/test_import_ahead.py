@@ -6,17 +6,25 @@ imports several folders, each named after its document."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.check.observe import Extractor
 from monitor.diff import diff_lengths, diff_texts, remember
 from monitor.importer.ahead import MIN_STEPS, Workers
-from monitor.importer.ota import ota_steps
+from monitor.importer.ota import folder_steps, ota_steps
 from monitor.importer.run import Report, import_steps
 from monitor.importer.steps import Step
 from monitor.models import Classification, Watch
+from monitor.publish import FEED_DIR
+from monitor.publish.feed import FeedSettings
+from monitor.publish.site.write import ChangeFiles, ChangeJob, render_with
+from monitor.publish.write import write_feeds
 from monitor.store import Store
 from tests.cli_helpers import policy, run_cli
 from tests.import_scoring import CORPUS, import_folder, watch_for
@@ -138,6 +146,26 @@ def test_a_short_history_starts_no_workers(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_short_history_after_a_long_one_is_read_by_the_running_workers(tmp_path: Path) -> None:
+    short = need(CORPUS / "versions" / "openai-privacy")
+    store = Store(tmp_path / "helped")
+    with Workers(2) as workers:
+        mine = Extractor()
+        _, given = workers.ahead(folder_steps(short), watch_for(short), mine, Extractor(), bool)
+        assert given is mine and not workers.started  # too short to start them
+        import_folder(store, "versions", need(CORPUS / "versions" / "amazon-alexa-terms"), workers)
+        assert workers.started
+        _, given = workers.ahead(folder_steps(short), watch_for(short), mine, Extractor(), bool)
+        assert given is not mine  # the texts come from the workers
+        report = import_folder(store, "versions", short, workers)
+    assert report.imported == report.steps == 7
+    alone = Store(tmp_path / "alone")
+    import_folder(alone, "versions", short)
+    assert stored(store, "openai-privacy") == stored(alone, "openai-privacy")
+    store.close()
+    alone.close()
+
+
 def test_a_worker_keeps_a_diff_only_when_it_reached_none_of_its_deadlines(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -173,3 +201,37 @@ def test_a_verdict_made_elsewhere_is_taken_only_under_the_same_rules() -> None:
         assert classify.classify(old, new) is given
     finally:
         classify._given.clear()
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_change_pages_made_by_the_workers_are_the_pages_made_here(tmp_path: Path) -> None:
+    """An import writes its change pages (and their JSON and unified diffs) through its
+    workers, each job with the diff made during the import: the same bytes as here."""
+    folder = need(CORPUS / "versions" / "google-privacy")
+    data = tmp_path / "data"
+    store = Store(data)
+    asked: list[ChangeJob] = []
+    with Workers(2) as workers:
+        import_folder(store, "versions", folder, workers)
+        assert workers.started
+        assert os.getpid() not in workers.map(_pid, list(range(8)))  # made elsewhere
+
+        def counted(
+            function: Callable[[ChangeJob], ChangeFiles], jobs: list[ChangeJob]
+        ) -> Iterable[ChangeFiles]:
+            asked.extend(jobs)
+            return workers.map(function, jobs)
+
+        write_feeds(store, data, FeedSettings(), render=render_with(counted))
+    changes = data / FEED_DIR / "changes"
+    there = {p.name: p.read_bytes() for p in changes.iterdir()}
+    shutil.rmtree(data / FEED_DIR)
+    write_feeds(store, data, FeedSettings())  # made here, every diff remembered or not
+    here = {p.name: p.read_bytes() for p in changes.iterdir()}
+    count = len(store.changes(document="google-privacy"))
+    assert here == there and len(here) == 3 * count > 60
+    assert len(asked) == count and all(job.lengths for job in asked if job.before)
+    store.close()

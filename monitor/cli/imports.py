@@ -165,6 +165,7 @@ def run_imports(
     from monitor.extract.selectors import selector_problem
     from monitor.importer.ahead import Workers, default_jobs
     from monitor.publish.feed import settings_from_config
+    from monitor.publish.site.write import render_with
     from monitor.publish.write import write_feeds
     from monitor.watchlist import load_config
 
@@ -181,8 +182,8 @@ def run_imports(
                 report = _import_one(store, watch, archive, source, (data_dir, wait), workers)
                 retry = _print(report) or retry
         finally:
-            with data_lock(data_dir, wait):
-                write_feeds(store, data_dir, feeds)
+            with data_lock(data_dir, wait):  # the change pages made by the workers
+                write_feeds(store, data_dir, feeds, render=render_with(workers.map))
     if retry:
         sys.exit(EXIT_FAILED)
 

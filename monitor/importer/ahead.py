@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from types import TracebackType
+from typing import TypeVar
 
 from monitor.check.observe import Extractor, text_key
 from monitor.classify import classifier_version, classify
@@ -42,7 +43,8 @@ CHUNK = 8
 # Chunks read ahead per worker: every worker stays busy while this process records, and the
 # bodies held (a snapshot is up to a few MB) stay few.
 CHUNKS_PER_WORKER = 2
-# Fewer steps to import than this: no workers (starting them costs more than they save).
+# Fewer steps to import than this: no workers (starting them costs more than they save),
+# unless they were started for an earlier history of the same command.
 MIN_STEPS = 2 * CHUNK
 # Texts a worker remembers (histories flip between variants: the same bytes recur).
 WORKER_MEMO = 64
@@ -52,8 +54,11 @@ WORKER_MEMO = 64
 # for a loaded machine.
 WORKER_DEADLINE = 120.0
 
+T = TypeVar("T")
+R = TypeVar("R")
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
+Item = tuple[Key, bytes | Extracted]  # a step for a worker: its body, or its text if known
 # Two consecutive steps' texts, their diff (None: made too slowly to be sure of it) and
 # their verdict
 Pair = tuple[Key, Key, Lengths | None, Classification]
@@ -106,11 +111,25 @@ class Workers:
         texts the workers extracted (else ``extractor``'s). ``raw`` is what the workers run:
         ``extractor`` without this process's memory."""
         steps = list(steps)
-        if self.jobs < 1 or raw.read is not None or sum(map(wanted, steps)) < MIN_STEPS:
+        count = sum(map(wanted, steps))
+        # A short history is read here, unless the workers run already (for an earlier one).
+        if self.jobs < 1 or raw.read is not None or count < (1 if self.started else MIN_STEPS):
             return iter(steps), extractor
         reader = _Reader(self._start(), watch, extractor, raw, self.abandon)
         window = CHUNK * CHUNKS_PER_WORKER * self.jobs
         return _read_ahead(steps, wanted, reader, window), reader.extractor()
+
+    def map(self, function: Callable[[T], R], items: list[T]) -> list[R]:
+        """``function`` of each item, in order, in the workers when they run (a command's
+        last work, e.g. its change pages: the workers are idle by then), else here."""
+        if self._pool is None or len(items) < 2:
+            return list(map(function, items))
+        size = max(1, len(items) // (4 * self.jobs))
+        try:
+            return list(self._pool.map(function, items, chunksize=size, timeout=WORKER_DEADLINE))
+        except (BrokenProcessPool, WaitedTooLong):  # a worker died or hung: here
+            self.abandon()
+            return list(map(function, items))
 
     @property
     def started(self) -> bool:
@@ -134,8 +153,8 @@ class _Reader:
     ) -> None:  # fmt: skip
         self.pool: ProcessPoolExecutor | None = pool
         self.watch, self.base, self.raw, self.abandon = watch, extractor, raw, abandon
-        self.batch: list[tuple[Key, bytes]] = []
-        self.context: tuple[Key, bytes] | None = None  # the step before the batch
+        self.batch: list[Item] = []
+        self.context: Item | None = None  # the step before the batch
         self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
         self.texts: dict[Key, Extracted] = {}
 
@@ -146,7 +165,8 @@ class _Reader:
         except (ArchiveError, FetchError) as exc:
             return replace(step, load=partial(_raise, exc))
         key = (sha256(body.data), body.content_type)
-        self.batch.append((key, body.data))
+        # A body whose text came back already (variants recur) is sent as its text.
+        self.batch.append((key, self.texts.get(key) or body.data))
         if len(self.batch) == CHUNK:
             self.send()
         self.take(None)
@@ -232,17 +252,17 @@ _TEXTS: OrderedDict[tuple[Key, tuple[str, ...], tuple[str, ...]], Extracted] = O
 
 
 def _work(
-    extractor: Extractor, context: list[tuple[Key, bytes]], batch: list[tuple[Key, bytes]],
+    extractor: Extractor, context: list[Item], batch: list[Item],
     select: tuple[str, ...], remove: tuple[str, ...],
 ) -> Done:  # fmt: skip
     """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
     context), and the diff and verdict of each text with the one before when their words
     differ."""
     texts: dict[Key, Extracted] = {}
-    bodies = context + batch
+    bodies, how = context + batch, (select, remove)
     for key, body in bodies:
-        if key not in texts:
-            texts[key] = _extract(extractor, key, body, select, remove)
+        if key not in texts:  # a text read by an earlier chunk comes as the text
+            texts[key] = body if isinstance(body, tuple) else _extract(extractor, key, body, *how)
     pairs: list[Pair] = []
     last: tuple[Key, str] | None = None
     for key, _ in bodies:

@@ -35,7 +35,7 @@ from monitor.publish.feed import (
 )
 from monitor.publish.index import OPML_NAME, FeedRow, opml
 from monitor.publish.ops import OPS_NAME, render_ops_feed
-from monitor.publish.site.write import replace_if_changed, write_site
+from monitor.publish.site.write import Render, render_here, replace_if_changed, write_site
 from monitor.publish.specs import FeedSpec, company_slug, feed_specs, select_spec
 from monitor.publish.stamp import STAMP_NAME, pages_key, read_stamp, stamp, stamp_text
 from monitor.store import Store
@@ -50,9 +50,10 @@ def write_feeds(
     data_dir: str | Path,
     settings: FeedSettings,
     watched: Collection[str] | None = None,
+    render: Render = render_here,
 ) -> list[Path]:
     """Regenerates every feed file, the OPML file, the site and the board; returns the files
-    that changed.
+    that changed (``render``: what makes the change pages' files, monitor/publish/site).
 
     ``watched``: the ids in the watchlist (None: every recorded document). A document no
     longer watched loses its feed files (and its company's, if it was the last one): a
@@ -64,7 +65,8 @@ def write_feeds(
     most checks change nothing. The board reads only documents whose version is new to it.
     """
     out_dir = Path(data_dir) / FEED_DIR
-    return _publish(store, Path(data_dir), out_dir, settings, force=False, watched=watched)
+    return _publish(store, Path(data_dir), out_dir, settings, force=False, watched=watched,
+                    render=render)  # fmt: skip
 
 
 def write_site_folder(
@@ -81,7 +83,7 @@ def write_site_folder(
 
 def _publish(
     store: Store, data_dir: Path, out_dir: Path, settings: FeedSettings, *, force: bool,
-    watched: Collection[str] | None,
+    watched: Collection[str] | None, render: Render = render_here,
 ) -> list[Path]:  # fmt: skip
     documents = [d for d in store.documents() if watched is None or d.id in watched]
     stamp_value = stamp(store, documents, settings, out_dir.resolve())
@@ -101,7 +103,8 @@ def _publish(
         return written
     ops = Path(os.path.relpath(data_dir / OPS_DIR / f"{OPS_NAME}.rss", out_dir)).as_posix()
     fresh = last[1:2] == [pages]
-    written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops)
+    written = _write_all(store, out_dir, documents, settings, fresh=fresh, ops_href=ops,
+                         render=render)  # fmt: skip
     written += write_board(store, out_dir, settings, marker=board_marker)
     written += _write_ops_feeds(store, data_dir / OPS_DIR, documents, settings)
     if home:
@@ -111,7 +114,7 @@ def _publish(
 
 def _write_all(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings,
-    *, fresh: bool, ops_href: str,
+    *, fresh: bool, ops_href: str, render: Render,
 ) -> list[Path]:  # fmt: skip
     limit = settings.limit
     history = settings.include_history
@@ -123,7 +126,8 @@ def _write_all(
         for spec, entries in feeds
     ]
     # The pages the entries link to go first, so a link in a new entry always works.
-    written = write_site(store, out_dir, documents, settings, rows, fresh=fresh, ops_href=ops_href)
+    written = write_site(store, out_dir, documents, settings, rows, fresh=fresh,
+                         ops_href=ops_href, render=render)  # fmt: skip
     for spec, entries in feeds:
         for fmt in FORMATS:
             start = _watched_since(spec, documents, since)

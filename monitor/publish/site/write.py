@@ -11,15 +11,20 @@
 Pages of changes and versions and the snapshots never change once written: they are
 rendered again only when ``fresh`` is False (a new release, other settings, another
 folder); else one that exists is left alone, so a sweep costs what it adds.
+
+A change's files are a pure function of a :class:`ChangeJob`: an import renders its
+hundreds of change pages in its worker processes (``render``), this process writes them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from monitor.diff import Lengths, remember, remembered
 from monitor.models import Change, Version, Watch
 from monitor.publish.feed import FeedSettings, change_page_href, index_url
 from monitor.publish.index import FeedRow
@@ -41,19 +46,63 @@ from monitor.store.site_queries import snapshot_evidence
 STATIC = ("site.css", "search.js")
 
 
+@dataclass(frozen=True)
+class ChangeJob:
+    """What a change's files are made of (``lengths``: the diff of its versions' texts,
+    made in the process that asks, so a worker rendering the page does not make it again)."""
+
+    change: Change
+    before: Side | None
+    after: Side | None
+    index_href: str
+    doc_path: str
+    diff_chars: int
+    lengths: Lengths | None = None
+
+
+ChangeFiles = tuple[bytes, bytes | None, bytes]  # the .json, the .diff (if any), the page
+Render = Callable[[list[ChangeJob]], Iterable[ChangeFiles]]
+
+
+def render_here(jobs: list[ChangeJob]) -> Iterator[ChangeFiles]:
+    """Each change's files, made in this process, in order."""
+    return map(change_files, jobs)
+
+
+Map = Callable[[Callable[[ChangeJob], ChangeFiles], list[ChangeJob]], Iterable[ChangeFiles]]
+
+
+def render_with(map_jobs: Map) -> Render:
+    """A :data:`Render` making the files through ``map_jobs`` (a pool of processes' map,
+    in order), each job with the diff this process remembers for its two texts."""
+
+    def render(jobs: list[ChangeJob]) -> Iterable[ChangeFiles]:
+        return map_jobs(change_files, [_with_lengths(job) for job in jobs])
+
+    return render
+
+
+def _with_lengths(job: ChangeJob) -> ChangeJob:
+    if job.before is None or job.after is None:
+        return job
+    lengths = remembered(job.before.version.text, job.after.version.text)
+    return replace(job, lengths=lengths)
+
+
 def write_site(
     store: Store, out_dir: Path, documents: list[Watch], settings: FeedSettings,
-    rows: Sequence[FeedRow], *, fresh: bool, ops_href: str,
+    rows: Sequence[FeedRow], *, fresh: bool, ops_href: str, render: Render = render_here,
 ) -> list[Path]:  # fmt: skip
     """Writes every page; returns the files that changed. ``fresh``: pages already written
-    by this release with these settings may be skipped."""
+    by this release with these settings may be skipped. ``render`` makes the changes'
+    files (in order; an import's worker processes make them in parallel)."""
     written: list[Path] = []
     for name in STATIC:
         data = resources.files("monitor.publish.site").joinpath("static", name).read_bytes()
         written += replace_if_changed(out_dir / name, data)
     docs = [_document_data(store, watch) for watch in documents]
     for doc in docs:
-        written += _write_document(store, out_dir, doc, settings, fresh)
+        written += _write_document(store, out_dir, doc, settings, fresh, render)
     page = index_html(rows, settings, store.upgrades(), docs=docs, ops_href=ops_href)
     return written + replace_if_changed(out_dir / "index.html", page)
 
@@ -78,8 +127,9 @@ def _document_data(store: Store, watch: Watch) -> DocumentData:
 
 
 def _write_document(
-    store: Store, out_dir: Path, doc: DocumentData, settings: FeedSettings, fresh: bool
-) -> list[Path]:
+    store: Store, out_dir: Path, doc: DocumentData, settings: FeedSettings, fresh: bool,
+    render: Render,
+) -> list[Path]:  # fmt: skip
     folder = out_dir / "documents" / doc.path
     timeline = timeline_page(doc, index_href=index_href(settings, 1))
     written = replace_if_changed(out_dir / "documents" / f"{doc.path}.html", timeline)
@@ -95,8 +145,10 @@ def _write_document(
         written += _write_version(folder, doc, full, index_href(settings, 2), fresh)
         written += _write_snapshot(store, out_dir, doc, v.snapshot_sha256)
     by_number = {v.number: v for v in texts}
-    for change in doc.changes:
-        written += _write_change(out_dir, doc, change, by_number, settings, fresh)
+    jobs = [_change_job(doc, change, by_number, settings) for change in doc.changes
+            if not (fresh and (out_dir / change_page_href(change.id)).exists())]  # fmt: skip
+    for job, files in zip(jobs, render(jobs), strict=True):
+        written += _write_change(out_dir / change_page_href(job.change.id), files)
     return written + replace_if_changed(data_path, search_data(doc, texts))
 
 
@@ -118,26 +170,38 @@ def _write_version(
     return written + replace_if_changed(page, version_page(doc, version, index_href=index))
 
 
-def _write_change(
-    out_dir: Path, doc: DocumentData, change: Change, by_number: dict[int, Version],
-    settings: FeedSettings, fresh: bool,
-) -> list[Path]:  # fmt: skip
-    page_path = out_dir / change_page_href(change.id)
-    if fresh and page_path.exists():
-        return []
+def _change_job(
+    doc: DocumentData, change: Change, by_number: dict[int, Version], settings: FeedSettings
+) -> ChangeJob:
     before, after = (
         Side(v, doc.evidence.get(v.snapshot_sha256)) if v is not None else None
         for v in (by_number.get(change.from_version or 0), by_number.get(change.to_version))
     )
+    return ChangeJob(change, before, after, index_href(settings, 1), doc.path,
+                     settings.page_diff_chars)  # fmt: skip
+
+
+def change_files(job: ChangeJob) -> ChangeFiles:
+    """A change's JSON, unified diff (None without its new version) and page."""
+    change, before, after = job.change, job.before, job.after
+    if job.lengths is not None and before is not None and after is not None:
+        remember(before.version.text, after.version.text, job.lengths)
     evidence = {label: (side.version, side.evidence)
                 for label, side in (("from", before), ("to", after)) if side}  # fmt: skip
-    written = replace_if_changed(page_path.with_suffix(".json"), change_json(change, evidence))
+    data = change_json(change, evidence)
+    diff = None
     if after is not None:
         diff = unified_diff(change, before.version if before else None, after.version)
+    page = change_page(change, (before, after), index_href=job.index_href,
+                       doc_path=job.doc_path, diff_chars=job.diff_chars)  # fmt: skip
+    return data, diff, page
+
+
+def _write_change(page_path: Path, files: ChangeFiles) -> list[Path]:
+    data, diff, page = files
+    written = replace_if_changed(page_path.with_suffix(".json"), data)
+    if diff is not None:
         written += replace_if_changed(page_path.with_suffix(".diff"), diff)
-    index = index_href(settings, 1)
-    page = change_page(change, (before, after), index_href=index, doc_path=doc.path,
-                       diff_chars=settings.page_diff_chars)  # fmt: skip
     return written + replace_if_changed(page_path, page)
 
 
