@@ -117,9 +117,9 @@ def test_an_alternative_whose_code_is_damaged_is_searched_as_the_whole_pattern(
     regex_cache.plan_cached(SPLIT, re.IGNORECASE)
     (path,) = cache.glob("*.plan*")
     entries = regex_cache._load(path)
-    for at, (entry, needs) in enumerate(entries):  # every alternative damaged in turn
+    for at, (entry, needs, begins) in enumerate(entries):  # each alternative damaged in turn
         damaged = list(entries)
-        damaged[at] = ((entry[0], code, *entry[2:]), needs)
+        damaged[at] = ((entry[0], code, *entry[2:]), needs, begins)
         regex_cache._store(path, damaged)  # with its checksum: only the code is damaged
         regex = LazyRegex(SPLIT)
         for text in ("We train our models. Opt-out.", "AI features; opt out", "TRAINED", ""):
