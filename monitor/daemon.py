@@ -1,10 +1,11 @@
 """The long-lived daemon: one scheduled check per document.
 
-A check fetches *outside* the data lock, in one of a few worker threads (one fetch at a
-time per host, ``host_delay`` apart), then takes the lock only to record the result
-(store, extract, diff, classify, feeds), so a stuck or slow document delays nobody but
-itself, and a cron ``check`` waits only for a write, never for a fetch. A daemon holds
-the daemon lock for its life: a second one on the same data directory refuses to start.
+A check fetches *outside* the data lock, in one of a few worker threads (one check at a
+time per host, ``host_delay`` apart, each host's queue in one thread), then takes the lock
+only to record the result (store, extract, diff, classify, feeds), so a stuck or slow
+host delays nobody but its own documents, and a cron ``check`` waits only for a write,
+never for a fetch. A daemon holds the daemon lock for its life: a second one on the same
+data directory refuses to start.
 
 It logs one line per document per check (logfmt: ``key=value`` pairs, easy to grep and
 to ship to a log collector), at INFO for results and WARNING for failures.
@@ -16,8 +17,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import Job, run_forever
-from monitor.store import opened
+from monitor.store import Store, opened
 from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
@@ -87,28 +88,46 @@ def _prepare(watches: list[Watch], settings: DaemonSettings) -> None:
         store.sync_documents(watches, utcnow())
 
 
-class HostGate:
-    """One fetch at a time per host across the daemon's threads, ``delay`` s apart."""
+class HostQueue:
+    """One check at a time per host, ``delay`` s apart, each host in one worker thread.
+
+    A check whose host is busy is queued (once) and its worker returns at once: a host
+    that hangs holds one of the scheduler's threads, never all of them, however many
+    documents it has, so the other hosts keep their schedule.
+    """
 
     def __init__(self, delay: float) -> None:
         self._delay = delay
         self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
+        self._queued: dict[str, list[tuple[str, Callable[[], None]]]] = {}  # busy hosts
         self._last: dict[str, float] = {}
 
-    @contextmanager
-    def turn(self, url: str) -> Iterator[None]:
+    def run(self, url: str, key: str, task: Callable[[], None]) -> None:
         host = (urlsplit(url).hostname or url).lower()
         with self._guard:
-            lock = self._locks.setdefault(host, threading.Lock())
-        with lock:
-            pause = self._last.get(host, float("-inf")) + self._delay - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            try:
-                yield
-            finally:
-                self._last[host] = time.monotonic()
+            if host in self._queued:  # its thread runs this after the checks before it
+                if all(queued != key for queued, _ in self._queued[host]):
+                    self._queued[host].append((key, task))
+                return
+            self._queued[host] = []
+        next_task: Callable[[], None] | None = task
+        while next_task is not None:
+            self._take_turn(host, next_task)
+            with self._guard:
+                if self._queued[host]:
+                    next_task = self._queued[host].pop(0)[1]
+                else:
+                    del self._queued[host]
+                    next_task = None
+
+    def _take_turn(self, host: str, task: Callable[[], None]) -> None:
+        pause = self._last.get(host, float("-inf")) + self._delay - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        try:
+            task()
+        finally:
+            self._last[host] = time.monotonic()
 
 
 class Checker:
@@ -119,7 +138,7 @@ class Checker:
         self._fetcher = fetcher
         self._browser = browser
         # --speed compresses the pauses between two fetches from a host like the timetable
-        self._gate = HostGate(settings.fetch.host_delay / settings.speed)
+        self._hosts = HostQueue(settings.fetch.host_delay / settings.speed)
         self._writing = threading.Lock()  # held while a result is recorded
         self._stopping = threading.Event()
         self._running: set[str] = set()
@@ -129,7 +148,7 @@ class Checker:
         self.watched: frozenset[str] | None = None  # the watchlist's ids (None: all recorded)
 
     def job(self, watch: Watch) -> Callable[[], None]:
-        return lambda: self.run(watch)
+        return lambda: self._hosts.run(watch.url, watch.id, lambda: self.run(watch))
 
     def run(self, watch: Watch) -> None:
         started = time.monotonic()
@@ -162,11 +181,10 @@ class Checker:
             return len(self._running)
 
     def _check(self, watch: Watch) -> CheckOutcome | None:
+        if self._stopping.is_set():
+            return None
         sent = self._validators(watch)
-        with self._gate.turn(watch.url):
-            if self._stopping.is_set():
-                return None
-            result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
+        result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
         return self._record(watch, result)
 
     def _validators(self, watch: Watch) -> Validators:
@@ -183,6 +201,15 @@ class Checker:
                 store.sync_documents([watch], utcnow())
                 outcome = check_document(store, watch, result, policy=self._policy,
                                          extractor=self._extractor)  # fmt: skip
-                # a no-op if nothing is new
-                write_feeds(store, settings.data_dir, settings.feed, self.watched)
+                self._publish(store, watch)
                 return outcome
+
+    def _publish(self, store: Store, watch: Watch) -> None:
+        """Writes the feeds (a no-op if nothing is new); the check is recorded either way,
+        so a folder it cannot write is one line, and the next check writes them."""
+        try:
+            write_feeds(store, self._settings.data_dir, self._settings.feed, self.watched)
+        except (OSError, MonitorError) as exc:
+            problem = str(exc).replace('"', "'")
+            log.warning('document=%s event=not-published message="feeds not written: %s; '
+                        'the next check writes them"', watch.id, problem)  # fmt: skip

@@ -2,7 +2,10 @@
 
 Each document gets an interval job with jitter, so a fleet of monitors does not hit a
 site at the same second. ``max_instances=1`` and ``coalesce=True`` keep a slow check
-from overlapping with itself or piling up missed runs after a suspend.
+from overlapping with itself or piling up missed runs after a suspend. APScheduler waits
+for wall-clock times, so a step of the wall clock back (``date -s``, a wrong NTP answer)
+would stop every check for as long as the step: the main thread watches the wall clock
+against the monotonic one and moves the jobs' next run times back with it.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -24,7 +28,10 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 JITTER_FRACTION = 0.1
 MAX_JITTER_SECONDS = 600
-WORKERS = 4  # documents checked at once; a stuck one leaves the others three threads
+WORKERS = 4  # hosts checked at once (monitor/daemon.py runs one check at a time per host)
+CLOCK_LOOK = 1.0  # seconds between two looks at the wall clock
+CLOCK_JUMP = 5.0  # seconds the wall clock may step against the monotonic one unremarked
+log = logging.getLogger("policy-monitor")
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,30 @@ def run_forever(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     scheduler.start()
-    stopping.wait()
+    offset = time.time() - time.monotonic()
+    while not stopping.wait(CLOCK_LOOK):
+        offset = _follow_clock(scheduler, offset)
     scheduler.shutdown(wait=False)
     on_stop()
+
+
+def _follow_clock(scheduler: BackgroundScheduler, offset: float) -> float:
+    """Moves the next run times back by a step of the wall clock back; the new offset.
+
+    A step forward needs nothing: the jobs it made overdue run once (``coalesce``), which
+    is also right after a suspend (the monotonic clock stops while the machine sleeps).
+    """
+    now = time.time() - time.monotonic()
+    step = now - offset
+    if step > CLOCK_JUMP:
+        log.info("event=clock-jump seconds=%d the wall clock moved forward (or the machine "
+                 "slept): checks now due run once", step)  # fmt: skip
+    elif step < -CLOCK_JUMP:
+        log.warning("event=clock-jump seconds=%d the wall clock went back: each check keeps "
+                    "its interval", step)  # fmt: skip
+        for job in scheduler.get_jobs():
+            if job.next_run_time is not None:
+                scheduler.modify_job(
+                    job.id, next_run_time=job.next_run_time + timedelta(seconds=step)
+                )
+    return now

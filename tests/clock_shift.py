@@ -27,11 +27,11 @@ def _offset(path: Path = Path(sys.argv[1])) -> float:
 
 class ShiftedDateTime(_RealDateTime):
     @classmethod
-    def now(cls, tz: _datetime_module.tzinfo | None = None) -> ShiftedDateTime:  # type: ignore[override]
+    def now(cls, tz: _datetime_module.tzinfo | None = None) -> ShiftedDateTime:
         return cls.fromtimestamp(time.time(), tz)
 
     @classmethod
-    def utcnow(cls) -> ShiftedDateTime:  # type: ignore[override]
+    def utcnow(cls) -> ShiftedDateTime:
         return cls.fromtimestamp(time.time(), _datetime_module.UTC).replace(tzinfo=None)
 
 
