@@ -18,9 +18,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
@@ -32,7 +32,7 @@ from monitor.lock import daemon_lock, data_lock
 from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
-from monitor.schedule import Job, run_forever
+from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
 from monitor.store import Store, opened
 from monitor.views import log_fields
 
@@ -88,85 +88,40 @@ def _prepare(watches: list[Watch], settings: DaemonSettings) -> None:
         store.sync_documents(watches, utcnow())
 
 
-class HostQueue:
-    """One check at a time per host, ``delay`` s apart, each host in one worker thread.
-
-    A check whose host is busy is queued (once) and its worker returns at once: a host
-    that hangs holds one of the scheduler's threads, never all of them, however many
-    documents it has, so the other hosts keep their schedule.
-    """
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._guard = threading.Lock()
-        self._queued: dict[str, list[tuple[str, Callable[[], None]]]] = {}  # busy hosts
-        self._last: dict[str, float] = {}
-
-    def run(self, url: str, key: str, task: Callable[[], None]) -> None:
-        host = (urlsplit(url).hostname or url).lower()
-        with self._guard:
-            if host in self._queued:  # its thread runs this after the checks before it
-                if all(queued != key for queued, _ in self._queued[host]):
-                    self._queued[host].append((key, task))
-                return
-            self._queued[host] = []
-        next_task: Callable[[], None] | None = task
-        while next_task is not None:
-            self._take_turn(host, next_task)
-            with self._guard:
-                if self._queued[host]:
-                    next_task = self._queued[host].pop(0)[1]
-                else:
-                    del self._queued[host]
-                    next_task = None
-
-    def _take_turn(self, host: str, task: Callable[[], None]) -> None:
-        pause = self._last.get(host, float("-inf")) + self._delay - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
-        try:
-            task()
-        finally:
-            self._last[host] = time.monotonic()
-
-
 class Checker:
-    """Checks one document at a time per call; shared by the scheduler's threads."""
+    """Fetches in the host queues' threads, records in one writer thread, logs each check.
+
+    A document is checked once at a time: a run due while its last check is still queued,
+    fetching or waiting to be recorded is skipped (as APScheduler's ``max_instances=1``
+    did when a run was one job). The writer records while the hosts fetch the next pages.
+    """
 
     def __init__(self, settings: DaemonSettings, fetcher: Fetcher, browser: Browser) -> None:
         self._settings = settings
         self._fetcher = fetcher
         self._browser = browser
         # --speed compresses the pauses between two fetches from a host like the timetable
-        self._hosts = HostQueue(settings.fetch.host_delay / settings.speed)
+        self._hosts = HostQueue(settings.fetch.host_delay / settings.speed, FETCHERS)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="writer")
         self._writing = threading.Lock()  # held while a result is recorded
         self._stopping = threading.Event()
-        self._running: set[str] = set()
+        self._pending: set[str] = set()  # queued, fetching or waiting to be recorded
+        self._running: set[str] = set()  # fetching or waiting to be recorded
         self._running_lock = threading.Lock()
         self._policy = settings.policy
         self._extractor = settings.extractor
         self.watched: frozenset[str] | None = None  # the watchlist's ids (None: all recorded)
 
     def job(self, watch: Watch) -> Callable[[], None]:
-        return lambda: self._hosts.run(watch.url, watch.id, lambda: self.run(watch))
+        return lambda: self.run(watch)
 
     def run(self, watch: Watch) -> None:
-        started = time.monotonic()
+        """Queues a check of the document on its host's queue (returns at once)."""
         with self._running_lock:
-            self._running.add(watch.id)
-        try:
-            outcome = self._check(watch)
-        except MonitorError as exc:  # the database or its lock: one line, the next run retries
-            outcome = CheckOutcome(watch.id, "failed", f"not recorded: {exc}")
-        except Exception:  # a daemon must outlive any one bad check; the log says why
-            log.exception("document=%s status=crashed", watch.id)
-            return
-        finally:
-            with self._running_lock:
-                self._running.discard(watch.id)
-        if outcome is not None:
-            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
-            log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
+            if watch.id in self._pending:
+                return
+            self._pending.add(watch.id)
+        self._hosts.put(watch.url, lambda: self._fetch(watch))
 
     def stop(self) -> None:
         """Starts no further write and waits up to STOP_GRACE s for the one in progress."""
@@ -176,16 +131,49 @@ class Checker:
         log.warning("event=stop-timeout seconds=%g a write is still in progress", STOP_GRACE)
 
     def stuck(self) -> int:
-        """Checks still running (fetching) after a stop."""
+        """Checks still fetching, or fetched and not recorded, after a stop."""
         with self._running_lock:
             return len(self._running)
 
-    def _check(self, watch: Watch) -> CheckOutcome | None:
+    def _fetch(self, watch: Watch) -> None:
+        """A check's fetch, in its host's turn; the result goes to the writer."""
         if self._stopping.is_set():
-            return None
-        sent = self._validators(watch)
-        result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
-        return self._record(watch, result)
+            return self._done(watch.id)
+        started = time.monotonic()
+        with self._running_lock:
+            self._running.add(watch.id)
+        try:
+            sent = self._validators(watch)
+            result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
+        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+            self._log(watch, started, exc)
+            return self._done(watch.id)
+        self._writer.submit(self._finish, watch, result, started)
+        return None
+
+    def _finish(self, watch: Watch, result: FetchResult | FetchError, started: float) -> None:
+        try:
+            outcome: CheckOutcome | Exception | None = self._record(watch, result)
+        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+            outcome = exc
+        finally:
+            self._done(watch.id)
+        self._log(watch, started, outcome)
+
+    def _done(self, doc_id: str) -> None:
+        with self._running_lock:
+            self._pending.discard(doc_id)
+            self._running.discard(doc_id)
+
+    def _log(self, watch: Watch, started: float, outcome: CheckOutcome | Exception | None) -> None:
+        if isinstance(outcome, MonitorError):  # the database or its lock: the next run retries
+            outcome = CheckOutcome(watch.id, "failed", f"not recorded: {outcome}")
+        elif isinstance(outcome, Exception):  # a daemon must outlive any one bad check
+            log.error("document=%s status=crashed", watch.id, exc_info=outcome)
+            return
+        if outcome is not None:
+            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
+            log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""

@@ -14,10 +14,13 @@ import logging
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor as Pool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from urllib.parse import urlsplit
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,7 +31,8 @@ logging.getLogger("apscheduler").setLevel(logging.WARNING)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 JITTER_FRACTION = 0.1
 MAX_JITTER_SECONDS = 600
-WORKERS = 4  # hosts checked at once (monitor/daemon.py runs one check at a time per host)
+WORKERS = 4  # threads that start jobs (the daemon's jobs only queue a check: see HostQueue)
+FETCHERS = 4  # hosts fetched from at once; a hanging host holds one of them
 CLOCK_LOOK = 1.0  # seconds between two looks at the wall clock
 CLOCK_JUMP = 5.0  # seconds the wall clock may step against the monotonic one unremarked
 log = logging.getLogger("policy-monitor")
@@ -119,3 +123,45 @@ def _follow_clock(scheduler: BackgroundScheduler, offset: float) -> float:
                     job.id, next_run_time=job.next_run_time + timedelta(seconds=step)
                 )
     return now
+
+
+class HostQueue:
+    """Runs tasks one at a time per host, ``delay`` s apart, in a pool of ``workers``.
+
+    A host's tasks wait in its own queue, drained by one pool thread at a time, so a host
+    that hangs holds one thread however many documents it has, and the other hosts keep
+    their schedule (a task waiting for its host in a thread held them all up).
+    """
+
+    def __init__(self, delay: float, workers: int) -> None:
+        self._delay = delay
+        self._pool = Pool(workers, thread_name_prefix="host")
+        self._guard = threading.Lock()
+        self._queues: dict[str, deque[Callable[[], None]]] = {}  # the hosts with work
+        self._last: dict[str, float] = {}
+
+    def put(self, url: str, task: Callable[[], None]) -> None:
+        host = (urlsplit(url).hostname or url).lower()
+        with self._guard:
+            if host in self._queues:
+                self._queues[host].append(task)
+                return
+            self._queues[host] = deque([task])
+        self._pool.submit(self._drain, host)
+
+    def _drain(self, host: str) -> None:
+        while True:
+            with self._guard:
+                if not self._queues[host]:
+                    del self._queues[host]
+                    return
+                task = self._queues[host].popleft()
+            pause = self._last.get(host, float("-inf")) + self._delay - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                task()
+            except Exception:  # the task logs its own failures; the queue must go on
+                log.exception("event=host-queue host=%s", host)
+            finally:
+                self._last[host] = time.monotonic()
