@@ -32,6 +32,7 @@ from tests.hostile_server import (
 )
 from tests.httpserver import LocalServer, Reply, Request
 from tests.test_daemon import wait_for
+from tests.test_hostile_ops import counts, fill, noise_page, small_disk  # noqa: F401
 
 EVERY_SECOND = "    interval: 1m\n    url:"  # with --speed 60: a check a second
 
@@ -41,15 +42,15 @@ def every_second(watchlist: Path) -> Path:
     return watchlist
 
 
-def daemon(watchlist: Path, data: Path, log: Path, *options: str,
-           clock: Path | None = None) -> subprocess.Popen[str]:  # fmt: skip
+def daemon(watchlist: Path, data: Path, log: Path, *options: str, clock: Path | None = None,
+           preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:  # fmt: skip
     """The daemon at --speed 60; under tests/clock_shift.py when ``clock`` is given."""
     runner = ["-m", "tests.clock_shift", str(clock)] if clock else ["-m", "monitor"]
     with log.open("w") as sink:
         return subprocess.Popen(
             [sys.executable, *runner, "daemon", "--watchlist", str(watchlist), "--data",
              str(data), "--speed", "60", *options],
-            stderr=sink, text=True,
+            stderr=sink, text=True, preexec_fn=preexec,
         )  # fmt: skip
 
 
@@ -228,3 +229,45 @@ def test_an_unwritable_feeds_folder_costs_one_line_per_check_not_a_traceback(
     assert "document=ok status=first" in text
     line = next(x for x in text.splitlines() if "event=not-published" in x)
     assert "level=WARNING" in line and str(data / "feeds") in line, line
+
+
+def test_a_full_disk_under_the_daemon_costs_one_line_per_check_and_loses_nothing(
+    small_disk: tuple[Path, str],  # noqa: F811 - the fixture of test_hostile_ops
+    tmp_path: Path,
+) -> None:
+    # Tried: sound already (each check one transaction, rolled back); kept as a guard.
+    mount, how = small_disk
+    data, log = mount / "data", tmp_path / "daemon.log"
+    page = {"body": policy()}
+    with LocalServer() as server:
+        server.handle("/p", lambda _request: Reply(body=page["body"]))
+        watchlist = every_second(write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")}))
+        proc = None
+        try:
+            if how == "tmpfs":  # the limit is the disk's: the daemon runs throughout
+                proc = daemon(watchlist, data, log)
+                assert wait_for(lambda: "status=first" in log.read_text(), 20), log.read_text()
+            else:  # RLIMIT_FSIZE holds for a process's life: v1 first, by `check`
+                first = ["check", "--watchlist", str(watchlist), "--data", str(data)]
+                subprocess.run([sys.executable, "-m", "monitor", *first], check=True, timeout=60)
+            before = counts(data / "monitor.db")
+            page["body"] = noise_page(1, 200_000)
+            limit = fill(mount, how, leave=32 * 1024)
+            if proc is None:
+                proc = daemon(watchlist, data, log, preexec=limit)
+            assert wait_for(lambda: log.read_text().count("was rolled back") >= 2, 20), (
+                log.read_text()
+            )
+            assert counts(data / "monitor.db")[2] == before[2]  # no half version
+            if how == "tmpfs":
+                (mount / "filler").unlink()  # space comes back: the next check records
+                assert wait_for(lambda: "changed: v1 -> v2" in log.read_text(), 20)
+            stop(proc)
+        finally:
+            if proc is not None:
+                proc.kill()
+    text = log.read_text()
+    assert "Traceback" not in text and "crashed" not in text, text[-2000:]
+    full = [line for line in text.splitlines() if "rolled back" in line]
+    assert all("status=failed" in line or "event=not-published" in line for line in full), full
+    assert counts(data / "monitor.db")[2] == before[2] + (how == "tmpfs")
