@@ -66,7 +66,8 @@ def run_forever(
     workers: int = WORKERS,
     on_stop: Callable[[], None] = lambda: None,
 ) -> None:
-    """Runs the jobs (first at ``first_run``, default now) until SIGTERM or SIGINT.
+    """Runs the jobs (first at ``first_run``, default now) until SIGTERM or SIGINT (a
+    SIGHUP is logged and ignored).
 
     Jobs run in ``workers`` threads, so one slow document does not hold up the others
     (the jobs serialise their own writes). On a signal the scheduler stops starting jobs,
@@ -87,7 +88,7 @@ def run_forever(
             next_run_time=first_run or datetime.now(UTC),
         )
 
-    stopping = threading.Event()
+    stopping, hung_up = threading.Event(), threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # Only flag it here: a signal handler interrupts whatever the main thread was doing.
@@ -95,10 +96,16 @@ def run_forever(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # SIGHUP (sent to reload, or by a closing terminal) killed the daemon without a word
+    signal.signal(signal.SIGHUP, lambda signum, frame: hung_up.set())
     scheduler.start()
     offset = time.time() - time.monotonic()
     while not stopping.wait(CLOCK_LOOK):
         offset = _follow_clock(scheduler, offset)
+        if hung_up.is_set():
+            hung_up.clear()
+            log.warning('event=hup message="SIGHUP ignored: the watchlist and options are '
+                        'read at start; restart the daemon to apply an edit"')  # fmt: skip
     scheduler.shutdown(wait=False)
     on_stop()
 

@@ -271,3 +271,30 @@ def test_a_full_disk_under_the_daemon_costs_one_line_per_check_and_loses_nothing
     full = [line for line in text.splitlines() if "rolled back" in line]
     assert all("status=failed" in line or "event=not-published" in line for line in full), full
     assert counts(data / "monitor.db")[2] == before[2] + (how == "tmpfs")
+
+
+def test_sighup_after_editing_the_watchlist_neither_kills_the_daemon_nor_loads_a_bad_file(
+    tmp_path: Path,
+) -> None:
+    # Before: an operator who edited the watchlist (here into invalid YAML) and sent SIGHUP,
+    # as to many daemons, or whose terminal closed, killed it: no line, no `event=stop`.
+    ok = Served()
+    with LocalServer() as good:
+        good.handle("/ok", ok)
+        watchlist = every_second(write_watchlist(tmp_path / "w.yaml", {"ok": good.url("/ok")}))
+        log = tmp_path / "daemon.log"
+        proc = daemon(watchlist, tmp_path / "data", log)
+        try:
+            assert wait_for(lambda: len(ok.times) >= 1, 20), log.read_text()
+            watchlist.write_text("documents: [unclosed\n")
+            proc.send_signal(signal.SIGHUP)
+            hupped = time.monotonic()
+            assert wait_for(lambda: len([t for t in ok.times if t > hupped]) >= 2, 10)
+            assert proc.poll() is None, log.read_text()
+            stop(proc)
+        finally:
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0 and "Traceback" not in text, text[-1500:]
+    (line,) = [x for x in text.splitlines() if "event=hup" in x]
+    assert "level=WARNING" in line and "restart the daemon" in line, line
