@@ -137,11 +137,11 @@ class Checker:
 
     def _fetch(self, watch: Watch) -> None:
         """A check's fetch, in its host's turn; the result goes to the writer."""
+        started = time.monotonic()
+        with self._running_lock:  # before looking at the flag: stuck() counts it from here
+            self._running.add(watch.id)
         if self._stopping.is_set():
             return self._done(watch.id)
-        started = time.monotonic()
-        with self._running_lock:
-            self._running.add(watch.id)
         try:
             sent = self._validators(watch)
             result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
@@ -152,13 +152,30 @@ class Checker:
         return None
 
     def _finish(self, watch: Watch, result: FetchResult | FetchError, started: float) -> None:
+        """Records and logs a fetched page in the write turn: a stop, once it has the turn,
+        finds every check logged and done, or not begun (checked again on the next start)."""
+        if not self._write_turn():
+            return self._done(watch.id)
         try:
-            outcome: CheckOutcome | Exception | None = self._record(watch, result)
-        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
-            outcome = exc
-        finally:
+            try:
+                outcome: CheckOutcome | Exception = self._record(watch, result)
+            except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+                outcome = exc
             self._done(watch.id)
-        self._log(watch, started, outcome)
+            self._log(watch, started, outcome)
+        finally:
+            self._writing.release()
+        return None
+
+    def _write_turn(self) -> bool:
+        """Takes the write turn; False when stopping (stop() keeps it once it has it)."""
+        while not self._writing.acquire(timeout=0.5):
+            if self._stopping.is_set():
+                return False
+        if self._stopping.is_set():
+            self._writing.release()
+            return False
+        return True
 
     def _done(self, doc_id: str) -> None:
         with self._running_lock:
@@ -180,17 +197,14 @@ class Checker:
         with opened(self._settings.data_dir, read_only=True) as store:
             return validators_to_send(store, watch.id, utcnow(), self._policy)
 
-    def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome | None:
+    def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
         settings = self._settings
-        with self._writing:
-            if self._stopping.is_set():
-                return None  # stopping: this document is checked again on the next start
-            with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
-                store.sync_documents([watch], utcnow())
-                outcome = check_document(store, watch, result, policy=self._policy,
-                                         extractor=self._extractor)  # fmt: skip
-                self._publish(store, watch)
-                return outcome
+        with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
+            store.sync_documents([watch], utcnow())
+            outcome = check_document(store, watch, result, policy=self._policy,
+                                     extractor=self._extractor)  # fmt: skip
+            self._publish(store, watch)
+            return outcome
 
     def _publish(self, store: Store, watch: Watch) -> None:
         """Writes the feeds (a no-op if nothing is new); the check is recorded either way,
