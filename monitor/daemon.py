@@ -116,12 +116,19 @@ class Checker:
         return lambda: self.run(watch)
 
     def run(self, watch: Watch) -> None:
-        """Queues a check of the document on its host's queue (returns at once)."""
+        """Reads what to send and queues the fetch on its host's queue (then returns)."""
         with self._running_lock:
             if watch.id in self._pending:
                 return
             self._pending.add(watch.id)
-        self._hosts.put(watch.url, lambda: self._fetch(watch))
+        started = time.monotonic()
+        try:  # read here, in parallel: the host's turn is for its fetch alone
+            sent = self._validators(watch)
+        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+            self._log(watch, started, exc)
+            return self._done(watch.id)
+        self._hosts.put(watch.url, lambda: self._fetch(watch, sent, started))
+        return None
 
     def stop(self) -> None:
         """Starts no further write and waits up to STOP_GRACE s for the one in progress."""
@@ -135,15 +142,13 @@ class Checker:
         with self._running_lock:
             return len(self._running)
 
-    def _fetch(self, watch: Watch) -> None:
+    def _fetch(self, watch: Watch, sent: Validators, started: float) -> None:
         """A check's fetch, in its host's turn; the result goes to the writer."""
-        started = time.monotonic()
         with self._running_lock:  # before looking at the flag: stuck() counts it from here
             self._running.add(watch.id)
         if self._stopping.is_set():
             return self._done(watch.id)
         try:
-            sent = self._validators(watch)
             result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
         except Exception as exc:  # noqa: BLE001 - logged in one line by _log
             self._log(watch, started, exc)
