@@ -1,10 +1,11 @@
 """The long-lived daemon: one scheduled check per document.
 
-A check fetches *outside* the data lock, in one of a few worker threads (one fetch at a
-time per host, ``host_delay`` apart), then takes the lock only to record the result
-(store, extract, diff, classify, feeds), so a stuck or slow document delays nobody but
-itself, and a cron ``check`` waits only for a write, never for a fetch. A daemon holds
-the daemon lock for its life: a second one on the same data directory refuses to start.
+A check fetches *outside* the data lock, in one of a few worker threads (one check at a
+time per host, ``host_delay`` apart, each host's queue in one thread), then takes the lock
+only to record the result (store, extract, diff, classify, feeds), so a stuck or slow
+host delays nobody but its own documents, and a cron ``check`` waits only for a write,
+never for a fetch. A daemon holds the daemon lock for its life: a second one on the same
+data directory refuses to start.
 
 It logs one line per document per check (logfmt: ``key=value`` pairs, easy to grep and
 to ship to a log collector), at INFO for results and WARNING for failures.
@@ -16,10 +17,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
@@ -31,8 +32,8 @@ from monitor.lock import daemon_lock, data_lock
 from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
-from monitor.schedule import Job, run_forever
-from monitor.store import opened
+from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
+from monitor.store import Store, opened
 from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
@@ -87,42 +88,25 @@ def _prepare(watches: list[Watch], settings: DaemonSettings) -> None:
         store.sync_documents(watches, utcnow())
 
 
-class HostGate:
-    """One fetch at a time per host across the daemon's threads, ``delay`` s apart."""
-
-    def __init__(self, delay: float) -> None:
-        self._delay = delay
-        self._guard = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-        self._last: dict[str, float] = {}
-
-    @contextmanager
-    def turn(self, url: str) -> Iterator[None]:
-        host = (urlsplit(url).hostname or url).lower()
-        with self._guard:
-            lock = self._locks.setdefault(host, threading.Lock())
-        with lock:
-            pause = self._last.get(host, float("-inf")) + self._delay - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            try:
-                yield
-            finally:
-                self._last[host] = time.monotonic()
-
-
 class Checker:
-    """Checks one document at a time per call; shared by the scheduler's threads."""
+    """Fetches in the host queues' threads, records in one writer thread, logs each check.
+
+    A document is checked once at a time: a run due while its last check is still queued,
+    fetching or waiting to be recorded is skipped (as APScheduler's ``max_instances=1``
+    did when a run was one job). The writer records while the hosts fetch the next pages.
+    """
 
     def __init__(self, settings: DaemonSettings, fetcher: Fetcher, browser: Browser) -> None:
         self._settings = settings
         self._fetcher = fetcher
         self._browser = browser
         # --speed compresses the pauses between two fetches from a host like the timetable
-        self._gate = HostGate(settings.fetch.host_delay / settings.speed)
+        self._hosts = HostQueue(settings.fetch.host_delay / settings.speed, FETCHERS)
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="writer")
         self._writing = threading.Lock()  # held while a result is recorded
         self._stopping = threading.Event()
-        self._running: set[str] = set()
+        self._pending: set[str] = set()  # queued, fetching or waiting to be recorded
+        self._running: set[str] = set()  # fetching or waiting to be recorded
         self._running_lock = threading.Lock()
         self._policy = settings.policy
         self._extractor = settings.extractor
@@ -132,22 +116,19 @@ class Checker:
         return lambda: self.run(watch)
 
     def run(self, watch: Watch) -> None:
-        started = time.monotonic()
+        """Reads what to send and queues the fetch on its host's queue (then returns)."""
         with self._running_lock:
-            self._running.add(watch.id)
-        try:
-            outcome = self._check(watch)
-        except MonitorError as exc:  # the database or its lock: one line, the next run retries
-            outcome = CheckOutcome(watch.id, "failed", f"not recorded: {exc}")
-        except Exception:  # a daemon must outlive any one bad check; the log says why
-            log.exception("document=%s status=crashed", watch.id)
-            return
-        finally:
-            with self._running_lock:
-                self._running.discard(watch.id)
-        if outcome is not None:
-            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
-            log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
+            if watch.id in self._pending:
+                return
+            self._pending.add(watch.id)
+        started = time.monotonic()
+        try:  # read here, in parallel: the host's turn is for its fetch alone
+            sent = self._validators(watch)
+        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+            self._log(watch, started, exc)
+            return self._done(watch.id)
+        self._hosts.put(watch.url, lambda: self._fetch(watch, sent, started))
+        return None
 
     def stop(self) -> None:
         """Starts no further write and waits up to STOP_GRACE s for the one in progress."""
@@ -157,32 +138,85 @@ class Checker:
         log.warning("event=stop-timeout seconds=%g a write is still in progress", STOP_GRACE)
 
     def stuck(self) -> int:
-        """Checks still running (fetching) after a stop."""
+        """Checks still fetching, or fetched and not recorded, after a stop."""
         with self._running_lock:
             return len(self._running)
 
-    def _check(self, watch: Watch) -> CheckOutcome | None:
-        sent = self._validators(watch)
-        with self._gate.turn(watch.url):
-            if self._stopping.is_set():
-                return None
+    def _fetch(self, watch: Watch, sent: Validators, started: float) -> None:
+        """A check's fetch, in its host's turn; the result goes to the writer."""
+        with self._running_lock:  # before looking at the flag: stuck() counts it from here
+            self._running.add(watch.id)
+        if self._stopping.is_set():
+            return self._done(watch.id)
+        try:
             result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
-        return self._record(watch, result)
+        except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+            self._log(watch, started, exc)
+            return self._done(watch.id)
+        self._writer.submit(self._finish, watch, result, started)
+        return None
+
+    def _finish(self, watch: Watch, result: FetchResult | FetchError, started: float) -> None:
+        """Records and logs a fetched page in the write turn: a stop, once it has the turn,
+        finds every check logged and done, or not begun (checked again on the next start)."""
+        if not self._write_turn():
+            return self._done(watch.id)
+        try:
+            try:
+                outcome: CheckOutcome | Exception = self._record(watch, result)
+            except Exception as exc:  # noqa: BLE001 - logged in one line by _log
+                outcome = exc
+            self._done(watch.id)
+            self._log(watch, started, outcome)
+        finally:
+            self._writing.release()
+        return None
+
+    def _write_turn(self) -> bool:
+        """Takes the write turn; False when stopping (stop() keeps it once it has it)."""
+        while not self._writing.acquire(timeout=0.5):
+            if self._stopping.is_set():
+                return False
+        if self._stopping.is_set():
+            self._writing.release()
+            return False
+        return True
+
+    def _done(self, doc_id: str) -> None:
+        with self._running_lock:
+            self._pending.discard(doc_id)
+            self._running.discard(doc_id)
+
+    def _log(self, watch: Watch, started: float, outcome: CheckOutcome | Exception | None) -> None:
+        if isinstance(outcome, MonitorError):  # the database or its lock: the next run retries
+            outcome = CheckOutcome(watch.id, "failed", f"not recorded: {outcome}")
+        elif isinstance(outcome, Exception):  # a daemon must outlive any one bad check
+            log.error("document=%s status=crashed", watch.id, exc_info=outcome)
+            return
+        if outcome is not None:
+            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
+            log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""
         with opened(self._settings.data_dir, read_only=True) as store:
             return validators_to_send(store, watch.id, utcnow(), self._policy)
 
-    def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome | None:
+    def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
         settings = self._settings
-        with self._writing:
-            if self._stopping.is_set():
-                return None  # stopping: this document is checked again on the next start
-            with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
-                store.sync_documents([watch], utcnow())
-                outcome = check_document(store, watch, result, policy=self._policy,
-                                         extractor=self._extractor)  # fmt: skip
-                # a no-op if nothing is new
-                write_feeds(store, settings.data_dir, settings.feed, self.watched)
-                return outcome
+        with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
+            store.sync_documents([watch], utcnow())
+            outcome = check_document(store, watch, result, policy=self._policy,
+                                     extractor=self._extractor)  # fmt: skip
+            self._publish(store, watch)
+            return outcome
+
+    def _publish(self, store: Store, watch: Watch) -> None:
+        """Writes the feeds (a no-op if nothing is new); the check is recorded either way,
+        so a folder it cannot write is one line, and the next check writes them."""
+        try:
+            write_feeds(store, self._settings.data_dir, self._settings.feed, self.watched)
+        except (OSError, MonitorError) as exc:
+            problem = str(exc).replace('"', "'")
+            log.warning('document=%s event=not-published message="feeds not written: %s; '
+                        'the next check writes them"', watch.id, problem)  # fmt: skip

@@ -18,10 +18,13 @@ ALLOWED = {
     "errors": set(),
     "models": {"errors"},
     **{stage: {"errors", "models"} for stage in STAGES},
+    # where the caches between processes live ($POLICY_MONITOR_CACHE, XDG): a leaf
+    "cachedir": set(),
+    "classify": {"cachedir", "errors", "models"},  # compiled rule patterns
     "check": STAGES | {"errors", "models"},
     # the AI-training board: read from a version's text with classify's rule packs
     "board": {"classify", "errors", "models"},
-    "publish": {"store", "diff", "board", "errors", "models"},
+    "publish": {"store", "diff", "board", "cachedir", "errors", "models"},  # templates
     # Pure renderings and queries over versions: a phrase's history, a diff's lines.
     "phrase": {"errors", "models"},
     "linediff": {"errors", "models"},

@@ -311,7 +311,13 @@ def browser() -> Iterator[BrowserFetcher]:
     """A started browser: the tests time renders, not Chromium's launch."""
     with BrowserFetcher(BROWSER) as shared, LocalServer() as server:
         server.route("/warm-up", body=TERMS)
-        shared.fetch(watch(server.url("/warm-up")))
+        # A fresh Chromium's first context can take most of the 2 s deadline on a loaded
+        # machine (once 1.8 s: all six tests errored here); the next one is quick.
+        for attempt in range(3):
+            outcome, _ = timed_render(shared, server.url("/warm-up"))
+            if isinstance(outcome, FetchResult):
+                break
+            assert attempt < 2, f"the browser did not warm up: {outcome}"
         yield shared
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.publish.site import templates
+from monitor import cachedir
 
 RENDER = """
 import dataclasses, sys
@@ -23,7 +23,7 @@ sys.stdout.write(index_html([], settings).decode())
 
 
 def render_in_child(cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, templates.CACHE_ENV: str(cache)}
+    env = {**os.environ, cachedir.ENV: str(cache)}
     return subprocess.run([sys.executable, "-c", RENDER], capture_output=True, text=True,
                           env=env, timeout=60)  # fmt: skip
 

@@ -45,6 +45,9 @@ from monitor.models import Change, Classification, Diff, DocState, Held, Validat
 
 NO_VALIDATORS = Validators()
 NOT_MODIFIED_EMPTY = "server said 304 Not Modified but no version is stored; will refetch"
+# A last whole fetch later than now by more than this was recorded by a clock that ran
+# ahead: it is no reason to trust the validators (it would be for as long as it ran ahead).
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ def validators_for(
     validators): what a sweep loads for every document in one query."""
     has_current, last, validators = sendable
     if not has_current or last is None or now - last >= policy.full_fetch_every:
+        return NO_VALIDATORS
+    if last - now > CLOCK_SKEW:  # recorded in the future: the clock was wrong then or now
         return NO_VALIDATORS
     return validators
 

@@ -7,9 +7,9 @@ part is turning the source into SRE code, a list of integers that depends only o
 source, the flags and the Python version; the C engine builds a pattern from that list
 in microseconds and validates it. So the list is kept, one file per pattern, named by a
 hash of all four and the cache's ``FORMAT`` (a file of another format is never read), in
-``$POLICY_MONITOR_CACHE`` (default ``$XDG_CACHE_HOME`` or
-``~/.cache``, then ``policy-monitor/regex``). The list is stored as machine words,
-deflated (``array.tolist`` rebuilds it at twice marshal's speed); a pattern split into
+``monitor.cachedir.cache_folder("regex")`` (``$POLICY_MONITOR_CACHE``, default
+``~/.cache/policy-monitor/regex``). The list is stored as machine words, deflated
+(``array.tolist`` rebuilds it at twice marshal's speed); a pattern split into
 alternatives (``plan_cached``) keeps each alternative's code apart, read only when that
 alternative is first searched: a board reading loads 1.8 million words of code and
 searches 0.8 million.
@@ -42,10 +42,11 @@ from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from monitor.cachedir import ENV as ENV  # the variable that moves the folder (tests set it)
+from monitor.cachedir import cache_folder
 from monitor.classify import prefilter
 from monitor.classify.prefilter import Needs, Starts
 
-ENV = "POLICY_MONITOR_CACHE"
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
 MAX_CODE_BYTES = 32_000_000  # inflated (the largest: 2.3 MB); zlib inflates 1,000 to 1
 FORMAT = 4  # of the files; 1: the key held no format; 2: the code as one marshal, deflated;
@@ -62,10 +63,7 @@ MAX_ALTERNATIVES = 200  # a longer alternation is searched whole
 
 
 def cache_dir() -> Path:
-    if os.environ.get(ENV):
-        return Path(os.environ[ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "policy-monitor" / "regex"
+    return cache_folder("regex")
 
 
 class Branch:

@@ -29,9 +29,10 @@ FETCHERS = ("auto", "http", "browser")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 # Who site operators can reach about our requests; it goes into the User-Agent.
 CONTACT = re.compile(r"^(?:https?://\S+|mailto:\S+@\S+|[^@\s()]+@[^@\s()]+\.[a-z]{2,})$", re.I)
-INTERVAL_PATTERN = re.compile(r"^(\d+)\s*([smhd]?)$")
+INTERVAL_PATTERN = re.compile(r"^(\d{1,12})\s*([smhd]?)$")  # int() reads 4,300 digits at most
 UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL = 60
+MAX_INTERVAL = 366 * 86400  # the daemon adds it to dates: 9999999d overflowed its scheduler
 # The optional top-level `feeds:` mapping (see monitor.models.FeedConfig).
 FEED_KEYS = ("base_url", "title", "description", "author", "limit", "include_history")
 MAX_FEED_LIMIT = 1000
@@ -222,6 +223,11 @@ def _interval(value: Any, where: str, name: str) -> int:
         raise ConfigError(
             "'interval' must be at least 1m (be polite to the sites)", path=where, entry=name
         )
+    if seconds > MAX_INTERVAL:
+        raise ConfigError(
+            "'interval' must be at most 366d (a page checked less often is not watched)",
+            path=where, entry=name,
+        )  # fmt: skip
     return seconds
 
 

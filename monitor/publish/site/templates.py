@@ -22,12 +22,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from jinja2.bccache import Bucket, BytecodeCache
 from markupsafe import Markup, escape
 
+from monitor.cachedir import cache_folder
 from monitor.publish.stamp import read_marker
 
 # Compiling the templates is most of a first check's publishing (0.05-0.1 s): their code
 # is kept between processes, in a folder of ``$POLICY_MONITOR_CACHE`` (as the rule
 # patterns are, monitor/classify/regex_cache.py) or ``~/.cache/policy-monitor``.
-CACHE_ENV = "POLICY_MONITOR_CACHE"
 MAX_CACHE_FILE = 4_000_000
 _OPTIONS = dict(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 _KEY = f"{jinja2.__version__}|{sorted(_OPTIONS.items())}|escaped1|strict|autoescape"
@@ -65,18 +65,11 @@ def _escaped(value: Any) -> Any:
     return Markup(text)
 
 
-def cache_folder() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]) / "templates"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "policy-monitor" / "templates"
-
-
 def _cache() -> BytecodeCache | None:
     """The compiled templates' folder, when it is this user's alone (it holds code that
     is run: a folder others may write is not used); None: compile in every process."""
     try:
-        folder = cache_folder()
+        folder = cache_folder("templates")
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.stat(folder)
     except (OSError, RuntimeError):  # RuntimeError: no home folder
