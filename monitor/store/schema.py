@@ -229,6 +229,22 @@ def m012_compact_changes(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m013_list_deltas(db: sqlite_utils.Database) -> None:
+    # Issue 15: a version's paragraph list grew by two runs with every edit of its document
+    # (340 of a one-sentence edit's 2.2 KB after 60 edits); it may now be a delta on the
+    # whole list of an earlier version (``ids_base``, monitor/store/lists.py). The views
+    # expand both forms (``version_runs``: each version's runs in order). Every list is
+    # converted only when it expands to the same ids, in Python and in the view; the whole
+    # step is one transaction (a crash in it leaves the store as it was).
+    from monitor.store import convert  # the conversion reads lists as stored before m013
+
+    db.execute("alter table versions add column ids_base integer")
+    for statement in ("drop view version_texts", "drop view version_paragraphs", *LIST_VIEWS_SQL):
+        db.execute(statement)
+    convert.lists_to_deltas(db)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",
@@ -257,6 +273,37 @@ VIEWS_SQL = (
     "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
     " (select group_concat(text, char(10)) from (select p.text from json_each(v.paragraph_ids) j"
     f" join paragraphs p on p.id between {_RUN} order by j.key, p.id)) as text from versions v",
+)
+
+# m013: a list element is a run of ids (n, or [a, b]) when positive, the base's runs i to j
+# when negative (-i, or [-i, -j], 1 from the first); a whole list has no negative.
+_FIRST = "(case {0}.type when 'array' then {0}.value ->> 0 else {0}.value end)"
+_LAST = "(case {0}.type when 'array' then {0}.value ->> 1 else {0}.value end)"
+_J0, _J1, _K0, _K1, _X0, _X1 = (f.format(t) for t in "jkx" for f in (_FIRST, _LAST))
+# The runs before element j of a delta: one each, a copy of runs i to j (i - j) more.
+_BEFORE = (
+    f"(select count(*) + coalesce(sum(case when {_X0} < 0 then {_X0} - {_X1} end), 0)"
+    " from json_each(v.paragraph_ids) x where x.key < j.key)"
+)
+LIST_VIEWS_SQL = (
+    # Each version's runs of paragraph ids in order (``run`` from 0), a delta expanded
+    # with its base's runs: the same runs as the whole list would hold.
+    "create view version_runs as select v.id as version_id, v.document, v.number,"
+    f" case when k.key is null then (case when v.ids_base is null then j.key else {_BEFORE} end)"
+    f" else {_BEFORE} + k.key + 1 + {_J0} end as run,"
+    f" coalesce({_K0}, {_J0}) as first_id, coalesce({_K1}, {_J1}) as last_id"
+    " from versions v join json_each(v.paragraph_ids) j"
+    f" left join versions b on {_J0} < 0 and b.document = v.document and b.number = v.ids_base"
+    f" left join json_each(b.paragraph_ids) k on k.key between -{_J0} - 1 and -{_J1} - 1",
+    # As m010 made them, on version_runs: each version's paragraphs in order (of ``run``,
+    # then ``paragraph_id``), and its whole text (NULL: a version in its pre-m010 form).
+    "create view version_paragraphs as select r.version_id, r.document, r.number, r.run,"
+    " p.id as paragraph_id, p.text"
+    " from version_runs r join paragraphs p on p.id between r.first_id and r.last_id",
+    "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
+    " (select group_concat(text, char(10)) from (select p.text from version_runs r"
+    " join paragraphs p on p.id between r.first_id and r.last_id where r.version_id = v.id"
+    " order by r.run, p.id)) as text from versions v",
 )
 
 

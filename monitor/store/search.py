@@ -22,15 +22,18 @@ def paragraph_lists(store: Store, doc_id: str) -> tuple[dict[int, list[int]], li
     """Each version's paragraph ids by number, and the numbers of versions kept in their
     pre-m010 form (their text is read whole: ``Store.version``)."""
     rows = store.db.execute(
-        "select number, paragraph_ids from versions where document = ? order by number",
+        "select number, paragraph_ids, ids_base from versions where document = ? order by number",
         [doc_id],
     ).fetchall()
     most = texts.largest_id(store.db)
+    stored = {int(n): ids for n, ids, _ in rows}
     lists = {
-        int(n): texts.ids_of(store.db, ids, f"{doc_id} v{n}: text", most) for n, ids in rows if ids
+        int(n): texts.list_ids(ids, base, stored.get(base), f"{doc_id} v{n}: text", most)
+        for n, ids, base in rows
+        if ids
     }
     _require_rows(store, doc_id, lists)
-    return lists, [int(n) for n, ids in rows if not ids]
+    return lists, [int(n) for n, ids, _ in rows if not ids]
 
 
 def _require_rows(store: Store, doc_id: str, lists: dict[int, list[int]]) -> None:
