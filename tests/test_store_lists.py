@@ -1,8 +1,9 @@
-"""Schema step m013 (issue 15): a version's paragraph list as a delta on an earlier whole
-one. A store written before it (real Open Terms Archive history from ../shared/corpus,
-ODC-BY 1.0, and live checks of a local server editing a long page in many places)
-converts, and every reader gives what it gave before, byte for byte, the Datasette views
-included; a crash in the conversion loses nothing; a damaged list is the one-line
+"""Schema steps m013 and m014 (issue 15): a version's paragraph list as a delta on an
+earlier whole one, a long new paragraph as an edit of the one it replaces. A store
+written before them (real Open Terms Archive history from ../shared/corpus, ODC-BY 1.0,
+and live checks of a local server editing a long page in many places) converts, and
+every reader gives what it gave before, byte for byte, the Datasette views included; a
+crash in the conversion loses nothing; a damaged list or edit is the one-line
 damaged-database error.
 """
 
@@ -19,20 +20,22 @@ from pathlib import Path
 import pytest
 
 from monitor.store import Store, lists
-from monitor.store.schema import VIEWS_SQL
+from monitor.store.schema import PARAGRAPHS_SQL, VIEWS_SQL
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer
 from tests.shared import SHARED, need
 from tests.test_store_compact import HISTORY, LIVE, MOVED, outputs
 
+KEEP = (
+    "we keep what you give us while you use our services, and for as long as the law"
+    " asks us to keep it after you leave them."
+)  # a long line: its edits are stored as edits (m014)
 CLAUSES = 40  # list items of the live page, edited one place at a time
 EDITS = 14
 
 
 def page(edits: int, token: str) -> bytes:
-    items = [
-        f"<li>Clause {i}: we keep what you give us while you use it.</li>" for i in range(CLAUSES)
-    ]
+    items = [f"<li>Clause {i}: {KEEP}</li>" for i in range(CLAUSES)]
     for n in range(edits):
         items[(7 * n) % CLAUSES] = items[(7 * n) % CLAUSES].replace("</li>", f" Edit {n}.</li>")
     if edits == EDITS:
@@ -97,8 +100,8 @@ def views(data: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def to_m012(data: Path) -> None:
-    """The store as m012 wrote it: every paragraph list whole, m010's views, no
-    ``ids_base``; m013 not applied."""
+    """The store as m012 wrote it: every paragraph list and paragraph whole, m010's views
+    and triggers, no ``ids_base`` nor ``base``, ``head``, ``tail``; m013, m014 not applied."""
     store = Store(data)
     rows = store.db.execute("select id, document, number from versions").fetchall()
     whole = {}
@@ -120,13 +123,23 @@ def to_m012(data: Path) -> None:
             "update versions set paragraph_ids = ? where id = ?",
             [(w, i) for i, w in whole.items() if w],
         )
+        db.execute(
+            "update paragraphs set text = (select text from paragraph_texts t where"
+            " t.id = paragraphs.id), base = null, head = null, tail = null"
+        )
         for sql in (
             "drop view version_texts",
             "drop view version_paragraphs",
             "drop view version_runs",
+            "drop view paragraph_texts",
+            "drop trigger paragraphs_ai",
+            "drop trigger paragraphs_ad",
+            *PARAGRAPHS_SQL[3:],
             *VIEWS_SQL,
             "alter table versions drop column ids_base",
-            "delete from _sqlite_migrations where name = 'm013_list_deltas'",
+            *(f"alter table paragraphs drop column {c}" for c in ("base", "head", "tail")),
+            "delete from _sqlite_migrations where name in ('m013_list_deltas',"
+            " 'm014_paragraph_edits')",
         ):
             db.execute(sql)
         db.commit()
@@ -154,6 +167,9 @@ def stored_forms(data: Path) -> dict[str, object]:
         with contextlib.suppress(sqlite3.OperationalError):  # no such column: before m013
             found["deltas"] = db.execute(
                 "select count(*) from versions where ids_base is not null"
+            ).fetchone()[0]
+            found["edits"] = db.execute(
+                "select count(*) from paragraphs where base is not null"
             ).fetchone()[0]
     return found
 
@@ -201,6 +217,29 @@ def test_a_store_written_before_m013_converts_and_reads_the_same(
     new = stored_forms(data)
     assert new["m013"] == 1 and new["deltas"] == stored_forms(written)["deltas"]
     assert new["lists"] == stored_forms(written)["lists"]  # as if written by this version
+    assert new["edits"] == 0  # paragraphs stored before m014 stay whole
+
+
+def test_long_edited_lines_are_stored_as_edits_the_index_and_views_read_whole(
+    written: Path,
+) -> None:
+    assert stored_forms(written)["edits"] >= EDITS - 1
+    with contextlib.closing(sqlite3.connect(written / "monitor.db")) as db:
+        (found,) = db.execute(
+            "select rowid from paragraphs_fts where paragraphs_fts match ?",
+            ['"Clause 7" AND "leave them" AND "Edit 1"'],
+        ).fetchall()
+        stored, base, whole = db.execute(
+            "select p.text, p.base, t.text from paragraphs p join paragraph_texts t"
+            " on t.id = p.id where p.id = ?",
+            found,
+        ).fetchone()
+        in_view = db.execute(
+            "select count(*) from version_paragraphs where paragraph_id = ? and text = ?",
+            [found[0], whole],
+        ).fetchone()[0]
+    assert base is not None and stored == " Edit 1." and in_view >= 1
+    assert "Clause 7: " + KEEP + " Edit 1." in whole
 
 
 def test_a_crash_in_the_conversion_loses_nothing(
@@ -223,6 +262,7 @@ def test_a_crash_in_the_conversion_loses_nothing(
     assert stored_forms(data)["m013"] == 1
 
 
+LAST_EDIT = "(select max(id) from paragraphs where base is not null)"
 DAMAGED = {  # SQL on the live document's last delta (?: its id)
     "its base gone": "update versions set ids_base = 999 where id = ?",
     "a run its base lacks": "update versions set paragraph_ids = '[-999]' where id = ?",
@@ -231,6 +271,8 @@ DAMAGED = {  # SQL on the live document's last delta (?: its id)
     "(select document from versions where id = ?) and number = (select ids_base from versions"
     " where id = ?)",
     "not JSON": "update versions set paragraph_ids = '[-1,' where id = ?",
+    "an edit's base gone": f"update paragraphs set base = 999999 where id = {LAST_EDIT}",
+    "an edit cut elsewhere": f"update paragraphs set head = head - 1 where id = {LAST_EDIT}",
 }
 
 
@@ -246,7 +288,18 @@ def test_a_damaged_list_is_a_one_line_damaged_database(
         (last,) = db.execute("select max(id) from versions where ids_base is not null").fetchone()
         db.execute(sql, [last] * sql.count("?"))
         db.commit()
-    for args in (["changes", "--json", "--diffs"], ["first-seen", LIVE, "train our AI models"]):
+        # the change to the damaged delta's version, or to the last version (its last edit)
+        (change,) = db.execute(
+            "select c.id from changes c join versions v on v.document = c.document and"
+            " v.number = c.to_version where v.id = ?"
+            if "paragraph_ids" in sql or "ids_base" in sql
+            else "select max(id) from changes where document = ?",
+            [last] if "paragraph_ids" in sql or "ids_base" in sql else [LIVE],
+        ).fetchone()
+    readers = [["changes", "--json", "--diffs"], ["evidence", str(change), "--out", str(tmp_path)]]
+    if "paragraph_ids" in sql or "ids_base" in sql:  # a list every reader decodes
+        readers.append(["first-seen", LIVE, "train our AI models"])
+    for args in readers:
         done = subprocess.run(
             [sys.executable, "-m", "monitor", *args, "--data", str(data)],
             capture_output=True,

@@ -7,6 +7,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 from monitor.store.migrate import Migrations
+from monitor.store.splice import FROM, FULL, TEXT
 
 if TYPE_CHECKING:  # the steps run on sqlite-utils' Database (imported to apply them)
     import sqlite_utils
@@ -245,6 +246,22 @@ def m013_list_deltas(db: sqlite_utils.Database) -> None:
     convert.lists_to_deltas(db)
 
 
+@migrations()
+def m014_paragraph_edits(db: sqlite_utils.Database) -> None:
+    # Issue 15: a long new line that keeps most of the line it replaces is stored as an
+    # edit of it (``base``, ``head``, ``tail``: monitor/store/splice.py); ``text`` holds
+    # its middle. The full-text index is fed each paragraph whole by new triggers, and
+    # the views read each whole (``paragraph_texts``: every paragraph's whole text).
+    # Paragraphs stored before stay whole: nothing is converted.
+    for column in ("base", "head", "tail"):
+        db.execute(f"alter table paragraphs add column {column} integer")
+    for statement in (
+        "drop trigger paragraphs_ai", "drop trigger paragraphs_ad",
+        "drop view version_texts", "drop view version_paragraphs", *EDITS_SQL,
+    ):  # fmt: skip
+        db.execute(statement)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",
@@ -303,6 +320,29 @@ LIST_VIEWS_SQL = (
     "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
     " (select group_concat(text, char(10)) from (select p.text from version_runs r"
     " join paragraphs p on p.id between r.first_id and r.last_id where r.version_id = v.id"
+    " order by r.run, p.id)) as text from versions v",
+)
+
+_WHOLE = "(select {0} from paragraphs b where b.id = {1}.base)"
+EDITS_SQL = (
+    "create trigger paragraphs_ai after insert on paragraphs begin"
+    " insert into paragraphs_fts (rowid, text) values (new.id, case when new.base is null"
+    f" then new.text else {_WHOLE.format(FULL.format(p='new', b='b'), 'new')} end); end",
+    "create trigger paragraphs_ad after delete on paragraphs begin"
+    " insert into paragraphs_fts (paragraphs_fts, rowid, text) values ('delete', old.id,"
+    f" case when old.base is null then old.text else"
+    f" {_WHOLE.format(FULL.format(p='old', b='b'), 'old')} end); end",
+    # Each paragraph's whole text (an edit of another one rebuilt).
+    f"create view paragraph_texts as select p.id, p.hash, {TEXT} as text from {FROM}",
+    # As m013 made them, each paragraph read whole.
+    "create view version_paragraphs as select r.version_id, r.document, r.number, r.run,"
+    f" p.id as paragraph_id, {TEXT} as text from version_runs r"
+    " join paragraphs p on p.id between r.first_id and r.last_id"
+    " left join paragraphs b on b.id = p.base",
+    "create view version_texts as select v.id, v.document, v.number, v.first_seen,"
+    f" (select group_concat(text, char(10)) from (select {TEXT} as text from version_runs r"
+    " join paragraphs p on p.id between r.first_id and r.last_id"
+    " left join paragraphs b on b.id = p.base where r.version_id = v.id"
     " order by r.run, p.id)) as text from versions v",
 )
 

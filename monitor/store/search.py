@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.store import paragraphs, texts
+from monitor.store import paragraphs, splice, texts
 from monitor.store.db import Store
 from monitor.store.rows import damaged
 
@@ -43,7 +43,10 @@ def _require_rows(store: Store, doc_id: str, lists: dict[int, list[int]]) -> Non
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = store.db.execute(f"select id from paragraphs where id in ({marks})", chunk)
+        rows = store.db.execute(  # an edit whose base is gone has no whole text (splice.py)
+            f"select p.id from {splice.FROM} where p.id in ({marks}) and {splice.TEXT} is not null",
+            chunk,
+        )
         lost = set(chunk).difference(r[0] for r in rows.fetchall())
         if lost:
             number = next(n for n, ids in lists.items() if not lost.isdisjoint(ids))

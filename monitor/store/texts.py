@@ -27,7 +27,8 @@ def pack(db: Connection, document: str, text: str) -> str:
         [document],
     ).fetchone()
     previous = ids_of(db, last[0], f"{document}'s latest text") if last else []
-    return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
+    ids = paragraphs.store(db, paragraphs.lines(text), previous, edits=False)
+    return paragraphs.encode_ids(ids)
 
 
 _LATEST = (
