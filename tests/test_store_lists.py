@@ -309,3 +309,29 @@ def test_a_damaged_list_is_a_one_line_damaged_database(
         )
         assert done.returncode != 0 and "Traceback" not in done.stderr, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1 and "damaged" in done.stderr, done.stderr
+
+
+def test_a_sentence_removed_is_an_edit_with_no_middle_and_reads_back_whole(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.models import Watch
+    from monitor.store import search
+
+    store = Store(tmp_path)
+    store.sync_documents([Watch("doc", "C", "T", "https://c.test/")], datetime.now(UTC))
+    long = "Clause: " + KEEP + " We also keep logs. " + KEEP
+    texts = ["Title\n" + long + "\nEnd.", "Title\n" + long.replace(" We also keep logs.", "")
+             + "\nEnd."]  # fmt: skip
+    for n, text in enumerate(texts):
+        store.add_version("doc", text, f"k{n}", "0" * 64, datetime.now(UTC), "2")
+    (pid, middle, base) = store.db.execute(
+        "select id, text, base from paragraphs where base is not null"
+    ).fetchone()
+    assert middle == "" and base is not None
+    assert [store.version("doc", n).text for n in (1, 2)] == texts  # type: ignore[union-attr]
+    assert search.blank_paragraphs(store, [pid]) == {}  # whole, it is not blank
+    (whole,) = store.db.execute("select text from version_texts where number = 2").fetchone()
+    assert whole == texts[1]
+    store.close()

@@ -77,7 +77,8 @@ def blank_paragraphs(store: Store, ids: Iterable[int]) -> dict[int, str]:
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
         rows = store.db.execute(
-            f"select id, text from paragraphs where id in ({marks}) and trim(text, ?) = ''",
+            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks})"
+            f" and trim({splice.TEXT}, ?) = ''",  # whole: an edit's middle may be blank
             [*chunk, _SPACES],
         ).fetchall()
         found.update((int(pid), str(text)) for pid, text in rows)
