@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from monitor.store import compress, paragraphs
+from monitor.store import compress, paragraphs, texts
 from monitor.store.connection import Connection
 from monitor.store.rows import damaged
 
@@ -94,20 +94,20 @@ def _lists(
     numbers = [n for n in (row.get("from_version"), row["to_version"]) if n is not None]
     keys = [(row["document"], n) for n in numbers]
     missing = [n for key, n in zip(keys, numbers, strict=True) if key not in cache]
-    found = dict(
-        db.execute(
-            "select number, paragraph_ids from versions where document = ? and number in"
-            f" ({', '.join('?' * len(missing))}) and paragraph_ids is not null",
+    found = {
+        int(n): (ids, base, base_ids)
+        for n, ids, base, base_ids in db.execute(
+            "select v.number, v.paragraph_ids, v.ids_base, b.paragraph_ids from versions v"
+            " left join versions b on b.document = v.document and b.number = v.ids_base"
+            f" where v.document = ? and v.number in ({', '.join('?' * len(missing))})"
+            " and v.paragraph_ids is not null",
             [row["document"], *missing],
         ).fetchall()
-    ) if missing else {}  # fmt: skip
+    } if missing else {}  # fmt: skip
     if not numbers or len(found) < len(missing):
         return None
-    try:
-        for n in missing:
-            cache[(row["document"], n)] = paragraphs.decode_ids(found[n], cache["most"])
-    except ValueError as exc:
-        raise damaged(f"{what}: a paragraph list does not decode ({exc})") from None
+    for n in missing:  # a damaged list: the one-line damaged-database error (texts.py)
+        cache[(row["document"], n)] = texts.list_ids(*found[n], what, cache["most"])
     lists = [cache[key] for key in keys]
     return (lists[0], lists[1]) if len(lists) == 2 else ([], lists[0])
 

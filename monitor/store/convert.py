@@ -8,6 +8,10 @@ only when it matches the version's ``text_sha256``: then its old blob goes, unle
 version left unconverted is a delta on it. A version that does not check keeps its old
 form and is read as before.
 
+m013: each version's paragraph list as a delta on an earlier whole one where lists.py
+would store it so, kept only when it expands to the same ids in Python and in the view
+``version_runs``.
+
 m012: each change's diff and passages packed as one frame (change_body.py), kept only
 when it reads back to exactly what the plain columns held; each version's words key (a
 sha256 in hex) as its 32 bytes.
@@ -21,7 +25,7 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.store import change_body, texts
+from monitor.store import change_body, lists, texts
 from monitor.store.rows import (
     HEADERS_PLAIN,
     change_from_row,
@@ -115,3 +119,51 @@ def compact_fetches(db: sqlite_utils.Database) -> None:
             continue
         packed.append((stored, fetch_id))
     db.conn.executemany("update fetches set headers = ? where id = ?", packed)
+
+
+def lists_to_deltas(db: sqlite_utils.Database) -> int:
+    """Stores each version's whole paragraph list as lists.py would have (a delta on the
+    base its predecessor used, or on it); the number made deltas."""
+    most = texts.largest_id(db)
+    rows = db.execute(
+        "select id, document, number, paragraph_ids from versions"
+        " where paragraph_ids is not null order by document, number"
+    ).fetchall()
+    made: dict[int, tuple[str, list[lists.Run]]] = {}  # id: (its whole list, its runs)
+    base: tuple[str, int, str] | None = None  # (document, number, whole list)
+    for version_id, document, number, stored in rows:
+        try:
+            ids = lists.decode(stored, None, most)
+        except ValueError:
+            base = None  # left as it is (read as damaged), and no base of others
+            continue
+        if base is not None and base[0] == document:
+            packed, delta = lists.encode(ids, lists.whole_runs(base[2], most))
+            if delta and lists.decode(packed, base[2], most) == ids:
+                made[version_id] = (stored, lists.runs(ids))
+                db.execute(
+                    "update versions set paragraph_ids = ?, ids_base = ? where id = ?",
+                    [packed, base[1], version_id],
+                )
+                continue
+        base = (document, number, stored)
+    _undo_unlike_view(db, made)
+    return len(made)
+
+
+def _undo_unlike_view(
+    db: sqlite_utils.Database, made: dict[int, tuple[str, list[lists.Run]]]
+) -> None:
+    """Each delta the view ``version_runs`` does not expand to its runs is whole again."""
+    wrong = []
+    for version_id, (whole, want) in made.items():
+        got = db.execute(
+            "select first_id, last_id from version_runs where version_id = ? order by run",
+            [version_id],
+        ).fetchall()
+        if [tuple(r) for r in got] != want:
+            wrong.append((whole, version_id))
+    db.conn.executemany(
+        "update versions set paragraph_ids = ?, ids_base = null where id = ?",
+        wrong,
+    )

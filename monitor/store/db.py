@@ -281,7 +281,7 @@ class Store:
         self._insert("versions",
             {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
              "key_sha256": digest_column(key_sha),
-             "paragraph_ids": texts.pack(self.db, doc_id, text), "snapshot_sha256": snapshot_sha,
+             **texts.pack_version(self.db, doc_id, text), "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import deque
 from collections.abc import Iterable, Sequence
 
+from monitor.store import splice
 from monitor.store.connection import Connection
 
 # The ids looked up per statement (SQLite's default limit is 999 variables, or 32766).
@@ -68,14 +70,18 @@ def decode_ids(stored: object, most: int) -> list[int]:
     return ids
 
 
-def store(db: Connection, parts: Sequence[str], previous: Sequence[int] = ()) -> list[int]:
+def store(
+    db: Connection, parts: Sequence[str], previous: Sequence[int] = (), edits: bool = True
+) -> list[int]:
     """The ids of ``parts`` in order, inserting the paragraphs not stored yet.
 
     The ids follow ``previous`` (the document's last version) where the lines do, so an
     edit breaks its list into three runs, not more: a line takes the id that follows the
     previous line's id in ``previous`` when the text is the same, else an id of that
     text from ``previous``, else one stored for any document, else a new one. No id is
-    used twice in one version (a repeated line is stored again: runs stay long).
+    used twice in one version (a repeated line is stored again: runs stay long). A new
+    line is stored as an edit of the line it replaces (splice.py) where that pays, unless
+    ``edits`` is False (schema step m010, which runs before m014 made them).
     """
     known = texts(db, previous)
     after = {a: b for a, b in zip(previous, previous[1:], strict=False)}
@@ -87,7 +93,7 @@ def store(db: Connection, parts: Sequence[str], previous: Sequence[int] = ()) ->
     elsewhere = _stored_elsewhere(db, [p for p in parts if p not in by_text])
     ids: list[int] = []
     used: set[int] = set()
-    new: list[tuple[int, int, str]] = []
+    new: list[splice.New] = []
     # New rows take the next ids in one statement, not one insert each (a rewrite of a long
     # page adds thousands); a writer holds the data directory's lock: no other one.
     next_id = int(db.execute("select coalesce(max(id), 0) + 1 from paragraphs").fetchone()[0])
@@ -98,12 +104,23 @@ def store(db: Connection, parts: Sequence[str], previous: Sequence[int] = ()) ->
         if follow is None:
             follow = _first_unused(elsewhere.get(part, _NONE), used)
         if follow is None:
+            old = after.get(ids[-1]) if ids else start  # the line it replaces
             follow, next_id = next_id, next_id + 1
-            new.append((follow, line_hash(part), part))
+            new.append((follow, line_hash(part), part, old))
         ids.append(follow)
         used.add(follow)
     with db.atomic():  # a savepoint in the caller's transaction (committed when none)
-        db.conn.executemany("insert into paragraphs (id, hash, text) values (?, ?, ?)", new)
+        if edits:
+            db.conn.executemany(
+                "insert into paragraphs (id, hash, text, base, head, tail)"
+                " values (?, ?, ?, ?, ?, ?)",
+                splice.rows(db, new),
+            )
+        else:
+            db.conn.executemany(
+                "insert into paragraphs (id, hash, text) values (?, ?, ?)",
+                [row[:3] for row in new],
+            )
     return ids
 
 
@@ -123,22 +140,32 @@ def _stored_elsewhere(db: Connection, parts: Sequence[str]) -> dict[str, deque[i
     for i in range(0, len(distinct), _CHUNK):
         chunk = distinct[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = db.execute(f"select id, text from paragraphs where hash in ({marks})", chunk)
-        for pid, text in rows.fetchall():
+        for pid, text in _whole(db, f"p.hash in ({marks})", chunk):
             found.setdefault(str(text), deque()).append(int(pid))
     return found
 
 
 def texts(db: Connection, ids: Iterable[int]) -> dict[int, str]:
-    """The text of each paragraph id asked for (those that exist)."""
+    """The whole text of each paragraph id asked for (those that exist)."""
     wanted = list(set(ids))
     found: dict[int, str] = {}
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = db.execute(f"select id, text from paragraphs where id in ({marks})", chunk)
-        found.update((int(pid), str(text)) for pid, text in rows.fetchall())
+        found.update((int(pid), str(text)) for pid, text in _whole(db, f"p.id in ({marks})", chunk))
     return found
+
+
+def _whole(db: Connection, where: str, params: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, whole text) of the paragraphs ``where`` (of ``p``) selects; their stored text
+    in a store before m014 (schema steps m010 and m012 read texts before it made edits)."""
+    try:  # an edit whose base is gone has none: missing (a damaged database, texts.py)
+        rows = db.execute(f"select p.id, {splice.TEXT} from {splice.FROM} where {where}", params)
+        return [(pid, text) for pid, text in rows.fetchall() if text is not None]
+    except sqlite3.OperationalError as exc:
+        if "no such column" not in str(exc):
+            raise
+        return db.execute(f"select p.id, p.text from paragraphs p where {where}", params).fetchall()
 
 
 def rebuild(ids: Sequence[int], known: dict[int, str]) -> str | None:

@@ -9,6 +9,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 from monitor.store.migrate import Migrations
+from monitor.store.view_sql import EDITS_SQL, LIST_VIEWS_SQL
 
 if TYPE_CHECKING:  # the steps run on sqlite-utils' Database (imported to apply them)
     import sqlite_utils
@@ -231,6 +232,38 @@ def m012_compact_changes(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m013_list_deltas(db: sqlite_utils.Database) -> None:
+    # Issue 15: a version's paragraph list grew by two runs with every edit of its document
+    # (340 of a one-sentence edit's 2.2 KB after 60 edits); it may now be a delta on the
+    # whole list of an earlier version (``ids_base``, monitor/store/lists.py). The views
+    # expand both forms (``version_runs``: each version's runs in order). Every list is
+    # converted only when it expands to the same ids, in Python and in the view; the whole
+    # step is one transaction (a crash in it leaves the store as it was).
+    from monitor.store import convert  # the conversion reads lists as stored before m013
+
+    db.execute("alter table versions add column ids_base integer")
+    for statement in ("drop view version_texts", "drop view version_paragraphs", *LIST_VIEWS_SQL):
+        db.execute(statement)
+    convert.lists_to_deltas(db)
+
+
+@migrations()
+def m014_paragraph_edits(db: sqlite_utils.Database) -> None:
+    # Issue 15: a long new line that keeps most of the line it replaces is stored as an
+    # edit of it (``base``, ``head``, ``tail``: monitor/store/splice.py); ``text`` holds
+    # its middle. The full-text index is fed each paragraph whole by new triggers, and
+    # the views read each whole (``paragraph_texts``: every paragraph's whole text).
+    # Paragraphs stored before stay whole: nothing is converted.
+    for column in ("base", "head", "tail"):
+        db.execute(f"alter table paragraphs add column {column} integer")
+    for statement in (
+        "drop trigger paragraphs_ai", "drop trigger paragraphs_ad",
+        "drop view version_texts", "drop view version_paragraphs", *EDITS_SQL,
+    ):  # fmt: skip
+        db.execute(statement)
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",
@@ -260,7 +293,6 @@ VIEWS_SQL = (
     " (select group_concat(text, char(10)) from (select p.text from json_each(v.paragraph_ids) j"
     f" join paragraphs p on p.id between {_RUN} order by j.key, p.id)) as text from versions v",
 )
-
 
 # Texts stored before versions recorded their extractor were read by extractor "1".
 FIRST_EXTRACTOR = "1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitor.store import paragraphs, texts
+from monitor.store import paragraphs, splice, texts
 from monitor.store.db import Store
 from monitor.store.rows import damaged
 
@@ -22,15 +22,18 @@ def paragraph_lists(store: Store, doc_id: str) -> tuple[dict[int, list[int]], li
     """Each version's paragraph ids by number, and the numbers of versions kept in their
     pre-m010 form (their text is read whole: ``Store.version``)."""
     rows = store.db.execute(
-        "select number, paragraph_ids from versions where document = ? order by number",
+        "select number, paragraph_ids, ids_base from versions where document = ? order by number",
         [doc_id],
     ).fetchall()
     most = texts.largest_id(store.db)
+    stored = {int(n): ids for n, ids, _ in rows}
     lists = {
-        int(n): texts.ids_of(store.db, ids, f"{doc_id} v{n}: text", most) for n, ids in rows if ids
+        int(n): texts.list_ids(ids, base, stored.get(base), f"{doc_id} v{n}: text", most)
+        for n, ids, base in rows
+        if ids
     }
     _require_rows(store, doc_id, lists)
-    return lists, [int(n) for n, ids in rows if not ids]
+    return lists, [int(n) for n, ids, _ in rows if not ids]
 
 
 def _require_rows(store: Store, doc_id: str, lists: dict[int, list[int]]) -> None:
@@ -40,7 +43,10 @@ def _require_rows(store: Store, doc_id: str, lists: dict[int, list[int]]) -> Non
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows = store.db.execute(f"select id from paragraphs where id in ({marks})", chunk)
+        rows = store.db.execute(  # an edit whose base is gone has no whole text (splice.py)
+            f"select p.id from {splice.FROM} where p.id in ({marks}) and {splice.TEXT} is not null",
+            chunk,
+        )
         lost = set(chunk).difference(r[0] for r in rows.fetchall())
         if lost:
             number = next(n for n, ids in lists.items() if not lost.isdisjoint(ids))
@@ -71,7 +77,8 @@ def blank_paragraphs(store: Store, ids: Iterable[int]) -> dict[int, str]:
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
         rows = store.db.execute(
-            f"select id, text from paragraphs where id in ({marks}) and trim(text, ?) = ''",
+            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks})"
+            f" and trim({splice.TEXT}, ?) = ''",  # whole: an edit's middle may be blank
             [*chunk, _SPACES],
         ).fetchall()
         found.update((int(pid), str(text)) for pid, text in rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.store import paragraphs
+from monitor.store import lists, paragraphs
 from monitor.store.connection import Connection
 from monitor.store.rows import damaged, sha256
 from monitor.store.snapshots import MAX_SIZE, rebuilt
@@ -27,7 +27,53 @@ def pack(db: Connection, document: str, text: str) -> str:
         [document],
     ).fetchone()
     previous = ids_of(db, last[0], f"{document}'s latest text") if last else []
-    return paragraphs.encode_ids(paragraphs.store(db, paragraphs.lines(text), previous))
+    ids = paragraphs.store(db, paragraphs.lines(text), previous, edits=False)
+    return paragraphs.encode_ids(ids)
+
+
+_LATEST = (
+    "select v.number, v.paragraph_ids, v.ids_base, b.paragraph_ids from versions v"
+    " left join versions b on b.document = v.document and b.number = v.ids_base"
+    " where v.document = ? and v.paragraph_ids is not null order by v.number desc limit 1"
+)
+
+
+def pack_version(db: Connection, document: str, text: str) -> dict[str, object]:
+    """The ``paragraph_ids`` and ``ids_base`` of a new version's text (m013, lists.py),
+    storing its new paragraphs (the ids follow those of the latest version where the
+    text does; the list is a delta on the base the latest one used, or on the latest)."""
+    last = db.execute(_LATEST, [document]).fetchone()
+    if not last:
+        ids = paragraphs.store(db, paragraphs.lines(text))
+        return {"paragraph_ids": paragraphs.encode_ids(ids), "ids_base": None}
+    number, stored, base_number, base_stored = last
+    most = largest_id(db)
+    what = f"{document} v{number}: text"
+    previous = list_ids(stored, base_number, base_stored, what, most)
+    base = (number, stored) if base_number is None else (base_number, base_stored)
+    ids = paragraphs.store(db, paragraphs.lines(text), previous)
+    packed, delta = lists.encode(ids, _runs(base[1], what, most))
+    return {"paragraph_ids": packed, "ids_base": base[0] if delta else None}
+
+
+def list_ids(
+    stored: object, base_number: int | None, base_stored: object, what: str, most: int
+) -> list[int]:
+    """The paragraph ids of a stored list, whole or a delta on the list ``base_stored``
+    of version ``base_number``; a damaged database when either does not decode."""
+    if base_number is not None and base_stored is None:
+        raise damaged(f"{what}: lost the version v{base_number} its paragraph list is based on")
+    try:
+        return lists.decode(stored, base_stored if base_number is not None else None, most)
+    except ValueError as exc:
+        raise damaged(f"{what}: its paragraph list does not decode ({exc})") from None
+
+
+def _runs(stored: object, what: str, most: int) -> list[lists.Run]:
+    try:
+        return lists.whole_runs(stored, most)
+    except ValueError as exc:
+        raise damaged(f"{what}: its base's paragraph list does not decode ({exc})") from None
 
 
 def unpack(db: Connection, row: dict[str, Any]) -> str:
@@ -35,7 +81,9 @@ def unpack(db: Connection, row: dict[str, Any]) -> str:
     what = f"{row['document']} v{row['number']}: text"
     if not row.get("paragraph_ids"):
         return legacy(db, row)
-    ids = ids_of(db, row["paragraph_ids"], what)
+    base_number = row.get("ids_base")
+    base = _blob_ids(db, row["document"], base_number) if base_number is not None else None
+    ids = list_ids(row["paragraph_ids"], base_number, base, what, largest_id(db))
     text = paragraphs.rebuild(ids, paragraphs.texts(db, ids))
     if text is None:
         raise damaged(f"{what} lost a paragraph")
@@ -79,6 +127,15 @@ def _decoded(what: str, data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise damaged(f"{what} is not UTF-8 ({exc.reason})") from None
+
+
+def _blob_ids(db: Connection, document: str, number: int) -> object:
+    """The stored paragraph list of version ``number`` (None when there is no such one)."""
+    found = db.execute(
+        "select paragraph_ids from versions where document = ? and number = ?",
+        [document, number],
+    ).fetchone()
+    return found[0] if found else None
 
 
 def _blob(db: Connection, document: str, number: int) -> tuple[bytes, int | None] | None:
