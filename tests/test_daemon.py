@@ -202,4 +202,6 @@ def test_a_stuck_document_delays_nobody_and_sigterm_stops_within_seconds(tmp_pat
     db = sqlite3.connect(data / "monitor.db")
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     fetched = dict(db.execute("select document, count(*) from fetches group by document"))
-    assert fetched.get("stuck") is None and fetched["ok"] >= 4 and fetched["same-host"] >= 3
+    # one host, one request at a time: at most one of its two pages was caught mid-request
+    assert fetched.get("stuck") is None
+    assert sorted([fetched["ok"], fetched["same-host"]]) >= [3, 4], fetched

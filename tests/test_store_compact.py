@@ -178,20 +178,23 @@ def test_a_store_written_before_m012_converts_and_reads_the_same(
     assert new["hex keys"] == new["hex bases"] == 0 and new["packed headers"] and new["m012"]
 
 
+def die_opening(data: Path, replace: str) -> None:
+    """Opens the store at ``data`` in a process that dies (exit 9) where ``replace``, a line
+    over ``monitor.store.convert``, says: a crash inside a schema step's conversion."""
+    crash = (
+        f"import os\nfrom monitor.store import convert, Store\n{replace}\nStore({str(data)!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", crash], capture_output=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+
+
 def test_a_crash_in_the_conversion_loses_nothing(
     written: Path, before: dict[str, str], tmp_path: Path
 ) -> None:
     """The process dies in m012 after the changes were packed: the store is as m011 left
     it, and the next command converts it whole."""
     data = old_copy(written, tmp_path)
-    crash = (
-        "import os, sys\n"
-        "from monitor.store import convert, Store\n"
-        "convert.compact_fetches = lambda db: os._exit(9)\n"
-        f"Store({str(data)!r})\n"
-    )
-    done = subprocess.run([sys.executable, "-c", crash], capture_output=True, timeout=120)
-    assert done.returncode == 9, done.stderr
+    die_opening(data, "convert.compact_fetches = lambda db: os._exit(9)")
     assert stored_forms(data) == stored_forms(old_copy(written, tmp_path / "again"))
     Store(data).close()
     assert outputs(data, tmp_path / "out") == before

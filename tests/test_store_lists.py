@@ -24,7 +24,7 @@ from monitor.store.schema import PARAGRAPHS_SQL, VIEWS_SQL
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer
 from tests.shared import SHARED, need
-from tests.test_store_compact import HISTORY, LIVE, MOVED, outputs
+from tests.test_store_compact import HISTORY, LIVE, MOVED, die_opening, outputs
 
 KEEP = (
     "we keep what you give us while you use our services, and for as long as the law"
@@ -248,14 +248,7 @@ def test_a_crash_in_the_conversion_loses_nothing(
     """The process dies in m013 after the lists were made deltas: the store is as m012
     left it, and the next command converts it whole."""
     data = old_copy(written, tmp_path)
-    crash = (
-        "import os\n"
-        "from monitor.store import convert, Store\n"
-        "convert._undo_unlike_view = lambda db, made: os._exit(9)\n"
-        f"Store({str(data)!r})\n"
-    )
-    done = subprocess.run([sys.executable, "-c", crash], capture_output=True, timeout=120)
-    assert done.returncode == 9, done.stderr
+    die_opening(data, "convert._undo_unlike_view = lambda db, made: os._exit(9)")
     assert stored_forms(data) == stored_forms(old_copy(written, tmp_path / "again"))
     Store(data).close()
     assert {**outputs(data, tmp_path / "out"), "views": views(data)} == before
