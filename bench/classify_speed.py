@@ -79,7 +79,10 @@ def main() -> None:
             f"| {name} | {size // 1000} | {extract * 1000:.1f} | {whole * 1000:.1f} | "
             f"{whole / extract:.2f} | {change * 1000:.1f} |"
         )
-    print(f"\nall pages: classify whole / extract = {totals[1] / totals[0]:.2f}")
+    ratio = totals[1] / totals[0]
+    print(f"\nall pages: classify whole / extract = {ratio:.2f}")
+    holds = "holds" if ratio < 1 else "MISSED"
+    print(f"FIGURE classify: a whole policy {ratio:.2f}x its extraction (target < 1x: {holds})")
     for size in RUN_ON:
         size, extract, whole = run_on(size)
         print(

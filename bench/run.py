@@ -1,6 +1,7 @@
 """`make bench`: every benchmark in bench/, one after another.
 
-The first six print one `FIGURE` line each (issue 15's targets, as ratios to floors
+The first six and classify_speed.py print one `FIGURE` line each (issue 15's targets and
+issue 12's ratio, as ratios to floors
 measured in the same run; bench/README.md has the table); the others are the extraction
 and classification evaluations. `make bench BENCH=sweep.py` runs one of them.
 """
@@ -21,6 +22,7 @@ BENCHES = (
     "queries.py",
     "speed.py",
     "classify_eval.py",
+    "classify_speed.py",
     "extract_compare.py",
     "hostile.py",
     "feed_counts.py",
