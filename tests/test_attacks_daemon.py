@@ -83,6 +83,12 @@ def four_gigabytes_then_silence(conn: socket.socket, stop_event: threading.Event
     stop_event.wait()
 
 
+def failed_lines(text: str) -> set[str]:
+    """The documents with a ``status=failed`` line in the daemon's log."""
+    return {line.split("document=")[1].split()[0] for line in text.splitlines()
+            if "status=failed" in line}  # fmt: skip
+
+
 def test_a_hostile_host_with_many_documents_does_not_stall_the_other_hosts(
     tmp_path: Path,
 ) -> None:
@@ -110,6 +116,8 @@ def test_a_hostile_host_with_many_documents_does_not_stall_the_other_hosts(
             assert wait_for(lambda: len(ok.times) >= 2, 20), log.read_text()
             since = ok.times[-1]
             time.sleep(9)  # the hostile documents' attempts run out their 6 s deadlines
+            # a loaded machine may need longer for the second one: wait for it, bounded
+            assert wait_for(lambda: len(failed_lines(log.read_text())) >= 2, 20), log.read_text()
             took = stop(proc)
         finally:
             proc.kill()
@@ -125,8 +133,7 @@ def test_a_hostile_host_with_many_documents_does_not_stall_the_other_hosts(
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     versions = dict(db.execute("select document, count(*) from versions group by document"))
     assert versions == {"ok": 1}  # no hostile page ever became a version
-    failed = {line.split("document=")[1].split()[0] for line in text.splitlines()
-              if "status=failed" in line}  # fmt: skip
+    failed = failed_lines(text)
     # one check at a time on the hostile host (each up to its 6 s deadline), one line each
     assert len(failed) >= 2 and failed <= set(docs), text[-2000:]
 
