@@ -10,8 +10,10 @@ diffing ahead (`--jobs`), and write the feeds and the site once at the end.
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,7 +177,7 @@ def run_imports(
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         store.sync_documents(watches, datetime.now(UTC))  # creates or upgrades the database
     retry = False
-    with open_store(data_dir, read_only=False) as store, \
+    with _terminate_as_interrupt(), open_store(data_dir, read_only=False) as store, \
             Workers(default_jobs() if jobs is None else jobs) as workers:  # fmt: skip
         try:
             for watch, (_, source) in zip(watches, sources, strict=True):
@@ -186,6 +188,22 @@ def run_imports(
                 write_feeds(store, data_dir, feeds, render=render_with(workers.map))
     if retry:
         sys.exit(EXIT_FAILED)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager, `timeout`, `kill`) stops the import as Ctrl-C does: the
+    step under way rolls back, the workers are ended, one line says how to resume. (Its
+    default, dying at once, left the worker processes running on their own.)"""
+
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _import_one(

@@ -34,6 +34,7 @@ from monitor.classify import classifier_version, classify
 from monitor.classify import remember as remember_verdict
 from monitor.diff import Lengths, remember, sure_lengths
 from monitor.errors import ArchiveError, ExtractError, FetchError
+from monitor.importer.lifeline import end_with_parent
 from monitor.importer.steps import Body, Step
 from monitor.models import Classification, Watch
 from monitor.store import sha256
@@ -87,7 +88,9 @@ class Workers:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._pool is not None:
+        if kind is not None:  # interrupted (Ctrl-C, SIGTERM) or failed: no chunk is needed
+            self.abandon()
+        elif self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -307,8 +310,10 @@ def _extract(
 
 
 def _quiet() -> None:
-    """A worker leaves Ctrl-C to the importing process, which stops the workers itself."""
+    """A worker leaves Ctrl-C to the importing process, which stops the workers itself,
+    and ends when that process is gone (killed: no one else would stop it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_parent()
 
 
 def _given(body: Body) -> Body:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import subprocess
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import ArchiveError
+from monitor.errors import ArchiveError, FetchError
 from monitor.importer.steps import Body, Step, parse_time, read_inside
 
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -44,6 +45,7 @@ def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> lis
     if not path:
         raise ArchiveError(f"{repo} is a git repository: say which file with --path, "
                            f"e.g. --path \"Google/Privacy Policy.md\"")  # fmt: skip
+    path = posixpath.normpath(path)  # "Google/./Privacy Policy.md", a trailing slash
     # No D in --diff-filter: a commit deleting the file (or renaming it away) is no version
     # of it; as a step it failed, and was then "already imported" under the file's new name.
     log = ["log", "--reverse", "--diff-filter=ACMRTB", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path]
@@ -51,6 +53,9 @@ def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> lis
     steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
     if not steps:
         raise ArchiveError(f"{path!r} is in no commit of {repo}{_near(repo, path, seconds)}")
+    # A folder (its commits are those of every file in it) is refused before any step is
+    # recorded: each would be a failed step, "already imported" under the right --path.
+    _entry(repo, steps[-1].ref, path, seconds)
     return steps
 
 
@@ -64,19 +69,50 @@ def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
 def _show(repo: Path, commit: str, path: str, seconds: float) -> Body:
     """The file at ``commit``; its mode and size are asked first, so no blob over the cap
     (and no symlink: its target would read as the policy's text) is read."""
-    try:
-        entry = _git(repo, ["ls-tree", "-l", "--full-tree", commit, "--", path], seconds)
-    except ArchiveError as exc:
-        raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
-    mode, kind, blob, size = (entry.partition("\t")[0].split() + ["", "", "", ""])[:4]
-    if not entry or kind != "blob":  # the commit deleted or renamed the file
+    mode, kind, blob, size = _entry(repo, commit, path, seconds)
+    if kind != "blob":  # the commit deleted or renamed the file, or holds a submodule there
         raise ArchiveError(f"{path!r} is not a file in commit {commit[:12]}")
     if mode not in _FILE_MODES:
         raise ArchiveError(f"{path!r} is a symlink in commit {commit[:12]}: no version")
-    if not size.isdigit() or int(size) > MAX_VERSION_BYTES:
+    if size.isdigit() and int(size) > MAX_VERSION_BYTES:
         cap = MAX_VERSION_BYTES // 1_000_000
         raise ArchiveError(f"{path!r} in commit {commit[:12]} is over {cap} MB: not read")
-    return Body(_git_bytes(repo, ["cat-file", "blob", blob], seconds), MARKDOWN)
+    try:
+        if not size.isdigit():  # "BAD": git cannot read the object
+            raise ArchiveError(f"its size is {size!r}")
+        return Body(_git_bytes(repo, ["cat-file", "blob", blob], seconds), MARKDOWN)
+    except ArchiveError as exc:  # not recorded: once the clone is mended, the step is read
+        raise FetchError(f"git cannot read {path!r} in commit {commit[:12]} ({exc}): a "
+                         f"damaged or partial clone? (git -C {repo} fsck)", url=str(repo),
+                         transient=True) from None  # fmt: skip
+
+
+def _entry(repo: Path, commit: str, path: str, seconds: float) -> list[str]:
+    """Mode, kind, object and size of ``path`` in ``commit`` ("" when it is not there);
+    ArchiveError when ``path`` is a folder there (ls-tree would list what it holds, and
+    its first file was once read as the document)."""
+    args = ["ls-tree", "-l", "-z", "--full-tree", commit, "--", path]
+    try:
+        listed = _git_bytes(repo, args, seconds).decode("utf-8", "replace").split("\0")
+    except ArchiveError as exc:
+        raise ArchiveError(f"{path!r} is not in commit {commit[:12]} ({exc})") from None
+    entries = [entry.partition("\t") for entry in listed if entry]
+    if not entries:
+        return ["", "", "", ""]
+    fields, _, name = entries[0]
+    if len(entries) > 1 or name != path or fields.split()[1:2] == ["tree"]:
+        files = _inside(repo, commit, path, seconds)
+        raise ArchiveError(f"{path!r} is a folder in commit {commit[:12]}, not a file: give "
+                           f"the document's file with --path{files}")  # fmt: skip
+    return (fields.split() + ["", "", "", ""])[:4]
+
+
+def _inside(repo: Path, commit: str, path: str, seconds: float) -> str:
+    """A few files of the folder ``path``, to suggest the right --path."""
+    args = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, "--", path]
+    names = _git_bytes(repo, args, seconds).decode("utf-8", "replace").split("\0")
+    shown = [repr(name) for name in names if name][:3]
+    return f", e.g. {', '.join(shown)}" if shown else ""
 
 
 def folder_steps(folder: Path) -> list[Step]:
@@ -115,8 +151,13 @@ def _git(repo: Path, args: list[str], seconds: float) -> str:
 def _git_bytes(repo: Path, args: list[str], seconds: float) -> bytes:
     """Runs git on the repository within ``seconds``; ArchiveError with git's first line."""
     overrides = [part for setting in _SAFE_CONFIG for part in ("-c", setting)]
-    command = ["git", "-C", str(repo), *overrides, *args]
+    # --literal-pathspecs: a --path is a file's name, never a pattern ("Google/*", ":/").
+    command = ["git", "--literal-pathspecs", "-C", str(repo), *overrides, *args]
+    # The ceiling: a folder that is no repository is an error, not read as the repository
+    # around it (a folder inside a clone, a home directory kept in git).
     env = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C",
+           "GIT_NO_LAZY_FETCH": "1",  # a partial clone's missing blob: no network
+           "GIT_CEILING_DIRECTORIES": str(repo.resolve().parent),
            "PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # fmt: skip
     try:
         done = subprocess.run(command, capture_output=True, timeout=seconds, env=env, check=False)
@@ -126,7 +167,11 @@ def _git_bytes(repo: Path, args: list[str], seconds: float) -> bytes:
         raise ArchiveError(f"git took over {seconds:g} s on {repo}") from None
     if done.returncode != 0:
         first = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["failed"])[0]
-        raise ArchiveError(f"git: {first.removeprefix('fatal: ')}")
+        first = first.removeprefix("fatal: ")
+        if first.startswith("not a git repository"):  # git's own words blame the parents
+            first = (f"not a git repository: {repo} is no clone (give the folder holding "
+                     ".git, or a bare clone)")  # fmt: skip
+        raise ArchiveError(f"git: {first}")
     if len(done.stdout) > MAX_VERSION_BYTES * 10:
         raise ArchiveError(f"git answered over {MAX_VERSION_BYTES * 10} bytes for {repo}")
     return done.stdout

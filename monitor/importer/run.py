@@ -35,6 +35,8 @@ from monitor.store import (
 NEVER_ALERT = 10**9
 # An archive's clock may run a little ahead; a step dated past this is not a record of it.
 FUTURE_SKEW = timedelta(days=1)
+# No archive holds a web page from before this (and year 1 overflows the check's windows).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -118,9 +120,10 @@ def _step(
     if _older(store, watch, step):  # before reading the archive: no fetch for nothing
         report.older += 1
         return "older"
-    if step.at > datetime.now(UTC) + FUTURE_SKEW:  # would head every feed until then
+    if not EARLIEST <= step.at <= datetime.now(UTC) + FUTURE_SKEW:  # would head every feed
+        when = "in the future" if step.at > EARLIEST else f"before {EARLIEST.year}"
         report.problems.append(f"{watch.id}: {archive} {step.ref}: dated {step.at.isoformat()}"
-                               ", in the future: not recorded")  # fmt: skip
+                               f", {when}: not recorded")  # fmt: skip
         return "failed"
     origin = Origin(archive, step.ref, step.at)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import ArchiveError
+from monitor.errors import ArchiveError, FetchError
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ def sniff_type(data: bytes, declared: str = "") -> str:
     return "application/pdf" if data.startswith(b"%PDF-") else "text/html"
 
 
+# A listed file missing or unreadable (a copy still running, permissions): the import
+# stops at its step and resumes there, as at a capture the archive cannot give now.
+_NOT_NOW = (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EIO)
+
+
 def read_inside(folder: Path, name: str, cap: int) -> bytes:
     """The bytes of the regular file ``name`` in ``folder`` (an archive's manifest names
     it): ArchiveError for a name or symlink leading out of the folder, a device or FIFO
@@ -55,7 +61,13 @@ def read_inside(folder: Path, name: str, cap: int) -> bytes:
         if not path.resolve().is_relative_to(folder.resolve()):
             raise ArchiveError(f"{name} is outside {folder}: not read")
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except (OSError, RuntimeError) as exc:
+    except OSError as exc:
+        if exc.errno in _NOT_NOW:  # not recorded: once the file is there, the step is read
+            raise FetchError(f"cannot read {name} now ({exc.strerror}): put it in {folder} "
+                             "(or take it out of the manifest)", url=str(path),
+                             transient=True) from None  # fmt: skip
+        raise ArchiveError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:  # a symlink loop
         raise ArchiveError(f"cannot read {name}: {getattr(exc, 'strerror', exc)}") from None
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(fd)

@@ -1,0 +1,258 @@
+"""An attacker's and a newcomer's pass on `import ota`, `import snapshots` and `backfill`
+(issue 14: "bad archives get clear errors"). Real git repositories made here and read by
+the real git binary, real folders, a fake Wayback Machine on 127.0.0.1, the real CLI (in
+this process, or as a subprocess where it is signalled). Each test names the attack, what
+it did before and what it does now; bench/HOSTILE.md lists them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import policy
+from tests.httpserver import LocalServer, Reply
+from tests.test_attacks import DOC, entry, manifest_folder
+from tests.test_backfill import CAPTURES, HEADER, URL, FakeWayback, backfill, capture_path
+from tests.test_import import PATH, changes, git, ota_repo, run, watchlist
+
+
+def ota(capsys: pytest.CaptureFixture[str], tmp_path: Path, repo: Path, path: str):  # type: ignore[no-untyped-def]
+    return run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", path)
+
+
+# -- the OTA importer: --path and the repository ---------------------------------------------
+@pytest.mark.parametrize(
+    "path,cause",
+    [
+        ("Example", "'Example' is a folder in commit {head}, not a file: give the document's "
+         "file with --path, e.g. 'Example/A Cookie Policy.md', 'Example/Privacy Policy.md'"),
+        ("Example/", "'Example' is a folder in commit {head}, not a file"),
+        ("Example/*", "'Example/*' is in no commit of {repo}"),
+        ("*.md", "'*.md' is in no commit of {repo}"),
+        (":(glob)**/*.md", "':(glob)**/*.md' is in no commit of {repo}"),
+    ],
+)  # fmt: skip
+def test_a_path_that_is_a_folder_or_a_pattern_records_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, cause: str
+) -> None:
+    """Attack (or a newcomer's slip: tab completion ends a folder with a slash): `--path
+    Example` (a folder), `Example/`, a pattern (`Example/*`, `*.md`, `:(glob)...`). Once
+    `Example/` imported the folder's first file, whichever it was, as the document, at
+    every commit of any file in it; the others recorded every commit as a failed step, so
+    the right --path then imported nothing ("3 already imported"). Now one line before
+    anything is recorded (git reads --path literally), and the right --path imports all."""
+    repo = ota_repo(tmp_path)
+    (repo / "Example" / "A Cookie Policy.md").write_text("# Cookies\n\nWe use cookies.\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Record new changes of Cookies", date="2024-03-01T00:00:00Z")
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout[:12]  # fmt: skip
+    done = ota(capsys, tmp_path, repo, path)
+    assert done.code == 1 and "Traceback" not in done.err, done.err
+    assert len(done.err.strip().splitlines()) == 1, done.err
+    assert done.err.startswith(f"error: {DOC}: ota: " + cause.format(head=head, repo=repo)), (
+        done.err
+    )
+    right = ota(capsys, tmp_path, repo, PATH)
+    assert right.out.splitlines()[0] == (f"{DOC}: ota: 3 step(s) imported, 2 change(s), "
+                                         "1 AI-training, 1 not versions"), right.out  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["Example", "empty"])
+def test_a_folder_inside_a_repository_is_not_read_as_that_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """Attack: `import ota` on a folder inside a clone (its `Example/` folder, or an empty
+    folder kept in it: a home directory in git, the monitor's own clone). git looked for
+    the repository in the folders above and read that one: every commit of the clone
+    recorded as a failed step (or its files as the policy). Now that folder is no
+    repository, in one line."""
+    repo = ota_repo(tmp_path)
+    (repo / "empty").mkdir()
+    path = "Privacy Policy.md" if where == "Example" else "../Example/Privacy Policy.md"
+    done = ota(capsys, tmp_path, repo / where, path)
+    assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
+    assert done.err.startswith(f"error: {DOC}: ota: git: not a git repository"), done.err
+    assert f"{repo / where} is no clone" in done.err, done.err
+    assert changes(capsys, tmp_path) == []
+
+
+def test_a_damaged_object_stops_the_import_where_it_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: one version's object damaged in the clone (a disk error, an interrupted
+    copy). Once "is over 20 MB: not read", recorded as a failed step: after `git fetch`
+    mended the clone the step stayed "already imported", the version lost. Now the import
+    stops there without recording it, and the next run, on the mended clone, reads it."""
+    repo = ota_repo(tmp_path)
+    blob = subprocess.run(["git", "-C", str(repo), "rev-parse", f"HEAD~2:{PATH}"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    stored = repo / ".git" / "objects" / blob[:2] / blob[2:]
+    kept = stored.read_bytes()
+    stored.chmod(0o644)
+    stored.write_bytes(b"damaged")
+    done = ota(capsys, tmp_path, repo, PATH)
+    assert done.code == 1 and "Traceback" not in done.err, done.err
+    assert "git cannot read" in done.err and "(will retry)" in done.err, done.err
+    assert "1 step(s) imported, 0 change(s)" in done.out, done.out
+    stored.write_bytes(kept)
+    again = ota(capsys, tmp_path, repo, PATH)
+    assert again.code == 0, again.err
+    assert "2 step(s) imported, 2 change(s), 1 AI-training, 1 already imported" in again.out
+    assert len(changes(capsys, tmp_path)) == 2
+
+
+# -- snapshot folders ------------------------------------------------------------------------
+def test_a_listed_file_missing_stops_the_import_where_it_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a manifest listing a file not (yet) in the folder (a copy still running, a
+    git-annex file not fetched). Once a failed step: when the file came, the import said
+    "already imported" and the version was never recorded. Now the import stops at that
+    step, exit status 1, and the next run reads it."""
+    a, b = policy(token="a"), policy(extra="<li>We may train our AI models on it.</li>")
+    folder = manifest_folder(tmp_path, [entry("a.html", a, 1), entry("b.html", b, 2),
+                                        entry("c.html", a, 3)])  # fmt: skip
+    (folder / "a.html").write_bytes(a)
+    (folder / "c.html").write_bytes(a)
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert done.code == 1 and "Traceback" not in done.err, done.err
+    assert "cannot read b.html now (No such file or directory)" in done.err, done.err
+    assert "(will retry)" in done.err and "1 step(s) imported" in done.out, done.out
+    (folder / "b.html").write_bytes(b)
+    again = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert again.code == 0, again.err
+    assert "2 step(s) imported, 2 change(s), 2 AI-training, 1 already imported" in again.out
+
+
+# -- times -----------------------------------------------------------------------------------
+def _saved(tmp_path: Path, names: list[str]) -> Path:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for number, name in enumerate(names):
+        (folder / name).write_bytes(policy(token=str(number)))
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["file name", "manifest", "capture"])
+def test_a_step_dated_before_the_web_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer, kind: str
+) -> None:
+    """Attack: a snapshot named `0001-01-01.html`, a manifest's `fetched_at` in year 1, a
+    CDX row dated `00010101000000`. Once an OverflowError traceback (the check's windows
+    reach before year 1) and nothing after it imported; now that step is refused in one
+    line (before 1990 no archive holds a web page) and the rest is imported."""
+    if kind == "capture":
+        archive = FakeWayback(local_server, [Reply(body=json.dumps(
+            [HEADER, ["00010101000000", URL, "200", "d0", "text/html"]]
+            + [[s, URL, "200", f"D{s}", "text/html"] for s in CAPTURES]).encode())])  # fmt: skip
+        archive.serve(capture_path("00010101000000"), [Reply(body=policy(token="y1"))])
+        done = backfill(capsys, tmp_path, local_server)
+    else:
+        names = ["0001-01-01.html", "1969-07-20T20-17-00Z.html", "2023-01-01.html"]
+        folder = _saved(tmp_path, names)
+        if kind == "manifest":
+            entries = [{"file": n, "fetched_at": t} for n, t in
+                       zip(names, ["0001-01-01T00:00:00Z", "1969-07-20T20:17:00Z",
+                                   "2023-01-01T00:00:00Z"], strict=True)]  # fmt: skip
+            (folder / "manifest.json").write_text(json.dumps({"snapshots": entries}))
+        done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "Traceback" not in done.err, done.err
+    refused = [line for line in done.err.splitlines() if "before 1990: not recorded" in line]
+    assert len(refused) == (1 if kind == "capture" else 2), done.err
+    assert "dated 0001-01-01T00:00:00+00:00, before 1990" in refused[0], refused
+    assert " 0 step(s) imported" not in done.out, done.out
+
+
+# -- interrupted imports ---------------------------------------------------------------------
+def _long_history(tmp_path: Path, commits: int = 120) -> Path:
+    """A repository of ``commits`` versions of a 100-line policy, made at once by git
+    fast-import."""
+    repo = tmp_path / "versions"
+    repo.mkdir()
+    subprocess.run(["git", "-C", str(repo), "init", "-q"], check=True)
+    parts = []
+    for number in range(commits):
+        lines = "".join(f"- Clause {j}: we use your data for purpose {number * j % 97}.\n"
+                        for j in range(100))  # fmt: skip
+        body = f"# Example Privacy Policy\n\n{lines}".encode()
+        when = 946684800 + number * 86400
+        parts.append(
+            b"commit refs/heads/master\n"
+            + f"author OTA <b@e.org> {when} +0000\n"
+            f"committer OTA <b@e.org> {when} +0000\ndata 18\nRecord new changes\n"
+            f"M 100644 inline {PATH}\ndata {len(body)}\n".encode()
+            + body
+            + b"\n"
+        )
+    subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=b"".join(parts),
+                   check=True)  # fmt: skip
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "master"], check=True)
+    return repo
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(child) for child in found.stdout.split()]
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_import_leaves_no_worker_behind_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: signal.Signals
+) -> None:
+    """Attack: `import ota --jobs 2` ended by SIGTERM (a service manager, `timeout`) or
+    SIGKILL (the OOM killer) mid-way. Both left the two worker processes running for ever,
+    orphans waiting on a pipe no one would write (SIGTERM also ended the import without a
+    word). Now SIGTERM stops it as Ctrl-C does (one line, exit status 130), a worker ends
+    within a second of its parent, and the same command resumes."""
+    repo = _long_history(tmp_path)
+    args = [sys.executable, "-m", "monitor", "import", "ota", str(repo), "--document", DOC,
+            "--path", PATH, "--jobs", "2", "--watchlist", str(watchlist(tmp_path)),
+            "--data", str(tmp_path / "data")]  # fmt: skip
+    log = tmp_path / "stderr"
+    with log.open("wb") as err:
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 120
+            while "step=3/" not in log.read_text() and time.monotonic() < deadline:
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+            workers = _children(process.pid)
+            assert len(workers) == 2, (workers, log.read_text())
+            process.send_signal(how)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # the test's own orphans, ended so they outlive no test
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "worker processes outlived the import"
+    said = log.read_text().strip().splitlines()
+    if how == signal.SIGTERM:
+        assert code == 130 and "Traceback" not in log.read_text(), log.read_text()
+        assert said[-1] == f"{DOC}: interrupted; what was imported is kept, run the same " \
+                           "command again to resume"  # fmt: skip
+    again = run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", PATH,
+                "--jobs", "0")  # fmt: skip
+    assert again.code == 0, again.err
+    assert "already imported" in again.out, again.out
+    assert len(changes(capsys, tmp_path)) == 119
