@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.watchlist import load_config
 from tests.cli_helpers import policy
 from tests.httpserver import LocalServer, Reply
+from tests.shared import SHARED, need
 from tests.test_attacks import DOC, entry, manifest_folder
 from tests.test_backfill import CAPTURES, HEADER, URL, FakeWayback, backfill, capture_path
 from tests.test_import import PATH, changes, git, ota_repo, run, watchlist
@@ -256,3 +258,15 @@ def test_a_killed_import_leaves_no_worker_behind_and_resumes(
     assert again.code == 0, again.err
     assert "already imported" in again.out, again.out
     assert len(changes(capsys, tmp_path)) == 119
+
+
+# -- a newcomer following README ---------------------------------------------------------------
+def test_the_corpus_watchlist_of_the_readme_names_every_corpus_history() -> None:
+    """Newcomer: README's `import snapshots ../shared/corpus/html/*/ --watchlist corpus.yaml`
+    said "error: corpus.yaml: file not found": the file was to be written by hand. It is
+    now in the repository, one document per corpus folder (named as the folder)."""
+    corpus = need(SHARED / "corpus")
+    folders = {p.name for kind in ("html", "versions") for p in (corpus / kind).iterdir()
+               if (p / "manifest.json").is_file()}  # fmt: skip
+    config = load_config(Path(__file__).resolve().parents[1] / "corpus.yaml")
+    assert {watch.id for watch in config.documents} == folders
