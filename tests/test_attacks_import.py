@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.importer.snapshots import snapshot_steps
 from monitor.watchlist import load_config
 from tests.cli_helpers import policy
 from tests.httpserver import LocalServer, Reply
@@ -171,6 +173,59 @@ def test_a_step_dated_before_the_web_is_one_line(
     assert len(refused) == (1 if kind == "capture" else 2), done.err
     assert "dated 0001-01-01T00:00:00+00:00, before 1990" in refused[0], refused
     assert " 0 step(s) imported" not in done.out, done.out
+
+
+@pytest.mark.parametrize(
+    "name,at",
+    [
+        ("2024-06-26T10-00-00+02-00.html", "2024-06-26T08:00:00+00:00"),  # date -Iseconds | tr : -
+        ("2024-06-26T10-00-00-05-00.html", "2024-06-26T15:00:00+00:00"),
+        ("2024-06-26T10-00-00-0500.html", "2024-06-26T15:00:00+00:00"),
+        ("2024-06-26T10-00-00+0200.html.gz", "2024-06-26T08:00:00+00:00"),
+        ("2024-06-26T10-00-00Z.html", "2024-06-26T10:00:00+00:00"),
+        ("2024-06-26T10-00Z.pdf", "2024-06-26T10:00:00+00:00"),
+        ("2024-06-26T10:00:00+02:00.html", "2024-06-26T08:00:00+00:00"),
+        ("20240626100000.html", "2024-06-26T10:00:00+00:00"),
+    ],
+)  # fmt: skip
+def test_a_snapshot_named_by_its_time_without_colons_keeps_its_time_zone(
+    tmp_path: Path, name: str, at: str
+) -> None:
+    """Newcomer: files named by `date -Iseconds | tr : -` (colons are awkward in names):
+    `2024-06-26T10-00-00+02-00.html` was "its name is not a time", though README reads
+    `10-00-00` as 10:00:00. Now the offset reads the same way."""
+    (tmp_path / name).write_bytes(b"x")
+    (step,) = snapshot_steps(tmp_path)
+    assert step.at.isoformat() == at
+
+
+def test_a_binary_snapshot_prints_no_stray_library_line(tmp_path: Path) -> None:
+    """Attack: a saved "page" of random bytes. It failed in one line, but BeautifulSoup's
+    charset detection also printed "Some characters could not be decoded, and were
+    replaced with REPLACEMENT CHARACTER." on stderr (logging's last resort): a line in no
+    format of ours, which a cron job mails. Now only the step's own lines."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "2024-01-01.html").write_bytes(random.Random(1).randbytes(300_000))
+    args = [sys.executable, "-m", "monitor", "import", "snapshots", str(folder), "--document",
+            DOC, "--watchlist", str(watchlist(tmp_path)), "--data", str(tmp_path / "d")]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert "1 failed" in done.stdout, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert all(line.startswith(("level=", "warning: ")) for line in lines), lines
+
+
+def test_a_cdx_answer_too_large_says_to_ask_for_fewer_captures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    """Attack: a CDX answer over the 15 MB cap (a page whose every capture differs, a
+    token in it). The line said "page too large ... (raise max_bytes if it is really a
+    policy)": no such option of backfill. Now it says to ask for fewer captures."""
+    FakeWayback(local_server, [Reply(body=b"[]", content_length=20_000_000,
+                                     content_type="application/json")])  # fmt: skip
+    done = backfill(capsys, tmp_path, local_server, "--retries", "0")
+    assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
+    assert done.err.strip().endswith("ask for fewer with --since and --until"), done.err
 
 
 # -- interrupted imports ---------------------------------------------------------------------

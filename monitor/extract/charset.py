@@ -13,6 +13,7 @@ page that is UTF-8 apart from a few bytes stays UTF-8. Pure functions, no I/O.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 
 from monitor.errors import ExtractError
@@ -51,6 +52,9 @@ def decode(body: bytes, content_type: str = "") -> str:
     # and importing BeautifulSoup costs every check about 0.1 s.
     from bs4 import UnicodeDammit
 
+    # Its "Some characters could not be decoded" warning went to stderr as a stray line
+    # (cron mails it); the page's replaced bytes are counted by _checked instead.
+    logging.getLogger("bs4.dammit").setLevel(logging.ERROR)
     dammit = UnicodeDammit(body, [], is_html=True)
     if dammit.unicode_markup is None:
         raise ExtractError("page bytes are in no known text encoding: is the URL an HTML page?")

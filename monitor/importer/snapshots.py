@@ -71,14 +71,26 @@ def _file_step(path: Path) -> Step:
 def _file_time(stem: str, path: Path) -> datetime:
     if _STAMP.fullmatch(stem):
         return datetime.strptime(stem, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-    # Colons are awkward in file names: 2024-06-26T10-00-00Z reads as 10:00:00.
-    date, _, time = stem.partition("T")
-    text = f"{date}T{time.replace('-', ':', 2)}" if time and ":" not in time else stem
+    # Colons are awkward in file names: 2024-06-26T10-00-00Z reads as 10:00:00, and
+    # 2024-06-26T10-00-00+02-00 (`date -Iseconds | tr : -`) as 10:00:00+02:00.
+    dashed = _DASHED.fullmatch(stem)
+    text = _with_colons(dashed) if dashed else stem
     try:
         return parse_time(text)
     except ValueError:
         advice = "name snapshots like 2024-06-26T10:00:00Z.html, or give a manifest.json"
         raise ArchiveError(f"{path.name}: its name is not a time ({advice})") from None
+
+
+_DASHED = re.compile(r"(\d{4}-\d\d-\d\dT\d\d)-(\d\d)(?:-(\d\d(?:\.\d+)?))?"
+                     r"(Z|[+-]\d\d(?:-?\d\d)?)?")  # fmt: skip
+
+
+def _with_colons(dashed: re.Match[str]) -> str:
+    hour, minute, second, offset = dashed.groups()
+    seconds = f":{second}" if second else ""
+    zone = offset[:3] + ":" + offset[3:].lstrip("-") if offset and len(offset) > 3 else offset
+    return f"{hour}:{minute}{seconds}{zone or ''}"
 
 
 def _load(folder: Path, name: str, digest: str | None, url: str) -> Body:

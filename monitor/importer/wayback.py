@@ -87,6 +87,10 @@ def wayback_steps(
     try:
         answer = archive.get(watch, url, data=True).body
     except FetchError as exc:
+        if str(exc).startswith("page too large"):  # thousands of distinct captures
+            advice = "ask for fewer with --since and --until"
+            raise ArchiveError("the CDX index's answer is too large (too many distinct "
+                               f"captures at once): {advice}") from None  # fmt: skip
         raise ArchiveError(f"the Wayback Machine's CDX index did not answer: {exc}") from None
     captures = parse_cdx(answer)
     for capture in captures:
