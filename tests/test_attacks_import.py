@@ -207,8 +207,9 @@ def test_a_binary_snapshot_prints_no_stray_library_line(tmp_path: Path) -> None:
     folder = tmp_path / "saved"
     folder.mkdir()
     (folder / "2024-01-01.html").write_bytes(random.Random(1).randbytes(300_000))
+    wl, data = watchlist(tmp_path), tmp_path / "data"
     args = [sys.executable, "-m", "monitor", "import", "snapshots", str(folder), "--document",
-            DOC, "--watchlist", str(watchlist(tmp_path)), "--data", str(tmp_path / "d")]  # fmt: skip
+            DOC, "--watchlist", str(wl), "--data", str(data)]  # fmt: skip
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert "1 failed" in done.stdout, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
