@@ -26,6 +26,8 @@ from tests.test_attacks import DOC, entry, manifest_folder
 from tests.test_backfill import CAPTURES, HEADER, URL, FakeWayback, backfill, capture_path
 from tests.test_import import PATH, changes, git, ota_repo, run, watchlist
 
+AI_LINE = "<li>We may use your posts to train our AI models.</li>"
+
 
 def ota(capsys: pytest.CaptureFixture[str], tmp_path: Path, repo: Path, path: str):  # type: ignore[no-untyped-def]
     return run(capsys, tmp_path, "import", "ota", str(repo), "--document", DOC, "--path", path)
@@ -227,6 +229,27 @@ def test_a_cdx_answer_too_large_says_to_ask_for_fewer_captures(
     done = backfill(capsys, tmp_path, local_server, "--retries", "0")
     assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
     assert done.err.strip().endswith("ask for fewer with --since and --until"), done.err
+
+
+@pytest.mark.parametrize("page", ["https://example.org/terms", "https://other.example/privacy"])
+def test_a_capture_redirected_to_another_page_at_the_same_time_is_not_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer, page: str
+) -> None:
+    """Attack: the archive answers the June 2023 capture of /privacy with a redirect to a
+    capture of the site's /terms (or of another site) taken the same second. The time
+    and the site were checked, not the page: the terms were recorded as a version of the
+    privacy policy, two false changes. Now that step fails in one line."""
+    archive = FakeWayback(local_server)
+    elsewhere = f"/web/20230629183422id_/{page}"
+    local_server.route(elsewhere, body=policy(title="Terms of Service", extra=AI_LINE))
+    june = capture_path("20230629183422")
+    archive.serve(june, [Reply(status=302, headers={"Location": local_server.url(elsewhere)})])
+    done = backfill(capsys, tmp_path, local_server)
+    assert done.code == 0 and "Traceback" not in done.err, done.err
+    warning = [line for line in done.err.splitlines() if "20230629183422" in line
+               and line.startswith("warning")]  # fmt: skip
+    assert len(warning) == 1 and "redirected" in warning[0], done.err
+    assert [r["origin_ref"] for r in changes(capsys, tmp_path)] == ["20240208120000"]
 
 
 # -- interrupted imports ---------------------------------------------------------------------

@@ -187,7 +187,8 @@ def _same_capture(url: str, final_url: str, capture: Capture) -> None:
     if final_url == url:
         return
     found = _CAPTURE_PATH.match(urlsplit(final_url).path)
-    if _site(url) == _site(final_url) and found and _near(found.group(1), capture.at):
+    if _site(url) == _site(final_url) and found and _near(found.group(1), capture.at) \
+            and _same_address(final_url.split("id_/", 1)[1], capture.original):  # fmt: skip
         return
     raise ArchiveError(f"the archive redirected this capture to {final_url[:120]!r}, another "
                        "capture or page (not recorded under this capture's time)")  # fmt: skip
@@ -195,6 +196,17 @@ def _same_capture(url: str, final_url: str, capture: Capture) -> None:
 
 _CAPTURE_PATH = re.compile(r"/web/(\d{14})id_/")
 SAME_CAPTURE = timedelta(hours=1)
+
+
+def _same_address(found: str, original: str) -> bool:
+    """Whether a capture's address is the listed one's as the archive folds addresses
+    (scheme, ``www.``, case, a trailing slash), not another page of the site (its terms
+    captured the same second: they were once recorded as this page's version)."""
+
+    def page(address: str) -> tuple[str, str]:
+        return _site(address), urlsplit(address).path.rstrip("/").lower()
+
+    return page(found) == page(original)
 
 
 def _near(stamp: str, at: datetime) -> bool:
