@@ -6,6 +6,7 @@ it did before and what it does now; bench/HOSTILE.md lists them."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -136,6 +137,26 @@ def test_a_listed_file_missing_stops_the_import_where_it_resumes(
     again = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
     assert again.code == 0, again.err
     assert "2 step(s) imported, 2 change(s), 2 AI-training, 1 already imported" in again.out
+
+
+def test_a_gzipped_snapshot_cut_short_is_never_a_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: a `.html.gz` snapshot cut in half (a download interrupted). zlib inflated
+    what was there without a word: half the policy recorded as a version, two false
+    changes (its second half "removed", then "added" back). Now that step fails in one
+    line and no change is recorded."""
+    whole = policy(extra="".join(f"<li>Clause {n} of how we use data.</li>" for n in range(300)))
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "2024-01-01.html").write_bytes(whole)
+    packed = gzip.compress(whole)
+    (folder / "2024-02-01.html.gz").write_bytes(packed[: len(packed) // 2])
+    (folder / "2024-03-01.html").write_bytes(whole)
+    done = run(capsys, tmp_path, "import", "snapshots", str(folder), "--document", DOC)
+    assert "2 step(s) imported, 0 change(s)" in done.out and "1 failed" in done.out, done.out
+    assert "2024-02-01.html.gz is cut short (a download interrupted?)" in done.err, done.err
+    assert changes(capsys, tmp_path) == []
 
 
 # -- times -----------------------------------------------------------------------------------

@@ -112,4 +112,6 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     data = inflater.decompress(raw, MAX_FILE_BYTES)
     if inflater.unconsumed_tail:
         raise ArchiveError(f"{name} inflates to over {MAX_FILE_BYTES // 1_000_000} MB")
+    if not inflater.eof:  # half a page would be a version with half the policy "removed"
+        raise ArchiveError(f"{name} is cut short (a download interrupted?): not read")
     return data
