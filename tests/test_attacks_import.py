@@ -370,3 +370,16 @@ def test_the_corpus_watchlist_of_the_readme_names_every_corpus_history() -> None
                if (p / "manifest.json").is_file()}  # fmt: skip
     config = load_config(Path(__file__).resolve().parents[1] / "corpus.yaml")
     assert {watch.id for watch in config.documents} == folders
+
+
+def test_backfill_dates_the_wrong_way_round_are_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    """Newcomer: `backfill ID --since 2024-01-01 --until 2023-01-01`. The archive was asked
+    for captures from 2024 to 2023 and the command said "the archive has no steps to
+    import", exit status 0: as if it held no history. Now a usage error, no request."""
+    FakeWayback(local_server)
+    done = backfill(capsys, tmp_path, local_server, "--since", "2024-01-01", "--until",
+                    "2023-01-01")  # fmt: skip
+    assert done.code == 2 and "--since 2024-01-01 is after --until 2023-01-01" in done.err
+    assert local_server.hits("/cdx/search/cdx") == 0

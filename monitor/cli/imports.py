@@ -147,6 +147,8 @@ def backfill(document: str, since: datetime | None, until: datetime | None, arch
     settings = FetchSettings(timeout=timeout, retries=retries,
                              user_agent=user_agent(config.contact))  # fmt: skip
     first, last = _day(since), _day(until)
+    if first and last and first > last:  # the archive would answer nothing, "no history"
+        raise click.UsageError(f"--since {first} is after --until {last}: swap them")
     with make_client(settings) as client:
         archive = Wayback(Fetcher(client, settings), archive_url, delay=delay)
         source: Source = lambda watch: wayback_steps(archive, watch, first, last)  # noqa: E731
