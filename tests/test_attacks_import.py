@@ -383,3 +383,25 @@ def test_backfill_dates_the_wrong_way_round_are_a_usage_error(
                     "2023-01-01")  # fmt: skip
     assert done.code == 2 and "--since 2024-01-01 is after --until 2023-01-01" in done.err
     assert local_server.hits("/cdx/search/cdx") == 0
+
+
+@pytest.mark.parametrize("original", ["https://example.org/terms", "https://example.org/"])
+def test_a_cdx_row_for_another_page_of_the_site_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer,
+    original: str,
+) -> None:  # fmt: skip
+    """Attack: a CDX answer for /privacy listing a capture of the site's /terms (or its
+    home page). Only the site was checked: the terms were fetched and recorded as a
+    version of the privacy policy. Now the answer is refused in one line, as one listing
+    another site was."""
+    rows = [HEADER, [*capture_row("20220110090000")], ["20230101000000", original, "200",
+                                                      "dx", "text/html"]]  # fmt: skip
+    FakeWayback(local_server, [Reply(body=json.dumps(rows).encode())])
+    done = backfill(capsys, tmp_path, local_server, "--retries", "0")
+    assert done.code == 1 and len(done.err.strip().splitlines()) == 1, done.err
+    assert done.err.startswith(f"error: {DOC}: wayback: the CDX answer lists a capture of "
+                               f"another page ('{original}', not '{URL}')"), done.err  # fmt: skip
+
+
+def capture_row(stamp: str) -> list[str]:
+    return [stamp, URL, "200", f"D{stamp}", "text/html"]

@@ -143,13 +143,15 @@ def _capture(header: list[object], row: list[object]) -> Capture:
 
 
 def _same_page(watch: Watch, capture: Capture) -> None:
-    """A capture of another site is never imported as this document's history (the CDX
-    index is asked for this URL only: a row for another host means a wrong answer)."""
-    if _site(capture.original) != _site(watch.url):
+    """A capture of another site, or of another page of the site, is never imported as
+    this document's history (the CDX index is asked for this URL only: a row for another
+    address, as the archive folds them, means a wrong answer)."""
+    if not _same_address(capture.original, watch.url):
         seen = capture.original[:80]
+        other = "site" if _site(capture.original) != _site(watch.url) else "page"
         raise ArchiveError(
-            f"the CDX answer lists a capture of another site ({seen!r}, not {watch.url!r}): "
-            "not imported"
+            f"the CDX answer lists a capture of another {other} ({seen!r}, not "
+            f"{watch.url!r}): not imported"
         )
 
 
