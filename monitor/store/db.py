@@ -270,11 +270,13 @@ class Store:
         return replace(version_from_row(row, with_text=False), text=text)
 
     def _text(self, row: dict[str, Any]) -> str:
-        found = self.kept.get(row["text_sha256"]) if self.kept is not None else None
+        digest = row["text_sha256"]
+        kept = self.kept if isinstance(digest, str) and digest else None  # an old row: none
+        found = kept.get(digest) if kept is not None else None
         if found is None:
             found = texts.unpack(self.db, row)
-            if self.kept is not None:
-                self.kept.put(row["text_sha256"], found)
+            if kept is not None:
+                kept.put(digest, found)
         return found
 
     def versions(self, doc_id: str) -> list[Version]:

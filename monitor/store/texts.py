@@ -54,7 +54,7 @@ def pack_version(
     what = f"{document} v{number}: text"
     previous = list_ids(stored, base_number, base_stored, what, most)
     base = (number, stored) if base_number is None else (base_number, base_stored)
-    latest = kept.get(digest) if kept is not None else None
+    latest = kept.get(digest) if kept is not None and isinstance(digest, str) else None
     known = memo.by_id(previous, latest) if latest is not None else None
     ids = paragraphs.store(db, paragraphs.lines(text), previous, known=known)
     packed, delta = lists.encode(ids, _runs(base[1], what, most))
