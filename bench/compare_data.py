@@ -7,7 +7,12 @@ A diff has a wall-clock budget (monitor/diff.py), so on a busy machine two impor
 same history can differ in one coarser diff. To compare code, not load, import in both
 worktrees through bench/monitor_unbounded.py (the same CLI with a budget no load reaches).
 
-Run: python bench/compare_data.py DATA_A DATA_B   (exit 1 when they differ)
+A change's ``body`` (its diff and passages, one zstd frame: monitor/store/change_body.py)
+is compared by what it holds, decoded, not by its bytes: the frame's compression level is
+the store's choice (import5 packs bodies over 256 KB at level 12, not 19). Run with the
+project's python (it reads the bodies with monitor.store).
+
+Run: .venv/bin/python bench/compare_data.py DATA_A DATA_B   (exit 1 when they differ)
 """
 
 from __future__ import annotations
@@ -36,7 +41,27 @@ def rows(folder: Path, today: bytes) -> dict[str, list[bytes]]:
         "select name from sqlite_master where type = 'table' and name not like '%fts%'"
         " and name not like 'sqlite_%' and name != '_sqlite_migrations'")]  # fmt: skip
     return {t: sorted(masked(repr(r).encode(), folder, today)
-                      for r in db.execute(f"select * from [{t}]")) for t in tables}  # fmt: skip
+                      for r in (db.execute(f"select * from [{t}]") if t != "changes"
+                                else decoded_changes(folder)))
+            for t in tables}  # fmt: skip
+
+
+def decoded_changes(folder: Path) -> list[tuple[object, ...]]:
+    """The rows of ``changes``, each body replaced by the diff and passages it holds."""
+    from monitor.store import change_body
+    from monitor.store.db import Store
+
+    store = Store(folder, read_only=True)
+    cursor = store.db.execute("select * from changes")
+    names = [c[0] for c in cursor.description]
+    out = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        if row["body"] is not None:
+            row["body"] = repr(change_body.unpack(store.db, row))
+        out.append(tuple(row.values()))
+    store.close()
+    return out
 
 
 def files(folder: Path, today: bytes) -> dict[str, str]:

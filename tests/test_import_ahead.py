@@ -235,3 +235,22 @@ def test_change_pages_made_by_the_workers_are_the_pages_made_here(tmp_path: Path
     assert here == there and len(here) == 3 * count > 60
     assert len(asked) == count and all(job.lengths for job in asked if job.before)
     store.close()
+
+
+def test_a_worker_leaves_out_the_pairs_it_is_told_are_known() -> None:
+    """A history flipping between two variants has the same pair in many chunks: a pair
+    whose diff and verdict the importing process has (or will have from an earlier chunk)
+    is not made again; every other pair is, and every text is extracted."""
+    from monitor.importer.ahead import _work
+
+    body = "".join(f"Section {i}: we keep your account data for {i} months.\n\n" for i in range(40))
+    a, b, c = (f"# Terms\n\n{body}We share it with {n}.\n".encode() for n in ("us", "you", "AI"))
+    items = [((f"{n}", "text/markdown"), body) for n, body in ((1, a), (2, b), (1, a), (3, c))]
+    keys = [key for key, _ in items]
+    texts, pairs, _rules = _work(Extractor(), [], items, (), ())
+    assert [(old, new) for old, new, _, _ in pairs] == list(zip(keys, keys[1:], strict=False))
+    known = {(keys[0], keys[1])}
+    texts_again, pairs_again, _rules = _work(Extractor(), [], items, (), (), known)
+    assert texts_again == texts
+    assert [(o, n) for o, n, _, _ in pairs_again] == [(keys[1], keys[2]), (keys[2], keys[3])]
+    assert pairs_again == pairs[1:]

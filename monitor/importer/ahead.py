@@ -20,7 +20,7 @@ import multiprocessing
 import os
 import signal
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as WaitedTooLong
 from concurrent.futures.process import BrokenProcessPool
@@ -49,6 +49,11 @@ CHUNKS_PER_WORKER = 2
 MIN_STEPS = 2 * CHUNK
 # Texts a worker remembers (histories flip between variants: the same bytes recur).
 WORKER_MEMO = 64
+# Pairs of texts whose diff and verdict came back last, that a worker is told not to make
+# again (a history flipping between two variants has the same pair in many chunks, each
+# sent to either worker). Well under what this process remembers of both (1024 diffs in
+# monitor/diff.py, 256 verdicts in monitor/classify): a pair skipped is still known here.
+KNOWN_PAIRS = 128
 # Seconds the importing process waits for a chunk it needs: past it the workers are taken
 # as hung (stopped, deadlocked), ended, and this process reads the rest itself. A chunk
 # takes well under a second (extraction and diffs have their own bounds); this is slack
@@ -59,6 +64,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 Extracted = tuple[bool, str]  # (True, text) or (False, the ExtractError's message)
 Key = tuple[str, str]  # a body's sha256 and its content type
+Pairing = tuple[Key, Key]  # two steps' texts, the older first
 Item = tuple[Key, bytes | Extracted]  # a step for a worker: its body, or its text if known
 # Two consecutive steps' texts, their diff (None: made too slowly to be sure of it) and
 # their verdict
@@ -158,8 +164,10 @@ class _Reader:
         self.watch, self.base, self.raw, self.abandon = watch, extractor, raw, abandon
         self.batch: list[Item] = []
         self.context: Item | None = None  # the step before the batch
-        self.chunks: deque[tuple[set[Key], Future[Done]]] = deque()
+        self.chunks: deque[tuple[set[Key], Future[Done], set[Pairing]]] = deque()
         self.texts: dict[Key, Extracted] = {}
+        self.known: OrderedDict[Pairing, None] = OrderedDict()  # see KNOWN_PAIRS
+        self.pending: set[Pairing] = set()  # pairs a chunk sent and not taken back will make
 
     def read_step(self, step: Step) -> Step:
         """The step, read now: its ``load`` gives back the body (or the archive's error)."""
@@ -182,26 +190,32 @@ class _Reader:
             return
         context = [self.context] if self.context else []
         select, remove = self.watch.select, self.watch.remove
+        items = context + self.batch
+        pairs = {(a, b) for (a, _), (b, _) in zip(items, items[1:], strict=False) if a != b}
+        # Pairs whose diff came back, or will with an earlier chunk: not made again.
+        skip = {pair for pair in pairs if pair in self.known or pair in self.pending}
         try:
-            job = self.pool.submit(_work, self.raw, context, self.batch, select, remove)
+            job = self.pool.submit(_work, self.raw, context, self.batch, select, remove, skip)
         except BrokenProcessPool:  # a worker died: this process reads the rest
             self._give_up()
             return
-        self.chunks.append(({key for key, _ in self.batch}, job))
+        self.pending |= pairs - skip
+        self.chunks.append(({key for key, _ in self.batch}, job, pairs - skip))
         self.context, self.batch = self.batch[-1], []
 
     def _give_up(self) -> None:
         """No more work ahead: the workers are ended, this process reads every step left."""
         self.pool, self.batch = None, []
         self.chunks.clear()
+        self.pending.clear()
         self.abandon()
 
     def take(self, key: Key | None) -> None:
         """Takes in the finished chunks, in order; with ``key``, waits for the first chunk
         holding it (if one does: else only the finished ones)."""
-        wait = key is not None and any(key in keys for keys, _ in self.chunks)
+        wait = key is not None and any(key in keys for keys, _, _ in self.chunks)
         while self.chunks:
-            keys, job = self.chunks[0]
+            keys, job, mine = self.chunks[0]
             if not wait and not job.done():
                 return
             try:
@@ -210,15 +224,23 @@ class _Reader:
                 self._give_up()
                 return
             self.chunks.popleft()
+            self.pending -= mine
             self.texts.update(texts)
             for old, new, lengths, verdict in pairs:
                 if self.texts.get(old, (False,))[0] and self.texts.get(new, (False,))[0]:
                     old_text, new_text = self.texts[old][1], self.texts[new][1]
                     if lengths is not None:
                         remember(old_text, new_text, lengths)
+                        self._known((old, new))
                     remember_verdict(old_text, new_text, verdict, rules)
             if wait and key in keys:
                 return
+
+    def _known(self, pair: Pairing) -> None:
+        self.known[pair] = None
+        self.known.move_to_end(pair)
+        if len(self.known) > KNOWN_PAIRS:
+            self.known.popitem(last=False)
 
     def extractor(self) -> Extractor:
         return Extractor(version=self.base.version, read=self.read)
@@ -257,10 +279,11 @@ _TEXTS: OrderedDict[tuple[Key, tuple[str, ...], tuple[str, ...]], Extracted] = O
 def _work(
     extractor: Extractor, context: list[Item], batch: list[Item],
     select: tuple[str, ...], remove: tuple[str, ...],
+    known: Set[Pairing] = frozenset(),
 ) -> Done:  # fmt: skip
     """In a worker: the texts of a chunk's bodies (after the step before the chunk, its
     context), and the diff and verdict of each text with the one before when their words
-    differ."""
+    differ (unless the pair is ``known``: its diff and verdict came back already)."""
     texts: dict[Key, Extracted] = {}
     bodies, how = context + batch, (select, remove)
     for key, body in bodies:
@@ -272,7 +295,7 @@ def _work(
         ok, text = texts[key]
         if not ok:
             continue
-        if last is not None and text_key(last[1]) != text_key(text):
+        if last is not None and (last[0], key) not in known and text_key(last[1]) != text_key(text):
             pairs.append((last[0], key, _sure_diff(last[1], text), classify(last[1], text)))
         last = (key, text)
     return texts, pairs, classifier_version()

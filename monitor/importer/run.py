@@ -93,6 +93,7 @@ def import_steps(
     raw = extractor or Extractor()
     extractor = remembering(raw)
     report = Report(watch.id, archive)
+    store.keep_texts()  # each step reads back the text the one before stored
     done = imported_refs(store, watch.id, archive)
     if workers is not None:
         steps, extractor = workers.ahead(steps, watch, extractor, raw,

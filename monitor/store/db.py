@@ -29,7 +29,7 @@ from monitor.models import (
     Version,
     Watch,
 )
-from monitor.store import change_body, retention, snapshots, texts
+from monitor.store import change_body, memo, retention, snapshots, texts
 from monitor.store.connection import Database
 from monitor.store.opening import database_errors, open_database
 from monitor.store.rows import (
@@ -59,6 +59,11 @@ class Store:
         """
         self.path = Path(data_dir) / DB_NAME
         self.db: Database = open_database(Path(data_dir), read_only=read_only)
+        self.kept: memo.Texts | None = None
+
+    def keep_texts(self) -> None:
+        """Keeps the version texts stored and read in memory (an import: monitor/store/memo.py)."""
+        self.kept = memo.Texts()
 
     def close(self) -> None:
         self.db.close()
@@ -261,8 +266,18 @@ class Store:
 
     def _version_from(self, row: dict[str, Any], with_text: bool = True) -> Version:
         """A version, its text read whole or rebuilt from its delta (monitor/store/texts.py)."""
-        text = texts.unpack(self.db, row) if with_text else ""
+        text = self._text(row) if with_text else ""
         return replace(version_from_row(row, with_text=False), text=text)
+
+    def _text(self, row: dict[str, Any]) -> str:
+        digest = row["text_sha256"]
+        kept = self.kept if isinstance(digest, str) and digest else None  # an old row: none
+        found = kept.get(digest) if kept is not None else None
+        if found is None:
+            found = texts.unpack(self.db, row)
+            if kept is not None:
+                kept.put(digest, found)
+        return found
 
     def versions(self, doc_id: str) -> list[Version]:
         rows = self.db.rows("select * from versions where document = ? order by number", [doc_id])
@@ -277,14 +292,18 @@ class Store:
             "select max(number) from versions where document = ?", [doc_id]
         ).fetchone()[0]
         number = (last or 0) + 1
+        digest = sha256(text.encode())
         # The text as its paragraphs, each distinct one stored once (m010, texts.py).
         self._insert("versions",
-            {"document": doc_id, "number": number, "text_sha256": sha256(text.encode()),
+            {"document": doc_id, "number": number, "text_sha256": digest,
              "key_sha256": digest_column(key_sha),
-             **texts.pack_version(self.db, doc_id, text), "snapshot_sha256": snapshot_sha,
+             **texts.pack_version(self.db, doc_id, text, self.kept),
+             "snapshot_sha256": snapshot_sha,
              "first_seen": ts(seen_at), "last_seen": ts(seen_at), "extractor": extractor,
              "upgrade": int(upgrade)}
         )  # fmt: skip
+        if self.kept is not None:
+            self.kept.put(digest, text)
         self.set_current(doc_id, number, seen_at)
         return number
 
@@ -343,7 +362,13 @@ class Store:
         body = (change.diff_text, list(change.added), list(change.removed))
         row["body"] = change_body.pack(self.db, row, body)
         change_id = self._insert("changes", row)
-        return self.change(change_id)
+        # Read back as listed, with the diff and passages just packed (what unpacking the
+        # body gives: a JSON round trip of a string and two lists of strings), not decoded.
+        found = self._change_rows("c.id = ?", [change_id], None, with_diff=False)
+        if not found:
+            raise KeyError(change_id)
+        found[0].update(diff_text=body[0], added=body[1], removed=body[2])
+        return change_from_row(found[0])
 
     def change(self, change_id: int) -> Change:
         found = self._changes("c.id = ?", [change_id])

@@ -71,7 +71,11 @@ def decode_ids(stored: object, most: int) -> list[int]:
 
 
 def store(
-    db: Connection, parts: Sequence[str], previous: Sequence[int] = (), edits: bool = True
+    db: Connection,
+    parts: Sequence[str],
+    previous: Sequence[int] = (),
+    edits: bool = True,
+    known: dict[int, str] | None = None,
 ) -> list[int]:
     """The ids of ``parts`` in order, inserting the paragraphs not stored yet.
 
@@ -81,9 +85,11 @@ def store(
     text from ``previous``, else one stored for any document, else a new one. No id is
     used twice in one version (a repeated line is stored again: runs stay long). A new
     line is stored as an edit of the line it replaces (splice.py) where that pays, unless
-    ``edits`` is False (schema step m010, which runs before m014 made them).
+    ``edits`` is False (schema step m010, which runs before m014 made them). ``known``:
+    the text of each id of ``previous`` when the caller has it (else read here).
     """
-    known = texts(db, previous)
+    if known is None:
+        known = texts(db, previous)
     after = {a: b for a, b in zip(previous, previous[1:], strict=False)}
     start = previous[0] if previous else None
     by_text: dict[str, deque[int]] = {}

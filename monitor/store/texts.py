@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.store import lists, paragraphs
+from monitor.store import lists, memo, paragraphs
 from monitor.store.connection import Connection
 from monitor.store.rows import damaged, sha256
 from monitor.store.snapshots import MAX_SIZE, rebuilt
@@ -32,26 +32,31 @@ def pack(db: Connection, document: str, text: str) -> str:
 
 
 _LATEST = (
-    "select v.number, v.paragraph_ids, v.ids_base, b.paragraph_ids from versions v"
+    "select v.number, v.paragraph_ids, v.ids_base, b.paragraph_ids, v.text_sha256 from versions v"
     " left join versions b on b.document = v.document and b.number = v.ids_base"
     " where v.document = ? and v.paragraph_ids is not null order by v.number desc limit 1"
 )
 
 
-def pack_version(db: Connection, document: str, text: str) -> dict[str, object]:
+def pack_version(
+    db: Connection, document: str, text: str, kept: memo.Texts | None = None
+) -> dict[str, object]:
     """The ``paragraph_ids`` and ``ids_base`` of a new version's text (m013, lists.py),
     storing its new paragraphs (the ids follow those of the latest version where the
-    text does; the list is a delta on the base the latest one used, or on the latest)."""
+    text does; the list is a delta on the base the latest one used, or on the latest;
+    ``kept``: texts in memory, the latest one's lines not read back when it is there)."""
     last = db.execute(_LATEST, [document]).fetchone()
     if not last:
         ids = paragraphs.store(db, paragraphs.lines(text))
         return {"paragraph_ids": paragraphs.encode_ids(ids), "ids_base": None}
-    number, stored, base_number, base_stored = last
+    number, stored, base_number, base_stored, digest = last
     most = largest_id(db)
     what = f"{document} v{number}: text"
     previous = list_ids(stored, base_number, base_stored, what, most)
     base = (number, stored) if base_number is None else (base_number, base_stored)
-    ids = paragraphs.store(db, paragraphs.lines(text), previous)
+    latest = kept.get(digest) if kept is not None and isinstance(digest, str) else None
+    known = memo.by_id(previous, latest) if latest is not None else None
+    ids = paragraphs.store(db, paragraphs.lines(text), previous, known=known)
     packed, delta = lists.encode(ids, _runs(base[1], what, most))
     return {"paragraph_ids": packed, "ids_base": base[0] if delta else None}
 
