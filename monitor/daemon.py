@@ -52,12 +52,8 @@ class DaemonSettings:
 
 
 def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
-    """Checks each document on its own interval until SIGTERM or SIGINT."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="time=%(asctime)s level=%(levelname)s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
-    )
+    """Checks each document on its own interval until SIGTERM or SIGINT (logging is the
+    caller's: see monitor/daemonlog.py)."""
     with daemon_lock(settings.data_dir):
         _prepare(watches, settings)  # a database it cannot use stops it here, in one line
         with ExitStack() as stack:

@@ -1,0 +1,145 @@
+"""What an operator running the daemon meets (branch ops6): its log piped to a pager that
+is paused, a stop asked for while it starts.
+
+Each test runs the real daemon in a subprocess against a local server, on a real SQLite
+file, bounded in time; each case once went wrong (see bench/HOSTILE.md, "The daemon as
+operators run it")."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from monitor.daemonlog import QUEUE_LINES
+from monitor.lock import data_lock
+from tests.cli_helpers import policy, write_watchlist
+from tests.httpserver import LocalServer, Reply
+from tests.test_attacks_daemon import every_second
+from tests.test_daemon import wait_for
+
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ on Linux (Python 3.11 names it only from 3.10 on)
+
+
+def fetches(data: Path) -> int:
+    try:
+        db = sqlite3.connect(data / "monitor.db")
+        try:
+            return int(db.execute("select count(*) from fetches").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def daemon_command(watchlist: Path, data: Path, *options: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", "daemon", "--watchlist", str(watchlist),
+            "--data", str(data), *options]  # fmt: skip
+
+
+class Reader:
+    """Reads a pipe to its end in a thread, once started."""
+
+    def __init__(self, pipe: object) -> None:
+        self.pipe = pipe
+        self.chunks: list[str] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        for line in self.pipe:  # type: ignore[attr-defined]
+            self.chunks.append(line)
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def test_a_log_pipe_nobody_reads_does_not_stop_the_checks(tmp_path: Path) -> None:
+    # Before: `policy-monitor daemon 2>&1 | less` with the pager paused: once the pipe was
+    # full (64 KB, a few hundred lines) the thread logging a check blocked in write(),
+    # holding the write turn, and no check was recorded until someone read the pipe.
+    with LocalServer() as server:
+        docs = {f"doc-{i}": server.url(f"/doc-{i}") for i in range(3)}
+        for i in range(3):
+            server.route(f"/doc-{i}", body=policy(title=f"doc {i}"))
+        watchlist = every_second(write_watchlist(tmp_path / "w.yaml", docs))
+        data = tmp_path / "data"
+        # 1 min / 600: each document is due every 0.1 s, so the log runs far ahead of a
+        # 4 KB pipe (the smallest Linux allows: ~25 lines) within the first second
+        read_end, write_end = os.pipe()
+        fcntl.fcntl(read_end, F_SETPIPE_SZ, 4096)
+        proc = subprocess.Popen(daemon_command(watchlist, data, "--speed", "600"),
+                                stderr=write_end)  # fmt: skip
+        os.close(write_end)
+        reader = Reader(os.fdopen(read_end, errors="replace"))
+        try:
+            # nobody reads: the checks must go on (the pipe holds ~25 lines, the daemon's
+            # queue QUEUE_LINES more: then lines are dropped)
+            going_on = wait_for(lambda: fetches(data) >= QUEUE_LINES + 150, 120)
+            reader.thread.start()  # the pager resumes
+            dropped = going_on and wait_for(lambda: "event=log-dropped" in reader.text(), 30)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            reader.thread.join(timeout=30)
+        finally:
+            proc.kill()
+            reader.pipe.close()  # type: ignore[attr-defined]
+    text = reader.text()
+    assert going_on, f"{fetches(data)} checks recorded while nobody read the log"
+    assert dropped, text[-2000:]
+    assert proc.returncode == 0 and "Traceback" not in text, text[-2000:]
+    (line,) = [x for x in text.splitlines() if "event=log-dropped" in x]
+    assert "level=WARNING" in line and int(line.split(" n=")[1].split()[0]) > 0, line
+    # the last line: the stop (fetches due every 0.1 s may be in flight: abandoned)
+    assert re.search(r"event=stop( abandoned_fetches=\d)?\n$", text), text[-500:]
+
+
+def test_sigterm_while_the_daemon_starts_is_one_line_and_exit_0(tmp_path: Path) -> None:
+    # Before: a stop during start-up (here: waiting for the data lock a `check` holds; a
+    # migration or Chromium's launch take time too) killed the process by the signal
+    # (exit -15), with no line at all.
+    watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": "http://127.0.0.1:9/p"})
+    data = tmp_path / "data"
+    log = tmp_path / "daemon.log"
+    with data_lock(data, wait=1), log.open("w") as sink:
+        proc = subprocess.Popen(daemon_command(watchlist, data, "--wait", "60"), stderr=sink)
+        try:  # daemon.json is written once it has its own lock: it now waits for the data lock
+            assert wait_for(lambda: (data / "daemon.json").exists(), 60), log.read_text()
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0, (proc.returncode, text)
+    (line,) = text.splitlines()
+    assert "level=WARNING event=stop during=start-up" in line and "Traceback" not in text, text
+    assert not (data / "daemon.json").exists()
+
+
+def test_a_page_served_to_the_daemon_is_logged_once(tmp_path: Path) -> None:
+    # The queue keeps order and loses nothing while the reader keeps up.
+    with LocalServer() as server:
+        server.handle("/p", lambda _request: Reply(body=policy()))
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        data = tmp_path / "data"
+        proc = subprocess.Popen(daemon_command(watchlist, data), stderr=subprocess.PIPE,
+                                text=True)  # fmt: skip
+        try:
+            assert wait_for(lambda: fetches(data) == 1, 60)
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    lines = err.splitlines()
+    assert proc.returncode == 0, err
+    assert [x.split(" level=")[1].split()[1] for x in lines] == [
+        "event=start", "document=doc", "event=stop"
+    ], err  # fmt: skip
