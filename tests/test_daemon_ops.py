@@ -143,3 +143,36 @@ def test_a_page_served_to_the_daemon_is_logged_once(tmp_path: Path) -> None:
     assert [x.split(" level=")[1].split()[1] for x in lines] == [
         "event=start", "document=doc", "event=stop"
     ], err  # fmt: skip
+
+
+def status_text(data: Path) -> str:
+    done = subprocess.run([sys.executable, "-m", "monitor", "status", "--data", str(data)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_status_says_whether_the_daemon_runs_and_when_it_was_killed(tmp_path: Path) -> None:
+    # Before: after a kill -9 (the OOM killer, a crash) `status` showed the last fetch
+    # times as if all were well; nothing said no daemon ran any more (its `daemon.json`
+    # was left behind, naming a dead process).
+    with LocalServer() as server:
+        server.route("/p", body=policy())
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        data, log = tmp_path / "data", tmp_path / "daemon.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(daemon_command(watchlist, data), stderr=sink)
+        try:
+            assert wait_for(lambda: fetches(data) == 1, 60), log.read_text()
+            running = status_text(data)
+            proc.kill()
+            proc.wait(timeout=30)
+            killed = status_text(data)
+        finally:
+            proc.kill()
+    first = running.splitlines()[0]
+    assert first.startswith(f"daemon: running (pid {proc.pid} on "), running
+    assert killed.splitlines()[1:] == running.splitlines()[1:]
+    first = killed.splitlines()[0]
+    assert first.startswith(f"daemon: NOT RUNNING: pid {proc.pid} on "), killed
+    assert "ended without stopping" in first and "restart it" in first, first
