@@ -66,13 +66,17 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
             jobs = [Job(w.id, w.interval / settings.speed, checker.job(w)) for w in watches]
             log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
             run_forever(jobs, on_stop=checker.stop)
-            if checker.stuck():
-                stack.pop_all()  # closing the client or browser would wait for the stuck fetch
-    if checker.stuck():
+            # Closing the client or browser would wait for a stuck fetch: they are left
+            # open, and kept referenced, or the garbage collector would close them anyway
+            # (a generator's context manager closes on collection: Chromium waited out
+            # the page it was rendering).
+            abandoned = checker.stuck()
+            left_open = stack.pop_all() if abandoned else None
+    if left_open is not None:
         # What remains are fetches (they hold only a socket; the interpreter would wait
         # for them at exit) and at worst a write that outlived STOP_GRACE, which SQLite
         # rolls back as the process ends: a transaction is all or nothing.
-        log.info("event=stop abandoned_fetches=%d", checker.stuck())
+        log.info("event=stop abandoned_fetches=%d", abandoned)
         logging.shutdown()
         os._exit(0)
     log.info("event=stop")

@@ -71,23 +71,32 @@ class QueuedLines(logging.Handler):
 
     def _write_all(self) -> None:
         while (line := self._lines.get()) is not None:
-            self._write(line)
+            if not self._write(line):
+                self._count(1)
+                continue
             with self._count_lock:
                 dropped, self._dropped = self._dropped, 0
-            if dropped:
-                self._write(self._dropped_line(dropped))
+            if dropped and not self._write(self._dropped_line(dropped)):
+                self._count(dropped)
         self._drained.set()
 
-    def _write(self, data: bytes) -> None:
+    def _count(self, lines: int) -> None:
+        with self._count_lock:
+            self._dropped += lines
+
+    def _write(self, data: bytes) -> bool:
+        """Writes it all; False when it cannot (a full disk under a log file, EPIPE)."""
         try:
             while data:
                 data = data[os.write(self._fd, data) :]
-        except OSError:  # the reader went away (EPIPE): the line is lost, the daemon goes on
-            pass
+        except OSError:
+            return False
+        return True
 
     def _dropped_line(self, dropped: int) -> bytes:
-        message = (f'event=log-dropped n={dropped} message="the log\'s reader fell behind: '
-                   'lines were dropped, the checks went on"')  # fmt: skip
+        message = (f'event=log-dropped n={dropped} message="the log could not be written '
+                   '(its reader fell behind, or its disk is full): lines were dropped, the '
+                   'checks went on"')  # fmt: skip
         record = logging.LogRecord(LOGGER, logging.WARNING, __file__, 0, message, None, None)
         return (self.format(record) + "\n").encode()
 

@@ -19,12 +19,15 @@ import time
 from pathlib import Path
 
 from monitor.daemonlog import QUEUE_LINES
+from monitor.fetch.browser import browser_available
 from monitor.lock import data_lock
 from tests.cli_helpers import policy, write_watchlist
-from tests.httpserver import LocalServer, Reply
+from tests.httpserver import LocalServer, Reply, Request
+from tests.shared import requires
 from tests.test_attacks_daemon import every_second
 from tests.test_daemon import wait_for
 
+needs_chromium = requires(browser_available())
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ on Linux (Python 3.11 names it only from 3.10 on)
 
 
@@ -176,3 +179,37 @@ def test_status_says_whether_the_daemon_runs_and_when_it_was_killed(tmp_path: Pa
     first = killed.splitlines()[0]
     assert first.startswith(f"daemon: NOT RUNNING: pid {proc.pid} on "), killed
     assert "ended without stopping" in first and "restart it" in first, first
+
+
+@needs_chromium
+def test_sigterm_while_chromium_renders_a_page_exits_at_once(tmp_path: Path) -> None:
+    # Before: the stop dropped the browser's context manager unclosed, and the garbage
+    # collector closed it: Chromium's close waited for the page in progress (up to its
+    # 30 s navigation timeout, 60 s deadline): SIGTERM took as long as the page.
+    asked, release = threading.Event(), threading.Event()
+
+    def hanging(_request: Request) -> Reply:
+        asked.set()
+        release.wait(60)
+        return Reply(body=policy())
+
+    with LocalServer() as server:
+        server.handle("/p", hanging)
+        watchlist = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        watchlist.write_text(watchlist.read_text() + "    fetcher: browser\n")
+        data, log = tmp_path / "data", tmp_path / "daemon.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(daemon_command(watchlist, data), stderr=sink)
+        try:
+            assert asked.wait(60), log.read_text()  # Chromium is loading the page
+            proc.send_signal(signal.SIGTERM)
+            stopped = time.monotonic()
+            proc.wait(timeout=60)
+            took = time.monotonic() - stopped
+        finally:
+            release.set()
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0 and "Traceback" not in text, text
+    assert took < 10, f"SIGTERM took {took:.1f} s"  # the page would take 30 s
+    assert text.splitlines()[-1].endswith("event=stop abandoned_fetches=1"), text
