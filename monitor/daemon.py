@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
@@ -33,7 +34,7 @@ from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
-from monitor.store import Store, opened
+from monitor.store import DB_NAME, Store, opened
 from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
@@ -199,17 +200,28 @@ class Checker:
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""
+        self._database_present()
         with opened(self._settings.data_dir, read_only=True) as store:
             return validators_to_send(store, watch.id, utcnow(), self._policy)
 
     def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
         settings = self._settings
+        self._database_present()  # before the lock, which would make the folder again
         with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
             store.sync_documents([watch], utcnow())
             outcome = check_document(store, watch, result, policy=self._policy,
                                      extractor=self._extractor)  # fmt: skip
             self._publish(store, watch)
             return outcome
+
+    def _database_present(self) -> None:
+        """MonitorError when the database this daemon made at start is gone: a history
+        begun anew in its place (or in an unmounted disk's mount point) would hide it."""
+        database = Path(self._settings.data_dir) / DB_NAME
+        if not database.exists():
+            raise MonitorError(f"the database {database} is gone (moved, deleted, or its "
+                               "disk unmounted?): nothing is recorded until it is back; "
+                               "restore it, or restart the daemon to begin a new one")  # fmt: skip
 
     def _publish(self, store: Store, watch: Watch) -> None:
         """Writes the feeds (a no-op if nothing is new); the check is recorded either way,

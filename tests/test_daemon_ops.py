@@ -213,3 +213,38 @@ def test_sigterm_while_chromium_renders_a_page_exits_at_once(tmp_path: Path) -> 
     assert proc.returncode == 0 and "Traceback" not in text, text
     assert took < 10, f"SIGTERM took {took:.1f} s"  # the page would take 30 s
     assert text.splitlines()[-1].endswith("event=stop abandoned_fetches=1"), text
+
+
+def test_a_data_directory_gone_under_the_daemon_is_named_and_nothing_is_made_anew(
+    tmp_path: Path,
+) -> None:
+    # Before: the data directory moved away (a disk unmounted, `rm -rf` by mistake) gave
+    # one line per check advising "run `policy-monitor check` first", which would start
+    # a new empty history; the daemon had made that database itself.
+    with LocalServer() as server:
+        server.route("/p", body=policy())
+        watchlist = every_second(write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")}))
+        data, away, log = tmp_path / "data", tmp_path / "away", tmp_path / "daemon.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(daemon_command(watchlist, data, "--speed", "60"),
+                                    stderr=sink)  # fmt: skip
+        try:
+            assert wait_for(lambda: fetches(data) >= 1, 60), log.read_text()
+            data.rename(away)  # the disk is unmounted: its mount point is left, empty
+            data.mkdir()
+            assert wait_for(lambda: "is gone" in log.read_text(), 30), log.read_text()
+            assert not (data / "monitor.db").exists()
+            data.rmdir()
+            away.rename(data)  # mounted again: the checks are recorded again
+            before = fetches(data)
+            assert wait_for(lambda: fetches(data) >= before + 2, 30), log.read_text()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 0 and "Traceback" not in text, text[-2000:]
+    line = next(x for x in text.splitlines() if "is gone" in x)
+    assert "level=WARNING document=doc status=failed" in line, line
+    assert str(data / "monitor.db") in line and "restore it" in line, line
+    assert "run `policy-monitor check` first" not in text, text[-2000:]
