@@ -26,6 +26,7 @@ from tests.httpserver import LocalServer, Reply, Request
 from tests.shared import requires
 from tests.test_attacks_daemon import every_second
 from tests.test_daemon import wait_for
+from tests.test_hostile_ops import fill, small_disk  # noqa: F401 - a fixture
 
 needs_chromium = requires(browser_available())
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ on Linux (Python 3.11 names it only from 3.10 on)
@@ -248,3 +249,41 @@ def test_a_data_directory_gone_under_the_daemon_is_named_and_nothing_is_made_ane
     assert "level=WARNING document=doc status=failed" in line, line
     assert str(data / "monitor.db") in line and "restore it" in line, line
     assert "run `policy-monitor check` first" not in text, text[-2000:]
+
+
+def test_a_full_disk_under_the_log_file_loses_lines_counted_never_checks(
+    small_disk: tuple[Path, str],  # noqa: F811 - the fixture of test_hostile_ops
+    tmp_path: Path,
+) -> None:
+    # Before: each line that did not fit was a "--- Logging error ---" traceback sent to
+    # the same full file, and nothing said afterwards how many lines were lost.
+    mount, how = small_disk
+    log = mount / "daemon.log" if how == "tmpfs" else Path("/dev/full")  # ENOSPC always
+    with LocalServer() as server:
+        server.route("/p", body=policy())
+        watchlist = every_second(write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")}))
+        data = tmp_path / "data"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(daemon_command(watchlist, data, "--speed", "600"),
+                                    stderr=sink)  # fmt: skip
+        try:
+            assert wait_for(lambda: fetches(data) >= 1, 60)
+            fill(mount, how, leave=0)
+            full = fetches(data)
+            # checks go on, past the log's last page of the disk (~35 lines): lines are lost
+            assert wait_for(lambda: fetches(data) >= full + 80, 60)
+            if how == "tmpfs":
+                (mount / "filler").unlink()  # space comes back: the count is said
+                assert wait_for(lambda: "event=log-dropped" in log.read_text(), 30), (
+                    log.read_text()[-1500:]
+                )
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0
+    if how == "tmpfs":
+        text = log.read_text()
+        assert "Traceback" not in text and "Logging error" not in text, text[-2000:]
+        (line,) = [x for x in text.splitlines() if "event=log-dropped" in x]
+        assert int(line.split(" n=")[1].split()[0]) >= 10 and "disk is full" in line, line
