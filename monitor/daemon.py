@@ -207,12 +207,17 @@ class Checker:
     def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
         settings = self._settings
         self._database_present()  # before the lock, which would make the folder again
-        with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
-            store.sync_documents([watch], utcnow())
-            outcome = check_document(store, watch, result, policy=self._policy,
-                                     extractor=self._extractor)  # fmt: skip
-            self._publish(store, watch)
-            return outcome
+        with data_lock(settings.data_dir, settings.wait):
+            self._database_present()  # and after its wait, in which it may have gone
+            with opened(settings.data_dir) as store:
+                return self._apply(store, watch, result)
+
+    def _apply(self, store: Store, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        store.sync_documents([watch], utcnow())
+        outcome = check_document(store, watch, result, policy=self._policy,
+                                 extractor=self._extractor)  # fmt: skip
+        self._publish(store, watch)
+        return outcome
 
     def _database_present(self) -> None:
         """MonitorError when the database this daemon made at start is gone: a history
