@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
@@ -33,7 +34,7 @@ from monitor.models import CheckOutcome, FetchResult, Validators, Watch
 from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
-from monitor.store import Store, opened
+from monitor.store import DB_NAME, Store, opened
 from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
@@ -52,12 +53,8 @@ class DaemonSettings:
 
 
 def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
-    """Checks each document on its own interval until SIGTERM or SIGINT."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="time=%(asctime)s level=%(levelname)s %(message)s",
-        datefmt="%Y-%m-%dT%H:%M:%S%z",
-    )
+    """Checks each document on its own interval until SIGTERM or SIGINT (logging is the
+    caller's: see monitor/daemonlog.py)."""
     with daemon_lock(settings.data_dir):
         _prepare(watches, settings)  # a database it cannot use stops it here, in one line
         with ExitStack() as stack:
@@ -70,13 +67,17 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
             jobs = [Job(w.id, w.interval / settings.speed, checker.job(w)) for w in watches]
             log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
             run_forever(jobs, on_stop=checker.stop)
-            if checker.stuck():
-                stack.pop_all()  # closing the client or browser would wait for the stuck fetch
-    if checker.stuck():
+            # Closing the client or browser would wait for a stuck fetch: they are left
+            # open, and kept referenced, or the garbage collector would close them anyway
+            # (a generator's context manager closes on collection: Chromium waited out
+            # the page it was rendering).
+            abandoned = checker.stuck()
+            left_open = stack.pop_all() if abandoned else None
+    if left_open is not None:
         # What remains are fetches (they hold only a socket; the interpreter would wait
         # for them at exit) and at worst a write that outlived STOP_GRACE, which SQLite
         # rolls back as the process ends: a transaction is all or nothing.
-        log.info("event=stop abandoned_fetches=%d", checker.stuck())
+        log.info("event=stop abandoned_fetches=%d", abandoned)
         logging.shutdown()
         os._exit(0)
     log.info("event=stop")
@@ -199,17 +200,33 @@ class Checker:
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""
+        self._database_present()
         with opened(self._settings.data_dir, read_only=True) as store:
             return validators_to_send(store, watch.id, utcnow(), self._policy)
 
     def _record(self, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
         settings = self._settings
-        with data_lock(settings.data_dir, settings.wait), opened(settings.data_dir) as store:
-            store.sync_documents([watch], utcnow())
-            outcome = check_document(store, watch, result, policy=self._policy,
-                                     extractor=self._extractor)  # fmt: skip
-            self._publish(store, watch)
-            return outcome
+        self._database_present()  # before the lock, which would make the folder again
+        with data_lock(settings.data_dir, settings.wait):
+            self._database_present()  # and after its wait, in which it may have gone
+            with opened(settings.data_dir) as store:
+                return self._apply(store, watch, result)
+
+    def _apply(self, store: Store, watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        store.sync_documents([watch], utcnow())
+        outcome = check_document(store, watch, result, policy=self._policy,
+                                 extractor=self._extractor)  # fmt: skip
+        self._publish(store, watch)
+        return outcome
+
+    def _database_present(self) -> None:
+        """MonitorError when the database this daemon made at start is gone: a history
+        begun anew in its place (or in an unmounted disk's mount point) would hide it."""
+        database = Path(self._settings.data_dir) / DB_NAME
+        if not database.exists():
+            raise MonitorError(f"the database {database} is gone (moved, deleted, or its "
+                               "disk unmounted?): nothing is recorded until it is back; "
+                               "restore it, or restart the daemon to begin a new one")  # fmt: skip
 
     def _publish(self, store: Store, watch: Watch) -> None:
         """Writes the feeds (a no-op if nothing is new); the check is recorded either way,

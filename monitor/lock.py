@@ -111,6 +111,43 @@ def _write_record(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def daemon_state(data_dir: str | Path) -> str | None:
+    """One line on the daemon of ``data_dir`` for `status`; None when none has a record
+    (none ever ran, or the last one stopped cleanly: it removes its record).
+
+    Reads ``daemon.json`` and never takes the lock (a daemon starting then would refuse):
+    a record whose process is gone on this host means the daemon died without stopping.
+    """
+    try:
+        record = json.loads((Path(data_dir) / DAEMON_RECORD_NAME).read_text())
+        pid, host, started = int(record["pid"]), str(record["host"]), str(record["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    who = f"pid {pid} on {host}, started {started}"
+    if host != socket.gethostname():
+        return f"daemon: {who} (on another machine: not checked from here)"
+    if _alive(pid):
+        return f"daemon: running ({who})"
+    return (f"daemon: NOT RUNNING: {who}, ended without stopping (killed, crashed or the "
+            "machine restarted; its log's last lines say why): no document is checked "
+            "until you restart it")  # fmt: skip
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running policy-monitor daemon (a reused pid is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        pass
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc (not Linux): the pid answers, take it as the daemon
+        return True
+    return b"daemon" in command
+
+
 def _describe(directory: Path) -> str:
     try:
         record = json.loads((directory / DAEMON_RECORD_NAME).read_text())

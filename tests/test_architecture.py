@@ -31,6 +31,7 @@ ALLOWED = {
     "export": {"views", "errors", "models"},
     "views": {"store", "diff", "linediff", "errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
+    "daemonlog": set(),  # the daemon's log queue and start-up stop: a leaf
     # Imported history: archives read into steps, each recorded through the check's path.
     "importer": STAGES | {"check", "errors", "models"},
     "cli": STAGES
@@ -39,6 +40,7 @@ ALLOWED = {
         "publish",
         "views",
         "daemon",
+        "daemonlog",
         "importer",
         "board",
         "phrase",

@@ -3,7 +3,9 @@ read back from their memo, the board's training-only matching, the XML character
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,34 @@ def test_a_changed_pack_is_parsed_not_read_from_an_old_memo(cache: Path, tmp_pat
     (folder / "en.yaml").write_text(pack.replace("\nversion: ", "\nversion: 9"), encoding="utf-8")
     packs._parsed.cache_clear()
     assert load_rules(folder)[0].version == int(f"9{load_rules()[0].version}")
+
+
+def test_an_edit_of_the_parsing_code_keeping_size_and_mtime_names_another_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The memo is named by the code's stat, not its bytes (start-up I/O): an edit that
+    # keeps the size and puts the mtime back (`cp -p`, `rsync -a`, a wheel's fixed
+    # timestamps) still changes the ctime, so a memo of the old code is never read.
+    sources = []
+    for source in packmemo._SOURCES:
+        copy = tmp_path / source.name
+        copy.write_bytes(source.read_bytes())
+        sources.append(copy)
+    monkeypatch.setattr(packmemo, "_SOURCES", tuple(sources))
+    packmemo.code_identity.cache_clear()
+    before = packmemo.code_identity()
+    kept = sources[0].stat()
+    time.sleep(0.02)  # past the file system's clock tick (a jiffy)
+    sources[0].write_bytes(sources[0].read_bytes().replace(b"def ", b"def_", 1)[: kept.st_size])
+    os.utime(sources[0], ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert sources[0].stat().st_size == kept.st_size
+    assert sources[0].stat().st_mtime_ns == kept.st_mtime_ns
+    packmemo.code_identity.cache_clear()
+    try:
+        assert packmemo.code_identity() != before
+    finally:
+        monkeypatch.undo()
+        packmemo.code_identity.cache_clear()
 
 
 def test_the_xml_filter_drops_exactly_the_characters_xml_does_not_allow() -> None:

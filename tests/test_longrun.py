@@ -15,10 +15,12 @@ from pathlib import Path
 
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer, Reply
+from tests.test_daemon import wait_for
 
 DOCS = 4
 MIN_CHECKS = 200
-MAX_SECONDS = 120  # a slow machine gets longer to reach MIN_CHECKS
+MAX_SECONDS = 300  # the bound to reach MIN_CHECKS (a quiet machine: ~40 s; load 15: more)
+SETTLE_SECONDS = 120  # the bound for the last texts served to be recorded before the stop
 CHANGE_EVERY = 2.5  # seconds between two texts of a page
 FAIL_WINDOW = (5.0, 6.5)  # seconds of every 9 during which documents 0 and 1 answer 503
 
@@ -31,10 +33,14 @@ class ChangingPages:
         self.served: dict[str, set[int]] = {f"doc-{i}": set() for i in range(DOCS)}
         self.failures = 0
         self.lock = threading.Lock()
+        self.frozen: float | None = None  # from then on: the same text, no failure
+
+    def freeze(self) -> None:
+        self.frozen = time.monotonic() - self.start
 
     def reply(self, doc: str, index: int) -> Reply:
-        elapsed = time.monotonic() - self.start
-        if index < 2 and FAIL_WINDOW[0] <= elapsed % 9 < FAIL_WINDOW[1]:
+        elapsed = self.frozen or time.monotonic() - self.start
+        if self.frozen is None and index < 2 and FAIL_WINDOW[0] <= elapsed % 9 < FAIL_WINDOW[1]:
             with self.lock:
                 self.failures += 1
             return Reply(status=503, body=b"maintenance")
@@ -66,6 +72,23 @@ def fetches(data: Path) -> int:
         return 0
 
 
+def recorded(data: Path) -> dict[str, int]:
+    """Each document's versions in the store."""
+    try:
+        db = sqlite3.connect(data / "monitor.db")
+        try:
+            return dict(db.execute("select document, count(*) from versions group by document"))
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+
+
+def settled(pages: ChangingPages, data: Path) -> bool:
+    """Every text served so far is recorded (the pages no longer change: frozen)."""
+    return recorded(data) == {doc: len(served) for doc, served in pages.served.items()}
+
+
 def test_daemon_runs_hundreds_of_checks_flat_and_exact(tmp_path: Path) -> None:
     pages = ChangingPages()
     samples: list[int] = []
@@ -82,7 +105,7 @@ def test_daemon_runs_hundreds_of_checks_flat_and_exact(tmp_path: Path) -> None:
         )  # a pipe nobody reads would fill and stall it
         proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "daemon", "--watchlist", str(watchlist),
-             "--data", str(data), "--speed", "600", "--retries", "0", "--timeout", "2",
+             "--data", str(data), "--speed", "600", "--retries", "0", "--timeout", "20",
              "--alert-after", "3"],
             stderr=log_file, text=True,
         )  # fmt: skip
@@ -93,6 +116,10 @@ def test_daemon_runs_hundreds_of_checks_flat_and_exact(tmp_path: Path) -> None:
                 if len(samples) % 10 == 0 and fetches(data) >= MIN_CHECKS:
                     break
                 time.sleep(0.5)
+            # The pages stop changing; once the last texts served are recorded, the stop.
+            # (A text served as SIGTERM comes would be a fetch abandoned, not a loss.)
+            pages.freeze()
+            settled_in_time = wait_for(lambda: settled(pages, data), SETTLE_SECONDS)
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
         finally:
@@ -100,6 +127,7 @@ def test_daemon_runs_hundreds_of_checks_flat_and_exact(tmp_path: Path) -> None:
             log_file.close()
     log = (tmp_path / "daemon.log").read_text()
     assert proc.returncode == 0, log[-2000:]
+    assert settled_in_time, (recorded(data), {d: len(s) for d, s in pages.served.items()})
     assert "Traceback" not in log
     db = sqlite3.connect(data / "monitor.db")
     checks = db.execute("select count(*) from fetches").fetchone()[0]

@@ -2,12 +2,20 @@
 
 Parsing a pack's YAML and expanding its terms into patterns (1.8 million characters) cost
 20 ms a process that classifies; the parsed rule set, as plain data, reads back in half
-that. The memo is named by the pack's bytes, ``packs.py``'s (how a pack is parsed) and
-this module's, so an edit of any parses again, as does a memo that does not read back.
+that. The memo is named by the pack's bytes and by the identity of ``packs.py`` (how a pack is
+parsed) and of this module: inode, size, mtime and ctime in nanoseconds (one ``stat``
+each, not their bytes read and hashed in every process). An edit, a ``git checkout``, a
+reinstall or a copy over them changes the ctime, which no tool sets back (``touch``,
+``cp -p``, ``rsync -a`` and wheels' fixed timestamps set only the mtime), so an edit
+parses again, as does a memo that does not read back; a ``chmod`` parses again needlessly.
+It is stricter than Python's own check of a module's bytecode (size and mtime in
+seconds): a change of the code that runs is always a change of the memo's name.
 """
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +31,20 @@ _SOURCES = (Path(packs.__file__), Path(__file__))  # how a pack is parsed and ke
 def read_pack(path: Path) -> RuleSet:
     """One pack, read from its memo, else parsed (and kept)."""
     raw = path.read_bytes()
-    code = b"".join(source.read_bytes() for source in _SOURCES)
-    name = memo_name(f"rules{MEMO_FORMAT}", raw, path.name.encode(), code)
+    name = memo_name(f"rules{MEMO_FORMAT}", raw, path.name.encode(), code_identity())
     rule_set = from_memo(load_memo(name))
     if rule_set is None:
         rule_set = packs.parse_pack(raw, path.name)
         store_memo(name, to_memo(rule_set))
     return rule_set
+
+
+@cache
+def code_identity() -> bytes:
+    """The parsing code's files as they are on disk (see the module's docstring)."""
+    stats = (os.stat(source) for source in _SOURCES)
+    return ";".join(f"{s.st_ino}:{s.st_size}:{s.st_mtime_ns}:{s.st_ctime_ns}"
+                    for s in stats).encode()  # fmt: skip
 
 
 def to_memo(rule_set: RuleSet) -> tuple[Any, ...]:

@@ -130,12 +130,17 @@ def status(data_dir: str, as_json: bool) -> None:
 
     Example: policy-monitor status --json
     """
+    from monitor.lock import daemon_state
+
     with open_store(data_dir) as store:
         rows = [store.status(doc_id) for doc_id in store.document_ids()]
     if as_json:
         click.echo(views.json_text([views.status_dict(s) for s in rows]))
-    else:
-        click.echo(views.status_table(rows))
+        return
+    daemon = daemon_state(data_dir)  # none when no daemon runs or ran (cron)
+    if daemon:
+        click.echo(views.terminal_safe(daemon))
+    click.echo(views.status_table(rows))
 
 
 @click.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,10 @@ from monitor.cli.options import (
     select_watches,
     watchlist_option,
 )  # fmt: skip
+
+if TYPE_CHECKING:
+    from monitor.check.decide import Policy
+    from monitor.check.observe import Extractor
 
 
 @click.command()
@@ -112,6 +117,20 @@ def daemon(
 
     Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
     """
+    from monitor.daemonlog import StartupStop, log_startup_stop, start_logging, stop_at_start
+
+    start_logging()  # through a queue: a stderr nobody reads never holds up a check
+    stop_at_start()  # SIGTERM before the scheduler runs: one line, exit 0
+    try:
+        policy = check_policy(alert_after, full_fetch_every, ab_window)
+        extractor = page_limits(max_page_mb, max_elements)
+        _daemon(watchlist_path, data_dir, wait, timeout, retries, policy, extractor, speed)
+    except StartupStop as stop:
+        log_startup_stop(stop)
+
+
+def _daemon(watchlist_path: str, data_dir: str, wait: float, timeout: float, retries: int,
+            policy: Policy, extractor: Extractor, speed: float) -> None:  # fmt: skip
     from monitor.daemon import DaemonSettings, run_daemon
     from monitor.extract.selectors import selector_problem
     from monitor.fetch.settings import FetchSettings, user_agent
@@ -123,7 +142,5 @@ def daemon(
     config = load_config(watchlist_path, selector_problem)
     fetch = FetchSettings(timeout=timeout, retries=retries, user_agent=user_agent(config.contact))
     feed_settings = settings_from_config(config.feeds)
-    policy = check_policy(alert_after, full_fetch_every, ab_window)
-    extractor = page_limits(max_page_mb, max_elements)
     settings = DaemonSettings(data_dir, wait, speed, policy, extractor, fetch, feed_settings)
     run_daemon(list(config.documents), settings)
