@@ -35,7 +35,7 @@ from monitor.classify.scorer import WEIGHTS, features  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "data" / "classify_heldout.yaml"
 RULES = ROOT / "monitor" / "rules"
-SEED, EPOCHS, RATE, L2, MIN_COUNT = 12, 30, 0.3, 1e-4, 2
+SEED, EPOCHS, RATE, L2, MIN_COUNT = 12, 30, 0.3, 1e-3, 2
 FORMAT = 1
 _ROUND = re.compile(r"^# -+ round (\d+)")
 
@@ -122,7 +122,7 @@ def dump(bias: float, weights: dict[str, float], threshold: float, enabled: bool
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.9)
+    parser.add_argument("--threshold", type=float, default=0.95)
     parser.add_argument("--enable", action="store_true", help="let classify use it")
     args = parser.parse_args()
     examples = training_set()

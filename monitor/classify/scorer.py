@@ -102,12 +102,9 @@ def second_reading(
 ) -> RuleMatch | None:
     """``match`` (the rules' reading), or the scorer's training flag where the rules read
     the sentence as AI-related only and the scorer is enabled and sure enough."""
-    if match is None or match.rule.kind == "training":
-        return match
-    model = load()
-    if not model.enabled:
-        return match
-    return judged(sentence, rule_sets, model) or match
+    if match is None or match.rule.kind == "training" or not version():
+        return match  # (version() is "" while disabled: the weights are not even parsed)
+    return judged(sentence, rule_sets, load()) or match
 
 
 def judged(sentence: str, rule_sets: tuple[RuleSet, ...], model: Model) -> RuleMatch | None:
