@@ -143,7 +143,7 @@ def load(path: Path = WEIGHTS) -> Model:
 def version(path: Path = WEIGHTS) -> str:
     """A short hash of the weights file, or "" while the scorer is disabled (its flags
     cannot then change what is recorded). Reads the bytes; parses only the header."""
-    raw = path.read_bytes()
-    if b'"enabled": true' not in raw[:200]:
-        return ""
-    return hashlib.sha256(raw).hexdigest()[:8]
+    with path.open("rb") as weights:
+        if b'"enabled": true' not in weights.read(200):
+            return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
