@@ -18,6 +18,7 @@ Run: .venv/bin/python bench/train_scorer.py [--threshold T] [--enable]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -113,10 +114,21 @@ def training_set(without_round: int | None = None) -> list[Example]:
     return [e for e in examples if e.round != without_round or without_round is None]
 
 
-def dump(bias: float, weights: dict[str, float], threshold: float, enabled: bool) -> str:
+def data_hash(examples: list[Example]) -> str:
+    """Names the training data: a file trained on other data is stale."""
+    digest = hashlib.sha256()
+    for e in examples:
+        digest.update(f"{e.label}\t{e.text}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def dump(
+    bias: float, weights: dict[str, float], threshold: float, enabled: bool, data: str
+) -> str:
     """The weights file's text: header first (scorer.version reads ``enabled`` there)."""
     body = {name: round(weights[name], 4) for name in sorted(weights)}
-    head = {"enabled": enabled, "format": FORMAT, "threshold": threshold, "bias": round(bias, 4)}
+    head = {"enabled": enabled, "format": FORMAT, "threshold": threshold, "data": data,
+            "bias": round(bias, 4)}  # fmt: skip
     return json.dumps({**head, "weights": body}, ensure_ascii=False, separators=(", ", ": ")) + "\n"
 
 
@@ -127,7 +139,8 @@ def main() -> None:
     args = parser.parse_args()
     examples = training_set()
     bias, weights = train(examples)
-    WEIGHTS.write_text(dump(bias, weights, args.threshold, args.enable), encoding="utf-8")
+    text = dump(bias, weights, args.threshold, args.enable, data_hash(examples))
+    WEIGHTS.write_text(text, encoding="utf-8")
     print(f"{len(examples)} sentences, {len(weights)} features -> {WEIGHTS.relative_to(ROOT)}")
 
 
