@@ -17,7 +17,8 @@ sys.path.insert(0, str(BENCH))
 
 import train_scorer  # noqa: E402
 
-# AI-related to the rules, not training (held-out round 40 and round 30, xfail there)
+# AI-related to rules v9, not training (held-out rounds 40 and 30, xfail there); judged()
+# reads them whatever later rules say
 MISSED = [
     "Les questions posées à notre chatbot sont enregistrées afin d'améliorer ses performances.",
     "Les messages envoyés au chatbot peuvent être conservés et utilisés pour l'améliorer.",
@@ -31,8 +32,6 @@ def enabled() -> Model:
 
 @pytest.mark.parametrize("sentence", MISSED)
 def test_a_scorer_flag_says_why_in_the_sentences_own_words(sentence: str) -> None:
-    rules = match_sentence(sentence, load_rules())
-    assert rules is not None and rules.rule.kind == "ai_related"
     flag = judged(sentence, load_rules(), enabled())
     assert flag is not None
     assert (flag.rule.id, flag.rule.kind) == ("scorer", "training")
@@ -74,11 +73,16 @@ def _shipped() -> tuple[float, dict[str, float]]:
 
 
 def test_classify_uses_the_scorer_only_when_it_is_enabled() -> None:
-    verdict = classify("", MISSED[0])
-    if load().enabled:
-        assert [f.rule for f in verdict.flags] == ["scorer"]
-    else:
-        assert not verdict.flags and [f.rule for f in verdict.ai_related] != []
+    rule_sets = load_rules()
+    for sentence in MISSED:
+        rules = match_sentence(sentence, rule_sets)
+        flags = classify("", sentence).flags
+        if rules is not None and rules.rule.kind == "ai_related" and load().enabled:
+            assert [f.rule for f in flags] == ["scorer"]
+        elif rules is None or rules.rule.kind == "ai_related":
+            assert not flags  # disabled: the rules' reading alone
+        else:
+            assert [f.rule for f in flags] == [rules.rule.id]
 
 
 def test_training_is_deterministic_and_gives_the_shipped_weights() -> None:
