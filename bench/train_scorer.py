@@ -134,7 +134,7 @@ def dump(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=0.95)
+    parser.add_argument("--threshold", type=float, default=0.85)
     parser.add_argument("--enable", action="store_true", help="let classify use it")
     args = parser.parse_args()
     examples = training_set()

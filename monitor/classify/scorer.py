@@ -2,8 +2,8 @@
 
 A sentence the rules read as AI-related but not as training (an ``ai_related`` match) is
 scored by a logistic regression over its words and word pairs (lowercased, accents
-folded); at or above the threshold, and where the packs find a data noun in it, it is
-flagged as training with rule id ``scorer`` and, as its phrase, the words of the sentence
+folded); at or above the threshold, where the packs find a data noun in it and a verb of
+training, improving, developing or learning is in it, it is flagged as training with rule id ``scorer`` and, as its phrase, the words of the sentence
 that weigh most towards training (exactly as written, joined by `` … ``). It never reads
 a sentence the rules did not call AI, and never undoes a rule's flag.
 
@@ -35,6 +35,17 @@ _TOKEN = re.compile(r"[^\W_]+")
 # a negation makes the flag a protection, as the packs' negation rules do
 _NEGATION = re.compile(
     r"\b(?:not|never|no|nor|without|none|\w+n't|ne|n'|jamais|aucune?|sans|ni)\b", re.I
+)
+# (d) what is done to the AI: a verb of training, improving, developing or learning (in
+# the accent-folded sentence); AI-named data collection ("your chats with AI at Meta") has
+# none. Feeding verbs are left out: data fed to a model is as often read by it as trained on.
+_DOING = re.compile(
+    r"\b(?:(?:re|pre|post)?-?train\w*|fine-?tun\w*|improv\w*|develop\w*|build\w*|built|"
+    r"teach\w*|taught|refin\w*|learn\w*|evaluat\w*|calibrat\w*|enhanc\w*|"
+    r"(?:re)?entrain\w*|amelior\w*|developp\w*|perfectionn\w*|affin\w*|apprend\w*|"
+    r"appren\w*|concev\w*|con[cç]u\w*|construi\w*|elabor\w*|mise? au point|mettre au point|"
+    r"specialis\w*|calibr\w*|evalu\w*|progress\w*)\b",
+    re.I,
 )
 # the category, as the packs' gates name it; the first found wins
 _CATEGORIES = (
@@ -113,6 +124,8 @@ def judged(sentence: str, rule_sets: tuple[RuleSet, ...], model: Model) -> RuleM
     if scored.probability < model.threshold or not scored.words:
         return None
     text = fold(sentence)
+    if not _DOING.search(text):
+        return None
     low = lowered(text)
     gates = [rule_set.gates for rule_set in rule_sets]
     if not any("datanoun" in g and g["datanoun"].found(text, low) for g in gates):
