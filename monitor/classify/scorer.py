@@ -3,9 +3,11 @@
 A sentence the rules read as AI-related but not as training (an ``ai_related`` match) is
 scored by a logistic regression over its words and word pairs (lowercased, accents
 folded); at or above the threshold, where the packs find a data noun in it and a verb of
-training, improving, developing or learning is in it, it is flagged as training with rule id ``scorer`` and, as its phrase, the words of the sentence
-that weigh most towards training (exactly as written, joined by `` … ``). It never reads
-a sentence the rules did not call AI, and never undoes a rule's flag.
+training, improving, developing or learning is in it, it is flagged as training with rule
+id ``scorer`` and, as its phrase, the words of the sentence that weigh most towards
+training (exactly as written, joined by `` … ``). It never reads a sentence the rules did
+not call AI, and never undoes a rule's flag. Off as shipped: bench/CLASSIFY.md, "Learned
+scorer", says why.
 
 The weights are a JSON file beside this module, trained offline by ``bench/train_scorer.py``
 from tests/data/classify_heldout.yaml and the packs' rule examples (deterministic: same
