@@ -5,7 +5,9 @@ meaning-bearing words (lowercased, without punctuation, link targets or typograp
 new or gone, so moved or re-punctuated sentences stay quiet. Added and removed sentences
 are matched against the rules of every ``monitor/rules/*.yaml`` file (one per language,
 documented at the top of ``en.yaml``): training rules give ``flags``, the others
-``ai_related``. A sentence reworded without changing its words (reordered) is not flagged.
+``ai_related``; a sentence the rules read as AI-related only is read again by the
+learned scorer (``scorer.py``) when it is enabled. A sentence reworded without changing
+its words (reordered) is not flagged.
 ``classifier_version()`` names the packs and matching code in force, so a change recorded
 after an upgrade of the rules can be told from a change of the policy.
 """
@@ -25,6 +27,7 @@ from monitor.classify.packs import (
     load_rules,
     match_sentence,
 )
+from monitor.classify.scorer import second_reading
 from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
 from monitor.models import Classification, Flag
 
@@ -117,7 +120,8 @@ def classify(old_text: str, new_text: str) -> Classification:
                 continue
             match = remembered.get(sentence, _UNSEEN)
             if match is _UNSEEN:
-                match = remembered[sentence] = match_sentence(sentence, rule_sets)
+                match = match_sentence(sentence, rule_sets)
+                match = remembered[sentence] = second_reading(sentence, match, rule_sets)
             if match:
                 matched.append((sentence, side, match))
     training = _drop_rewordings([item for item in matched if item[2].rule.kind == "training"])

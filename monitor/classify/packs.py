@@ -204,7 +204,7 @@ def match_sentence(
     parentheses, so "large language model (LLM) training" or "develop, train, or improve
     (directly or indirectly) any AI model" read as written without the aside.
     """
-    text = sentence if sentence.isascii() else _fold(sentence)
+    text = sentence if sentence.isascii() else fold(sentence)
     folded = text.casefold()
     if not _any_triggered(rule_sets, text, folded):
         return None
@@ -235,10 +235,13 @@ def match_sentence(
     return None
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """``text.translate(_FOLD)``: a regex finds the few characters to replace, where
     ``translate`` looks each character up in the dict (4x slower on a policy's text)."""
     return _FOLDED.sub(_fold_one, text)
+
+
+_fold = fold  # the name tests/test_classify_fast.py knows
 
 
 def _fold_one(match: re.Match[str]) -> str:
@@ -342,4 +345,10 @@ def classifier_version(directory: Path = RULES_DIR) -> str:
     for path in sorted(directory.glob("*.yaml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     packs = "-".join(f"{rule_set.language}{rule_set.version}" for rule_set in load_rules(directory))
-    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}"
+    from monitor.classify.scorer import version  # it reads this module's rules
+
+    scorer = version()  # "" while the learned scorer is disabled
+    digest.update(scorer.encode())
+    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}" + (
+        f"-scorer{scorer}" if scorer else ""
+    )
