@@ -62,8 +62,10 @@ def test_starts_of_a_pattern(pattern: str, expected: tuple[str, ...]) -> None:
 
 def test_every_match_of_a_pack_regex_begins_with_one_of_its_starts() -> None:
     """The analysis itself, on the packs: wherever a pattern's alternative matches (all its
-    matches, not only the first), the lowered text has one of its starts there."""
-    texts = [(text, lowered(text)) for text in random.Random(3).sample(_texts(), 40)]
+    matches, not only the first), the lowered text has one of its starts there. (60 texts:
+    how many matches are checked depends on which texts are drawn, and 40 of them drew only
+    147 once the held-out file grew.)"""
+    texts = [(text, lowered(text)) for text in random.Random(3).sample(_texts(), 60)]
     checked = 0
     for rule_set in load_rules():
         regexes = [rule_set.screen, *rule_set.gates.values()]
