@@ -45,10 +45,12 @@ WORD = re.compile(r"\w+|\s+|[^\w\s]+")
 KEPT_RATIO = 0.6
 # The order-aware bound on what a word diff can keep (_ordered_bound) is computed for
 # blocks of this many word pairs (words of one side times the other's) or more, where
-# the diff costs far more than the bound (the corpus: 0.1-4 s against 0.5-10 ms), and
-# fewer than the max (its integers take a bit per pair: 6 MB).
+# the diff costs far more than the bound (the corpus: 0.1-97 s against 0.5-20 ms), while
+# its integers (a bit per word of the longer side, for each word both sides have) fit
+# in BOUND_MAX_BITS; it checks the diff's deadline every LCS_CHUNK words.
 BOUND_MIN_STEPS = 50_000
-BOUND_MAX_STEPS = 50_000_000
+BOUND_MAX_BITS = 1 << 28  # 32 MB
+LCS_CHUNK = 512
 MARKS = {-1: ("[-", "-]"), 1: ("{+", "+}")}
 # Diffs remembered (as op lengths: a few numbers each) for the pairs of texts last compared:
 # a change is diffed when it is recorded, then again for its page and exports.
@@ -275,7 +277,9 @@ def _may_keep(old_words: list[str], new_words: list[str], kept: float, deadline:
     shared = Counter(old_words) & Counter(new_words)
     if sum(len(word) * count for word, count in shared.items()) < kept:
         return False
-    if not BOUND_MIN_STEPS <= len(old_words) * len(new_words) <= BOUND_MAX_STEPS:
+    if len(old_words) * len(new_words) < BOUND_MIN_STEPS:
+        return True
+    if len(shared) * max(len(old_words), len(new_words)) > BOUND_MAX_BITS:
         return True
     return _ordered_bound(old_words, new_words, shared, kept, deadline) >= kept
 
@@ -296,12 +300,13 @@ def _ordered_bound(
     counts = list(itertools.accumulate(by_length[n] for n in lengths))
     total = 0  # the sum over k >= lengths[i] of the LCS of words of >= k characters
     for i, length in enumerate(lengths[:-1]):
-        if time.time() > deadline:
-            return kept
         common = _lcs(
             [w for w in old_words if len(w) >= length and w in shared],
             [w for w in new_words if len(w) >= length and w in shared],
+            deadline,
         )
+        if common is None:
+            return kept
         total += (length - lengths[i + 1]) * common
         if total + lengths[i + 1] * common >= kept:  # each shorter k keeps >= common
             return kept
@@ -313,22 +318,35 @@ def _ordered_bound(
     return total
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
+def _lcs(a: list[str], b: list[str], deadline: float) -> int | None:
     """The length of a longest common subsequence of ``a`` and ``b`` (Allison and Dix's
-    bit-parallel form: a bit per item of the longer list, O(len(a) * len(b) / 64))."""
+    bit-parallel form: a bit per item of the longer list, O(len(a) * len(b) / 64)), or
+    None once the deadline has passed."""
     if len(a) < len(b):
         a, b = b, a
-    masks: dict[str, int] = {}
+    where: dict[str, list[int]] = {}
     for i, item in enumerate(a):
-        masks[item] = masks.get(item, 0) | (1 << i)
+        where.setdefault(item, []).append(i)
+    masks = {item: _bits(found, len(a)) for item, found in where.items()}
     full = (1 << len(a)) - 1
     row = full
-    for item in b:
-        match = masks.get(item)
-        if match:
-            both = row & match
-            row = ((row + both) | (row - both)) & full
+    for start in range(0, len(b), LCS_CHUNK):
+        if time.time() > deadline:
+            return None
+        for item in b[start : start + LCS_CHUNK]:
+            match = masks.get(item)
+            if match:
+                both = row & match
+                row = ((row + both) | (row - both)) & full
     return len(a) - row.bit_count()
+
+
+def _bits(positions: list[int], size: int) -> int:
+    """The integer with the bits at ``positions`` set (linear: no shift of a big int)."""
+    flags = bytearray(size // 8 + 1)
+    for at in positions:
+        flags[at >> 3] |= 1 << (at & 7)
+    return int.from_bytes(flags, "little")
 
 
 def _cleanup_is_cheap(ops: list[tuple[int, str]]) -> bool:

@@ -73,7 +73,7 @@ def test_bit_parallel_lcs_is_the_lcs(seed: int) -> None:
     alphabet = r.randint(1, 8)
     a = [str(r.randrange(alphabet)) for _ in range(r.randint(0, 70))]
     b = [str(r.randrange(alphabet)) for _ in range(r.randint(0, 70))]
-    assert diff._lcs(a, b) == textbook_lcs(a, b)
+    assert diff._lcs(a, b, time.time() + 60) == textbook_lcs(a, b)
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -116,3 +116,13 @@ def test_a_lopsided_block_skips_its_word_diff() -> None:
     assert sum(len(w) * n for w, n in shared.items()) >= kept
     assert not diff._may_keep(old_words, new_words, kept, time.time() + 60)
     assert len(old_words) * len(new_words) >= diff.BOUND_MIN_STEPS
+
+
+def test_the_bound_gives_up_at_the_deadline() -> None:
+    """Past its deadline the LCS answers None and the bound lets the diff run (which then
+    ends at once, as any diff past its deadline: removed and added shown whole)."""
+    r = random.Random(3)
+    a, b = words(r, 2000).split(" "), words(r, 2000).split(" ")
+    assert diff._lcs(a, b, time.time() - 1) is None
+    shared = Counter(a) & Counter(b)
+    assert diff._ordered_bound(a, b, shared, 10.0, time.time() - 1) == 10.0
