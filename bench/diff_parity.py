@@ -8,8 +8,9 @@ that flips back is diffed the other way round too): the raw snapshots of
 markdown (``import ota``); the last version of each versions history against the next
 history's (a rewrite: lopsided blocks); and the golden cases of tests/data/diff_cases.yaml
 and linediff_cases.yaml. A pair already listed is not diffed again (the markdown versions
-extract to the same texts as their pages, so their pairs are the versions' pairs). Texts are extracted once, here; each side diffs them in its own
-process (the old one: the ``monitor`` package of a git revision, ``git archive``).
+extract to the same texts as their pages, so their pairs are the versions' pairs).
+Texts are extracted once, here; each side diffs them in its own process (the old one:
+the ``monitor`` package of a git revision, ``git archive``).
 The budget defaults to one no run reaches, so that both sides make the diff an idle
 machine makes (a diff cut short by its deadline depends on the load, not the code).
 

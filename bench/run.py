@@ -2,7 +2,8 @@
 
 The first six and classify_speed.py print one `FIGURE` line each (issue 15's targets and
 issue 12's ratio, as ratios to floors measured in the same run; bench/README.md has the
-table); the others are the extraction and classification evaluations. `make bench BENCH=sweep.py` runs one of them.
+table); the others are the extraction and classification evaluations.
+`make bench BENCH=sweep.py` runs one of them.
 """
 
 from __future__ import annotations
