@@ -54,7 +54,7 @@ def daemon(watchlist: Path, data: Path, log: Path, *options: str, clock: Path | 
         )  # fmt: skip
 
 
-def stop(proc: subprocess.Popen[str]) -> float:
+def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> float:
     """SIGTERM; the seconds the daemon took to exit."""
     proc.send_signal(signal.SIGTERM)
     asked = time.monotonic()

@@ -25,7 +25,7 @@ from monitor.lock import data_lock
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer, Reply, Request
 from tests.shared import requires
-from tests.test_attacks_daemon import every_second
+from tests.test_attacks_daemon import every_second, stop
 from tests.test_daemon import wait_for
 from tests.test_hostile_ops import fill, small_disk  # noqa: F401 - a fixture
 
@@ -42,6 +42,13 @@ def fetches(data: Path) -> int:
             db.close()
     except sqlite3.Error:
         return 0
+
+
+def reap(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Kills the daemon if a test left it running (a no-op once it exited) and waits, so
+    no daemon outlives its test."""
+    proc.kill()
+    proc.wait(timeout=30)
 
 
 def daemon_command(watchlist: Path, data: Path, *options: str) -> list[str]:
@@ -89,12 +96,10 @@ def test_a_log_pipe_nobody_reads_does_not_stop_the_checks(tmp_path: Path) -> Non
             going_on = wait_for(lambda: fetches(data) >= QUEUE_LINES + 150, 120)
             reader.thread.start()  # the pager resumes
             dropped = going_on and wait_for(lambda: "event=log-dropped" in reader.text(), 30)
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop(proc)
             reader.thread.join(timeout=30)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
             reader.pipe.close()  # type: ignore[attr-defined]
     text = reader.text()
     assert going_on, f"{fetches(data)} checks recorded while nobody read the log"
@@ -118,11 +123,9 @@ def test_sigterm_while_the_daemon_starts_is_one_line_and_exit_0(tmp_path: Path) 
         try:  # daemon.json is written once it has its own lock: it now waits for the data lock
             assert wait_for(lambda: (data / "daemon.json").exists(), 60), log.read_text()
             time.sleep(0.3)
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop(proc)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
     text = log.read_text()
     assert proc.returncode == 0, (proc.returncode, text)
     (line,) = text.splitlines()
@@ -144,8 +147,7 @@ def test_a_page_served_to_the_daemon_is_logged_once(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
     lines = err.splitlines()
     assert proc.returncode == 0, err
     assert [x.split(" level=")[1].split()[1] for x in lines] == [
@@ -173,12 +175,10 @@ def test_status_says_whether_the_daemon_runs_and_when_it_was_killed(tmp_path: Pa
         try:
             assert wait_for(lambda: fetches(data) == 1, 60), log.read_text()
             running = status_text(data)
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)  # kill -9: it dies without stopping
             killed = status_text(data)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
     first = running.splitlines()[0]
     assert first.startswith(f"daemon: running (pid {proc.pid} on "), running
     assert killed.splitlines()[1:] == running.splitlines()[1:]
@@ -246,11 +246,9 @@ def test_a_data_directory_gone_under_the_daemon_is_named_and_nothing_is_made_ane
             away.rename(data)  # mounted again: the checks are recorded again
             before = fetches(data)
             assert wait_for(lambda: fetches(data) >= before + 2, 30), log.read_text()
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop(proc)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
     text = log.read_text()
     assert proc.returncode == 0 and "Traceback" not in text, text[-2000:]
     line = next(x for x in text.splitlines() if "is gone" in x)
@@ -285,11 +283,9 @@ def test_a_full_disk_under_the_log_file_loses_lines_counted_never_checks(
                 assert wait_for(lambda: "event=log-dropped" in log.read_text(), 30), (
                     log.read_text()[-1500:]
                 )
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            stop(proc)
         finally:
-            proc.kill()
-            proc.wait(timeout=30)
+            reap(proc)
     assert proc.returncode == 0
     if how == "tmpfs":
         text = log.read_text()
