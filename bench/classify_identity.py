@@ -5,8 +5,9 @@ Written: one JSON line per input, with the full result (each flag's side, catego
 id, exact phrase and sentence, the same for the AI-related flags, and the direction and
 severity computed from them) for
 
-- every sentence of ``tests/data/classify_heldout.yaml`` (``classify("", text)``), and
-  the same sentence upper-cased, lower-cased, accent-stripped and with an aside added;
+- every sentence of ``tests/data/classify_heldout.yaml`` and of the kept-aside
+  ``tests/data/classify_aside.yaml`` (``classify("", text)``), and the same sentence
+  upper-cased, lower-cased, accent-stripped and with an aside added;
 - every transition of the histories under ``shared/corpus/versions`` (the texts
   ``bench/classify_eval.py`` builds), and every distinct sentence of every version
   (``match_sentence``);
@@ -48,6 +49,7 @@ from monitor.classify import (  # noqa: E402
 from monitor.extract.html import extract_text  # noqa: E402
 from monitor.models import Classification, Flag, flags_severity  # noqa: E402
 
+ASIDE = ROOT / "tests" / "data" / "classify_aside.yaml"
 SENTENCES = ROOT.parent / "shared" / "corpus" / "sentences" / "sentences.jsonl"
 HTML = ROOT.parent / "shared" / "corpus" / "html"
 
@@ -83,10 +85,11 @@ def variants(text: str) -> list[str]:
 
 
 def heldout() -> Iterator[tuple[str, object]]:
-    for n, case in enumerate(yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))):
-        yield f"heldout {n}", result(classify("", case["text"]))
-        for k, variant in enumerate(variants(case["text"])):
-            yield f"heldout {n} variant {k}", result(classify("", variant))
+    for name, path in (("heldout", HELDOUT), ("aside", ASIDE)):
+        for n, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            yield f"{name} {n}", result(classify("", case["text"]))
+            for k, variant in enumerate(variants(case["text"])):
+                yield f"{name} {n} variant {k}", result(classify("", variant))
 
 
 def examples() -> Iterator[tuple[str, object]]:

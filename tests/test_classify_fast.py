@@ -13,8 +13,10 @@ import pytest
 import yaml
 
 from monitor.classify import RULES_DIR, load_rules, sentence_key, split_sentences
+from monitor.classify.keys import holds_keyed, keyed, keyed_starts
 from monitor.classify.packs import _FOLD, _fold
-from monitor.classify.prefilter import lowered, starts
+from monitor.classify.prefilter import holds, lowered, starts
+from monitor.classify.regex_cache import Branch
 from monitor.classify.sentences import _split_line, sentence_keys
 
 DATA = Path(__file__).parent / "data"
@@ -83,6 +85,65 @@ def test_every_match_of_a_pack_regex_begins_with_one_of_its_starts() -> None:
                         checked += 1
                         match = compiled.search(text, at + 1) if at < len(text) else None
     assert checked > 150
+
+
+def _branches() -> list[Branch]:
+    found = []
+    for rule_set in load_rules():
+        regexes = [rule_set.screen, *rule_set.gates.values()]
+        regexes += [p.regex for rule in rule_set.rules for p in rule.patterns]
+        regexes += [veto for rule in rule_set.rules for veto in rule.unless]
+        found += [branch for regex in regexes for branch in regex.plan()]
+    return found
+
+
+def test_keyed_needs_hold_exactly_where_the_needs_hold() -> None:
+    """A branch's needs filed under keys (what lazy.py tests) hold in a text exactly where
+    its needs do, for every alternative of every pack regex, on the pack examples, the
+    held-out sentences and salads of their words (sentences where some hold, most not)."""
+    texts = [lowered(text) for text in _texts()]
+    held = tested = 0
+    for branch in _branches():
+        assert branch.keyed == keyed(branch.needs)
+        for low in texts:
+            expected = holds(branch.needs, low)
+            assert holds_keyed(branch.keyed, low) == expected, (branch.needs, low)
+            held += expected
+            tested += 1
+    assert 0.02 < held / tested < 0.98
+
+
+def test_keyed_starts_find_every_position_a_start_is_at() -> None:
+    """Each key begins the starts filed under it, and the positions lazy.py finds through
+    the keys are those where the lowered text has one of the starts."""
+    texts = [lowered(text) for text in random.Random(4).sample(_texts(), 80)]
+    found = 0
+    for branch in _branches():
+        for key, members in keyed_starts(branch.starts):
+            assert all(member.startswith(key) for member in members)
+            assert (key in branch.starts) != bool(members)
+        for low in texts:
+            expected = [at for at in range(len(low)) if low.startswith(branch.starts, at)]
+            at = []
+            for key, members in branch.keyed_starts:
+                where = low.find(key)
+                while where >= 0:
+                    if not members or low.startswith(members, where):
+                        at.append(where)
+                    where = low.find(key, where + 1)
+            assert sorted(at) == (expected if branch.starts else [])
+            found += len(at)
+    assert found > 1000
+
+
+def test_keys_of_needs() -> None:
+    assert keyed((("ai", "fine-tune it", "fine-tunes them", "train"), ("our ",))) == (
+        (("ai", ()), ("fine", ("fine-tune it", "fine-tunes them")), ("train", ())),
+        (("our ", ()),),
+    )
+    assert keyed_starts(("make our ", "make the ", "mak", "train on a", "x")) == (
+        ("make", ("make our ", "make the ")), ("mak", ()), ("train on a", ()), ("x", ()),
+    )  # fmt: skip
 
 
 def _sentences() -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from monitor.classify.prefilter import Starts
+from monitor.classify.keys import KeyedStarts, any_in
 from monitor.classify.regex_cache import Branch, compile_cached, plan_cached
 
 Plan = list[Branch]
@@ -19,8 +19,9 @@ class LazyRegex:
     ``find`` and ``found`` give what ``search`` gives, cheaper: the pattern's alternatives
     (prefilter.branches) are searched one by one, and only those whose literal words are
     all in the lowered sentence (prefilter.needs), each tried only where the lowered
-    sentence has a string its matches begin with (prefilter.starts); of what they find,
-    the leftmost match of the earliest alternative is the whole pattern's match."""
+    sentence has a string its matches begin with (prefilter.starts); both are tested
+    through keys (keys.py: a scan per key, not per string); of what they find, the
+    leftmost match of the earliest alternative is the whole pattern's match."""
 
     __slots__ = ("source", "_compiled", "_plan")
 
@@ -47,15 +48,15 @@ class LazyRegex:
         first: re.Match[str] | None = None
         before = len(text) + 1  # a later alternative counts only where it begins earlier
         for branch in self._plan or self.plan():
-            for group in branch.needs:  # prefilter.holds, inlined: the hottest loop
-                for word in group:
-                    if word in low:
+            for group in branch.keyed:  # keys.holds_keyed, inlined: the hottest loop
+                for key, members in group:
+                    if key in low and (not members or any_in(members, low)):
                         break
                 else:
                     break
             else:
                 regex = branch.regex or branch.pattern()
-                match = _search(regex, branch.starts, text, low, before)
+                match = _search(regex, branch.keyed_starts, text, low, before)
                 if match and match.start() < before:
                     first, before = match, match.start()
                     if not before:
@@ -65,33 +66,35 @@ class LazyRegex:
     def found(self, text: str, low: str) -> bool:
         """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
         for branch in self._plan or self.plan():
-            for group in branch.needs:  # prefilter.holds, inlined
-                for word in group:
-                    if word in low:
+            for group in branch.keyed:  # keys.holds_keyed, inlined
+                for key, members in group:
+                    if key in low and (not members or any_in(members, low)):
                         break
                 else:
                     break
             else:
                 regex = branch.regex or branch.pattern()
-                if _search(regex, branch.starts, text, low) is not None:
+                if _search(regex, branch.keyed_starts, text, low) is not None:
                     return True
         return False
 
 
 def _search(
-    regex: re.Pattern[str], starts: Starts, text: str, low: str, before: int = _NO_LIMIT
+    regex: re.Pattern[str], starts: KeyedStarts, text: str, low: str, before: int = _NO_LIMIT
 ) -> re.Match[str] | None:
-    """``regex.search(text)``, tried only where a match can begin: ``match`` at a position
-    is what ``search`` tries there (lookbehinds and ``\\b`` see the text before it). With
-    ``before``, a match beginning there or later may be missed (it is not wanted)."""
+    """``regex.search(text)``, tried only where a match can begin (``starts``, as
+    ``keys.keyed_starts`` files them): ``match`` at a position is what ``search``
+    tries there (lookbehinds and ``\\b`` see the text before it). With ``before``, a match
+    beginning there or later may be missed (it is not wanted)."""
     if not starts or len(low) != len(text):
         return regex.search(text)
     at: list[int] = []
-    for word in starts:
-        where = low.find(word)
+    for key, members in starts:
+        where = low.find(key)
         while where >= 0:
-            at.append(where)
-            where = low.find(word, where + 1)
+            if not members or low.startswith(members, where):
+                at.append(where)
+            where = low.find(key, where + 1)
     at.sort()
     for where in at:
         if where >= before:

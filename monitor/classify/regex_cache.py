@@ -44,7 +44,7 @@ from typing import Any
 
 from monitor.cachedir import ENV as ENV  # the variable that moves the folder (tests set it)
 from monitor.cachedir import cache_folder
-from monitor.classify import prefilter
+from monitor.classify import keys, prefilter
 from monitor.classify.prefilter import Needs, Starts
 
 MAX_FILE_BYTES = 16_000_000  # the largest pattern's file is ~0.3 MB
@@ -71,13 +71,16 @@ class Branch:
     its matches begin with (``prefilter``), and its pattern, built from its cached code on
     its first search."""
 
-    __slots__ = ("needs", "starts", "regex", "_source", "_flags", "_entry")
+    __slots__ = ("needs", "keyed", "starts", "keyed_starts", "regex", "_source", "_flags",
+                 "_entry")  # fmt: skip
 
     def __init__(
         self, needs: Needs, starts: Starts, regex: re.Pattern[str] | None = None, *,
         source: str = "", flags: int = 0, entry: Any = None,
     ) -> None:  # fmt: skip
         self.needs, self.starts = needs, starts
+        self.keyed = keys.keyed(needs)  # what lazy.py tests: the same, fewer tests
+        self.keyed_starts = keys.keyed_starts(starts)  # what lazy.py looks for
         self.regex = regex
         self._source, self._flags, self._entry = source, flags, entry
 
@@ -94,7 +97,7 @@ class Branch:
                 # (monitor/classify/lazy.py) finds the same; and where this alternative's
                 # words are missing the pattern cannot match through it.
                 self.regex = compile_cached(self._source, self._flags)
-                self.starts = ()  # the whole pattern's matches begin anywhere
+                self.starts = self.keyed_starts = ()  # the whole pattern's begin anywhere
             self._entry = None
         return self.regex
 
