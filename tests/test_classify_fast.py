@@ -18,6 +18,7 @@ from monitor.classify.packs import _FOLD, _fold
 from monitor.classify.prefilter import holds, lowered, starts
 from monitor.classify.regex_cache import Branch
 from monitor.classify.sentences import _split_line, sentence_keys
+from monitor.classify.triggers import any_triggered, triggered
 
 DATA = Path(__file__).parent / "data"
 EVERY = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
@@ -134,6 +135,19 @@ def test_keyed_starts_find_every_position_a_start_is_at() -> None:
             assert sorted(at) == (expected if branch.starts else [])
             found += len(at)
     assert found > 1000
+
+
+def test_trigger_words_tested_together_are_tested_in_each_sentence() -> None:
+    """``triggered`` of a text's sentences is ``any_triggered`` of each, as match_sentence
+    folds it (odd sentences too: accents, capitals, dotless i, newlines, empty ones)."""
+    rule_sets = load_rules()
+    sentences = _sentences() + ["Tra\nin", "MODÈLE d'IA", "İA", "", "\n", "A.I.", "bot\n"]
+    folded = [s if s.isascii() else _fold(s) for s in sentences]
+    expected = [any_triggered(rule_sets, text, text.casefold()) for text in folded]
+    assert triggered(sentences, rule_sets, _fold) == expected
+    assert 50 < sum(expected) < len(expected) - 50
+    for size in (0, 1, 2, 7):
+        assert triggered(sentences[:size], rule_sets, _fold) == expected[:size]
 
 
 def test_keys_of_needs() -> None:

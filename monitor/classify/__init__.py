@@ -17,18 +17,19 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Any
 
 from monitor.classify.packs import (
     RULES_DIR,
     RuleMatch,
     RuleSet,
     classifier_version,
+    fold,
     load_rules,
     match_sentence,
 )
 from monitor.classify.scorer import second_reading
 from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
+from monitor.classify.triggers import triggered
 from monitor.models import Classification, Flag
 
 __all__ = [
@@ -50,7 +51,6 @@ TEXTS_REMEMBERED = 8
 SENTENCES_REMEMBERED = 100_000
 _matches: dict[str, RuleMatch | None] = {}
 _matched_with: list[tuple[RuleSet, ...]] = []  # the rules _matches holds results of
-_UNSEEN: Any = object()
 
 
 @lru_cache(maxsize=TEXTS_REMEMBERED)
@@ -113,23 +113,35 @@ def classify(old_text: str, new_text: str) -> Classification:
     old, new = _sentences_by_key(old_text), _sentences_by_key(new_text)
     rule_sets = load_rules()
     remembered = _remembered(rule_sets)
+    changed = [
+        (side, sentence)
+        for side, mine, other in (("added", new, old), ("removed", old, new))
+        for key, sentence in mine.items()
+        if key not in other
+    ]
+    _match_unseen([sentence for _, sentence in changed], rule_sets, remembered)
     matched: list[tuple[str, str, RuleMatch]] = []
-    for side, mine, other in (("added", new, old), ("removed", old, new)):
-        for key, sentence in mine.items():
-            if key in other:
-                continue
-            match = remembered.get(sentence, _UNSEEN)
-            if match is _UNSEEN:
-                match = match_sentence(sentence, rule_sets)
-                match = remembered[sentence] = second_reading(sentence, match, rule_sets)
-            if match:
-                matched.append((sentence, side, match))
+    for side, sentence in changed:
+        match = remembered[sentence]
+        if match:
+            matched.append((sentence, side, match))
     training = _drop_rewordings([item for item in matched if item[2].rule.kind == "training"])
     related = [item for item in matched if item[2].rule.kind != "training"]
     return Classification(
         flags=tuple(_flag(*item) for item in training),
         ai_related=tuple(_flag(*item) for item in related),
     )
+
+
+def _match_unseen(
+    sentences: list[str], rule_sets: tuple[RuleSet, ...], remembered: dict[str, RuleMatch | None]
+) -> None:
+    """Each of ``sentences`` not yet in ``remembered``, matched against the rules there; the
+    trigger words are tested on them all at once (none: no rule can match)."""
+    unseen = list(dict.fromkeys(s for s in sentences if s not in remembered))
+    for sentence, maybe in zip(unseen, triggered(unseen, rule_sets, fold), strict=True):
+        match = match_sentence(sentence, rule_sets) if maybe else None
+        remembered[sentence] = second_reading(sentence, match, rule_sets)
 
 
 def _drop_rewordings(

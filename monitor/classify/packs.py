@@ -8,10 +8,9 @@ finds the first rule a sentence matches. Adding a language is adding a pack.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +20,7 @@ import yaml
 
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
+from monitor.classify.triggers import any_triggered
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -206,7 +206,7 @@ def match_sentence(
     """
     text = sentence if sentence.isascii() else fold(sentence)
     folded = text.casefold()
-    if not _any_triggered(rule_sets, text, folded):
+    if not any_triggered(rule_sets, text, folded):
         return None
     low = lowered(text)
     candidates = [
@@ -246,49 +246,6 @@ _fold = fold  # the name tests/test_classify_fast.py knows
 
 def _fold_one(match: re.Match[str]) -> str:
     return _FOLD[ord(match.group())]
-
-
-MERGE_AT = 5  # the trigger words merged in the union test begin with this many letters alike
-_ALL_TRIGGERS: dict[int, tuple[tuple[RuleSet, ...], RuleSet | None]] = {}
-
-
-def _any_triggered(rule_sets: tuple[RuleSet, ...], text: str, folded: str) -> bool:
-    """``any(rule_set.triggered(...))``, each trigger word of the packs tested once."""
-    known = _ALL_TRIGGERS.get(id(rule_sets))
-    if known is None or known[0] is not rule_sets:
-        union = None
-        if all(rule_set.triggers or rule_set.cased_triggers for rule_set in rule_sets):
-            words = _fewest(_merged({w for rule_set in rule_sets for w in rule_set.triggers}))
-            cased = _fewest({w for rule_set in rule_sets for w in rule_set.cased_triggers})
-            union = RuleSet("", 0, LazyRegex(""), (), {}, words, cased)
-        if len(_ALL_TRIGGERS) > 16:  # rule sets loaded from other folders (tests)
-            _ALL_TRIGGERS.clear()
-        known = _ALL_TRIGGERS[id(rule_sets)] = (rule_sets, union)
-    return known[1] is None or known[1].triggered(text, folded)
-
-
-def _merged(words: set[str]) -> set[str]:
-    """Words that begin alike ("apprendre", "apprenons", "apprentissage") as the start they
-    share ("appren"): one test for them all. A text with one of ``words`` has one of these;
-    some have one and none of ``words`` (each pack's own triggers are tested next)."""
-    alike: dict[str, list[str]] = {}
-    for word in words:
-        if len(word) >= MERGE_AT:
-            alike.setdefault(word[:MERGE_AT], []).append(word)
-    for group in alike.values():
-        if len(group) > 1:
-            words = (words - set(group)) | {os.path.commonprefix(group)}
-    return words
-
-
-def _fewest(words: Iterable[str]) -> tuple[str, ...]:
-    """The words without those that contain another ("chatbot" where "bot" is): a text
-    has one of them exactly where it has one of ``words``."""
-    kept: list[str] = []
-    for word in sorted(set(words), key=len):
-        if not any(shorter in word for shorter in kept):
-            kept.append(word)
-    return tuple(kept)
 
 
 def _first(
