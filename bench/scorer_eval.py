@@ -12,7 +12,7 @@ Three measures (issue 12), training flag only:
    - false alarms of rules with scorer on every held-out negative.
 2. tests/data/scorer_rounds.yaml (rounds 57 en, 58 fr, then 59 en, 60 fr for the second
    design: each written and committed before anything was scored on it, never trained on):
-   rules alone vs rules with the shipped scorer (monitor/classify/scorer_weights.json, its
+   rules alone vs rules with the shipped scorer (bench/scorer_weights.json, its
    threshold, enabled or not).
 
 Run: .venv/bin/python bench/scorer_eval.py [--loo] [--fresh]   (both when neither is given)
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from scorer import Model, judged, load  # noqa: E402
 from train_scorer import Example, heldout, train, training_set  # noqa: E402
 
 from monitor.classify import load_rules, match_sentence  # noqa: E402
-from monitor.classify.scorer import Model, judged, load  # noqa: E402
 
 FRESH = ROOT / "tests" / "data" / "scorer_rounds.yaml"
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97)

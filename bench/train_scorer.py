@@ -1,4 +1,4 @@
-"""Trains the learned scorer beside the rules (monitor/classify/scorer.py), offline.
+"""Trains the learned scorer beside the rules (bench/scorer.py), offline.
 
 Data: tests/data/classify_heldout.yaml (our own written rounds; label 1 = ``training``)
 and the packs' rule examples (positive examples of training rules 1; their negatives and
@@ -12,7 +12,7 @@ Pure Python (about 2,000 sentences: seconds); scikit-learn would add a dependenc
 gain at this size.
 
 Run: .venv/bin/python bench/train_scorer.py [--threshold T] [--enable]
-(writes monitor/classify/scorer_weights.json; bench/scorer_eval.py picks T)
+(writes bench/scorer_weights.json; bench/scorer_eval.py picks T)
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from monitor.classify.scorer import WEIGHTS, features  # noqa: E402
+from scorer import WEIGHTS, features  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "data" / "classify_heldout.yaml"
 RULES = ROOT / "monitor" / "rules"
@@ -122,9 +123,7 @@ def data_hash(examples: list[Example]) -> str:
     return digest.hexdigest()[:12]
 
 
-def dump(
-    bias: float, weights: dict[str, float], threshold: float, enabled: bool, data: str
-) -> str:
+def dump(bias: float, weights: dict[str, float], threshold: float, enabled: bool, data: str) -> str:
     """The weights file's text: header first (scorer.version reads ``enabled`` there)."""
     body = {name: round(weights[name], 4) for name in sorted(weights)}
     head = {"enabled": enabled, "format": FORMAT, "threshold": threshold, "data": data,

@@ -5,9 +5,9 @@ meaning-bearing words (lowercased, without punctuation, link targets or typograp
 new or gone, so moved or re-punctuated sentences stay quiet. Added and removed sentences
 are matched against the rules of every ``monitor/rules/*.yaml`` file (one per language,
 documented at the top of ``en.yaml``): training rules give ``flags``, the others
-``ai_related``; a sentence the rules read as AI-related only is read again by the
-learned scorer (``scorer.py``) when it is enabled. A sentence reworded without changing
-its words (reordered) is not flagged.
+``ai_related`` (a learned scorer reading AI-related sentences again is evaluated in
+bench/scorer.py, off). A sentence reworded without changing its words (reordered) is
+not flagged.
 ``classifier_version()`` names the packs and matching code in force, so a change recorded
 after an upgrade of the rules can be told from a change of the policy.
 """
@@ -27,7 +27,6 @@ from monitor.classify.packs import (
     load_rules,
     match_sentence,
 )
-from monitor.classify.scorer import second_reading
 from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
 from monitor.classify.triggers import triggered
 from monitor.models import Classification, Flag
@@ -140,8 +139,7 @@ def _match_unseen(
     trigger words are tested on them all at once (none: no rule can match)."""
     unseen = list(dict.fromkeys(s for s in sentences if s not in remembered))
     for sentence, maybe in zip(unseen, triggered(unseen, rule_sets, fold), strict=True):
-        match = match_sentence(sentence, rule_sets) if maybe else None
-        remembered[sentence] = second_reading(sentence, match, rule_sets)
+        remembered[sentence] = match_sentence(sentence, rule_sets) if maybe else None
 
 
 def _drop_rewordings(

@@ -302,10 +302,5 @@ def classifier_version(directory: Path = RULES_DIR) -> str:
     for path in sorted(directory.glob("*.yaml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     packs = "-".join(f"{rule_set.language}{rule_set.version}" for rule_set in load_rules(directory))
-    from monitor.classify.scorer import version  # it reads this module's rules
-
-    scorer = version()  # "" while the learned scorer is disabled
-    digest.update(scorer.encode())
-    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}" + (
-        f"-scorer{scorer}" if scorer else ""
-    )
+    # (a learned scorer, were one switched on, would name its weights here: bench/scorer.py)
+    return f"rules{CODE_VERSION}-{packs}-{digest.hexdigest()[:8]}"

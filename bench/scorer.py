@@ -1,4 +1,6 @@
-"""A learned scorer beside the rules (issue 12): a second reading of AI sentences.
+"""A learned scorer beside the rules (issue 12): a second reading of AI sentences, kept in
+bench/ for evaluation (bench/scorer_eval.py, bench/train_scorer.py); the classifier does
+not use it.
 
 A sentence the rules read as AI-related but not as training (an ``ai_related`` match) is
 scored by a logistic regression over its words and word pairs (lowercased, accents
@@ -6,29 +8,33 @@ folded); at or above the threshold, where the packs find a data noun in it and a
 training, improving, developing or learning is in it, it is flagged as training with rule
 id ``scorer`` and, as its phrase, the words of the sentence that weigh most towards
 training (exactly as written, joined by `` … ``). It never reads a sentence the rules did
-not call AI, and never undoes a rule's flag. Off as shipped: bench/CLASSIFY.md, "Learned
-scorer", says why.
+not call AI, and never undoes a rule's flag. Off: bench/CLASSIFY.md, "Learned scorer",
+says why; it lived in monitor/classify/ (disabled) until the classify speed work of rules
+v10 moved it here, so no process that classifies reads its weights.
 
 The weights are a JSON file beside this module, trained offline by ``bench/train_scorer.py``
 from tests/data/classify_heldout.yaml and the packs' rule examples (deterministic: same
-data, same file). Loaded on first use; ``version()`` (a hash of the file's bytes, no
-parsing) enters ``classifier_version()`` while the scorer is enabled. The file says
-whether it is (``enabled``): bench/scorer_eval.py measures whether it should be.
+data, same file). Its ``enabled`` says whether bench/scorer_eval.py found it worth
+switching on (it did not); switching it on would mean moving it back into
+monitor/classify/, with its weights' hash in ``classifier_version()``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from monitor.classify.packs import Rule, RuleMatch, RuleSet, fold
-from monitor.classify.prefilter import lowered
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.classify.packs import Rule, RuleMatch, RuleSet, fold  # noqa: E402
+from monitor.classify.prefilter import lowered  # noqa: E402
 
 WEIGHTS = Path(__file__).with_name("scorer_weights.json")
 RULE_ID = "scorer"
@@ -111,13 +117,17 @@ def phrase(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
 
 
 def second_reading(
-    sentence: str, match: RuleMatch | None, rule_sets: tuple[RuleSet, ...]
+    sentence: str,
+    match: RuleMatch | None,
+    rule_sets: tuple[RuleSet, ...],
+    model: Model | None = None,
 ) -> RuleMatch | None:
     """``match`` (the rules' reading), or the scorer's training flag where the rules read
-    the sentence as AI-related only and the scorer is enabled and sure enough."""
-    if match is None or match.rule.kind == "training" or not version():
-        return match  # (version() is "" while disabled: the weights are not even parsed)
-    return judged(sentence, rule_sets, load()) or match
+    the sentence as AI-related only and the scorer (``model``, else the shipped weights,
+    enabled or not) is sure enough: what the rules with the scorer would flag."""
+    if match is None or match.rule.kind == "training":
+        return match
+    return judged(sentence, rule_sets, model or load()) or match
 
 
 def judged(sentence: str, rule_sets: tuple[RuleSet, ...], model: Model) -> RuleMatch | None:
@@ -152,13 +162,3 @@ def load(path: Path = WEIGHTS) -> Model:
         bias=float(data["bias"]),
         weights={str(k): float(v) for k, v in data["weights"].items()},
     )
-
-
-@lru_cache(maxsize=1)
-def version(path: Path = WEIGHTS) -> str:
-    """A short hash of the weights file, or "" while the scorer is disabled (its flags
-    cannot then change what is recorded). Reads the bytes; parses only the header."""
-    with path.open("rb") as weights:
-        if b'"enabled": true' not in weights.read(200):
-            return ""
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:8]
