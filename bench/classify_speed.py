@@ -9,7 +9,11 @@ single-threaded CPU work; CPU time keeps the ratio steady on a busy machine); th
 packs are parsed before timing (once per process, cached). Printed: a markdown table with
 the classify / extract ratio; then hostile paragraphs with no full stop.
 
-Run: ``.venv/bin/python bench/classify_speed.py [--runs 5]``
+With ``--patterns``, then: where the whole-policy classify's time goes, pattern by pattern
+(each screen, gate, rule pattern and veto: CPU per pass and searches), and the alternatives
+of the English ``{training}`` gate, each with how often its needs held (it was searched).
+
+Run: ``.venv/bin/python bench/classify_speed.py [--runs 5] [--patterns]``
 """
 
 from __future__ import annotations
@@ -26,7 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import monitor.classify as classify_module  # noqa: E402
-from monitor.classify import classifier_version, load_rules  # noqa: E402
+from monitor.classify import (  # noqa: E402
+    classifier_version,
+    lazy,  # noqa: E402
+    load_rules,
+)
+from monitor.classify.keys import holds_keyed  # noqa: E402
 from monitor.extract.html import extract_text  # noqa: E402
 
 HTML = ROOT.parent / "shared" / "corpus" / "html"
@@ -65,7 +74,9 @@ def measure(folder: Path, runs: int) -> tuple[str, int, float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--patterns", action="store_true", help="time each pattern too")
+    args = parser.parse_args()
+    runs = args.runs
     load_rules()
     print(f"classifier {classifier_version()}, best of {runs}, CPU time\n")
     print("| page | text KB | extract ms | classify whole ms | ratio | classify change ms |")
@@ -90,6 +101,83 @@ def main() -> None:
             f"extract {extract * 1000:.0f} ms, classify whole {whole * 1000:.0f} ms "
             f"({whole / size * 1e6:.1f} µs per character), ratio {whole / extract:.2f}"
         )
+    if args.patterns:
+        patterns(runs)
+
+
+def _names() -> dict[int, str]:
+    """Each regex of the packs by id: "en gate training", "en en-opt-out 0", ..."""
+    names: dict[int, str] = {}
+    for rule_set in load_rules():
+        names[id(rule_set.screen)] = f"{rule_set.language} screen"
+        for gate, regex in rule_set.gates.items():
+            names[id(regex)] = f"{rule_set.language} gate {{{gate}}}"
+        for rule in rule_set.rules:
+            for n, pattern in enumerate(rule.patterns):
+                names[id(pattern.regex)] = f"{rule_set.language} {rule.id} {n}"
+            for n, veto in enumerate(rule.unless):
+                names[id(veto)] = f"{rule_set.language} {rule.id} unless {n}"
+    return names
+
+
+def patterns(runs: int) -> None:
+    """CPU of each pattern's searches in the whole-policy classify of every page (``runs``
+    passes, with a clock read around each search: the total is inflated), then the
+    English {training} gate's alternatives on the sentences it is tried on."""
+    texts = [extract_text(gzip.decompress(sorted(f.glob("*.html.gz"))[-1].read_bytes()))
+             for f in sorted(p for p in HTML.iterdir() if p.is_dir())]  # fmt: skip
+    names, spent, tried = _names(), {}, []
+    gate = next(r for r in load_rules() if r.language == "en").gates["training"]
+    find, found = lazy.LazyRegex.find, lazy.LazyRegex.found
+
+    def timed(method: Callable[..., object]) -> Callable[..., object]:
+        def run(regex: lazy.LazyRegex, text: str, low: str) -> object:
+            start = time.process_time()
+            result = method(regex, text, low)
+            cost = spent.setdefault(names.get(id(regex), "other"), [0.0, 0])
+            cost[0] += time.process_time() - start
+            cost[1] += 1
+            if regex is gate and len(tried) < 100_000:
+                tried.append((text, low))
+            return result
+
+        return run
+
+    lazy.LazyRegex.find, lazy.LazyRegex.found = timed(find), timed(found)  # type: ignore[method-assign]
+    try:
+        start = time.process_time()
+        for _ in range(runs):
+            for text in texts:
+                classify("", text)
+        total = time.process_time() - start
+    finally:
+        lazy.LazyRegex.find, lazy.LazyRegex.found = find, found  # type: ignore[method-assign]
+    per_pass = total / runs * 1000
+    print(f"\nper pattern, whole-policy classify of the pages, CPU per pass ({per_pass:.1f} ms):")
+    print("| pattern | ms | searches |\n|---|---|---|")
+    for name, (cpu, calls) in sorted(spent.items(), key=lambda item: -item[1][0])[:20]:
+        print(f"| {name} | {cpu / runs * 1000:.2f} | {calls // runs} |")
+    _alternatives(gate, tried[: len(tried) // runs])
+
+
+def _alternatives(gate: lazy.LazyRegex, tried: list[tuple[str, str]]) -> None:
+    """The gate's alternatives on the sentences it was tried on: how often each was searched
+    (its needs held) and the CPU of its needs tests and searches, all sentences, one pass."""
+    rows = []
+    for index, branch in enumerate(gate.plan()):
+        regex, held = branch.pattern(), 0
+        start = time.process_time()
+        for text, low in tried:
+            if holds_keyed(branch.keyed, low):
+                held += 1
+                lazy._search(regex, branch.keyed_starts, text, low)
+        rows.append((time.process_time() - start, index, held, len(branch.starts)))
+    every = sum(row[0] for row in rows) * 1000
+    print(f"\nen {{training}} alternatives on the {len(tried)} sentences it is tried on "
+          f"(every alternative, not stopping at a match: {every:.1f} ms):")  # fmt: skip
+    print("| alternative | ms | searched in | starts |\n|---|---|---|---|")
+    for cpu, index, held, starts in sorted(rows, reverse=True)[:12]:
+        print(f"| #{index} | {cpu * 1000:.2f} | {held / max(1, len(tried)):.0%} | {starts} |")
 
 
 def run_on(size: int) -> tuple[int, float, float]:
