@@ -126,7 +126,9 @@ def patterns(runs: int) -> None:
     English {training} gate's alternatives on the sentences it is tried on."""
     texts = [extract_text(gzip.decompress(sorted(f.glob("*.html.gz"))[-1].read_bytes()))
              for f in sorted(p for p in HTML.iterdir() if p.is_dir())]  # fmt: skip
-    names, spent, tried = _names(), {}, []
+    names = _names()
+    spent: dict[str, list[float]] = {}
+    tried: list[tuple[str, str]] = []
     gate = next(r for r in load_rules() if r.language == "en").gates["training"]
     find, found = lazy.LazyRegex.find, lazy.LazyRegex.found
 
@@ -143,7 +145,7 @@ def patterns(runs: int) -> None:
 
         return run
 
-    lazy.LazyRegex.find, lazy.LazyRegex.found = timed(find), timed(found)  # type: ignore[method-assign]
+    lazy.LazyRegex.find, lazy.LazyRegex.found = timed(find), timed(found)  # type: ignore[method-assign,assignment]
     try:
         start = time.process_time()
         for _ in range(runs):
