@@ -4,6 +4,9 @@
 one fetched document), so writers never interleave; others wait up to ``--wait``.
 ``daemon_lock``: held for a daemon's whole life, so a second daemon on the same data
 directory refuses to start and names the one that runs (from ``daemon.json``).
+``import_lock``: held while one document's history is imported, so two imports of it at
+once (two cron jobs, a retry while the first runs) never record a step twice: the second
+says who imports it and waits, then finds those steps recorded.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ if TYPE_CHECKING:  # filelock is imported by the commands that lock (start-up of
 LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
 DAEMON_RECORD_NAME = "daemon.json"
+LOCKS_FOLDER = "locks"  # the import locks, one per document, and who holds them
 
 
 @contextmanager
@@ -57,10 +61,47 @@ def daemon_lock(data_dir: str | Path) -> Iterator[None]:
         _acquire(lock, data_dir, 0)
     except Timeout:
         raise LockedError(
-            f"another daemon already runs on {data_dir} ({_describe(directory)}); "
+            f"another daemon already runs on {data_dir} "
+            f"({_describe(directory / DAEMON_RECORD_NAME)}); "
             "stop it first, or give this one its own --data"
         ) from None
     record = directory / DAEMON_RECORD_NAME
+    try:
+        _write_record(record)
+        yield
+    finally:
+        record.unlink(missing_ok=True)
+        lock.release()
+
+
+@contextmanager
+def import_lock(
+    data_dir: str | Path, document: str, wait: float, waiting: Callable[[str], None]
+) -> Iterator[None]:
+    """Holds the import lock of ``document`` (a watchlist id: a safe file name); when
+    another import holds it, ``waiting`` gets one line naming it, then this waits up to
+    ``wait`` seconds (LockedError past that)."""
+    from filelock import FileLock, Timeout
+
+    folder = usable_dir(data_dir) / LOCKS_FOLDER
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise data_dir_problem(data_dir, exc) from None
+    lock = FileLock(str(folder / f"import-{document}.lock"))
+    record = folder / f"import-{document}.json"
+    try:
+        _acquire(lock, data_dir, 0)
+    except Timeout:
+        waiting(f"{document}: an import of it is running ({_describe(record)}): waiting up to "
+                f"{wait:g} s for it to end (what it imported is then skipped)")  # fmt: skip
+        try:
+            _acquire(lock, data_dir, wait)
+        except Timeout:
+            raise LockedError(
+                f"{document}: an import of it is still running ({_describe(record)}) after "
+                f"{wait:g} s: run this again once it ended, or raise --wait"
+            ) from None
     try:
         _write_record(record)
         yield
@@ -148,9 +189,10 @@ def _alive(pid: int) -> bool:
     return b"daemon" in command
 
 
-def _describe(directory: Path) -> str:
+def _describe(path: Path) -> str:
+    """Who holds a lock, from the record ``path`` its holder wrote beside it."""
     try:
-        record = json.loads((directory / DAEMON_RECORD_NAME).read_text())
+        record = json.loads(path.read_text())
         return f"pid {record['pid']} on {record['host']}, started {record['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "it has not said who it is yet"

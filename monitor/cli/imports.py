@@ -25,7 +25,7 @@ from monitor import views
 from monitor.cli.options import EXIT_FAILED, Seconds, data_option, open_store, watchlist_option
 from monitor.errors import ArchiveError, ConfigError, MonitorError
 from monitor.importer import ARCHIVE_ENV, DEFAULT_ARCHIVE
-from monitor.lock import data_lock
+from monitor.lock import data_lock, import_lock
 from monitor.models import Watch, WatchlistConfig
 
 if TYPE_CHECKING:  # the pipeline is imported by the commands, not by `--help`
@@ -226,9 +226,11 @@ def _import_one(
         message = f"{watch.id}: {archive}: {exc}"  # names from the archive: cleaned
         raise MonitorError(views.terminal_safe(message, newlines=False)) from None
     progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
-    try:
-        return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
-                            hold=lambda: data_lock(data_dir, wait))  # fmt: skip
+    say = lambda line: click.echo(views.terminal_safe(line, newlines=False), err=True)  # noqa: E731
+    try:  # one import of a document at a time: the second finds the steps recorded
+        with import_lock(data_dir, watch.id, wait, say):
+            return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
+                                hold=lambda: data_lock(data_dir, wait))  # fmt: skip
     except KeyboardInterrupt:
         click.echo(f"\n{watch.id}: interrupted; what was imported is kept, run the same "
                    "command again to resume", err=True)  # fmt: skip

@@ -1,0 +1,107 @@
+"""What operators running imports, cron checks and the daemon met (branch ops7): two
+imports of one history at once, an orphaned import worker, a cron `check` stalling the
+daemon's recording, a bug in one document's check, SIGTERM to a cron `check`.
+
+Real processes (the CLI as a subprocess), real SQLite files, local servers, bounded waits;
+each case once went wrong (see bench/HOSTILE.md, "Operators' faults (branch ops7)")."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tests.test_attacks import DOC
+from tests.test_attacks_import import _long_history
+from tests.test_import import PATH, watchlist
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", *args]
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+
+
+# -- 1. two imports of one history at once -----------------------------------------------------
+def test_two_imports_of_one_history_at_once_record_each_step_once(tmp_path: Path) -> None:
+    # Before: each import read the steps already recorded when it began, then recorded the
+    # others one by one: run at once (two cron jobs, a retry while the first still ran),
+    # both recorded most steps (83 duplicate rows in 300 steps), though no false change.
+    repo = _long_history(tmp_path)
+    data = tmp_path / "data"
+    args = cli("import", "ota", str(repo), "--document", DOC, "--path", PATH, "--jobs", "0",
+               "--watchlist", str(watchlist(tmp_path)), "--data", str(data))  # fmt: skip
+    both = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    said = [process.communicate(timeout=300) for process in both]
+    assert [p.returncode for p in both] == [0, 0], said
+    db = data / "monitor.db"
+    twice = rows(db, "select origin_ref, count(*) from fetches group by origin_ref "
+                     "having count(*) > 1")  # fmt: skip
+    assert twice == [], f"{len(twice)} steps recorded twice"
+    assert rows(db, "select count(*) from fetches") == [(120,)]
+    assert rows(db, "select count(*) from changes") == [(119,)]
+    # one of them imported it all; the other waited for it (one line), then found it done
+    out = sorted(out for out, _ in said)
+    assert "120 step(s) imported" in out[1] and "120 already imported" in out[0], out
+    waited = [err for _, err in said if "waiting" in err]
+    if waited:  # it started while the other held the document: it said so in one line
+        (line,) = [x for x in waited[0].splitlines() if "waiting" in x]
+        assert f"{DOC}: an import of it is running (pid " in line, line
+        assert "Traceback" not in waited[0], waited[0]
+
+
+# -- 2. a worker whose parent died before its lifeline started ---------------------------------
+ORPHAN = """
+import os, sys, time
+from monitor.importer.lifeline import end_with_parent
+
+parent = os.getpid()
+if os.fork():
+    os._exit(0)  # the importing process dies before its worker's lifeline starts
+while os.getppid() == parent:
+    time.sleep(0.01)
+print(os.getpid(), flush=True)
+end_with_parent(parent)  # what the pool's initializer passes: the process that forked it
+time.sleep(60)
+print("ran on", flush=True)
+"""
+
+
+def test_a_worker_whose_parent_died_before_its_lifeline_started_ends(tmp_path: Path) -> None:
+    # Before: the worker's lifeline took the parent it saw when it started: one whose
+    # parent had died by then watched its new parent (init) and ran on, an orphan.
+    log = tmp_path / "orphan.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(ORPHAN)], stdout=out,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+        assert process.wait(timeout=60) == 0
+    deadline = time.monotonic() + 30
+    while not log.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphan = int(log.read_text().split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(orphan) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(orphan):
+        os.kill(orphan, signal.SIGKILL)
+        raise AssertionError("the orphaned worker ran on")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
