@@ -8,6 +8,7 @@ each case once went wrong (see bench/HOSTILE.md, "Operators' faults (branch ops7
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,8 +17,13 @@ import textwrap
 import time
 from pathlib import Path
 
+from tests.cli_helpers import policy, write_watchlist
+from tests.httpserver import LocalServer
 from tests.test_attacks import DOC
+from tests.test_attacks_daemon import stop
 from tests.test_attacks_import import _long_history
+from tests.test_daemon import wait_for
+from tests.test_daemon_ops import reap
 from tests.test_import import PATH, watchlist
 
 
@@ -105,3 +111,107 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+# -- 4. a bug in one document's check ----------------------------------------------------------
+LOGFMT = re.compile(r'time=\S+ level=[A-Z]+( [a-z_]+=("[^"\n]*"|[^"\s]+))+')
+
+
+def crash_file(data: Path, line: str) -> Path:
+    """The traceback file a crash line names (inside the data directory)."""
+    found = re.search(r"traceback in (\S+?\.txt)", line)
+    assert found, line
+    path = Path(found.group(1))
+    assert path.parent == data / "crashes", line
+    return path
+
+
+def test_a_bug_in_one_documents_cron_check_is_one_line_and_the_sweep_goes_on(
+    tmp_path: Path,
+) -> None:
+    # Before: an unexpected exception (a bug) in one document's check ended the whole
+    # sweep in a traceback: the documents after it were not checked, nor the feeds written.
+    with LocalServer() as server:
+        docs = {name: server.url(f"/{name}") for name in ("alpha", "buggy", "omega")}
+        for name in docs:
+            server.route(f"/{name}", body=policy(title=name))
+        wl = write_watchlist(tmp_path / "w.yaml", docs)
+        data = tmp_path / "data"
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.crash_one", "buggy", "check", "--watchlist", str(wl),
+             "--data", str(data), "--delay", "0"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1, done
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+    lines = done.stdout.splitlines()
+    assert sorted(x.split(":")[0] for x in lines) == ["alpha", "buggy", "omega"], done.stdout
+    (line,) = [x for x in lines if x.startswith("buggy:")]
+    assert "crashed: RuntimeError: a bug met while deciding on buggy" in line, line
+    assert "second line" not in line and "the other documents were checked" in line, line
+    kept = crash_file(data, line).read_text()
+    assert "Traceback (most recent call last)" in kept and "second line" in kept, kept
+    assert rows(data / "monitor.db", "select document from versions order by 1") == [
+        ("alpha",), ("omega",)
+    ]  # fmt: skip
+    assert (data / "feeds" / "index.html").exists()
+
+
+def test_a_bug_in_one_documents_daemon_check_is_one_logfmt_line(tmp_path: Path) -> None:
+    # Before: the daemon logged `document=X status=crashed` and a multi-line traceback,
+    # which a log collector splits into lines of no document.
+    with LocalServer() as server:
+        docs = {name: server.url(f"/{name}") for name in ("alpha", "buggy")}
+        for name in docs:
+            server.route(f"/{name}", body=policy(title=name))
+        wl = write_watchlist(tmp_path / "w.yaml", docs)
+        data, log = tmp_path / "data", tmp_path / "daemon.log"
+        with log.open("w") as sink:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.crash_one", "buggy", "daemon", "--watchlist",
+                 str(wl), "--data", str(data)], stderr=sink,
+            )  # fmt: skip
+        try:
+            assert wait_for(lambda: "document=buggy" in log.read_text(), 60), log.read_text()
+            assert wait_for(lambda: "document=alpha" in log.read_text(), 60), log.read_text()
+            stop(proc)
+        finally:
+            reap(proc)
+    text = log.read_text()
+    assert proc.returncode == 0 and "Traceback" not in text, text
+    (line,) = [x for x in text.splitlines() if "document=buggy" in x]
+    assert LOGFMT.fullmatch(line), line
+    assert "level=ERROR document=buggy status=failed" in line, line
+    assert "crashed: RuntimeError: a bug met while deciding on buggy" in line, line
+    assert "Traceback (most recent call last)" in crash_file(data, line).read_text()
+    assert "document=alpha status=first" in text, text
+
+
+SLOW_JOB = """
+import time
+from monitor.daemonlog import start_logging
+from monitor.schedule import Job, run_forever
+
+start_logging()
+run_forever([Job("slow-doc", 0.2, lambda: time.sleep(1.5))])
+"""
+
+
+def test_a_run_skipped_because_the_last_is_still_running_is_one_logfmt_line(
+    tmp_path: Path,
+) -> None:
+    # Before: APScheduler's own `Execution of job "..." skipped: maximum number of running
+    # instances reached (1)` line, in no key=value form and naming no document.
+    log = tmp_path / "daemon.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SLOW_JOB)], stderr=sink)
+    try:
+        assert wait_for(lambda: "skipped" in log.read_text(), 30), log.read_text()
+        stop(proc)
+    finally:
+        reap(proc)
+    lines = [x for x in log.read_text().splitlines() if "skipped" in x]
+    assert lines, log.read_text()
+    for line in lines:
+        assert LOGFMT.fullmatch(line), line
+        assert "level=WARNING event=skipped document=slow-doc" in line, line

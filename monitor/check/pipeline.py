@@ -7,7 +7,8 @@ fetched by then share a transaction): load its state, store the raw snapshot and
 back into text (observe), decide over the table in monitor/check/decide.py, apply the
 decision. A failure is recorded for that document (never as a change) and the sweep goes on;
 so is a database error confined to one document's rows (a damaged text: that document's
-check is rolled back and fails in one line naming it, the others are recorded). An error of
+check is rolled back and fails in one line naming it, the others are recorded), and a bug
+met by one document's check (monitor/check/crash.py: one line, the traceback in a file). An error of
 the whole database (disk full, read-only, busy) stops the sweep, those before it kept.
 """
 
@@ -20,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
+from monitor.check.crash import crashed, unexpected
 from monitor.check.decide import Policy, decide, prepare, request_validators, validators_for
 from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
@@ -38,6 +40,7 @@ BATCH_MOST, BATCH_SECONDS = 64, 0.25
 # Failures in a row before an operator is told that monitoring of a document is failing;
 # one failure is often a blip the next check heals.
 ALERT_AFTER = Policy().alert_after
+OTHERS = "the other documents were checked"
 
 
 def utcnow() -> datetime:
@@ -94,6 +97,9 @@ def record_batch(
                         raise  # SQLite undid the whole transaction (a full disk): keep its error
                     if isinstance(exc, sqlite3.DatabaseError) and document_error(exc):
                         done[watch.id] = not_recorded(watch, exc)  # its savepoint undone
+                        continue
+                    if unexpected(exc):  # a bug, met by this document: one line, go on
+                        done[watch.id] = crashed(watch.id, exc, store.path.parent, OTHERS)
                         continue
                     failure = exc
                     break
