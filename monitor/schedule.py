@@ -120,7 +120,11 @@ def run_forever(
     stopping, hung_up = threading.Event(), threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        # Only flag it here: a signal handler interrupts whatever the main thread was doing.
+        # Only flag it here: a signal handler interrupts whatever the main thread was doing
+        # (an exception, as monitor/signals.py raises for a block, could land inside
+        # APScheduler's own code). Not a block either: these stay for the rest of the
+        # daemon's block (the command's signals_raise), so a second SIGTERM during the stop
+        # is flagged again, not a StartupStop in the middle of the clean-up.
         stopping.set()
 
     signal.signal(signal.SIGTERM, stop)

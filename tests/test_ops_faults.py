@@ -14,11 +14,19 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from monitor.lock import data_lock
+from monitor.models import Watch
+from monitor.signals import Stopped, held_back, signals_raise
+from monitor.store import Store
 from tests.cli_helpers import policy, write_watchlist
-from tests.httpserver import LocalServer
+from tests.httpserver import LocalServer, Reply, Request
 from tests.test_attacks import DOC
 from tests.test_attacks_daemon import stop
 from tests.test_attacks_import import _long_history
@@ -215,3 +223,171 @@ def test_a_run_skipped_because_the_last_is_still_running_is_one_logfmt_line(
     for line in lines:
         assert LOGFMT.fullmatch(line), line
         assert "level=WARNING event=skipped document=slow-doc" in line, line
+
+
+# -- 3. a cron check waiting for a slow host ---------------------------------------------------
+def slow_check(tmp_path: Path, server: LocalServer, *options: str) -> subprocess.Popen[str]:
+    """A cron `check` of a fast page and one whose host answers once ``release`` is set."""
+    docs = {"fast": server.url("/fast"), "slow": server.url("/slow")}
+    wl = write_watchlist(tmp_path / "w.yaml", docs)
+    return subprocess.Popen(
+        cli("check", "--watchlist", str(wl), "--data", str(tmp_path / "data"), "--delay", "0",
+            "--timeout", "60", *options),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def serving(server: LocalServer) -> tuple[threading.Event, threading.Event]:
+    asked, release = threading.Event(), threading.Event()
+
+    def slow(_request: Request) -> Reply:
+        asked.set()
+        release.wait(60)
+        return Reply(body=policy(title="slow"))
+
+    server.route("/fast", body=policy(title="fast"))
+    server.handle("/slow", slow)
+    return asked, release
+
+
+def test_a_cron_check_waiting_for_a_slow_host_leaves_the_data_lock_free(tmp_path: Path) -> None:
+    # Before: a cron `check` held the data directory's lock for its whole sweep, fetches
+    # included, so the daemon's writer (or an import's step) waited for the slowest host
+    # (up to --wait, 600 s, then "not recorded: locked" lines).
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        asked, release = serving(server)
+        proc = slow_check(tmp_path, server)
+        try:
+            assert asked.wait(60), proc.stderr
+            assert wait_for(lambda: versions(data) == 1, 30)  # the fast page is recorded
+            took = time.monotonic()
+            with data_lock(data, wait=5):  # as the daemon's writer takes it
+                took = time.monotonic() - took
+            release.set()
+            out, err = proc.communicate(timeout=60)
+        finally:
+            release.set()
+            reap(proc)
+    assert took < 2, f"the lock was held {took:.1f} s while the check waited for a host"
+    assert proc.returncode == 0 and "Traceback" not in err, (out, err)
+    assert sorted(out.splitlines()) == ["fast: first version (v1)", "slow: first version (v1)"]
+    assert versions(data) == 2
+
+
+def test_a_second_cron_check_names_the_first_and_waits_for_it(tmp_path: Path) -> None:
+    # Two cron checks never overlap (that would double every host's traffic): the second
+    # waits for the first, and past --wait says which process runs and since when.
+    with LocalServer() as server:
+        asked, release = serving(server)
+        first = slow_check(tmp_path, server)
+        try:
+            assert asked.wait(60)
+            second = slow_check(tmp_path, server, "--wait", "1")
+            out, err = second.communicate(timeout=60)
+            release.set()
+            first.communicate(timeout=60)
+        finally:
+            release.set()
+            reap(first)
+    assert second.returncode == 1 and out == "", (out, err)
+    (line,) = err.splitlines()
+    assert line.startswith("error: ") and "another `check` is running" in line, line
+    assert f"(pid {first.pid} on " in line and ", started 20" in line, line
+    assert first.returncode == 0
+
+
+def versions(data: Path) -> int:
+    try:
+        return int(rows(data / "monitor.db", "select count(*) from versions")[0][0])  # type: ignore[call-overload]
+    except sqlite3.Error:
+        return 0
+
+
+HOLDER = """
+import sys, time
+from monitor.lock import data_lock
+from monitor.models import Watch
+from monitor.signals import Stopped, held_back, signals_raise
+from monitor.store import Store
+
+with data_lock(sys.argv[1], wait=5):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_check_timed_out_on_the_data_lock_names_who_holds_it(tmp_path: Path) -> None:
+    # Before: "locked by another check or the daemon": which one, an operator had to guess.
+    data = tmp_path / "data"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(HOLDER), str(data)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        wl = write_watchlist(tmp_path / "w.yaml", {"doc": "http://127.0.0.1:9/p"})
+        args = cli("check", "--watchlist", str(wl), "--data", str(data), "--wait", "1")
+        done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    finally:
+        reap(holder)
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert done.returncode == 1, done
+    (line,) = done.stderr.splitlines()
+    assert (
+        f"is locked by another check or the daemon, or an import (held by pid {holder.pid}: "
+        in line
+    )
+    assert "waited 1 s" in line, line
+
+
+# -- 5. SIGTERM to a cron check ------------------------------------------------------------------
+def test_sigterm_to_a_cron_check_mid_sweep_keeps_what_is_recorded_in_one_line(
+    tmp_path: Path,
+) -> None:
+    # Before: a cron `check` had no SIGTERM handling (a service manager's stop, `timeout`,
+    # a shutdown): it died by the signal (exit -15), no line said what was kept.
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        asked, release = serving(server)
+        proc = slow_check(tmp_path, server)
+        try:
+            assert asked.wait(60), proc.stderr
+            assert wait_for(lambda: versions(data) == 1, 30)  # the fast page is recorded
+            proc.send_signal(signal.SIGTERM)
+            asked_at = time.monotonic()
+            out, err = proc.communicate(timeout=60)
+            took = time.monotonic() - asked_at
+        finally:
+            release.set()
+            reap(proc)
+        assert proc.returncode == 143, (proc.returncode, out, err)
+        assert took < 10, f"the stop took {took:.1f} s (the slow host answers after 60 s)"
+        (line,) = err.splitlines()
+        assert line == ("check stopped by SIGTERM: each document recorded is kept whole, the "
+                        "others are checked by the next run"), line  # fmt: skip
+        db = data / "monitor.db"
+        assert rows(db, "pragma integrity_check") == [("ok",)]
+        assert rows(db, "select document from versions") == [("fast",)]
+        again = slow_check(tmp_path, server)  # the slow host answers now: all is checked
+        out, err = again.communicate(timeout=60)
+    assert again.returncode == 0, err
+    assert sorted(out.splitlines()) == ["fast: unchanged (v1)", "slow: first version (v1)"], out
+
+
+def test_a_stop_signal_during_a_write_lands_after_its_commit(tmp_path: Path) -> None:
+    # The cron check's write turn (data lock, held_back(), one transaction): SIGTERM in
+    # the middle of a batch's transaction is raised once it committed, never half-way.
+    store = Store(tmp_path / "data")
+    store.sync_documents([Watch("a", "E", "t", "http://x.test/a"),
+                          Watch("b", "E", "t", "http://x.test/b")], datetime.now(UTC))  # fmt: skip
+    with signals_raise(Stopped, signal.SIGTERM):
+        with pytest.raises(Stopped, match="SIGTERM"):
+            with held_back(), store.transaction():
+                store.set_failures("a", 7)
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.2)  # the handler has run by now: held back
+                store.set_failures("b", 7)
+        with pytest.raises(Stopped):  # outside a write: at once
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+    again = Store(tmp_path / "data")
+    assert [again.consecutive_failures(d) for d in ("a", "b")] == [7, 7]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -34,6 +35,8 @@ from monitor.store.documents import send_states
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
 
 Clock = Callable[[], datetime]
+# Held around each write (a cron check: the data directory's lock, never while it fetches)
+Hold = Callable[[], AbstractContextManager[object]]
 # Fetched documents recorded in one transaction: those ready together, up to this many,
 # for at most about this long (a kill loses no more than that, and only what is refetched).
 BATCH_MOST, BATCH_SECONDS = 64, 0.25
@@ -56,13 +59,16 @@ def sweep(
     browser: Browser | None = None,
     policy: Policy | None = None,
     extractor: Extractor | None = None,
+    hold: Hold = nullcontext,
 ) -> list[CheckOutcome]:
-    """Checks every watch once; outcomes in watchlist order."""
+    """Checks every watch once; outcomes in watchlist order. ``hold`` is held around each
+    transaction (none while fetching)."""
     policy = policy or Policy(alert_after=alert_after)
     extractor = extractor or Extractor()
     browser = browser or Browser()
     now = clock()
-    store.sync_documents(list(watches), now)
+    with hold():
+        store.sync_documents(list(watches), now)
     sendable = send_states(store)  # one query: the first requests go out at once
     jobs = [(w, validators_for(sendable[w.id], now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
@@ -71,7 +77,7 @@ def sweep(
         return check_document(store, watch, result, clock, policy=policy, extractor=extractor)
 
     for batch in fetch_all(fetcher, browser, jobs, extractor.text, most=BATCH_MOST):
-        outcomes.update(record_batch(store, batch, check))
+        outcomes.update(record_batch(store, batch, check, hold))
     return [outcomes[w.id] for w in watches]
 
 
@@ -79,6 +85,7 @@ def record_batch(
     store: Store,
     batch: Sequence[tuple[Watch, FetchResult | FetchError]],
     check: Callable[[Watch, FetchResult | FetchError], CheckOutcome],
+    hold: Hold = nullcontext,
 ) -> dict[str, CheckOutcome]:
     """Checks fetched documents several to a transaction (each in its own savepoint, so
     its decision and rows stay its own), committing at least every ``BATCH_SECONDS``;
@@ -87,7 +94,7 @@ def record_batch(
     pending = list(batch)
     while pending:
         started, failure = time.monotonic(), None
-        with store.transaction():
+        with hold(), store.transaction():
             while pending and time.monotonic() - started < BATCH_SECONDS:
                 watch, result = pending.pop(0)
                 try:
