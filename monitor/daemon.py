@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.check.crash import crashed, unexpected
 from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
 from monitor.check.pipeline import check_document, utcnow, validators_to_send
@@ -38,6 +39,7 @@ from monitor.store import DB_NAME, Store, opened
 from monitor.views import log_fields
 
 log = logging.getLogger("policy-monitor")
+NEXT = "the next check tries again"
 STOP_GRACE = 3.0  # seconds a stop waits for a write in progress (a transaction: atomic)
 
 
@@ -189,13 +191,15 @@ class Checker:
             self._running.discard(doc_id)
 
     def _log(self, watch: Watch, started: float, outcome: CheckOutcome | Exception | None) -> None:
-        if isinstance(outcome, MonitorError):  # the database or its lock: the next run retries
+        level = logging.WARNING
+        if isinstance(outcome, Exception) and unexpected(outcome):  # a bug: the daemon goes on
+            outcome = crashed(watch.id, outcome, self._settings.data_dir, NEXT)
+            level = logging.ERROR
+        elif isinstance(outcome, Exception):  # the database, its lock, the disk: retried
             outcome = CheckOutcome(watch.id, "failed", f"not recorded: {outcome}")
-        elif isinstance(outcome, Exception):  # a daemon must outlive any one bad check
-            log.error("document=%s status=crashed", watch.id, exc_info=outcome)
-            return
         if outcome is not None:
-            level = logging.WARNING if outcome.status in ("failed", "quarantined") else logging.INFO
+            if outcome.status not in ("failed", "quarantined"):
+                level = logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
 
     def _validators(self, watch: Watch) -> Validators:

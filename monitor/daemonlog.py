@@ -9,7 +9,8 @@ it waits: the interpreter can always exit); at exit it gets ``DRAIN`` seconds to
 what is queued.
 
 A SIGTERM or SIGINT before the scheduler takes the signals over (imports, the data lock,
-a migration, Chromium's launch) raises ``StartupStop``: the daemon logs
+a migration, Chromium's launch) raises ``StartupStop`` (the daemon command runs in
+monitor/signals.py's ``signals_raise(StartupStop, ...)``): the daemon logs
 ``event=stop during=start-up`` and exits 0, as a stop once running does.
 """
 
@@ -18,12 +19,10 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
 import threading
 import time
 import warnings
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 QUEUE_LINES = 256  # lines waiting for the writer (past a pipe's 64 KB); then dropped, counted
@@ -121,16 +120,6 @@ def _warning_line(message: Warning | str, category: type[Warning], filename: str
         Path(filename).name,
         lineno,
     )
-
-
-def stop_at_start() -> None:
-    """Until the scheduler installs its own, SIGTERM and SIGINT raise StartupStop."""
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise StartupStop(signal.Signals(signum).name)
 
 
 def log_startup_stop(stop: StartupStop) -> None:

@@ -4,6 +4,9 @@
 one fetched document), so writers never interleave; others wait up to ``--wait``.
 ``daemon_lock``: held for a daemon's whole life, so a second daemon on the same data
 directory refuses to start and names the one that runs (from ``daemon.json``).
+``import_lock``: held while one document's history is imported, so two imports of it at
+once (two cron jobs, a retry while the first runs) never record a step twice: the second
+says who imports it and waits, then finds those steps recorded.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ if TYPE_CHECKING:  # filelock is imported by the commands that lock (start-up of
 LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
 DAEMON_RECORD_NAME = "daemon.json"
+LOCKS_FOLDER = "locks"  # the import locks, one per document, and who holds them
 
 
 @contextmanager
@@ -32,13 +36,14 @@ def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Holds the lock of ``data_dir``; waits up to ``wait`` seconds for it."""
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(usable_dir(data_dir) / LOCK_NAME))
+    path = usable_dir(data_dir) / LOCK_NAME
+    lock = FileLock(str(path))
     try:
         _acquire(lock, data_dir, wait)
     except Timeout:
         raise LockedError(
-            f"{data_dir} is locked by another check or the daemon (waited {wait:g} s); "
-            "try again later or raise --wait"
+            f"{data_dir} is locked by another check or the daemon, or an import ({_holder(path)}; "
+            f"waited {wait:g} s); try again later or raise --wait"
         ) from None
     try:
         yield
@@ -49,24 +54,79 @@ def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
 @contextmanager
 def daemon_lock(data_dir: str | Path) -> Iterator[None]:
     """Holds ``data_dir``'s daemon lock for the block; LockedError when a daemon runs."""
+    directory = usable_dir(data_dir)
+    with _recorded(data_dir, directory / DAEMON_LOCK_NAME, directory / DAEMON_RECORD_NAME, 0,
+                   lambda who: f"another daemon already runs on {data_dir} ({who}); stop it "
+                   "first, or give this one its own --data"):  # fmt: skip
+        yield
+
+
+@contextmanager
+def check_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
+    """Held by a cron ``check`` for its whole sweep (the data lock only while it records):
+    two checks never fetch at once, which would double each host's requests."""
+    folder = _locks(data_dir)
+    with _recorded(data_dir, folder / "check.lock", folder / "check.json", wait,
+                   lambda who: f"another `check` is running on {data_dir} ({who}) and did not "
+                   f"end in {wait:g} s (it waits for its slowest host): try again later or "
+                   "raise --wait"):  # fmt: skip
+        yield
+
+
+@contextmanager
+def import_lock(
+    data_dir: str | Path, document: str, wait: float, waiting: Callable[[str], None]
+) -> Iterator[None]:
+    """Holds the import lock of ``document`` (a watchlist id: a safe file name); when
+    another import holds it, ``waiting`` gets one line naming it, then this waits up to
+    ``wait`` seconds (LockedError past that)."""
+    folder = _locks(data_dir)
+    lock, record = folder / f"import-{document}.lock", folder / f"import-{document}.json"
+    with _recorded(data_dir, lock, record, wait,
+                   lambda who: f"{document}: an import of it is still running ({who}) after "
+                   f"{wait:g} s: run this again once it ended, or raise --wait",
+                   lambda who: waiting(f"{document}: an import of it is running ({who}): "
+                                       f"waiting up to {wait:g} s for it to end (what it "
+                                       "imported is then skipped)")):  # fmt: skip
+        yield
+
+
+@contextmanager
+def _recorded(
+    data_dir: str | Path, path: Path, record: Path, wait: float,
+    refused: Callable[[str], str], waiting: Callable[[str], None] | None = None,
+) -> Iterator[None]:  # fmt: skip
+    """Holds the lock ``path`` with a ``record`` beside it saying who holds it: when held
+    by another, ``waiting`` is told who (then this waits up to ``wait`` s), and past the
+    wait LockedError says ``refused(who)``."""
     from filelock import FileLock, Timeout
 
-    directory = usable_dir(data_dir)
-    lock = FileLock(str(directory / DAEMON_LOCK_NAME))
+    lock = FileLock(str(path))
     try:
-        _acquire(lock, data_dir, 0)
+        _acquire(lock, data_dir, 0 if waiting else wait)
     except Timeout:
-        raise LockedError(
-            f"another daemon already runs on {data_dir} ({_describe(directory)}); "
-            "stop it first, or give this one its own --data"
-        ) from None
-    record = directory / DAEMON_RECORD_NAME
+        try:
+            if waiting is None:
+                raise
+            waiting(_describe(record))
+            _acquire(lock, data_dir, wait)
+        except Timeout:
+            raise LockedError(refused(_describe(record))) from None
     try:
         _write_record(record)
         yield
     finally:
         record.unlink(missing_ok=True)
         lock.release()
+
+
+def _locks(data_dir: str | Path) -> Path:
+    folder = usable_dir(data_dir) / LOCKS_FOLDER
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise data_dir_problem(data_dir, exc) from None
+    return folder
 
 
 def usable_dir(data_dir: str | Path) -> Path:
@@ -148,9 +208,28 @@ def _alive(pid: int) -> bool:
     return b"daemon" in command
 
 
-def _describe(directory: Path) -> str:
+def _holder(path: Path) -> str:
+    """Who holds the lock file ``path`` now, from the kernel's table of locks (Linux's
+    /proc/locks: the holder writes nothing, each of its many short holds costs nothing)."""
     try:
-        record = json.loads((directory / DAEMON_RECORD_NAME).read_text())
+        info = path.stat()
+        where = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+        for line in Path("/proc/locks").read_text().splitlines():
+            fields = line.split()
+            if "->" not in fields and len(fields) > 5 and fields[5] == where:
+                pid = int(fields[4])
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                words = command.decode(errors="replace").split()
+                return f"held by pid {pid}: {' '.join(words)[:120]}"
+    except (OSError, ValueError):
+        pass
+    return "its holder is not known here"
+
+
+def _describe(path: Path) -> str:
+    """Who holds a lock, from the record ``path`` its holder wrote beside it."""
+    try:
+        record = json.loads(path.read_text())
         return f"pid {record['pid']} on {record['host']}, started {record['started']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "it has not said who it is yet"

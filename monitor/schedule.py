@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 # One line per check is ours to log (monitor/daemon.py); APScheduler's per-run lines are noise.
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
+SKIPPED = "maximum number of running instances reached"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 JITTER_FRACTION = 0.1
 MAX_JITTER_SECONDS = 600
@@ -36,6 +37,34 @@ FETCHERS = 4  # hosts fetched from at once; a hanging host holds one of them
 CLOCK_LOOK = 1.0  # seconds between two looks at the wall clock
 CLOCK_JUMP = 5.0  # seconds the wall clock may step against the monotonic one unremarked
 log = logging.getLogger("policy-monitor")
+
+
+class OneLine(logging.Filter):
+    """APScheduler's own lines as one logfmt line each: a run skipped because the last one
+    still runs names its document (``event=skipped``), any other says what it said
+    (``event=scheduler``), its first line only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if SKIPPED in str(record.msg) and isinstance(record.args, tuple) and record.args:
+            name = getattr(record.args[0], "id", record.args[0])
+            record.msg = 'event=skipped document=%s message="%s"'
+            record.args = (name, "its last check had not ended when this one was due: "
+                           "skipped, the next one runs on time")  # fmt: skip
+        else:
+            text = (record.getMessage().strip().splitlines() or [""])[0]
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f": {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+            record.msg, record.args = 'event=scheduler message="%s"', (_quoted(text),)
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _quoted(text: str) -> str:
+    return " ".join(text.split()).replace('"', "'")
+
+
+for _name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+    logging.getLogger(_name).addFilter(OneLine())
 
 
 class SkipMissed(IntervalTrigger):  # type: ignore[misc]  # APScheduler 3 has no types
@@ -91,7 +120,11 @@ def run_forever(
     stopping, hung_up = threading.Event(), threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        # Only flag it here: a signal handler interrupts whatever the main thread was doing.
+        # Only flag it here: a signal handler interrupts whatever the main thread was doing
+        # (an exception, as monitor/signals.py raises for a block, could land inside
+        # APScheduler's own code). Not a block either: these stay for the rest of the
+        # daemon's block (the command's signals_raise), so a second SIGTERM during the stop
+        # is flagged again, not a StartupStop in the middle of the clean-up.
         stopping.set()
 
     signal.signal(signal.SIGTERM, stop)

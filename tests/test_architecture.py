@@ -32,6 +32,7 @@ ALLOWED = {
     "views": {"store", "diff", "linediff", "errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
     "daemonlog": set(),  # the daemon's log queue and start-up stop: a leaf
+    "signals": set(),  # signals raising an exception for a block: a leaf
     # Imported history: archives read into steps, each recorded through the check's path.
     "importer": STAGES | {"check", "errors", "models"},
     "cli": STAGES
@@ -41,6 +42,7 @@ ALLOWED = {
         "views",
         "daemon",
         "daemonlog",
+        "signals",
         "importer",
         "board",
         "phrase",

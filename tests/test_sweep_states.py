@@ -57,6 +57,7 @@ class Broken(Exception):
 
 
 def test_a_batch_keeps_what_was_checked_before_a_document_that_raises(tmp_path: Path) -> None:
+    """An error of the whole disk (OSError) stops the batch, those before it kept."""
     store = Store(tmp_path / "data")
     docs = ["a", "b", "c", "d"]
     store.sync_documents([watch(d) for d in docs], NOW)
@@ -65,17 +66,41 @@ def test_a_batch_keeps_what_was_checked_before_a_document_that_raises(tmp_path: 
         with store.transaction():  # as check_document: its own savepoint in the batch
             store.set_failures(w.id, 7)
             if w.id == "c":
-                raise Broken(w.id)
+                raise OSError(28, "No space left on device")
         return CheckOutcome(w.id, "failed", str(result))
 
     failure = FetchError("down", url="http://x.test/")
-    with pytest.raises(Broken):
+    with pytest.raises(OSError):
         record_batch(store, [(watch(d), failure) for d in docs], check)
     # reopened: what is on disk, not what the connection holds
     again = Store(tmp_path / "data")
     counts = {d: again.consecutive_failures(d) for d in docs}
     assert counts == {"a": 7, "b": 7, "c": 0, "d": 0}
     assert not store.db.conn.in_transaction
+
+
+def test_a_bug_in_one_documents_check_fails_it_alone(tmp_path: Path) -> None:
+    """A bug (an unexpected exception) met by one document undoes its savepoint and fails
+    it in one line naming the traceback's file; the batch goes on (branch ops7)."""
+    store = Store(tmp_path / "data")
+    docs = ["a", "b", "c", "d"]
+    store.sync_documents([watch(d) for d in docs], NOW)
+
+    def check(w: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        with store.transaction():
+            store.set_failures(w.id, 7)
+            if w.id == "c":
+                raise Broken(w.id)
+        return CheckOutcome(w.id, "failed", str(result))
+
+    failure = FetchError("down", url="http://x.test/")
+    done = record_batch(store, [(watch(d), failure) for d in docs], check)
+    again = Store(tmp_path / "data")
+    counts = {d: again.consecutive_failures(d) for d in docs}
+    assert counts == {"a": 7, "b": 7, "c": 0, "d": 7}
+    assert done["c"].status == "failed" and done["c"].message.startswith("crashed: Broken: c")
+    (kept,) = (tmp_path / "data" / "crashes").iterdir()
+    assert str(kept) in done["c"].message and "raise Broken(w.id)" in kept.read_text()
 
 
 def test_a_batch_that_sqlite_undid_whole_keeps_the_first_error(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ fetched by then share a transaction): load its state, store the raw snapshot and
 back into text (observe), decide over the table in monitor/check/decide.py, apply the
 decision. A failure is recorded for that document (never as a change) and the sweep goes on;
 so is a database error confined to one document's rows (a damaged text: that document's
-check is rolled back and fails in one line naming it, the others are recorded). An error of
+check is rolled back and fails in one line naming it, the others are recorded), and a bug
+met by one document's check (monitor/check/crash.py: one line, the traceback in a file). An error of
 the whole database (disk full, read-only, busy) stops the sweep, those before it kept.
 """
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.check.apply import apply
+from monitor.check.crash import crashed, unexpected
 from monitor.check.decide import Policy, decide, prepare, request_validators, validators_for
 from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
@@ -32,12 +35,15 @@ from monitor.store.documents import send_states
 __all__ = ["ALERT_AFTER", "Browser", "browser_for", "check_document", "sweep", "Policy"]
 
 Clock = Callable[[], datetime]
+# Held around each write (a cron check: the data directory's lock, never while it fetches)
+Hold = Callable[[], AbstractContextManager[object]]
 # Fetched documents recorded in one transaction: those ready together, up to this many,
 # for at most about this long (a kill loses no more than that, and only what is refetched).
 BATCH_MOST, BATCH_SECONDS = 64, 0.25
 # Failures in a row before an operator is told that monitoring of a document is failing;
 # one failure is often a blip the next check heals.
 ALERT_AFTER = Policy().alert_after
+OTHERS = "the other documents were checked"
 
 
 def utcnow() -> datetime:
@@ -53,13 +59,16 @@ def sweep(
     browser: Browser | None = None,
     policy: Policy | None = None,
     extractor: Extractor | None = None,
+    hold: Hold = nullcontext,
 ) -> list[CheckOutcome]:
-    """Checks every watch once; outcomes in watchlist order."""
+    """Checks every watch once; outcomes in watchlist order. ``hold`` is held around each
+    transaction (none while fetching)."""
     policy = policy or Policy(alert_after=alert_after)
     extractor = extractor or Extractor()
     browser = browser or Browser()
     now = clock()
-    store.sync_documents(list(watches), now)
+    with hold():
+        store.sync_documents(list(watches), now)
     sendable = send_states(store)  # one query: the first requests go out at once
     jobs = [(w, validators_for(sendable[w.id], now, policy)) for w in watches]
     outcomes: dict[str, CheckOutcome] = {}
@@ -68,7 +77,7 @@ def sweep(
         return check_document(store, watch, result, clock, policy=policy, extractor=extractor)
 
     for batch in fetch_all(fetcher, browser, jobs, extractor.text, most=BATCH_MOST):
-        outcomes.update(record_batch(store, batch, check))
+        outcomes.update(record_batch(store, batch, check, hold))
     return [outcomes[w.id] for w in watches]
 
 
@@ -76,6 +85,7 @@ def record_batch(
     store: Store,
     batch: Sequence[tuple[Watch, FetchResult | FetchError]],
     check: Callable[[Watch, FetchResult | FetchError], CheckOutcome],
+    hold: Hold = nullcontext,
 ) -> dict[str, CheckOutcome]:
     """Checks fetched documents several to a transaction (each in its own savepoint, so
     its decision and rows stay its own), committing at least every ``BATCH_SECONDS``;
@@ -84,7 +94,7 @@ def record_batch(
     pending = list(batch)
     while pending:
         started, failure = time.monotonic(), None
-        with store.transaction():
+        with hold(), store.transaction():
             while pending and time.monotonic() - started < BATCH_SECONDS:
                 watch, result = pending.pop(0)
                 try:
@@ -94,6 +104,9 @@ def record_batch(
                         raise  # SQLite undid the whole transaction (a full disk): keep its error
                     if isinstance(exc, sqlite3.DatabaseError) and document_error(exc):
                         done[watch.id] = not_recorded(watch, exc)  # its savepoint undone
+                        continue
+                    if unexpected(exc):  # a bug, met by this document: one line, go on
+                        done[watch.id] = crashed(watch.id, exc, store.path.parent, OTHERS)
                         continue
                     failure = exc
                     break

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,8 +23,9 @@ from monitor import views
 from monitor.cli.options import EXIT_FAILED, Seconds, data_option, open_store, watchlist_option
 from monitor.errors import ArchiveError, ConfigError, MonitorError
 from monitor.importer import ARCHIVE_ENV, DEFAULT_ARCHIVE
-from monitor.lock import data_lock
+from monitor.lock import data_lock, import_lock
 from monitor.models import Watch, WatchlistConfig
+from monitor.signals import signals_raise
 
 if TYPE_CHECKING:  # the pipeline is imported by the commands, not by `--help`
     from monitor.importer.ahead import Workers
@@ -180,7 +179,11 @@ def run_imports(
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         store.sync_documents(watches, datetime.now(UTC))  # creates or upgrades the database
     retry = False
-    with _terminate_as_interrupt(), open_store(data_dir, read_only=False) as store, \
+    # SIGTERM (a service manager, `timeout`, `kill`) stops it as Ctrl-C does: the step under
+    # way rolls back, the workers are ended, one line says how to resume (dying at once
+    # left the worker processes running on their own).
+    with signals_raise(KeyboardInterrupt, signal.SIGTERM), \
+            open_store(data_dir, read_only=False) as store, \
             Workers(default_jobs() if jobs is None else jobs) as workers:  # fmt: skip
         try:
             for watch, (_, source) in zip(watches, sources, strict=True):
@@ -191,25 +194,6 @@ def run_imports(
                 write_feeds(store, data_dir, feeds, render=render_with(workers.map))
     if retry:
         sys.exit(EXIT_FAILED)
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a service manager, `timeout`, `kill`) stops the import as Ctrl-C does: the
-    step under way rolls back, the workers are ended, one line says how to resume. (Its
-    default, dying at once, left the worker processes running on their own.)"""
-
-    def interrupt(number: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():  # signals are the main's
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _import_one(
@@ -226,9 +210,11 @@ def _import_one(
         message = f"{watch.id}: {archive}: {exc}"  # names from the archive: cleaned
         raise MonitorError(views.terminal_safe(message, newlines=False)) from None
     progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
-    try:
-        return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
-                            hold=lambda: data_lock(data_dir, wait))  # fmt: skip
+    say = lambda line: click.echo(views.terminal_safe(line, newlines=False), err=True)  # noqa: E731
+    try:  # one import of a document at a time: the second finds the steps recorded
+        with import_lock(data_dir, watch.id, wait, say):
+            return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
+                                hold=lambda: data_lock(data_dir, wait))  # fmt: skip
     except KeyboardInterrupt:
         click.echo(f"\n{watch.id}: interrupted; what was imported is kept, run the same "
                    "command again to resume", err=True)  # fmt: skip

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from functools import partial
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -22,6 +27,9 @@ from monitor.cli.options import (
 if TYPE_CHECKING:
     from monitor.check.decide import Policy
     from monitor.check.observe import Extractor
+    from monitor.fetch.settings import FetchSettings
+    from monitor.models import CheckOutcome, Watch
+    from monitor.publish.feed import FeedSettings
 
 
 @click.command()
@@ -58,28 +66,25 @@ def check(
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
     from monitor import views
-    from monitor.check.pipeline import browser_for, sweep
     from monitor.extract.selectors import selector_problem
-    from monitor.fetch.http import Fetcher, FetchSettings, make_client, user_agent
-    from monitor.lock import data_lock
+    from monitor.fetch.http import FetchSettings, user_agent
     from monitor.publish.settings import settings_from_config
-    from monitor.publish.stamp import publish_if_stale
+    from monitor.signals import Stopped, signals_raise
     from monitor.watchlist import load_config
 
     config = load_config(watchlist_path, selector_problem)
     watches = select_watches(list(config.documents), only)
-    feed_settings = settings_from_config(config.feeds)
     agent = user_agent(config.contact)
-    with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
-        settings = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
-        with make_client(settings) as client, browser_for(watches, agent) as browser:
-            fetcher = Fetcher(client, settings)
-            policy = check_policy(alert_after, full_fetch_every, ab_window)
-            extractor = page_limits(max_page_mb, max_elements)
-            outcomes = sweep(store, fetcher, watches, browser=browser, policy=policy,
-                             extractor=extractor)  # fmt: skip
-        watched = {d.id for d in config.documents}
-        publish_if_stale(store, data_dir, feed_settings, watched=watched)
+    fetch = FetchSettings(timeout, retries, host_delay=delay, user_agent=agent)
+    how = (check_policy(alert_after, full_fetch_every, ab_window),
+           page_limits(max_page_mb, max_elements), settings_from_config(config.feeds))  # fmt: skip
+    # SIGTERM (a service manager, `timeout`, a shutdown) or Ctrl-C: see _stopped
+    with signals_raise(Stopped, signal.SIGTERM, signal.SIGINT):
+        try:
+            outcomes = _check_all(watches, {d.id for d in config.documents}, data_dir, wait,
+                                  fetch, how)  # fmt: skip
+        except Stopped as stop:
+            _stopped(stop)
     for outcome in outcomes:
         if not quiet or outcome.status in NEWS:
             level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
@@ -88,6 +93,57 @@ def check(
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
     if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
         sys.exit(EXIT_FAILED)
+
+
+def _check_all(
+    watches: list[Watch], watched: set[str], data_dir: str, wait: float,
+    fetch: FetchSettings, how: tuple[Policy, Extractor, FeedSettings],
+) -> list[CheckOutcome]:  # fmt: skip
+    """One sweep, then the feeds. The data lock is held only to write (open or upgrade the
+    database, each batch's transaction, the feeds): the daemon and imports record while
+    this waits for hosts; the check lock keeps a second `check` from fetching meanwhile."""
+    from monitor.check.pipeline import browser_for, sweep
+    from monitor.fetch.http import Fetcher, make_client
+    from monitor.lock import check_lock
+    from monitor.publish.stamp import publish_if_stale
+    from monitor.signals import Stopped
+
+    policy, extractor, feed_settings = how
+    hold = partial(_write_turn, data_dir, wait)
+    with check_lock(data_dir, wait), ExitStack() as stack:
+        with hold():
+            store = stack.enter_context(open_store(data_dir, read_only=False))
+        with make_client(fetch) as client, browser_for(watches, fetch.user_agent) as browser:
+            try:
+                outcomes = sweep(store, Fetcher(client, fetch), watches, browser=browser,
+                                 policy=policy, extractor=extractor, hold=hold)  # fmt: skip
+            except Stopped as stop:  # before closing the client: it would wait for fetches
+                _stopped(stop)
+        with hold():
+            publish_if_stale(store, data_dir, feed_settings, watched=watched)
+    return outcomes
+
+
+@contextmanager
+def _write_turn(data_dir: str, wait: float) -> Iterator[None]:
+    """The data lock, and a stop signal held back until the write in it is done."""
+    from monitor.lock import data_lock
+    from monitor.signals import held_back
+
+    with data_lock(data_dir, wait), held_back():
+        yield
+
+
+def _stopped(stop: BaseException) -> NoReturn:
+    """A cron check asked to stop: what it recorded is kept (each batch of documents is
+    one transaction, and a stop waits for the one under way), the others are checked by
+    the next run. One line, exit status 128 + the signal's number (143 for SIGTERM), at
+    once: fetches still waiting for a host are abandoned, not waited for."""
+    click.echo(f"check stopped by {stop}: each document recorded is kept whole, the "
+               "others are checked by the next run", err=True)  # fmt: skip
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + signal.Signals[str(stop)].value)
 
 
 @click.command()
@@ -117,16 +173,19 @@ def daemon(
 
     Example: policy-monitor daemon --watchlist watchlist.yaml --data /var/lib/policy-monitor
     """
-    from monitor.daemonlog import StartupStop, log_startup_stop, start_logging, stop_at_start
+    from monitor.daemonlog import StartupStop, log_startup_stop, start_logging
+    from monitor.signals import signals_raise
 
     start_logging()  # through a queue: a stderr nobody reads never holds up a check
-    stop_at_start()  # SIGTERM before the scheduler runs: one line, exit 0
-    try:
-        policy = check_policy(alert_after, full_fetch_every, ab_window)
-        extractor = page_limits(max_page_mb, max_elements)
-        _daemon(watchlist_path, data_dir, wait, timeout, retries, policy, extractor, speed)
-    except StartupStop as stop:
-        log_startup_stop(stop)
+    # SIGTERM before the scheduler sets its own handlers (which flag a stop, and stay for
+    # the rest of the block): one line, exit 0
+    with signals_raise(StartupStop, signal.SIGTERM, signal.SIGINT):
+        try:
+            policy = check_policy(alert_after, full_fetch_every, ab_window)
+            extractor = page_limits(max_page_mb, max_elements)
+            _daemon(watchlist_path, data_dir, wait, timeout, retries, policy, extractor, speed)
+        except StartupStop as stop:
+            log_startup_stop(stop)
 
 
 def _daemon(watchlist_path: str, data_dir: str, wait: float, timeout: float, retries: int,

@@ -83,9 +83,12 @@ def fetch_in_batches(
                 yield batch
         for future in futures:
             future.result()  # a bug in a worker surfaces here instead of vanishing
-    finally:
-        stop.set()  # the consumer may stop early: start no further fetches
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException as exc:  # the consumer stopped early, or a stop signal came here
+        stop.set()  # no further fetches; those under way end before a consumer's close
+        # returns, but a signal (a cron check's SIGTERM) does not wait for a slow host
+        pool.shutdown(wait=isinstance(exc, GeneratorExit), cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _ready(done: queue.Queue[Outcome | None], most: int) -> tuple[list[Outcome], int]:

@@ -149,7 +149,8 @@ class Workers:
         if self._pool is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet)
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_quiet,
+                                             initargs=(os.getpid(),))  # fmt: skip
         return self._pool
 
 
@@ -332,11 +333,12 @@ def _extract(
     return found
 
 
-def _quiet() -> None:
+def _quiet(parent: int) -> None:
     """A worker leaves Ctrl-C to the importing process, which stops the workers itself,
-    and ends when that process is gone (killed: no one else would stop it)."""
+    and ends when that process (``parent``, which forked it) is gone (killed: no one else
+    would stop it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    end_with_parent()
+    end_with_parent(parent)
 
 
 def _given(body: Body) -> Body:
