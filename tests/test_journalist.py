@@ -136,7 +136,11 @@ def test_site_search_dates_an_imported_change_without_saying_detected(
     page.fill("#search-phrase", "AI models")
     page.get_by_role("button", name="Find").click()
     result = page.locator("#search-result").inner_text()
+    page.goto((data / "feeds" / "changes" / "15.html").as_uri())
+    evidence = page.locator("section.evidence > p").first.inner_text()
     page.close()
+    # Was: "the exact bytes the site served" above Open Terms Archive's markdown file.
+    assert evidence.startswith("Each raw snapshot is the exact bytes the archive holds (imported")
     assert "first appears in version 13, first seen 2023-06-29 18:34 UTC." in result
     assert "Introduced by change #15 (dated 2023-06-29)." in result and "detected" not in result
 
