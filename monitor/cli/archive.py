@@ -14,6 +14,7 @@ from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:  # start-up: `--help` and `check` load no store or phrase matching
+    from monitor.models import Origin
     from monitor.phrase import Matcher, PhraseHistory
     from monitor.store import Store
 
@@ -36,10 +37,12 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
     with open_store(data_dir) as store:
         views.require_document(store, document)
         found = find_phrase(store, document, text)
+        first = store.version(document, found.version, with_text=False)
+    origin = first.origin if first else None
     if as_json:
-        click.echo(views.json_text(phrase_dict(found)))
+        click.echo(views.json_text({**phrase_dict(found), "origin": _origin_dict(origin)}))
     else:
-        click.echo(phrase_report(found))
+        click.echo(phrase_report(found, origin))
 
 
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
@@ -108,7 +111,17 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
     }  # fmt: skip
 
 
-def phrase_report(found: PhraseHistory) -> str:
+def _origin_dict(origin: Origin | None) -> dict[str, str] | None:
+    """Where the first version holding the phrase came from: an archive (its name, its
+    id there, its time), or None when a live check saw it."""
+    if origin is None:
+        return None
+    return {"archive": origin.archive, "ref": origin.ref,
+            "archived_at": views.when(origin.archived_at)}  # fmt: skip
+
+
+def phrase_report(found: PhraseHistory, origin: Origin | None = None) -> str:
+    """The `first-seen` lines; ``origin``: the first version was imported, not seen live."""
     from monitor import phrase
 
     lines = [f"{found.document}: {found.phrase!r} ({phrase.MATCHING})"]
@@ -118,7 +131,10 @@ def phrase_report(found: PhraseHistory) -> str:
         how = "already in the first recorded version"
     else:
         how = "appeared with a technical upgrade (a new baseline, not a change)"
-    lines.append(f"first seen in v{found.version} on {views.when(found.first_seen)}, {how}:")
+    when = views.when(found.first_seen)
+    if origin is not None:  # the monitor never saw it: the date is the archive's
+        when += f" (dated by the archive, {views.origin_note(origin)})"
+    lines.append(f"first seen in v{found.version} on {when}, {how}:")
     lines.append(f'  "{found.excerpt}"')
     for step in found.steps:
         by = f"change #{step.change}" if step.change is not None else "a technical upgrade"

@@ -134,8 +134,12 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _enough_words(text: str) -> str:
-    if len(text.split(maxsplit=MIN_WORDS)) < MIN_WORDS:  # counts no further than needed
+    found = len(text.split(maxsplit=MIN_WORDS))  # counts no further than needed
+    if found == 0:
         raise ExtractError("page has no readable text (script-only or empty page?)")
+    if found < MIN_WORDS:  # was "script-only or empty" for a 12-word login form too
+        raise ExtractError(f"page has no readable text: {found} word(s), fewer than "
+                           f"{MIN_WORDS} (a login, loading or error page?)")  # fmt: skip
     return text
 
 

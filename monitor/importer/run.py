@@ -62,7 +62,11 @@ class Report:
                             (len(self.problems), "failed")):  # fmt: skip
             if count:
                 parts.append(f"{count} {what}")
-        return f"{self.document}: {self.archive}: " + ", ".join(parts)
+        # Was: "50 older than what is recorded, skipped" after a `make run` whose failed
+        # fetches (no internet) recorded no version: nothing said what to do.
+        hint = (" (history goes first: import before the first `check`, or into a new"
+                " --data directory)" if self.older else "")  # fmt: skip
+        return f"{self.document}: {self.archive}: " + ", ".join(parts) + hint
 
 
 Tick = Callable[[Report, Step, str], None]

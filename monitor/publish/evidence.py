@@ -145,10 +145,21 @@ def _provenance(side: dict[str, Any]) -> str:
     )
 
 
+def _dated(change: Change) -> str:
+    """When the change happened, and who says so: an imported change was never detected
+    by the monitor, its time is the archive's."""
+    when = change.detected_at.isoformat()
+    if change.origin is None:
+        return f"detected {when}"
+    source = ARCHIVES.get(change.origin.archive, change.origin.archive)
+    return (f"dated {when} by the archive ({source} {change.origin.ref});"
+            " imported, not seen by policy-monitor")  # fmt: skip
+
+
 def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"Evidence of change #{change.id} of {change.document} ({change.title}, {change.company})",
-        f"detected {change.detected_at.isoformat()}; page: {change.url}",
+        _dated(change) + f"; page: {change.url}",
         "",
         "Files:",
     ]

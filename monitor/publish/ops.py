@@ -14,7 +14,7 @@ from monitor.models import HealthEvent, Watch
 from monitor.publish.entry_html import clean_text
 from monitor.publish.feed import EPOCH, GENERATOR, TAG_AUTHORITY, FeedSettings, as_utc
 from monitor.publish.site.templates import render
-from monitor.publish.specs import one_line
+from monitor.publish.specs import document_name, one_line
 
 OPS_NAME = "operations"
 
@@ -40,7 +40,8 @@ def render_ops_feed(
 
 
 def ops_title(event: HealthEvent, watch: Watch | None) -> str:
-    name = f"{watch.company} {watch.title}" if watch else event.document
+    # "Acme Acme AI Help" said the company twice: named as the change feeds name it
+    name = document_name(watch.company, watch.title) if watch else event.document
     if event.kind == "failing":
         return f"Monitoring failing: {name} ({event.failures} failed checks in a row)"
     return f"Monitoring recovered: {name} (after {event.failures} failed checks)"

@@ -61,11 +61,11 @@
           ", first seen " + found.first_seen.replace("T", " ").slice(0, 16) + " UTC."]);
     if (found.change !== null) {
       line(["Introduced by ", link("../changes/" + found.change[0] + ".html",
-            "change #" + found.change[0]), " (detected " + found.change[3].slice(0, 10) + ")."]);
+            "change #" + found.change[0]), " (dated " + found.change[3].slice(0, 10) + ")."]);
     }
     if (found.removed_by !== null) {
       line(["Removed by ", link("../changes/" + found.removed_by[0] + ".html",
-            "change #" + found.removed_by[0]), " (detected " + found.removed_by[3].slice(0, 10) + ")."]);
+            "change #" + found.removed_by[0]), " (dated " + found.removed_by[3].slice(0, 10) + ")."]);
     } else {
       line(["Not removed since."]);
     }
