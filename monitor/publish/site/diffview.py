@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from monitor.diff import INVISIBLE, diff_texts
+from monitor.diff import INVISIBLE, diff_lengths, diff_texts
 from monitor.models import Flag
 from monitor.publish.entry_html import visible
 
@@ -24,6 +24,7 @@ class Line:
     parts: tuple[Part, ...]
     changed: bool
     flag: str = ""  # "AI-training added: opt-out" when a flagged sentence is on this line
+    size: int = 1  # the characters of its parts, plus its line break
 
     @property
     def old(self) -> tuple[Part, ...]:
@@ -53,47 +54,82 @@ class DiffView:
 def diff_view(old: str, new: str, max_chars: int, flags: tuple[Flag, ...] = ()) -> DiffView:
     """The diff of two texts, folded, at most ``max_chars`` characters of it; the lines
     holding the words a flag matched (on its side) are marked with the flag."""
-    lines = mark_flags(split_lines(diff_texts(old, new).ops), flags)
+    lines = mark_flags(split_lines(diff_ops(old, new), plain=_plain(old, new)), flags)
     blocks: list[Block] = []
     count, cut = 0, False
     for block in fold(lines):
-        size = sum(map(_size, block.lines))
+        size = sum(line.size for line in block.lines)
         if count + size > max_chars:
             kept = _within(block.lines, max_chars - count)
             blocks += [Block(kept, block.folded)] if kept else []
-            count, cut = count + sum(map(_size, kept)), True
+            count, cut = count + sum(line.size for line in kept), True
             break
         blocks.append(block)
         count += size
     changed = sum(1 for line in lines if line.changed)
-    total = sum(_size(line) for line in lines)
+    total = sum(line.size for line in lines)
     return DiffView(tuple(blocks), count, total, changed, cut)
 
 
 def _within(lines: tuple[Line, ...], budget: int) -> tuple[Line, ...]:
     kept: list[Line] = []
     for line in lines:
-        budget -= _size(line)
+        budget -= line.size
         if budget < 0:
             break
         kept.append(line)
     return tuple(kept)
 
 
-def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
-    """The ops as lines, each with its pieces and whether any of them changed."""
+def diff_ops(old: str, new: str) -> tuple[tuple[int, str], ...]:
+    """:func:`monitor.diff.diff_texts`'s ops of the two texts, cut from them by the diff's
+    lengths (remembered when an import's worker or this process made it): the page needs
+    neither the diff's rendered text nor its passages."""
+    lengths = diff_lengths(old, new)
+    if sum(n for op, n in lengths if op != 1) != len(old) or sum(
+        n for op, n in lengths if op != -1
+    ) != len(new):  # not a cut of both texts: as diff_texts gives them
+        return diff_texts(old, new).ops
+    ops: list[tuple[int, str]] = []
+    i = j = 0
+    for op, size in lengths:
+        if op == 1:
+            ops.append((op, new[j : j + size]))
+            j += size
+        else:
+            ops.append((op, old[i : i + size]))
+            i += size
+            j += size if op == 0 else 0
+    return tuple(ops)
+
+
+def _shown(text: str) -> str:
+    return visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text))
+
+
+def _plain(*texts: str) -> bool:
+    """Whether every piece of the texts is shown as it is (no invisible character, none that
+    XML forbids): each character is shown on its own, so a text shown unchanged has none."""
+    return all(INVISIBLE.search(text) is None and visible(text) == text for text in texts)
+
+
+def split_lines(ops: tuple[tuple[int, str], ...], *, plain: bool = False) -> list[Line]:
+    """The ops as lines, each with its pieces and whether any of them changed (``plain``:
+    the ops' texts need no character shown by name or dropped)."""
     kinds = {-1: "del", 0: "", 1: "ins"}
     lines: list[Line] = []
     parts: list[Part] = []
+    size = 1
     for op, text in ops:
-        shown = visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text))
-        for k, piece in enumerate(shown.split("\n")):
+        kind = kinds[op]
+        for k, piece in enumerate((text if plain else _shown(text)).split("\n")):
             if k:
-                lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
-                parts = []
+                lines.append(Line(tuple(parts), any(kind for kind, _ in parts), "", size))
+                parts, size = [], 1
             if piece:
-                parts.append((kinds[op], piece))
-    lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
+                parts.append((kind, piece))
+                size += len(piece)
+    lines.append(Line(tuple(parts), any(kind for kind, _ in parts), "", size))
     return lines
 
 
@@ -150,7 +186,3 @@ def _trimmed(block: Block) -> list[Block]:
     head, tail = block.lines[:FOLD_LINES], block.lines[-FOLD_LINES:]
     return [Block(head, True), Block((), True, len(block.lines) - 2 * FOLD_LINES),
             Block(tail, True)]  # fmt: skip
-
-
-def _size(line: Line) -> int:
-    return sum(len(text) for _, text in line.parts) + 1
