@@ -61,7 +61,8 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
             f"matched with {phrase.MATCHING}"
         )
     first = store.version(document, found.version)
-    return replace(found, excerpt=phrase.excerpt(first.text if first else "", pattern))
+    excerpt = phrase.excerpt(first.text if first else "", pattern)
+    return replace(found, excerpt=excerpt, origin=first.origin if first else None)
 
 
 def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[int]:
@@ -100,6 +101,7 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
         "returned_by": found.returned_by,
         "present_now": found.present_now,
         "excerpt": found.excerpt,
+        **views.origin_fields(found.origin),  # imported from an archive, or all null
         "events": [
             {"event": s.event, "change": s.change, "at": views.when(s.at),
              "from_version": s.from_version, "to_version": s.to_version}
@@ -119,6 +121,9 @@ def phrase_report(found: PhraseHistory) -> str:
     else:
         how = "appeared with a technical upgrade (a new baseline, not a change)"
     lines.append(f"first seen in v{found.version} on {views.when(found.first_seen)}, {how}:")
+    if found.origin is not None:  # dated by the archive, not seen live
+        lines.append(f"  ({views.origin_note(found.origin)}, archived "
+                     f"{views.when(found.origin.archived_at)})")  # fmt: skip
     lines.append(f'  "{found.excerpt}"')
     for step in found.steps:
         by = f"change #{step.change}" if step.change is not None else "a technical upgrade"
