@@ -5,11 +5,12 @@ JavaScript), inline and side by side, and cut at a character budget that the pag
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from monitor.diff import INVISIBLE, diff_lengths, diff_texts
 from monitor.models import Flag
-from monitor.publish.entry_html import visible
+from monitor.publish.entry_html import NOT_XML, visible
 
 Part = tuple[str, str]  # ("", same), ("del", removed), ("ins", added)
 CONTEXT_LINES = 2  # unchanged lines shown around each changed one; the rest is folded
@@ -54,7 +55,7 @@ class DiffView:
 def diff_view(old: str, new: str, max_chars: int, flags: tuple[Flag, ...] = ()) -> DiffView:
     """The diff of two texts, folded, at most ``max_chars`` characters of it; the lines
     holding the words a flag matched (on its side) are marked with the flag."""
-    lines = mark_flags(split_lines(diff_ops(old, new), plain=_plain(old, new)), flags)
+    lines = mark_flags(split_lines(diff_ops(old, new)), flags)
     blocks: list[Block] = []
     count, cut = 0, False
     for block in fold(lines):
@@ -103,26 +104,32 @@ def diff_ops(old: str, new: str) -> tuple[tuple[int, str], ...]:
     return tuple(ops)
 
 
-def _shown(text: str) -> str:
-    return visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text))
+# A piece of text as a page shows it: invisible characters named (``<U+200B>``; they
+# include entry_html's bidi overrides), those XML forbids dropped. One pass, the same
+# characters as ``visible(INVISIBLE.sub(name, text))`` in three (a test compares every
+# code point).
+_SHOWN = re.compile(f"{INVISIBLE.pattern}|{NOT_XML.pattern}")
 
 
-def _plain(*texts: str) -> bool:
-    """Whether every piece of the texts is shown as it is (no invisible character, none that
-    XML forbids): each character is shown on its own, so a text shown unchanged has none."""
-    return all(INVISIBLE.search(text) is None and visible(text) == text for text in texts)
+def _name(match: re.Match[str]) -> str:
+    char = match.group()
+    return "" if NOT_XML.match(char) else f"<U+{ord(char):04X}>"
 
 
-def split_lines(ops: tuple[tuple[int, str], ...], *, plain: bool = False) -> list[Line]:
-    """The ops as lines, each with its pieces and whether any of them changed (``plain``:
-    the ops' texts need no character shown by name or dropped)."""
+def shown(text: str) -> str:
+    """``text`` as a page shows it (above)."""
+    return _SHOWN.sub(_name, text)
+
+
+def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
+    """The ops as lines, each with its pieces and whether any of them changed."""
     kinds = {-1: "del", 0: "", 1: "ins"}
     lines: list[Line] = []
     parts: list[Part] = []
     size = 1
     for op, text in ops:
         kind = kinds[op]
-        for k, piece in enumerate((text if plain else _shown(text)).split("\n")):
+        for k, piece in enumerate(shown(text).split("\n")):
             if k:
                 lines.append(Line(tuple(parts), any(kind for kind, _ in parts), "", size))
                 parts, size = [], 1
