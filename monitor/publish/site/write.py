@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from monitor.diff import Lengths, remember, remembered
@@ -96,24 +96,30 @@ def _results(done: Future[Iterable[ChangeFiles]]) -> Iterator[ChangeFiles]:
 
 
 class _Background:
-    """One daemon thread running the work given, in order (a daemon: an interrupted command
-    does not wait for pages nobody will write)."""
+    """A daemon thread running the work given, in order, while there is some (a daemon: an
+    interrupted command does not wait for pages nobody will write)."""
 
     def __init__(self) -> None:
-        self.queue: SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = SimpleQueue()
-        self.thread: threading.Thread | None = None
+        self.work: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self.lock = threading.Lock()
+        self.running = False
 
     def submit(self, work: Callable[[], T]) -> Future[T]:
         done: Future[T] = Future()
-        self.queue.put((work, done))
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._run, name="change-pages", daemon=True)
-            self.thread.start()
+        with self.lock:
+            self.work.append((work, done))
+            if not self.running:
+                self.running = True
+                threading.Thread(target=self._run, name="change-pages", daemon=True).start()
         return done
 
     def _run(self) -> None:
         while True:
-            work, done = self.queue.get()
+            with self.lock:
+                if not self.work:  # ends when idle: the next submit starts another
+                    self.running = False
+                    return
+                work, done = self.work.popleft()
             try:
                 done.set_result(work())
             except BaseException as exc:  # noqa: BLE001 - raised where the result is read
