@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.models import Change, Upgrade, Version
+from monitor.models import Change, Origin, Upgrade, Version
 
 MATCHING = "case and runs of whitespace ignored, whole words at both ends"
 _SPACES = re.compile(r"\s+")
@@ -215,6 +215,7 @@ class PhraseHistory:
     present_now: bool
     steps: tuple[Step, ...]
     excerpt: str = ""  # the phrase in its line, in the first version holding it
+    origin: Origin | None = None  # the archive that version was imported from (issue 14)
 
     @property
     def introduced(self) -> Step | None:

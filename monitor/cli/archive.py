@@ -14,7 +14,6 @@ from monitor.cli.options import data_option, open_store
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:  # start-up: `--help` and `check` load no store or phrase matching
-    from monitor.models import Origin
     from monitor.phrase import Matcher, PhraseHistory
     from monitor.store import Store
 
@@ -37,12 +36,10 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
     with open_store(data_dir) as store:
         views.require_document(store, document)
         found = find_phrase(store, document, text)
-        first = store.version(document, found.version, with_text=False)
-    origin = first.origin if first else None
     if as_json:
-        click.echo(views.json_text({**phrase_dict(found), "origin": _origin_dict(origin)}))
+        click.echo(views.json_text(phrase_dict(found)))
     else:
-        click.echo(phrase_report(found, origin))
+        click.echo(phrase_report(found))
 
 
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
@@ -64,7 +61,8 @@ def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
             f"matched with {phrase.MATCHING}"
         )
     first = store.version(document, found.version)
-    return replace(found, excerpt=phrase.excerpt(first.text if first else "", pattern))
+    excerpt = phrase.excerpt(first.text if first else "", pattern)
+    return replace(found, excerpt=excerpt, origin=first.origin if first else None)
 
 
 def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[int]:
@@ -103,6 +101,7 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
         "returned_by": found.returned_by,
         "present_now": found.present_now,
         "excerpt": found.excerpt,
+        **views.origin_fields(found.origin),  # imported from an archive, or all null
         "events": [
             {"event": s.event, "change": s.change, "at": views.when(s.at),
              "from_version": s.from_version, "to_version": s.to_version}
@@ -111,17 +110,8 @@ def phrase_dict(found: PhraseHistory) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _origin_dict(origin: Origin | None) -> dict[str, str] | None:
-    """Where the first version holding the phrase came from: an archive (its name, its
-    id there, its time), or None when a live check saw it."""
-    if origin is None:
-        return None
-    return {"archive": origin.archive, "ref": origin.ref,
-            "archived_at": views.when(origin.archived_at)}  # fmt: skip
-
-
-def phrase_report(found: PhraseHistory, origin: Origin | None = None) -> str:
-    """The `first-seen` lines; ``origin``: the first version was imported, not seen live."""
+def phrase_report(found: PhraseHistory) -> str:
+    """The `first-seen` lines; an imported first version is dated by its archive."""
     from monitor import phrase
 
     lines = [f"{found.document}: {found.phrase!r} ({phrase.MATCHING})"]
@@ -132,8 +122,8 @@ def phrase_report(found: PhraseHistory, origin: Origin | None = None) -> str:
     else:
         how = "appeared with a technical upgrade (a new baseline, not a change)"
     when = views.when(found.first_seen)
-    if origin is not None:  # the monitor never saw it: the date is the archive's
-        when += f" (dated by the archive, {views.origin_note(origin)})"
+    if found.origin is not None:  # the monitor never saw it: the date is the archive's
+        when += f" (dated by the archive, {views.origin_note(found.origin)})"
     lines.append(f"first seen in v{found.version} on {when}, {how}:")
     lines.append(f'  "{found.excerpt}"')
     for step in found.steps:

@@ -34,6 +34,7 @@ MAX_AI_RELATED = 5
 # \ue000-\ufffd\U00010000-\U0010ffff]"): the same set (a test compares every code point),
 # compiled in 0.7 ms instead of 7.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = _NOT_XML
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # diff.render marks changes inside one line: [-removed-] and {+added+}.
 _MARK = re.compile(r"\[-(.*?)-\]|\{\+(.*?)\+\}")

@@ -5,11 +5,12 @@ JavaScript), inline and side by side, and cut at a character budget that the pag
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
-from monitor.diff import INVISIBLE, diff_texts
+from monitor.diff import INVISIBLE, diff_lengths, diff_texts
 from monitor.models import Flag
-from monitor.publish.entry_html import visible
+from monitor.publish.entry_html import NOT_XML, visible
 
 Part = tuple[str, str]  # ("", same), ("del", removed), ("ins", added)
 CONTEXT_LINES = 2  # unchanged lines shown around each changed one; the rest is folded
@@ -24,6 +25,7 @@ class Line:
     parts: tuple[Part, ...]
     changed: bool
     flag: str = ""  # "AI-training added: opt-out" when a flagged sentence is on this line
+    size: int = 1  # the characters of its parts, plus its line break
 
     @property
     def old(self) -> tuple[Part, ...]:
@@ -53,31 +55,70 @@ class DiffView:
 def diff_view(old: str, new: str, max_chars: int, flags: tuple[Flag, ...] = ()) -> DiffView:
     """The diff of two texts, folded, at most ``max_chars`` characters of it; the lines
     holding the words a flag matched (on its side) are marked with the flag."""
-    lines = mark_flags(split_lines(diff_texts(old, new).ops), flags)
+    lines = mark_flags(split_lines(diff_ops(old, new)), flags)
     blocks: list[Block] = []
     count, cut = 0, False
     for block in fold(lines):
-        size = sum(map(_size, block.lines))
+        size = sum(line.size for line in block.lines)
         if count + size > max_chars:
             kept = _within(block.lines, max_chars - count)
             blocks += [Block(kept, block.folded)] if kept else []
-            count, cut = count + sum(map(_size, kept)), True
+            count, cut = count + sum(line.size for line in kept), True
             break
         blocks.append(block)
         count += size
     changed = sum(1 for line in lines if line.changed)
-    total = sum(_size(line) for line in lines)
+    total = sum(line.size for line in lines)
     return DiffView(tuple(blocks), count, total, changed, cut)
 
 
 def _within(lines: tuple[Line, ...], budget: int) -> tuple[Line, ...]:
     kept: list[Line] = []
     for line in lines:
-        budget -= _size(line)
+        budget -= line.size
         if budget < 0:
             break
         kept.append(line)
     return tuple(kept)
+
+
+def diff_ops(old: str, new: str) -> tuple[tuple[int, str], ...]:
+    """:func:`monitor.diff.diff_texts`'s ops of the two texts, cut from them by the diff's
+    lengths (remembered when an import's worker or this process made it): the page needs
+    neither the diff's rendered text nor its passages."""
+    lengths = diff_lengths(old, new)
+    if sum(n for op, n in lengths if op != 1) != len(old) or sum(
+        n for op, n in lengths if op != -1
+    ) != len(new):  # not a cut of both texts: as diff_texts gives them
+        return diff_texts(old, new).ops
+    ops: list[tuple[int, str]] = []
+    i = j = 0
+    for op, size in lengths:
+        if op == 1:
+            ops.append((op, new[j : j + size]))
+            j += size
+        else:
+            ops.append((op, old[i : i + size]))
+            i += size
+            j += size if op == 0 else 0
+    return tuple(ops)
+
+
+# A piece of text as a page shows it: invisible characters named (``<U+200B>``; they
+# include entry_html's bidi overrides), those XML forbids dropped. One pass, the same
+# characters as ``visible(INVISIBLE.sub(name, text))`` in three (a test compares every
+# code point).
+_SHOWN = re.compile(f"{INVISIBLE.pattern}|{NOT_XML.pattern}")
+
+
+def _name(match: re.Match[str]) -> str:
+    char = match.group()
+    return "" if NOT_XML.match(char) else f"<U+{ord(char):04X}>"
+
+
+def shown(text: str) -> str:
+    """``text`` as a page shows it (above)."""
+    return _SHOWN.sub(_name, text)
 
 
 def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
@@ -85,15 +126,17 @@ def split_lines(ops: tuple[tuple[int, str], ...]) -> list[Line]:
     kinds = {-1: "del", 0: "", 1: "ins"}
     lines: list[Line] = []
     parts: list[Part] = []
+    size = 1
     for op, text in ops:
-        shown = visible(INVISIBLE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text))
-        for k, piece in enumerate(shown.split("\n")):
+        kind = kinds[op]
+        for k, piece in enumerate(shown(text).split("\n")):
             if k:
-                lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
-                parts = []
+                lines.append(Line(tuple(parts), any(kind for kind, _ in parts), "", size))
+                parts, size = [], 1
             if piece:
-                parts.append((kinds[op], piece))
-    lines.append(Line(tuple(parts), any(kind for kind, _ in parts)))
+                parts.append((kind, piece))
+                size += len(piece)
+    lines.append(Line(tuple(parts), any(kind for kind, _ in parts), "", size))
     return lines
 
 
@@ -150,7 +193,3 @@ def _trimmed(block: Block) -> list[Block]:
     head, tail = block.lines[:FOLD_LINES], block.lines[-FOLD_LINES:]
     return [Block(head, True), Block((), True, len(block.lines) - 2 * FOLD_LINES),
             Block(tail, True)]  # fmt: skip
-
-
-def _size(line: Line) -> int:
-    return sum(len(text) for _, text in line.parts) + 1

@@ -126,6 +126,16 @@ def _parts(parts: Iterable[tuple[str, str]]) -> str:
     return "".join(out)
 
 
+def _marked(parts: list[tuple[str, str]], left_out: str) -> str:
+    """Escaped parts (``(kind, html)``) as HTML, without those of kind ``left_out``."""
+    out: list[str] = []
+    for kind, html in parts:
+        if kind != left_out:
+            tags = _TAGS.get(kind)
+            out += (tags[0], html, tags[1]) if tags else (html,)
+    return "".join(out)
+
+
 def _classes(line: Any) -> str:
     return (" changed" if line.changed else "") + (" flagged" if line.flag else "")
 
@@ -145,8 +155,11 @@ def side_lines(lines: Iterable[Any]) -> Markup:
     deletions)."""
     out: list[str] = []
     for line in lines:
-        old = _parts(p for p in line.parts if p[0] != "ins")
-        new = _parts(p for p in line.parts if p[0] != "del")
+        if line.changed:  # each part escaped once for both sides
+            parts = [(kind, html_escape(text)) for kind, text in line.parts]
+            old, new = _marked(parts, "ins"), _marked(parts, "del")
+        else:  # no insertion or deletion: both sides are the same
+            old = new = _parts(line.parts)
         out.append(f'<div class="row{_classes(line)}" role="row"><div role="cell">{old}</div>'
                    f'<div role="cell">{new}</div></div>\n')  # fmt: skip
     return Markup("".join(out))

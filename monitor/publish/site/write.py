@@ -19,10 +19,14 @@ hundreds of change pages in its worker processes (``render``), this process writ
 from __future__ import annotations
 
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 from monitor.diff import Lengths, remember, remembered
 from monitor.models import Change, Version, Watch
@@ -44,6 +48,7 @@ from monitor.store import Store
 from monitor.store.site_queries import snapshot_evidence
 
 STATIC = ("site.css", "search.js")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,51 @@ Map = Callable[[Callable[[ChangeJob], ChangeFiles], list[ChangeJob]], Iterable[C
 
 def render_with(map_jobs: Map) -> Render:
     """A :data:`Render` making the files through ``map_jobs`` (a pool of processes' map,
-    in order), each job with the diff this process remembers for its two texts."""
+    in order), each job with the diff this process remembers for its two texts. It returns
+    at once: a thread of this process waits for the pool (the calls in the order made),
+    so this process writes the versions' pages while the workers make the changes'."""
+    background = _Background()
 
     def render(jobs: list[ChangeJob]) -> Iterable[ChangeFiles]:
-        return map_jobs(change_files, [_with_lengths(job) for job in jobs])
+        given = [_with_lengths(job) for job in jobs]
+        return _results(background.submit(lambda: map_jobs(change_files, given)))
 
     return render
+
+
+def _results(done: Future[Iterable[ChangeFiles]]) -> Iterator[ChangeFiles]:
+    yield from done.result()
+
+
+class _Background:
+    """A daemon thread running the work given, in order, while there is some (a daemon: an
+    interrupted command does not wait for pages nobody will write)."""
+
+    def __init__(self) -> None:
+        self.work: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
+        self.lock = threading.Lock()
+        self.running = False
+
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        done: Future[T] = Future()
+        with self.lock:
+            self.work.append((work, done))
+            if not self.running:
+                self.running = True
+                threading.Thread(target=self._run, name="change-pages", daemon=True).start()
+        return done
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                if not self.work:  # ends when idle: the next submit starts another
+                    self.running = False
+                    return
+                work, done = self.work.popleft()
+            try:
+                done.set_result(work())
+            except BaseException as exc:  # noqa: BLE001 - raised where the result is read
+                done.set_exception(exc)
 
 
 def _with_lengths(job: ChangeJob) -> ChangeJob:
@@ -101,8 +145,14 @@ def write_site(
         data = resources.files("monitor.publish.site").joinpath("static", name).read_bytes()
         written += replace_if_changed(out_dir / name, data)
     docs = [_document_data(store, watch) for watch in documents]
+    # A document's change pages are asked for (``render``) before its versions' pages are
+    # written, and written after them, one document later: workers make them meanwhile.
+    waiting: _Pages | None = None
     for doc in docs:
-        written += _write_document(store, out_dir, doc, settings, fresh, render)
+        pages = _write_document(store, out_dir, doc, settings, fresh, render)
+        written += pages.written + (_write_changes(out_dir, waiting) if waiting else [])
+        waiting = pages
+    written += _write_changes(out_dir, waiting) if waiting else []
     page = index_html(rows, settings, store.upgrades(), docs=docs, ops_href=ops_href)
     return written + replace_if_changed(out_dir / "index.html", page)
 
@@ -126,30 +176,46 @@ def _document_data(store: Store, watch: Watch) -> DocumentData:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Pages:
+    """A document's files written, and those still to write: its change pages (being made)
+    then its search data (last: its first line says every other file is there)."""
+
+    written: list[Path]
+    jobs: list[ChangeJob]
+    files: Iterable[ChangeFiles]
+    search: tuple[Path, bytes] | None
+
+
 def _write_document(
     store: Store, out_dir: Path, doc: DocumentData, settings: FeedSettings, fresh: bool,
     render: Render,
-) -> list[Path]:  # fmt: skip
+) -> _Pages:  # fmt: skip
     folder = out_dir / "documents" / doc.path
     timeline = timeline_page(doc, index_href=index_href(settings, 1))
     written = replace_if_changed(out_dir / "documents" / f"{doc.path}.html", timeline)
     data_path = folder / "search-data.js"
     if fresh and _first_line(data_path) == search_key(doc):
-        return written  # no version or change since: its other files are all written
-    texts: list[Version] = []
-    for v in doc.versions:
-        full = store.version(doc.watch.id, v.number)
-        if full is None:  # listed a moment ago: only a concurrent rewrite could drop it
-            continue
-        texts.append(full)
-        written += _write_version(folder, doc, full, index_href(settings, 2), fresh)
-        written += _write_snapshot(store, out_dir, doc, v.snapshot_sha256)
+        return _Pages(written, [], [], None)  # no version or change since: all written
+    texts = [full for v in doc.versions
+             if (full := store.version(doc.watch.id, v.number)) is not None]  # fmt: skip
     by_number = {v.number: v for v in texts}
     jobs = [_change_job(doc, change, by_number, settings) for change in doc.changes
             if not (fresh and (out_dir / change_page_href(change.id)).exists())]  # fmt: skip
-    for job, files in zip(jobs, render(jobs), strict=True):
+    files = render(jobs)
+    for full in texts:  # (a version listed a moment ago and gone: a concurrent rewrite)
+        written += _write_version(folder, doc, full, index_href(settings, 2), fresh)
+        written += _write_snapshot(store, out_dir, doc, full.snapshot_sha256)
+    return _Pages(written, jobs, files, (data_path, search_data(doc, texts)))
+
+
+def _write_changes(out_dir: Path, pages: _Pages) -> list[Path]:
+    written: list[Path] = []
+    for job, files in zip(pages.jobs, pages.files, strict=True):
         written += _write_change(out_dir / change_page_href(job.change.id), files)
-    return written + replace_if_changed(data_path, search_data(doc, texts))
+    if pages.search is not None:
+        written += replace_if_changed(*pages.search)
+    return written
 
 
 def _first_line(path: Path) -> str:
