@@ -1,0 +1,102 @@
+"""Page content against the AI-training flag (branch attack7): what a reader sees must be
+what is flagged and quoted; what a reader does not see must raise nothing. Each case is a
+page served on 127.0.0.1 and read with the real CLI (`check`, `changes --json`, `explain`,
+`evidence`); the cases live in tests/data/flag_attacks.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitor.classify.visible import shown
+from monitor.views import terminal_safe
+from tests.cli_helpers import Result, run_cli, write_watchlist
+from tests.httpserver import LocalServer
+
+CASES: dict[str, list[dict[str, Any]]] = yaml.safe_load(
+    (Path(__file__).parent / "data" / "flag_attacks.yaml").read_text(encoding="utf-8")
+)
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Privacy</title></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a></nav><main><h1>Privacy Policy</h1>
+<p>We collect the content you create, such as posts and photos, and information about how
+you use our services, the devices you use and the people you interact with.</p>
+<h2>How we use information</h2>
+<p>We use information to provide, personalise and improve our services and to keep our
+community safe and secure for everyone who uses them.</p>
+{body}
+<h2>Your choices</h2><p>You can access, correct or delete your information at any time in
+your account settings, and you can ask us questions about this policy.</p>
+</main><footer><a href="/terms">Terms</a> <a href="/help">Help</a></footer></body></html>"""
+
+
+def page(body: str = "") -> bytes:
+    return PAGE.format(body=body).encode()
+
+
+class Site:
+    """One document served at /p, checked with the real CLI into ``tmp/data``."""
+
+    def __init__(self, server: LocalServer, tmp: Path, capsys: pytest.CaptureFixture[str]):
+        self.server, self.capsys = server, capsys
+        self.data = str(tmp / "data")
+        self.watchlist = str(write_watchlist(tmp / "watchlist.yaml", {"doc": server.url("/p")}))
+
+    def cli(self, *args: str) -> Result:
+        return run_cli(self.capsys, *args, "--data", self.data)
+
+    def check(self, body: bytes) -> Result:
+        self.server.route("/p", body=body)
+        done = self.cli("check", "--watchlist", self.watchlist)
+        assert done.code == 0, done.err
+        return done
+
+    def changes(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = json.loads(self.cli("changes", "--json").out)
+        return rows
+
+
+@pytest.fixture
+def site(local_server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Site:
+    return Site(local_server, tmp_path, capsys)
+
+
+@pytest.mark.parametrize("case", CASES["silence"], ids=lambda case: case["name"])
+def test_ai_training_wording_a_reader_sees_is_flagged_and_quoted_as_stored(
+    site: Site, tmp_path: Path, case: dict[str, Any]
+) -> None:
+    """Attack: AI-training wording with characters no reader sees inside its words (soft
+    hyphens, zero-width characters, bidi marks, variation selectors...). Once: a change
+    recorded, not flagged (the rules read "tr\\u00adain"). Now flagged; the phrase is the
+    stored text's own characters (so `first-seen` and the evidence files find it), and
+    reads as the page shows it once the invisible characters are taken out."""
+    site.check(page())
+    site.check(page(f"<p>{case['html']}</p>"))
+    [change] = site.changes()
+    assert change["ai_training"] is True, change
+    [flag] = change["flags"]
+    assert shown(flag["phrase"]) == case["shown"]
+    out = tmp_path / "evidence"
+    assert site.cli("evidence", str(change["id"]), "--out", str(out)).code == 0
+    [after] = out.glob("after-*-text.txt")
+    assert flag["sentence"] in after.read_text(encoding="utf-8")
+    assert flag["phrase"] in flag["sentence"]
+    assert terminal_safe(flag["phrase"]) in site.cli("explain", str(change["id"])).out
+
+
+@pytest.mark.parametrize("case", CASES["invisible_edit"], ids=lambda case: case["name"])
+def test_invisible_characters_put_into_a_flagged_sentence_raise_no_flag(
+    site: Site, case: dict[str, Any]
+) -> None:
+    """Attack: a left-to-right mark, a variation selector or tag characters put into an
+    AI-training sentence already there. Once: "AI-training changed", the same visible
+    sentence quoted as removed and as added (its words compared with the mark splitting
+    one). Now the words are compared as a reader reads them: no flag."""
+    site.check(page(f"<p>{case['before']}</p>"))
+    site.check(page(f"<p>{case['after']}</p>"))
+    flagged = [change for change in site.changes() if change["ai_training"]]
+    assert flagged == []
