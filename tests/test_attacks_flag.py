@@ -100,3 +100,40 @@ def test_invisible_characters_put_into_a_flagged_sentence_raise_no_flag(
     site.check(page(f"<p>{case['after']}</p>"))
     flagged = [change for change in site.changes() if change["ai_training"]]
     assert flagged == []
+
+
+SECTION = """<h2>Section {i}</h2><div {attrs}><p>This section explains in plain words how we
+handle the information number {i} that you give us when you use the services, and why we
+need it.</p><p>We keep it only as long as we need it for the purposes of section {i}.</p>
+{extra}</div>"""
+PANEL_AI = "<p>We may use your public posts and photos to train our AI models.</p>"
+
+
+def accordion(attrs: str, wrap: str = "main", ai: bool = False) -> bytes:
+    sections = "".join(
+        SECTION.format(i=i, attrs=attrs, extra=PANEL_AI if ai and i == 3 else "") for i in range(6)
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"></head><body><nav><a href="/">'
+        f"Home</a></nav><{wrap}><h1>Privacy Policy</h1><p>Read each section below.</p>"
+        f"{sections}</{wrap}><footer>Example</footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("case", CASES["folded"], ids=lambda case: case["name"])
+def test_an_ai_clause_added_to_a_collapsed_accordion_panel_is_flagged(
+    site: Site, case: dict[str, Any]
+) -> None:
+    """Attack: the policy's sections in collapsed accordion panels (``hidden``,
+    ``hidden="until-found"``, jQuery's inline ``display: none``, ``aria-hidden``), an
+    AI-training clause added to one. Once: the text was the headings alone and the clause
+    raised nothing ("unchanged"). Now a panel of prose inside the content is read as a
+    closed <details> is: the clause is flagged."""
+    wrap = case.get("wrap", "main")
+    site.check(accordion(case["attrs"], wrap))
+    done = site.check(accordion(case["attrs"], wrap, ai=True))
+    assert "AI-training language added" in done.out, done.out
+    [change] = site.changes()
+    assert [flag["sentence"] for flag in change["flags"]] == [
+        "We may use your public posts and photos to train our AI models."
+    ]

@@ -7,7 +7,11 @@ at the tag is guarded by the element's share of the page's text: a container tha
 large part of the words is the policy, whatever its class names say. And inside the
 policy's content (<main>, <article>, the selected or detected content block) a section of
 prose with no controls is policy text even when its id or class names cookies or consent:
-privacy policies have sections with exactly those ids.
+privacy policies have sections with exactly those ids. So is such a section hidden
+(``hidden``, ``aria-hidden``, ``display: none``): a collapsed accordion panel is text the
+reader unfolds with a click, as a closed <details>, and policies put whole chapters in
+them (an AI-training clause added to one must not go unseen); a hidden block with
+controls, pinned over the page, with a dialog's role or of few words stays out.
 
 The tree is lxml's (monitor.extract.limits.parse): text lives in an element's ``text`` and
 in its children's ``tail``; an element is removed with :func:`drop`, which keeps its tail.
@@ -201,10 +205,6 @@ def _chrome_by_attributes(el: Tag, tag: str, attrs: Attrs) -> bool:
     return _named(el, attrs)
 
 
-def _named_chrome(el: Tag) -> bool:
-    return _named(el, el.attrib)
-
-
 def _named(el: Tag, attrs: Attrs) -> bool:
     names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
     if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
@@ -345,8 +345,7 @@ def drop_chrome(
         elif not attrs:  # no class, id, role, style or href: only a link list
             chrome = is_link_list(st)
         elif _chrome_by_attributes(el, tag, attrs):
-            named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
-            chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
+            chrome = not ((inside or in_main) and _folded(el, attrs) and is_policy_prose(el, st))
         else:
             chrome = is_link_list(st)
         return chrome and not st.holds_content
@@ -377,6 +376,18 @@ def discount(stats: dict[Tag, Stats], removed: list[tuple[Tag, Stats]]) -> None:
                                 old.holds_content)  # fmt: skip
             text = old.text - new_text
             node = node.getparent()
+
+
+def _folded(el: Tag, attrs: Attrs) -> bool:
+    """Chrome by its name (``cookies``, ``modal``...) or hidden (``hidden``, ``aria-hidden``,
+    ``display: none``) but neither by its role nor hidden for sight only (``sr-only``):
+    inside the policy's content, such an element holding prose is a section of the
+    policy (a "Cookies" section; an accordion's collapsed panel, which scripts and
+    ``hidden="until-found"`` unfold, as ``<details>``): the caller keeps it then."""
+    if _roled(el):
+        return False
+    classes = attrs.get("class")
+    return not (classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()))
 
 
 def _roled(el: Tag) -> bool:
