@@ -137,3 +137,37 @@ def test_an_ai_clause_added_to_a_collapsed_accordion_panel_is_flagged(
     assert [flag["sentence"] for flag in change["flags"]] == [
         "We may use your public posts and photos to train our AI models."
     ]
+
+
+PART = """<h2>Part {i}</h2><p>This part of the policy explains in plain words how we handle
+information number {i} that you give us when you use the services, and why we need it for
+the purposes set out here.</p><p>We keep it only as long as we need it and delete it after
+that period, unless the law requires us to keep it longer.</p>"""
+
+
+def long_policy(box: str, layout: str) -> bytes:
+    if layout == "in-main":
+        parts = "".join(PART.format(i=i) for i in range(20))
+        html = f"<main><h1>Privacy Policy</h1>{parts}{box}</main>"
+    else:
+        parts = "".join(f"<section>{PART.format(i=i)}</section>" for i in range(20))
+        html = f'<div id="app"><div class="top"><a href="/">Home</a></div>{parts}{box}</div>'
+    head = '<!doctype html><html><head><meta charset="utf-8"></head>'
+    return f"{head}<body>{html}</body></html>".encode()
+
+
+@pytest.mark.parametrize("layout", ["in-main", "sections"])
+@pytest.mark.parametrize("case", CASES["chrome"], ids=lambda case: case["name"])
+def test_ai_words_in_page_chrome_or_invisible_markup_raise_nothing(
+    site: Site, case: dict[str, Any], layout: str
+) -> None:
+    """Attack: AI-training words in a consent box, a pinned bar, a dialog, markup no
+    reader sees (template, noscript, JSON-LD, SVG title, alt and title attributes) or a
+    hidden tooltip, put into the policy's own content block. Once (the cases marked "was
+    flagged"): "changed: ... (AI-training language added)", quoting the banner. Now
+    nothing is recorded: the box is chrome (a consent platform's name, pinned over the
+    page), and the page's text is what it was."""
+    site.check(long_policy("", layout))
+    done = site.check(long_policy(case["box"], layout))
+    assert "unchanged" in done.out, done.out
+    assert site.changes() == []

@@ -76,9 +76,17 @@ PROSE_WORDS = 20
 SENTENCE_WORDS = 8
 PROSE_LOOKAHEAD = 400
 
+# Consent platforms' containers, named in one word ("CybotCookiebotDialog", camelCase ids
+# are not split) or in words of their own ("qc-cmp2-container"): found anywhere in the
+# lower-cased names (also hints: the words are checked after the hint).
+CONSENT_VENDORS = (
+    "onetrust cookiebot didomi usercentrics trustarc truste- qc-cmp osano- iubenda "
+    "cookieyes cky-consent sp_message cmpbox".split()
+)
+_CONSENT_VENDOR = re.compile("|".join(re.escape(name) for name in CONSENT_VENDORS))
 # Searched in lower-cased names: an IGNORECASE alternation is 15x slower on the long class
 # lists of utility-CSS pages.
-_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)))
+_CHROME_HINT = re.compile("|".join([*sorted(CHROME_WORDS), *map(re.escape, CONSENT_VENDORS)]))
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
 _OVERLAY_STYLE = re.compile(r"position:\s*(?:fixed|sticky)", re.I)
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s+|$)")
@@ -200,6 +208,8 @@ def _chrome_by_attributes(el: Tag, tag: str, attrs: Attrs) -> bool:
     made once per element by the chrome walk, or lxml's attrib)."""
     if (attrs.get("role") or "").lower() in CHROME_ROLES or _hidden(attrs):
         return True
+    if _OVERLAY_STYLE.search(attrs.get("style") or ""):
+        return True  # pinned over the page: a banner, a bar, a chat button (never prose)
     if tag == "a" and (attrs.get("href") or "").startswith("#") and _is_skip_link(el):
         return True
     return _named(el, attrs)
@@ -209,6 +219,8 @@ def _named(el: Tag, attrs: Attrs) -> bool:
     names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
     if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
         return False
+    if _CONSENT_VENDOR.search(names.lower()):
+        return True
     return any(word in CHROME_WORDS for word in _class_words(el))
 
 
@@ -384,8 +396,8 @@ def _folded(el: Tag, attrs: Attrs) -> bool:
     inside the policy's content, such an element holding prose is a section of the
     policy (a "Cookies" section; an accordion's collapsed panel, which scripts and
     ``hidden="until-found"`` unfold, as ``<details>``): the caller keeps it then."""
-    if _roled(el):
-        return False
+    if _roled(el) or _CONSENT_VENDOR.search(f"{attrs.get('class')} {attrs.get('id')}".lower()):
+        return False  # a consent platform's box is never a section of the policy
     classes = attrs.get("class")
     return not (classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()))
 
