@@ -6,6 +6,7 @@ page served on 127.0.0.1 and read with the real CLI (`check`, `changes --json`, 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,32 @@ def test_ai_words_in_page_chrome_or_invisible_markup_raise_nothing(
     done = site.check(long_policy(case["box"], layout))
     assert "unchanged" in done.out, done.out
     assert site.changes() == []
+
+
+RUN_ON_CPU_S = 15  # the check below took 59 s of CPU before, 1-2 s since (loose: load)
+
+
+def test_one_paragraph_of_thousands_of_training_clauses_is_checked_in_seconds(
+    site: Site,
+) -> None:
+    """Attack: one paragraph (265 KB, no full stop) of 3,000 training clauses. Its
+    sentences are cut into bounded parts (250 flags), but the board read the whole
+    paragraph again for each of them and each of its sentences again per facet: 59 s of
+    CPU for one check (quadratic: a 1 MB paragraph, the better part of an hour, the
+    daemon's writer held all along). Each line's passage is now read once and each
+    sentence's facets remembered: the board still says yes, in a second or two."""
+    clauses = " ".join(
+        f"We may use your public posts number {i} and photos to train our AI models {i},"
+        for i in range(3000)
+    )
+    site.check(page())
+    start = time.process_time()
+    done = site.check(page(f"<p>{clauses}</p>"))
+    assert time.process_time() - start < RUN_ON_CPU_S
+    assert "AI-training language added" in done.out
+    [change] = site.changes()
+    assert len(change["flags"]) > 200
+    board = json.loads(site.cli("board", "--json").out)
+    cells = board["documents"][0]["cells"]
+    assert cells["trains_on_user_data"]["value"] == "yes"
+    assert cells["data_used"]["which"] == ["posts", "photos", "public information"]
