@@ -94,10 +94,11 @@ def _training_hits(lines: list[str]) -> list[_Hit]:
     rules = load_rules()
     hits: list[_Hit] = []
     for index, line in enumerate(lines):
+        passage: tuple[str, ...] = ()  # one per line, shared by its hits (not one each)
         for sentence in _sentences(line):
             match = match_sentence(sentence, rules, training_only=True)
             if match:
-                passage = tuple(_passage(lines, index))
+                passage = passage or tuple(_passage(lines, index))
                 hits.append(_Hit(index, sentence, match.rule.category, passage))
     return hits
 

@@ -62,12 +62,20 @@ def load_facets(path: Path = FACETS_FILE) -> Facets:
     )
 
 
-def names_found(named: Named, text: str) -> list[str]:
+# A passage is read once per training sentence in it: a paragraph of a thousand such
+# sentences (one line, no bullets) was read a million times (a minute per check, the
+# board's share of the sweep); each sentence's answer is remembered instead.
+REMEMBERED = 4096
+
+
+@lru_cache(maxsize=REMEMBERED)
+def names_found(named: Named, text: str) -> tuple[str, ...]:
     """The names whose patterns are found in ``text``, in pack order."""
     text = text.translate(FOLD)
-    return [name for name, patterns in named if any(p.search(text) for p in patterns)]
+    return tuple(name for name, patterns in named if any(p.search(text) for p in patterns))
 
 
+@lru_cache(maxsize=REMEMBERED)
 def first_found(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
     """The first match of the first pattern found in ``text`` (its span is the text's)."""
     text = text.translate(FOLD)

@@ -21,6 +21,7 @@ import yaml
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
 from monitor.classify.triggers import any_triggered
+from monitor.classify.visible import visible
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -30,7 +31,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES_DIR = Path(__file__).parents[1] / "rules"
 # Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
 # hashed into classifier_version(), so a rule edit needs no bump.
-CODE_VERSION = 5
+CODE_VERSION = 6  # 6: characters no reader sees are taken out first (visible.py)
 
 
 def _accent_fold() -> dict[int, str]:
@@ -202,9 +203,11 @@ def match_sentence(
 
     Training rules are tried on the sentence, then on the sentence without its
     parentheses, so "large language model (LLM) training" or "develop, train, or improve
-    (directly or indirectly) any AI model" read as written without the aside.
+    (directly or indirectly) any AI model" read as written without the aside. The rules
+    read the sentence without the characters no reader sees (soft hyphens, zero-width
+    ones: ``visible.py``); the phrase keeps them, as the sentence has them.
     """
-    text = sentence if sentence.isascii() else fold(sentence)
+    text, shown_at = visible(sentence if sentence.isascii() else fold(sentence))
     folded = text.casefold()
     if not any_triggered(rule_sets, text, folded):
         return None
@@ -216,10 +219,10 @@ def match_sentence(
     ]
     if not candidates:
         return None
-    views: list[tuple[str, str, Sequence[int]]] = [(text, low, range(len(text)))]
+    views: list[tuple[str, str, Sequence[int]]] = [(text, low, shown_at)]
     bare, origin = _without_parentheses(text)
     if bare != text:
-        views.append((bare, lowered(bare), origin))
+        views.append((bare, lowered(bare), [shown_at[at] for at in origin]))
     kinds = (
         (("training", views),)
         if training_only

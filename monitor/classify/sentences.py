@@ -7,6 +7,8 @@ import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
 
+from monitor.classify.visible import IGNORABLE
+
 # A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
 # text sometimes loses the space between two sentences ("our products.Meta does not").
 # Written to start with the stop itself, so the engine skips to the next . ! ? … in C; where
@@ -21,7 +23,7 @@ _ABBREVIATIONS = frozenset(
 _BULLETS = "*•·▪◦‣–—-"
 _BULLET = re.compile(rf"^(?:[{_BULLETS}]\s+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_INVISIBLE = re.compile(f"[{IGNORABLE}]")  # no reader sees them: not part of a word
 _WORD = re.compile(r"[^\W_]+")
 # lowered ASCII: what _WORD does not find made a space (line breaks kept), spaces made one
 _ASCII_GAPS = {code: " " for code in range(128) if not chr(code).isalnum() and code != 10}

@@ -53,6 +53,12 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 # "4": body content libxml2 leaves in <head> (a page that starts with <meta> and has no
 # <html>/<body>, then <main>) is read as the body, as browsers do; such a page gave no
 # text. Every other page's text is identical to "3" (bench/extract_parity.py).
+# "5": prose hidden inside the policy's content (a collapsed accordion panel: ``hidden``,
+# ``aria-hidden``, ``display: none``) is kept, as a closed <details> was: such a page gave
+# its headings only, and an AI-training clause added to a panel went unseen. A block pinned
+# over the page (inline position: fixed / sticky) and a consent platform's box
+# (rules.CONSENT_VENDORS) are chrome: a banner inside the content was read as the policy.
+# The text of every corpus page is identical to "4" (bench/extract_parity.py).
 # (the value lives in monitor/extract/version.py, which loads no parser)
 
 MIN_WORDS = 20

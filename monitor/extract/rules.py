@@ -7,7 +7,11 @@ at the tag is guarded by the element's share of the page's text: a container tha
 large part of the words is the policy, whatever its class names say. And inside the
 policy's content (<main>, <article>, the selected or detected content block) a section of
 prose with no controls is policy text even when its id or class names cookies or consent:
-privacy policies have sections with exactly those ids.
+privacy policies have sections with exactly those ids. So is such a section hidden
+(``hidden``, ``aria-hidden``, ``display: none``): a collapsed accordion panel is text the
+reader unfolds with a click, as a closed <details>, and policies put whole chapters in
+them (an AI-training clause added to one must not go unseen); a hidden block with
+controls, pinned over the page, with a dialog's role or of few words stays out.
 
 The tree is lxml's (monitor.extract.limits.parse): text lives in an element's ``text`` and
 in its children's ``tail``; an element is removed with :func:`drop`, which keeps its tail.
@@ -72,9 +76,17 @@ PROSE_WORDS = 20
 SENTENCE_WORDS = 8
 PROSE_LOOKAHEAD = 400
 
+# Consent platforms' containers, named in one word ("CybotCookiebotDialog", camelCase ids
+# are not split) or in words of their own ("qc-cmp2-container"): found anywhere in the
+# lower-cased names (also hints: the words are checked after the hint).
+CONSENT_VENDORS = (
+    "onetrust cookiebot didomi usercentrics trustarc truste- qc-cmp osano- iubenda "
+    "cookieyes cky-consent sp_message cmpbox".split()
+)
+_CONSENT_VENDOR = re.compile("|".join(re.escape(name) for name in CONSENT_VENDORS))
 # Searched in lower-cased names: an IGNORECASE alternation is 15x slower on the long class
 # lists of utility-CSS pages.
-_CHROME_HINT = re.compile("|".join(sorted(CHROME_WORDS)))
+_CHROME_HINT = re.compile("|".join([*sorted(CHROME_WORDS), *map(re.escape, CONSENT_VENDORS)]))
 _HIDDEN_STYLE = re.compile(r"display:\s*none|visibility:\s*hidden", re.I)
 _OVERLAY_STYLE = re.compile(r"position:\s*(?:fixed|sticky)", re.I)
 _SENTENCE_END = re.compile(r"[.!?;:](?:\s+|$)")
@@ -196,19 +208,19 @@ def _chrome_by_attributes(el: Tag, tag: str, attrs: Attrs) -> bool:
     made once per element by the chrome walk, or lxml's attrib)."""
     if (attrs.get("role") or "").lower() in CHROME_ROLES or _hidden(attrs):
         return True
+    if _OVERLAY_STYLE.search(attrs.get("style") or ""):
+        return True  # pinned over the page: a banner, a bar, a chat button (never prose)
     if tag == "a" and (attrs.get("href") or "").startswith("#") and _is_skip_link(el):
         return True
     return _named(el, attrs)
-
-
-def _named_chrome(el: Tag) -> bool:
-    return _named(el, el.attrib)
 
 
 def _named(el: Tag, attrs: Attrs) -> bool:
     names = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
     if not _CHROME_HINT.search(names.lower()):  # most elements: no need to split their names
         return False
+    if _CONSENT_VENDOR.search(names.lower()):
+        return True
     return any(word in CHROME_WORDS for word in _class_words(el))
 
 
@@ -345,8 +357,7 @@ def drop_chrome(
         elif not attrs:  # no class, id, role, style or href: only a link list
             chrome = is_link_list(st)
         elif _chrome_by_attributes(el, tag, attrs):
-            named_only = _named_chrome(el) and not is_hidden(el) and not _roled(el)
-            chrome = not (named_only and (inside or in_main) and is_policy_prose(el, st))
+            chrome = not ((inside or in_main) and _folded(el, attrs) and is_policy_prose(el, st))
         else:
             chrome = is_link_list(st)
         return chrome and not st.holds_content
@@ -377,6 +388,18 @@ def discount(stats: dict[Tag, Stats], removed: list[tuple[Tag, Stats]]) -> None:
                                 old.holds_content)  # fmt: skip
             text = old.text - new_text
             node = node.getparent()
+
+
+def _folded(el: Tag, attrs: Attrs) -> bool:
+    """Chrome by its name (``cookies``, ``modal``...) or hidden (``hidden``, ``aria-hidden``,
+    ``display: none``) but neither by its role nor hidden for sight only (``sr-only``):
+    inside the policy's content, such an element holding prose is a section of the
+    policy (a "Cookies" section; an accordion's collapsed panel, which scripts and
+    ``hidden="until-found"`` unfold, as ``<details>``): the caller keeps it then."""
+    if _roled(el) or _CONSENT_VENDOR.search(f"{attrs.get('class')} {attrs.get('id')}".lower()):
+        return False  # a consent platform's box is never a section of the policy
+    classes = attrs.get("class")
+    return not (classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()))
 
 
 def _roled(el: Tag) -> bool:
