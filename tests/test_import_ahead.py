@@ -254,3 +254,18 @@ def test_a_worker_leaves_out_the_pairs_it_is_told_are_known() -> None:
     assert texts_again == texts
     assert [(o, n) for o, n, _, _ in pairs_again] == [(keys[1], keys[2]), (keys[2], keys[3])]
     assert pairs_again == pairs[1:]
+
+
+def test_the_pair_across_two_chunks_is_made_as_within_one() -> None:
+    """A chunk whose step before it was not back yet goes without it (its text is not
+    extracted twice): that pair goes to a worker alone, and is the pair a chunk makes."""
+    from monitor.importer.ahead import _make_pair, _work
+
+    body = "".join(f"Section {i}: we keep your account data for {i} months.\n\n" for i in range(40))
+    a, b = (f"# Terms\n\n{body}We share it with {n}.\n".encode() for n in ("us", "AI"))
+    items = [(("1", "text/markdown"), a), (("2", "text/markdown"), b)]
+    texts, pairs, rules = _work(Extractor(), [], items, (), ())
+    [(_, _, lengths, verdict)] = pairs
+    old, new = texts[("1", "text/markdown")][1], texts[("2", "text/markdown")][1]
+    assert lengths is not None and isinstance(verdict, Classification)
+    assert _make_pair(old, new) == (lengths, verdict, rules)

@@ -70,6 +70,7 @@ Item = tuple[Key, bytes | Extracted]  # a step for a worker: its body, or its te
 # their verdict
 Pair = tuple[Key, Key, Lengths | None, Classification]
 Done = tuple[dict[Key, Extracted], list[Pair], str]  # ..., the rules' version
+Made = tuple[Lengths | None, Classification, str]  # a pair's diff, verdict, rules' version
 
 
 def default_jobs() -> int:
@@ -165,7 +166,10 @@ class _Reader:
         self.watch, self.base, self.raw, self.abandon = watch, extractor, raw, abandon
         self.batch: list[Item] = []
         self.context: Item | None = None  # the step before the batch
-        self.chunks: deque[tuple[set[Key], Future[Done], set[Pairing]]] = deque()
+        # Each chunk sent: its keys, its job, the pairs it makes, the pair across it and the
+        # chunk before when it went without that context (see send)
+        self.chunks: deque[tuple[set[Key], Future[Done], set[Pairing], Pairing | None]] = deque()
+        self.across: dict[Pairing, Future[Made]] = {}  # pairs across two chunks, being made
         self.texts: dict[Key, Extracted] = {}
         self.known: OrderedDict[Pairing, None] = OrderedDict()  # see KNOWN_PAIRS
         self.pending: set[Pairing] = set()  # pairs a chunk sent and not taken back will make
@@ -185,11 +189,15 @@ class _Reader:
         return replace(step, load=partial(_given, body))
 
     def send(self) -> None:
-        """The batch to a worker, with the step before it (its text starts the diffs)."""
+        """The batch to a worker, with the step before it when its text came back already
+        (it starts the diffs); else the worker would extract that text a second time (the
+        last of the chunk before, still being read by the other worker: a tenth of the
+        extractions): the pair across the two chunks is sent once both texts are back."""
         if not self.batch or self.pool is None:
             self.batch = []
             return
-        context = [self.context] if self.context else []
+        self.take(None)
+        context = self._context()
         select, remove = self.watch.select, self.watch.remove
         items = context + self.batch
         pairs = {(a, b) for (a, _), (b, _) in zip(items, items[1:], strict=False) if a != b}
@@ -201,22 +209,31 @@ class _Reader:
             self._give_up()
             return
         self.pending |= pairs - skip
-        self.chunks.append(({key for key, _ in self.batch}, job, pairs - skip))
+        across = None if context or self.context is None else (self.context[0], self.batch[0][0])
+        self.chunks.append(({key for key, _ in self.batch}, job, pairs - skip, across))
         self.context, self.batch = self.batch[-1], []
+
+    def _context(self) -> list[Item]:
+        if self.context is None:
+            return []
+        key, body = self.context
+        text = body if isinstance(body, tuple) else self.texts.get(key)
+        return [] if text is None else [(key, text)]
 
     def _give_up(self) -> None:
         """No more work ahead: the workers are ended, this process reads every step left."""
         self.pool, self.batch = None, []
         self.chunks.clear()
         self.pending.clear()
+        self.across.clear()
         self.abandon()
 
     def take(self, key: Key | None) -> None:
         """Takes in the finished chunks, in order; with ``key``, waits for the first chunk
         holding it (if one does: else only the finished ones)."""
-        wait = key is not None and any(key in keys for keys, _, _ in self.chunks)
+        wait = key is not None and any(key in keys for keys, _, _, _ in self.chunks)
         while self.chunks:
-            keys, job, mine = self.chunks[0]
+            keys, job, mine, across = self.chunks[0]
             if not wait and not job.done():
                 return
             try:
@@ -228,14 +245,51 @@ class _Reader:
             self.pending -= mine
             self.texts.update(texts)
             for old, new, lengths, verdict in pairs:
-                if self.texts.get(old, (False,))[0] and self.texts.get(new, (False,))[0]:
-                    old_text, new_text = self.texts[old][1], self.texts[new][1]
-                    if lengths is not None:
-                        remember(old_text, new_text, lengths)
-                        self._known((old, new))
-                    remember_verdict(old_text, new_text, verdict, rules)
+                self._remember((old, new), lengths, verdict, rules)
+            if across is not None:
+                self._send_across(across)
             if wait and key in keys:
                 return
+
+    def _remember(
+        self, pair: Pairing, lengths: Lengths | None, verdict: Classification, rules: str
+    ) -> None:
+        """A pair's diff and verdict made by a worker, as this process's own."""
+        old, new = self.texts.get(pair[0], (False, "")), self.texts.get(pair[1], (False, ""))
+        if old[0] and new[0]:
+            if lengths is not None:
+                remember(old[1], new[1], lengths)
+                self._known(pair)
+            remember_verdict(old[1], new[1], verdict, rules)
+
+    def _send_across(self, pair: Pairing) -> None:
+        """The diff and verdict of two texts from two chunks, to a worker (unless known)."""
+        old, new = self.texts.get(pair[0]), self.texts.get(pair[1])
+        if self.pool is None or pair in self.known or pair in self.pending or pair in self.across:
+            return
+        if not (old and new and old[0] and new[0]) or text_key(old[1]) == text_key(new[1]):
+            return
+        try:
+            self.across[pair] = self.pool.submit(_make_pair, old[1], new[1])
+        except BrokenProcessPool:
+            self._give_up()
+            return
+        self.pending.add(pair)
+
+    def take_across(self, key: Key) -> None:
+        """Takes in the pairs across two chunks that are made; waits for those ending at
+        ``key`` (the step this process reads now: it diffs that pair next)."""
+        for pair, job in list(self.across.items()):
+            if pair[1] != key and not job.done():
+                continue
+            try:
+                lengths, verdict, rules = job.result(timeout=WORKER_DEADLINE)
+            except (BrokenProcessPool, WaitedTooLong):
+                self._give_up()
+                return
+            del self.across[pair]
+            self.pending.discard(pair)
+            self._remember(pair, lengths, verdict, rules)
 
     def _known(self, pair: Pairing) -> None:
         self.known[pair] = None
@@ -251,6 +305,7 @@ class _Reader:
         if (select, remove) == (self.watch.select, self.watch.remove):
             key = (sha256(body), kind)
             self.take(key)
+            self.take_across(key)
             found = self.texts.get(key)
         if found is None:  # not read ahead (a re-read, another content type): here
             return self.base.text(body, kind, select, remove)
@@ -300,6 +355,11 @@ def _work(
             pairs.append((last[0], key, _sure_diff(last[1], text), classify(last[1], text)))
         last = (key, text)
     return texts, pairs, classifier_version()
+
+
+def _make_pair(old: str, new: str) -> Made:
+    """In a worker: the diff and verdict of two texts (of two chunks' steps)."""
+    return _sure_diff(old, new), classify(old, new), classifier_version()
 
 
 _UNSURE: set[tuple[str, str]] = set()  # texts once diffed too slowly (a worker remembers diffs)
