@@ -20,9 +20,14 @@ def imported_refs(store: Store, doc_id: str, archive: str) -> set[str]:
 
 
 def latest_record(store: Store, doc_id: str) -> datetime | None:
-    """The time of the document's latest recorded step (live or imported), if any."""
+    """The time of the document's latest recorded step (live or imported) that stored a
+    page, if any. A fetch that failed before getting a page (no network, a refused
+    connection, a 500) recorded no text, so history may still go before it: a `make run`
+    without internet must not block the import that follows (journalist7)."""
     found = store.db.execute(
-        "select max(started_at) from fetches where document = ?", [doc_id]
+        "select max(started_at) from fetches where document = ? "
+        "and (snapshot_sha256 is not null or version is not null)",
+        [doc_id],
     ).fetchone()[0]
     return dt(found) if found else None
 
