@@ -14,7 +14,7 @@ from monitor.classify import classify
 ASIDE = Path(__file__).parent / "data" / "classify_aside.yaml"
 
 # language: (found of the training sentences, at least; false alarms, at most)
-FLOOR = {"en": (74, 1), "fr": (73, 0)}
+FLOOR = {"en": (74, 1), "fr": (74, 0)}
 
 
 def counts(lang: str) -> tuple[int, int, int]:
