@@ -100,7 +100,7 @@ def diff_texts(old: str, new: str, *, budget_seconds: float = BUDGET_SECONDS) ->
             _MEMO.popitem(last=False)
     else:
         _MEMO.move_to_end(key)
-        ops = _rebuild(old, new, lengths)
+        ops = rebuild(old, new, lengths)
     frozen = tuple(ops)
     return Diff(
         ops=frozen,
@@ -173,8 +173,9 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _rebuild(old: str, new: str, lengths: tuple[tuple[int, int], ...]) -> list[tuple[int, str]]:
-    """The ops of a remembered diff, cut from the two texts by their lengths."""
+def rebuild(old: str, new: str, lengths: tuple[tuple[int, int], ...]) -> list[tuple[int, str]]:
+    """The ops of a remembered diff, cut from the two texts by their lengths (also the
+    site's diff view: publish/site/diffview.py)."""
     ops: list[tuple[int, str]] = []
     i = j = 0
     for op, size in lengths:

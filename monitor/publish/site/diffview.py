@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from monitor.diff import INVISIBLE, diff_lengths, diff_texts
+from monitor.diff import INVISIBLE, diff_lengths, diff_texts, rebuild
 from monitor.models import Flag
 from monitor.publish.entry_html import NOT_XML, visible
 
@@ -91,17 +91,7 @@ def diff_ops(old: str, new: str) -> tuple[tuple[int, str], ...]:
         n for op, n in lengths if op != -1
     ) != len(new):  # not a cut of both texts: as diff_texts gives them
         return diff_texts(old, new).ops
-    ops: list[tuple[int, str]] = []
-    i = j = 0
-    for op, size in lengths:
-        if op == 1:
-            ops.append((op, new[j : j + size]))
-            j += size
-        else:
-            ops.append((op, old[i : i + size]))
-            i += size
-            j += size if op == 0 else 0
-    return tuple(ops)
+    return tuple(rebuild(old, new, lengths))
 
 
 # A piece of text as a page shows it: invisible characters named (``<U+200B>``; they
