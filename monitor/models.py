@@ -111,13 +111,21 @@ GRANTING = {"user-content-training", "public-data-training", "personal-data-trai
 PROTECTING = {"training-negation", "opt-out"}
 
 
-def flags_severity(flags: tuple[Flag, ...], ai_related: tuple[Flag, ...] = ()) -> str:
-    """high / medium / low / none, for sorting changes."""
+def severity_flag(flags: tuple[Flag, ...]) -> Flag | None:
+    """The first flag that makes a change "high": a granting sentence added, or a
+    protecting one removed (what `explain` names as the reason)."""
     for f in flags:
         if (f.side == "added" and f.category in GRANTING) or (
             f.side == "removed" and f.category in PROTECTING
         ):
-            return "high"
+            return f
+    return None
+
+
+def flags_severity(flags: tuple[Flag, ...], ai_related: tuple[Flag, ...] = ()) -> str:
+    """high / medium / low / none, for sorting changes."""
+    if severity_flag(flags) is not None:
+        return "high"
     if flags:
         return "medium"
     return "low" if ai_related else "none"
@@ -146,6 +154,11 @@ class Origin:
     archive: str  # "ota", "snapshots" or "wayback"
     ref: str  # the commit, the file, or the capture's timestamp
     archived_at: datetime  # when the archive saw the page (the step's time)
+    # Where to cite it (journalist8): the repository (its remote URL, or the clone's folder
+    # name), the snapshots' folder name or the Wayback Machine's address; and the file in
+    # the repository or folder, or the capture's URL. "" in rows imported before m015.
+    source: str = ""
+    path: str = ""
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,9 @@ class DocumentStatus:
     consecutive_failures: int
     suspect: str = ""  # why the latest text is held back, when it is
     failing_since: datetime | None = None  # set while monitoring of it is failing
+    # The latest fetch by this monitor itself (an import's steps are the archive's, not
+    # checks): None for a document whose history was only imported (journalist8).
+    last_live_check: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from monitor import citation
 from monitor.errors import ConfigError
 from monitor.models import (
     Change,
@@ -24,6 +25,7 @@ from monitor.models import (
     Version,
     flags_direction,
     flags_severity,
+    severity_flag,
 )
 
 if TYPE_CHECKING:  # the reading commands start without loading what they do not use
@@ -154,6 +156,7 @@ def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "note": r["note"] or "", "classifier": r["classifier"] or "",
             "origin": archive or None, "origin_ref": (r["origin_ref"] or "") if archive else None,
             "archived_at": _when(datetime.fromisoformat(at)) if archive else None,
+            **_citation_fields(archive, r),
         })  # fmt: skip
     return records
 
@@ -177,7 +180,57 @@ def origin_fields(origin: Origin | None) -> dict[str, Any]:
         "origin": origin.archive if origin else None,  # "ota", "snapshots", "wayback"
         "origin_ref": origin.ref if origin else None,  # the commit, file or capture
         "archived_at": _when(origin.archived_at) if origin else None,
+        # journalist8: the repository (or folder, archive) and the file (or capture URL),
+        # and permalinks to cite (None when unknown: no GitHub remote, an older import).
+        "origin_source": (origin.source or None) if origin else None,
+        "origin_path": (origin.path or None) if origin else None,
+        "origin_url": citation.file_url(origin) or None,
+        "origin_commit_url": citation.commit_url(origin) or None,
     }
+
+
+def _citation_fields(archive: str | None, r: Mapping[str, Any]) -> dict[str, Any]:
+    """The citation keys of a listing row (origin_fields' last four)."""
+    if not archive:
+        return dict.fromkeys(("origin_source", "origin_path", "origin_url", "origin_commit_url"))
+    origin = Origin(archive, r["origin_ref"] or "", datetime.fromisoformat(r["archived_at"]),
+                    r["origin_source"] or "", r["origin_path"] or "")  # fmt: skip
+    return {key: value for key, value in origin_fields(origin).items()
+            if key.startswith(("origin_s", "origin_p", "origin_u", "origin_c"))}  # fmt: skip
+
+
+def severity_reason(change: Change) -> str:
+    """Which sentence made the severity, and by what rule (journalist7: `severity high`
+    on a rewording said nothing of why)."""
+    found = severity_flag(change.flags)
+    if found is None:
+        if change.flags:
+            return ("severity medium: AI-training language, but no sentence granting training "
+                    "was added and none protecting against it was removed")  # fmt: skip
+        return f"severity {change.severity}: no AI-training language" + (
+            " (other AI language only)" if change.ai_related else "")  # fmt: skip
+    what = ("training on people's data or AI development added" if found.side == "added"
+            else "a protection against training (a negation or an opt-out) removed")  # fmt: skip
+    reason = (f'severity high because of the {found.side} sentence "{_one(found.sentence)}" '
+              f"(rule {_one(found.rule)}, category {_one(found.category)}, matched "
+              f"{_one(found.phrase)!r}): {what}")  # fmt: skip
+    twin = [f for f in change.flags if f.side != found.side and f.category == found.category]
+    if twin:  # a rewording: the old text had the same kind of sentence
+        reason += (f"; the {twin[0].side} side has a {found.category} sentence too (a "
+                   "rewording: read the diff for what widened or narrowed)")  # fmt: skip
+    return reason
+
+
+def source_lines(origin: Origin) -> list[str]:
+    """Where to find an imported version without this tool: the archive, repository and
+    file, and the permalinks when there are (the licence too, for Open Terms Archive)."""
+    lines = [f"source: {citation.cite(origin)}"]
+    for what, url in (("file", citation.file_url(origin)), ("commit", citation.commit_url(origin))):
+        if url and not (what == "file" and origin.archive == "wayback"):
+            lines.append(f"{what}: {url}")
+    if citation.is_ota(origin):
+        lines.append(f"licence: {citation.OTA_LICENCE} (cite Open Terms Archive)")
+    return lines
 
 
 def origin_note(origin: Origin | None) -> str:
@@ -224,6 +277,9 @@ def explain_report(change: Change) -> str:
         else "no AI-training language"
     )
     lines.append(f"{verdict}; severity {change.severity}; {_one(change.url)}")
+    lines.append(severity_reason(change))
+    if change.origin is not None:
+        lines.extend(_one(line) for line in source_lines(change.origin))
     if change.note:
         lines.append(f"note: {_one(change.note)}")
     for title, flags in (
@@ -326,6 +382,7 @@ def history_report(store: Store, document: str) -> str:
             f"{_when(v.last_seen)}  text {v.text_sha256[:16]}  snapshot {v.snapshot_sha256[:16]}"
             f"  extractor {_one(v.extractor)}"
             + (f"  {_one(origin_note(v.origin))}" if v.origin else "")
+            + (f" ({_one(citation.where(v.origin))})" if v.origin and v.origin.source else "")
         )
         if v.number in upgrades:
             u = upgrades[v.number]
@@ -354,6 +411,9 @@ def status_dict(s: DocumentStatus) -> dict[str, Any]:
         "suspect": s.suspect or None,
         "monitoring": "failing" if s.failing_since else "ok",
         "failing_since": _when(s.failing_since) if s.failing_since else None,
+        # journalist8: an import's steps are no checks; a history only imported says so.
+        "checked_live": s.last_live_check is not None,
+        "last_live_check": _when(s.last_live_check) if s.last_live_check else None,
     }
 
 
@@ -372,8 +432,14 @@ def status_table(rows: list[DocumentStatus]) -> str:
             result += f" [latest text held as suspect: {_one(s.suspect)}]"
         if s.consecutive_failures > 1:
             result += f" [{s.consecutive_failures} failures in a row]"
+        seen = f"last fetch {_when(fetch.started_at if fetch else None)}"
+        if fetch and s.last_live_check is None:  # every fetch is an archive's step
+            seen = "imported history only, never checked live"
+            result = "not monitored yet (run `policy-monitor check`)"
+        elif fetch and s.last_live_check != fetch.started_at:
+            seen = f"last checked live {_when(s.last_live_check)}"
         lines.append(
-            f"{_one(s.document):<28} last fetch {_when(fetch.started_at if fetch else None)}  "
+            f"{_one(s.document):<28} {seen}  "
             f"{s.versions} version(s)  last change {_when(s.last_change)}  {result}"
         )
     return terminal_safe("\n".join(lines))

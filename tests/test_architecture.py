@@ -24,17 +24,19 @@ ALLOWED = {
     "check": STAGES | {"errors", "models"},
     # the AI-training board: read from a version's text with classify's rule packs
     "board": {"classify", "errors", "models"},
-    "publish": {"store", "diff", "board", "cachedir", "errors", "models"},  # templates
+    "publish": {"store", "diff", "board", "cachedir", "citation", "errors", "models"},  # templates
     # Pure renderings and queries over versions: a phrase's history, a diff's lines.
     "phrase": {"errors", "models"},
     "linediff": {"errors", "models"},
     "export": {"views", "errors", "models"},
-    "views": {"store", "diff", "linediff", "errors", "models"},
+    "views": {"store", "diff", "linediff", "citation", "errors", "models"},
+    # How to cite an imported version (repository, file, permalinks, OTA's licence): pure.
+    "citation": {"errors", "models"},
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
     "daemonlog": set(),  # the daemon's log queue and start-up stop: a leaf
     "signals": set(),  # signals raising an exception for a block: a leaf
     # Imported history: archives read into steps, each recorded through the check's path.
-    "importer": STAGES | {"check", "errors", "models"},
+    "importer": STAGES | {"check", "citation", "errors", "models"},
     "cli": STAGES
     | {
         "check",

@@ -137,6 +137,8 @@ def phrase_report(found: PhraseHistory) -> str:
     lines.append(
         "present in the current version" if found.present_now else "not in the current version"
     )
+    if found.origin is not None:  # where to read v{found.version} without this tool
+        lines.extend(f"v{found.version} {line}" for line in views.source_lines(found.origin))
     return views.terminal_safe("\n".join(lines))
 
 

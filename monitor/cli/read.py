@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -15,6 +16,7 @@ from monitor.errors import ConfigError
 from monitor.export import changes_csv
 
 if TYPE_CHECKING:
+    from monitor.publish.settings import FeedSettings
     from monitor.store import Store
 
 
@@ -159,6 +161,11 @@ def status(data_dir: str, as_json: bool) -> None:
     "--include-history", is_flag=True,
     help="Also show changes imported from archives (`import`, `backfill`).",
 )  # fmt: skip
+@click.option(
+    "--base-url", metavar="URL", default=None,
+    help="Public http(s) URL of the published feeds folder: entries link there (default: the "
+    "watchlist's feeds: base_url, else the data directory's own pages, file://).",
+)  # fmt: skip
 def feed(
     data_dir: str,
     fmt: str,
@@ -167,6 +174,7 @@ def feed(
     company: str | None,
     watchlist_path: str | None,
     include_history: bool,
+    base_url: str | None,
 ) -> None:
     """Print the feed of recent changes (RSS 2.0 or Atom) on stdout.
 
@@ -181,12 +189,30 @@ def feed(
         settings = settings_from_config(load_feed_config(watchlist_path))
     if include_history:
         settings = replace(settings, include_history=True)
+    settings = _linked(settings, base_url, data_dir)
     with open_store(data_dir) as store:
         _require_feed_filters(store, document, company)
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
         )
     sys.stdout.buffer.write(data)
+
+
+def _linked(settings: FeedSettings, base_url: str | None, data_dir: str) -> FeedSettings:
+    """Absolute entry links: a relative ``changes/15.html`` is resolved by readers against
+    the channel's link (the project's home), no page of this install (journalist7). With
+    no base URL, the data directory's pages as the published files link them (file://)."""
+    from monitor.publish import FEED_DIR
+
+    if base_url is not None:
+        try:
+            return replace(settings, base_url=base_url)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--base-url") from None
+    folder = Path(data_dir) / FEED_DIR
+    if settings.base_url or not folder.is_dir():
+        return settings
+    return replace(settings, local_url=folder.resolve().as_uri())
 
 
 def _require_feed_filters(store: Store, document: str | None, company: str | None) -> None:

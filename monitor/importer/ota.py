@@ -14,11 +14,14 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import subprocess
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from monitor.citation import clean_remote
 from monitor.errors import ArchiveError, FetchError
 from monitor.importer.steps import Body, Step, parse_time, read_inside
 
@@ -28,6 +31,7 @@ MAX_VERSION_BYTES = 20_000_000
 # Commit subjects of OTA records that re-read old snapshots (not a change of the page).
 TECHNICAL = ("apply technical", "refilter", "apply declaration")
 _SEP = "\x1f"
+_OWNER_REPO = re.compile(r"[\w.-]+/[\w.-]+")
 _FILE_MODES = ("100644", "100755")  # 120000: a symlink
 # A repository's own config must not make git run a program (it may come from anyone):
 # these override what .git/config sets (a signed commit ran its gpg.program).
@@ -50,13 +54,26 @@ def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> lis
     # of it; as a step it failed, and was then "already imported" under the file's new name.
     log = ["log", "--reverse", "--diff-filter=ACMRTB", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path]
     out = _git(repo, log, seconds)
-    steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
+    source = repository_name(repo, seconds)
+    steps = [replace(_commit_step(repo, path, line, seconds), source=source, path=path)
+             for line in out.splitlines() if line]  # fmt: skip
     if not steps:
         raise ArchiveError(f"{path!r} is in no commit of {repo}{_near(repo, path, seconds)}")
     # A folder (its commits are those of every file in it) is refused before any step is
     # recorded: each would be a failed step, "already imported" under the right --path.
     _entry(repo, steps[-1].ref, path, seconds)
     return steps
+
+
+def repository_name(repo: Path, seconds: float = GIT_SECONDS) -> str:
+    """How to cite the repository: its ``remote.origin.url`` (credentials dropped, the
+    scp form spelled as https), else the clone's folder name (never the local path)."""
+    try:
+        remote = _git(repo, ["config", "--get", "remote.origin.url"], seconds).strip()
+    except ArchiveError:  # no such setting: git exits 1
+        remote = ""
+    name = repo.resolve().name
+    return clean_remote(remote) if remote else name.removesuffix(".git") or name
 
 
 def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
@@ -121,12 +138,26 @@ def folder_steps(folder: Path) -> list[Step]:
         raw = read_inside(folder, "manifest.json", MAX_VERSION_BYTES)
         manifest: dict[str, Any] = json.loads(raw)
         entries = manifest["versions"]
+        source, path = _manifest_source(str(manifest.get("source") or ""), folder)
         steps = [Step(ref=str(v.get("commit") or v["file"]), at=parse_time(v["date"]),
-                      load=partial(_read_file, folder, str(v["file"])))
+                      load=partial(_read_file, folder, str(v["file"])), source=source,
+                      path=path or str(v["file"]))
                  for v in entries]  # fmt: skip
     except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a versions manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
+
+
+def _manifest_source(text: str, folder: Path) -> tuple[str, str]:
+    """The repository and file a corpus manifest names ("Open Terms Archive,
+    OpenTermsArchive/contrib-versions: Google/Privacy Policy.md"; Open Terms Archive's
+    repositories are on GitHub), else the folder's name."""
+    archive, _, named = text.rpartition(",")
+    repo, _, path = named.strip().partition(": ")
+    if not (repo and path and _OWNER_REPO.fullmatch(repo)):
+        return folder.resolve().name, ""
+    on_github = archive.strip().lower() == "open terms archive"
+    return (f"https://github.com/{repo}" if on_github else repo), path
 
 
 def _read_file(folder: Path, name: str) -> Body:

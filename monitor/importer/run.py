@@ -130,7 +130,7 @@ def _step(
         report.problems.append(f"{watch.id}: {archive} {step.ref}: dated {step.at.isoformat()}"
                                f", {when}: not recorded")  # fmt: skip
         return "failed"
-    origin = Origin(archive, step.ref, step.at)
+    origin = Origin(archive, step.ref, step.at, step.source, step.path)
     try:
         body = step.load()
     except ArchiveError as exc:

@@ -50,7 +50,7 @@ def _manifest_steps(folder: Path) -> list[Step]:
             ref = f"{name}@{at.isoformat()}" if name in seen else name
             seen.add(name)
             load = partial(_load, folder, name, s.get("sha256"), str(s.get("source_url") or url))
-            steps.append(Step(ref=ref, at=at, load=load))
+            steps.append(Step(ref=ref, at=at, load=load, source=folder.resolve().name, path=name))
     except (ArchiveError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ArchiveError(f"{folder}/manifest.json is not a snapshots manifest ({exc})") from None
     return sorted(steps, key=lambda s: s.at)
@@ -65,7 +65,13 @@ def _file_step(path: Path) -> Step:
     stem = path.name.removesuffix(".gz")
     stem = stem[: stem.rfind(".")] if "." in stem else stem
     load = partial(_load, path.parent, path.name, None, "")
-    return Step(ref=path.name, at=_file_time(stem, path), load=load)
+    return Step(
+        ref=path.name,
+        at=_file_time(stem, path),
+        load=load,
+        source=path.parent.resolve().name,
+        path=path.name,
+    )
 
 
 def _file_time(stem: str, path: Path) -> datetime:

@@ -29,6 +29,8 @@ class Step:
     at: datetime  # when the archive saw the page
     load: Callable[[], Body]
     skip: str = ""  # why this step is not a version of the page (e.g. a technical commit)
+    source: str = ""  # the repository (remote URL or folder name), folder or archive's address
+    path: str = ""  # the file in the repository or folder, or the capture's URL
 
 
 def parse_time(text: str) -> datetime:

@@ -95,7 +95,8 @@ def wayback_steps(
     captures = parse_cdx(answer)
     for capture in captures:
         _same_page(watch, capture)
-    return [Step(ref=c.timestamp, at=c.at, load=partial(load_capture, archive, watch, c))
+    return [Step(ref=c.timestamp, at=c.at, load=partial(load_capture, archive, watch, c),
+                 source=archive.base.rstrip("/"), path=capture_url(archive.base, c))
             for c in sorted(captures, key=lambda c: c.timestamp)]  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from monitor import citation
 from monitor.models import Change, Flag, Origin
 from monitor.publish.settings import DIFF_MAX_CHARS as DIFF_MAX_CHARS
 from monitor.publish.settings import DIFF_MAX_LINES as DIFF_MAX_LINES
@@ -51,10 +52,21 @@ def visible(text: str) -> str:
 
 
 def history_note(origin: Origin) -> str:
-    """ "Imported from ota 4025d7400deb (archived 2020-08-12T13:04:12+00:00)"."""
+    """ "Imported from ota 4025d7400deb (archived 2020-08-12T13:04:12+00:00), Open Terms
+    Archive, https://github.com/OWNER/REPO: Service/Doc.md" (where, when recorded)."""
     ref = origin.ref[:12] if len(origin.ref) == 40 else origin.ref
     when = origin.archived_at.isoformat(timespec="seconds")
-    return f"Imported from {origin.archive} {ref} (archived {when})"
+    name = citation.ARCHIVE_NAMES.get(origin.archive, origin.archive)
+    where = f", {name}, {citation.where(origin)}" if origin.source or origin.path else ""
+    return f"Imported from {origin.archive} {ref} (archived {when}){where}"
+
+
+def origin_links(origin: Origin | None) -> list[tuple[str, str]]:
+    """The permalinks of an imported version: the file at its commit (or the capture) and
+    the commit, each (label, URL); none for a live check's or without a GitHub remote."""
+    links = [("the archived file", citation.file_url(origin)),
+             ("the commit", citation.commit_url(origin))]  # fmt: skip
+    return [(label, clean_text(url)) for label, url in links if url]
 
 
 def entry_html(
@@ -75,6 +87,7 @@ def entry_html(
     return render(
         "entry.html",
         history=visible(history_note(change.origin)) if change.origin else "",
+        origin_links=origin_links(change.origin), ota=citation.is_ota(change.origin),
         note=visible(change.note),
         flags=[flag_view(f, QUOTE_MAX_CHARS) for f in change.flags[:MAX_FLAGS]],
         more_flags=len(change.flags) - MAX_FLAGS,

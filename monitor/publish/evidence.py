@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from monitor import __version__
+from monitor import __version__, citation
 from monitor.errors import ConfigError
 from monitor.models import Change, Origin, Version
 from monitor.store import Store
@@ -97,13 +97,17 @@ def _side(
     }
 
 
-def _origin_record(origin: Origin | None) -> dict[str, str] | None:
+def _origin_record(origin: Origin | None) -> dict[str, str | None] | None:
     """Where an imported version came from (None: fetched by policy-monitor itself)."""
     if origin is None:
         return None
     return {
         "archive": origin.archive, "ref": origin.ref,
         "archived_at": origin.archived_at.isoformat(),
+        # journalist8: where to find the same bytes without this tool
+        "source": origin.source or None, "path": origin.path or None,
+        "url": citation.file_url(origin) or None,
+        "commit_url": citation.commit_url(origin) or None,
     }  # fmt: skip
 
 
@@ -156,10 +160,20 @@ def _dated(change: Change) -> str:
             " imported, not seen by policy-monitor")  # fmt: skip
 
 
+def _cited(origin: Origin | None) -> list[str]:
+    """Where to find the after version's bytes without this tool (journalist8)."""
+    if origin is None or not origin.source:
+        return []
+    link = citation.file_url(origin)
+    lines = [f"source: {citation.cite(origin)}"] + ([f"file: {link}"] if link else [])
+    return lines + ([f"licence: {citation.ATTRIBUTION}"] if citation.is_ota(origin) else [])
+
+
 def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"Evidence of change #{change.id} of {change.document} ({change.title}, {change.company})",
         _dated(change) + f"; page: {change.url}",
+        *_cited(change.origin),
         "",
         "Files:",
     ]

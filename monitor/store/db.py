@@ -440,6 +440,9 @@ class Store:
         last = self.db.execute(
             "select max(detected_at) from changes where document = ?", [doc_id]
         ).fetchone()[0]
+        live = self.db.execute(
+            "select max(started_at) from fetches where document = ? and origin is null", [doc_id]
+        ).fetchone()[0]
         return DocumentStatus(
             document=doc_id, company=doc["company"], title=doc["title"], url=doc["url"],
             last_fetch=fetches[0] if fetches else None, versions=count,
@@ -449,6 +452,7 @@ class Store:
             failing_since=self._failing_since(doc_id, doc["consecutive_failures"] or 0,
                                               dt(health["at"]))
             if health and health["kind"] == "failing" else None,
+            last_live_check=dt(live) if live else None,
         )  # fmt: skip
 
     def _failing_since(self, doc_id: str, failures: int, alerted: datetime) -> datetime:
@@ -478,7 +482,7 @@ _LISTING_COLUMNS = ", ".join(
     f"c.{name}"
     for name in ("id", "document", "detected_at", "kind", "from_version", "to_version",
                  "added_chars", "removed_chars", "flags", "ai_related", "note", "classifier",
-                 "origin", "origin_ref", "archived_at")
+                 "origin", "origin_ref", "archived_at", "origin_source", "origin_path")
 )  # fmt: skip
 
 

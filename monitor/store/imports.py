@@ -35,10 +35,10 @@ def latest_record(store: Store, doc_id: str) -> datetime | None:
 def tag_version(store: Store, doc_id: str, number: int, origin: Origin) -> None:
     """Marks a version as read from an archive's step (the caller holds the transaction)."""
     columns = origin_columns(origin)
+    names = ", ".join(f"{name} = ?" for name in columns)
     store.db.execute(
-        "update versions set origin = ?, origin_ref = ?, archived_at = ? "
-        "where document = ? and number = ?",
-        [columns["origin"], columns["origin_ref"], columns["archived_at"], doc_id, number],
+        f"update versions set {names} where document = ? and number = ?",
+        [*columns.values(), doc_id, number],
     )
 
 

@@ -118,14 +118,22 @@ def _listed(column: str | list[Any] | None) -> list[Any]:
 
 
 def origin_columns(origin: Origin | None) -> dict[str, str | None]:
-    """The origin, origin_ref and archived_at columns of an imported row (empty: live)."""
+    """The origin columns of an imported row (archive, id, time, source, path; empty: live)."""
     if origin is None:
-        return {"origin": None, "origin_ref": None, "archived_at": None}
+        return {"origin": None, "origin_ref": None, "archived_at": None,
+                "origin_source": None, "origin_path": None}  # fmt: skip
     return {"origin": origin.archive, "origin_ref": origin.ref,
-            "archived_at": ts(origin.archived_at)}  # fmt: skip
+            "archived_at": ts(origin.archived_at), "origin_source": origin.source or None,
+            "origin_path": origin.path or None}  # fmt: skip
 
 
 def origin_from_row(r: dict[str, Any]) -> Origin | None:
     if not r.get("origin"):
         return None
-    return Origin(r["origin"], r.get("origin_ref") or "", dt(r["archived_at"]))
+    return Origin(
+        r["origin"],
+        r.get("origin_ref") or "",
+        dt(r["archived_at"]),
+        r.get("origin_source") or "",
+        r.get("origin_path") or "",
+    )

@@ -264,6 +264,18 @@ def m014_paragraph_edits(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m015_origin_citation(db: sqlite_utils.Database) -> None:
+    # journalist8: "imported from ota COMMIT" cannot be cited. Each imported step, version
+    # and change also names where it came from (``origin_source``: the repository's remote
+    # URL or the clone's folder name, the snapshots' folder, the Wayback Machine's address)
+    # and what (``origin_path``: the file in the repository or folder, the capture's URL).
+    # Rows imported before stay without them (NULL): nothing recorded says where they were.
+    for table in ("fetches", "versions", "changes"):
+        for column in ("origin_source", "origin_path"):
+            db.execute(f"alter table {table} add column {column} text")
+
+
 PARAGRAPHS_SQL = (
     "create table paragraphs (id integer primary key, hash integer not null, text text not null)",
     "create index paragraphs_hash on paragraphs (hash)",

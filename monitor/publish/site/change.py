@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.citation import is_ota
 from monitor.models import Change, Version
-from monitor.publish.entry_html import flag_view, history_note, visible
+from monitor.publish.entry_html import flag_view, history_note, origin_links, visible
 from monitor.publish.feed import as_utc, change_title, rss_guid
 from monitor.publish.site.diffview import diff_view
 from monitor.publish.site.evidence import download_name, snapshot_href
@@ -61,6 +62,7 @@ def change_page(
         before=_link(before, doc_path), after=_link(after, doc_path),
         evidence=[_evidence(label, side, change.document, doc_path)
                   for label, side in (("Before", before), ("After", after)) if side],
+        ota=any(is_ota(o) for o in (change.origin, *(s.version.origin for s in sides if s))),
     )  # fmt: skip
     return page.encode("utf-8")
 
@@ -89,6 +91,7 @@ def _evidence(label: str, side: Side, document: str, doc_path: str) -> dict[str,
         "label": label, "v": v, "e": e, "text_href": f"{base}.html", "txt_href": f"{base}.txt",
         "headers": [], "download": f"{v.snapshot_sha256}",
         "imported": visible(history_note(v.origin)) if v.origin else "",
+        "origin_links": origin_links(v.origin),
     }  # fmt: skip
     if e is not None:
         record |= {
@@ -117,4 +120,5 @@ def change_view(change: Change) -> dict[str, Any]:
         "kind": change.kind, "ai_training": change.ai_training,
         # imported history (issue 14): where it came from
         "history": visible(history_note(change.origin)) if change.origin else "",
+        "origin_links": origin_links(change.origin),
     }  # fmt: skip

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.citation import is_ota
 from monitor.models import Change, DocumentStatus, Upgrade, Version, Watch
-from monitor.publish.entry_html import history_note, visible
+from monitor.publish.entry_html import history_note, origin_links, visible
 from monitor.publish.feed import as_utc, change_title
 from monitor.publish.site.evidence import snapshot_href
 from monitor.publish.site.templates import render
@@ -50,6 +51,7 @@ def timeline_page(doc: DocumentData, *, index_href: str) -> bytes:
         index_href=index_href, feeds_links=[], doc=_doc_view(doc),
         events=_events(doc), versions=[_version_row(doc, v, by_version) for v in doc.versions],
         scripts=[f"{doc.path}/search-data.js", "../search.js"],  # the data first
+        ota=any(is_ota(v.origin) for v in doc.versions),
     )  # fmt: skip
     return page.encode("utf-8")
 
@@ -61,7 +63,8 @@ def _doc_view(doc: DocumentData) -> dict[str, Any]:
         "url": visible(doc.watch.url), "held": visible(s.suspect),
         "failing_since": as_utc(s.failing_since) if s.failing_since else None,
         "failures": s.consecutive_failures, "current": s.current_version,
-        "last_checked": as_utc(s.last_fetch.started_at) if s.last_fetch else None,
+        "last_checked": as_utc(s.last_live_check) if s.last_live_check else None,
+        "imported_only": s.last_fetch is not None and s.last_live_check is None,
         "ai_changes": sum(1 for c in doc.changes if c.ai_training),
     }  # fmt: skip
 
@@ -74,7 +77,8 @@ def _events(doc: DocumentData) -> list[dict[str, Any]]:
          "to": c.to_version, "ai": c.ai_training, "direction": c.direction or "",
          "severity": c.severity, "note": visible(c.note), "held": "held as suspect" in c.note,
          "added": c.added_chars, "removed": c.removed_chars,
-         "imported": visible(history_note(c.origin)) if c.origin else ""}
+         "imported": visible(history_note(c.origin)) if c.origin else "",
+         "origin_links": origin_links(c.origin)}
         for c in doc.changes
     ] + [
         {"kind": "upgrade", "at": as_utc(u.at), "id": u.id, "from": u.from_version,
@@ -109,6 +113,7 @@ def version_page(doc: DocumentData, version: Version, *, index_href: str) -> byt
         v=version, first_seen=as_utc(version.first_seen),
         text=text[:TEXT_MAX_CHARS], total=len(text), extractor=one_line(version.extractor),
         snapshot_href="../../" + snapshot_href(version.snapshot_sha256, content_type),
+        ota=is_ota(version.origin),
     )  # fmt: skip
     return page.encode("utf-8")
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from monitor.citation import is_ota
 from monitor.models import Upgrade
 from monitor.publish.feed import (
     FORMATS,
@@ -49,6 +50,7 @@ def index_html(
         upgrades=[_upgrade(u) for u in upgrades], ops_href=ops_href,
         documents=[_document(d) for d in sorted(docs, key=_company_order)],
         ai_changes=_ai_changes(docs, settings.limit),
+        ota=any(is_ota(c.origin) for d in docs for c in d.changes),
     )  # fmt: skip
     return page.encode("utf-8")
 
@@ -95,7 +97,9 @@ def _document(doc: DocumentData) -> dict[str, Any]:
         "company": one_line(doc.watch.company), "path": doc.path,
         "name": one_line(document_name(doc.watch.company, doc.watch.title)),
         "versions": s.versions, "failures": s.consecutive_failures, "held": bool(s.suspect),
-        "last_checked": as_utc(s.last_fetch.started_at) if s.last_fetch else None,
+        # A check of this monitor's, never an archive's step (journalist8).
+        "last_checked": as_utc(s.last_live_check) if s.last_live_check else None,
+        "imported_only": s.last_fetch is not None and s.last_live_check is None,
         "failing_since": as_utc(s.failing_since) if s.failing_since else None,
         "last_change": {"id": last.id, "at": as_utc(last.detected_at),
                         "imported": last.origin is not None} if last else None,

@@ -1,0 +1,229 @@
+"""What a journalist must cite from the tool alone (the journalist8 pass): an imported
+version names the archive's repository and file (a GitHub permalink when the clone's remote
+is on GitHub), a snapshot's file or a Wayback capture's URL; Open Terms Archive's data is
+attributed (ODC-BY 1.0) wherever it is shown; `explain` says which sentence made a change
+"high"; an imported-only document does not look monitored; `feed` on stdout links absolutely.
+
+Real parts: a git repository built here (read by git), the CLI, a real store, feedparser,
+the site opened in headless Chromium (Debian's).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+
+from monitor.fetch.browser import BrowserSettings, browser_available
+from tests.cli_helpers import run_cli
+from tests.httpserver import LocalServer
+from tests.test_backfill import CAPTURES, FakeWayback, backfill
+from tests.test_import import PATH, git, ota_repo, watchlist
+
+REMOTE = "https://bot:s3cret-token@github.com/OpenTermsArchive/contrib-versions.git"
+REPO_URL = "https://github.com/OpenTermsArchive/contrib-versions"
+QUOTED = "Example/Privacy%20Policy.md"
+
+
+def _import(capsys: pytest.CaptureFixture[str], tmp_path: Path, remote: str | None) -> Path:
+    repo = ota_repo(tmp_path)
+    if remote:
+        git(repo, "remote", "add", "origin", remote)
+    done = run_cli(capsys, "import", "ota", str(repo), "--document", "example-privacy",
+                   "--path", PATH, "--watchlist", str(watchlist(tmp_path)),
+                   "--data", str(tmp_path / "data"))  # fmt: skip
+    assert done.code == 0, done.err
+    return tmp_path / "data"
+
+
+def _changes(capsys: pytest.CaptureFixture[str], data: Path) -> list[dict[str, Any]]:
+    done = run_cli(capsys, "changes", "--json", "--data", str(data))
+    rows: list[dict[str, Any]] = json.loads(done.out)
+    return rows
+
+
+@pytest.fixture
+def github(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A store with the example history imported from a clone of a GitHub repository."""
+    return _import(capsys, tmp_path, REMOTE)
+
+
+def test_changes_json_names_the_repository_file_and_permalinks(
+    github: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: `"origin": "ota", "origin_ref": COMMIT` and nothing saying where that commit is."""
+    rows = _changes(capsys, github)
+    commit = rows[0]["origin_ref"]
+    assert (rows[0]["origin_source"], rows[0]["origin_path"]) == (REPO_URL, PATH)
+    assert rows[0]["origin_url"] == f"{REPO_URL}/blob/{commit}/{QUOTED}"
+    assert rows[0]["origin_commit_url"] == f"{REPO_URL}/commit/{commit}"
+    # A remote's credentials are never recorded, printed or published.
+    assert "s3cret" not in json.dumps(rows)
+    site = "".join(p.read_text() for p in (github / "feeds").rglob("*.html"))
+    assert "s3cret" not in site
+
+
+def test_history_first_seen_and_explain_cite_the_file(
+    github: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = _changes(capsys, github)[0]
+    blob = f"{REPO_URL}/blob/{row['origin_ref']}/{QUOTED}"
+    history = run_cli(capsys, "history", "example-privacy", "--data", str(github)).out
+    assert history.count(f"{REPO_URL}: {PATH}") == 3
+    seen = run_cli(capsys, "first-seen", "example-privacy", "train our AI models",
+                   "--data", str(github)).out  # fmt: skip
+    assert blob in seen
+    found = json.loads(run_cli(capsys, "first-seen", "example-privacy", "train our AI models",
+                               "--json", "--data", str(github)).out)  # fmt: skip
+    assert (found["origin_source"], found["origin_path"], found["origin_url"]) == (
+        REPO_URL, PATH, blob)  # fmt: skip
+    explain = run_cli(capsys, "explain", str(row["id"]), "--data", str(github)).out
+    assert f"source: Open Terms Archive, {REPO_URL}, file {PATH!r}" in explain
+    assert blob in explain and f"{REPO_URL}/commit/{row['origin_ref']}" in explain
+
+
+def test_a_clone_without_remote_is_named_by_its_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _import(capsys, tmp_path, None)
+    row = _changes(capsys, data)[0]
+    assert (row["origin_source"], row["origin_path"]) == ("versions", PATH)
+    assert row["origin_url"] is None and row["origin_commit_url"] is None
+
+
+def test_snapshots_and_captures_name_their_file_and_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], local_server: LocalServer
+) -> None:
+    FakeWayback(local_server)
+    assert backfill(capsys, tmp_path, local_server).code == 0
+    row = _changes(capsys, tmp_path / "data")[0]
+    capture = local_server.url(f"/web/{row['origin_ref']}id_/https://example.org/privacy")
+    assert row["origin_path"] == row["origin_url"] == capture
+    assert set(CAPTURES) >= {row["origin_ref"]}
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for name, stamp in (
+        ("2022-01-10T09:00:00Z.html", "20220110090000"),
+        ("2023-06-29T18:34:22Z.html", "20230629183422"),
+    ):
+        (folder / name).write_bytes(CAPTURES[stamp])
+    data = tmp_path / "data2"
+    done = run_cli(capsys, "import", "snapshots", str(folder), "--document", "example-privacy",
+                   "--watchlist", str(watchlist(tmp_path)), "--data", str(data))  # fmt: skip
+    assert done.code == 0, done.err
+    row = _changes(capsys, data)[0]
+    assert (row["origin_source"], row["origin_path"]) == ("saved", "2023-06-29T18:34:22Z.html")
+    assert row["origin_url"] is None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = browser_available(BrowserSettings())
+    if missing:  # fails saying what is missing, never a silent skip
+        pytest.fail(f"this test needs what is missing: {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=BrowserSettings().executable, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+def test_the_site_links_the_archive_and_attributes_open_terms_archive(
+    github: Path, capsys: pytest.CaptureFixture[str], browser: Any
+) -> None:
+    """Was: `Imported from ota 1ee400faca21` and no word of Open Terms Archive or ODC-BY."""
+    row = _changes(capsys, github)[0]
+    blob = f"{REPO_URL}/blob/{row['origin_ref']}/{QUOTED}"
+    page = browser.new_page()
+    seen: dict[str, dict[str, Any]] = {}
+    for name, path in (
+        ("change", f"changes/{row['id']}.html"),
+        ("timeline", "documents/example-privacy.html"),
+        ("index", "index.html"),
+    ):
+        page.goto((github / "feeds" / path).as_uri())
+        seen[name] = {
+            "links": page.eval_on_selector_all("a", "els => els.map(e => e.href)"),
+            "footer": page.locator("footer").last.inner_text(),
+        }
+    page.close()
+    assert blob in seen["change"]["links"] and blob in seen["timeline"]["links"]
+    assert f"{REPO_URL}/commit/{row['origin_ref']}" in seen["change"]["links"]
+    for shown in seen.values():
+        assert "Open Terms Archive" in shown["footer"] and "ODC-BY 1.0" in shown["footer"]
+
+
+def test_imported_feed_items_name_open_terms_archive_and_the_licence(
+    github: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run_cli(capsys, "feed", "--include-history", "--data", str(github)).out
+    entries = feedparser.parse(out.encode()).entries
+    assert entries and all("Open Terms Archive" in e.summary and "ODC-BY 1.0" in e.summary
+                           for e in entries)  # fmt: skip
+    live = run_cli(capsys, "feed", "--data", str(github)).out
+    assert "ODC-BY" not in live  # no OTA data shown: no attribution either
+
+
+def test_explain_says_which_sentence_made_it_high(
+    github: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = next(r for r in _changes(capsys, github) if r["severity"] == "high")
+    explain = run_cli(capsys, "explain", str(row["id"]), "--data", str(github)).out
+    flag = row["flags"][0]
+    assert (
+        f'severity high because of the added sentence "{flag["sentence"]}" (rule {flag["rule"]},'
+        f" category {flag['category']}, matched {flag['phrase']!r}): training on people's data"
+        " or AI development added"
+    ) in explain
+
+
+def test_an_imported_only_document_does_not_look_monitored(
+    github: Path, capsys: pytest.CaptureFixture[str], browser: Any
+) -> None:
+    """Was: `last fetch 2024-02-08T12:00:00+00:00 ... ok` and `Last checked 2024-02-08 ·
+    Monitoring working`: the archive's last step, never a fetch of this monitor."""
+    status = run_cli(capsys, "status", "--data", str(github)).out
+    assert "imported history only, never checked live" in status
+    assert "last fetch 2024-02-08" not in status
+    listed = json.loads(run_cli(capsys, "status", "--json", "--data", str(github)).out)
+    assert listed[0]["checked_live"] is False and listed[0]["last_live_check"] is None
+    page = browser.new_page()
+    page.goto((github / "feeds" / "index.html").as_uri())
+    text = page.locator("body").inner_text()
+    page.close()
+    assert "Imported history only, never checked live" in text
+    assert "Monitoring working" not in text
+
+
+def test_feed_on_stdout_links_absolutely(github: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: `changes/15.html`, which a reader resolves against the channel's link (the
+    project's home on GitHub): no page of this install."""
+    base = "https://news.example.org/policies/"
+    out = run_cli(capsys, "feed", "--include-history", "--base-url", base,
+                  "--data", str(github)).out  # fmt: skip
+    entries = feedparser.parse(out.encode()).entries
+    assert entries and all(f'href="{base}changes/' in e.summary for e in entries)
+    assert all(_absolute(e.summary) for e in entries)
+    # Without a base URL, the data directory's own pages (as the written feeds link them).
+    local = run_cli(capsys, "feed", "--include-history", "--data", str(github)).out
+    entries = feedparser.parse(local.encode()).entries
+    folder = (github / "feeds").resolve().as_uri()
+    assert all(f'href="{folder}/changes/' in e.summary for e in entries)
+    assert all(_absolute(e.summary) for e in entries)
+    bad = run_cli(capsys, "feed", "--base-url", "ftp://x", "--data", str(github))
+    assert bad.code != 0 and "http(s)" in bad.err and "Traceback" not in bad.err
+
+
+def _absolute(html: str) -> bool:
+    """Every link of an entry's body is absolute (a reader resolves a relative one against
+    the channel's link, the project's home)."""
+    links = re.findall(r'href="([^"]*)"', html)
+    return bool(links) and all(link.startswith(("https://", "file:///")) for link in links)
