@@ -20,7 +20,7 @@ COLUMNS = (
     "id", "document", "company", "title", "url", "detected_at", "kind", "from_version",
     "to_version", "ai_training", "ai_direction", "severity", "ai_related", "added_chars",
     "removed_chars", "note", "classifier", "flags", "flagged_sentences", "origin",
-    "origin_ref", "archived_at",
+    "origin_ref", "archived_at", "origin_source", "origin_path", "origin_url", "origin_commit_url",
 )  # fmt: skip
 DIFF_COLUMNS = ("diff", "added", "removed")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -227,3 +227,16 @@ def _absolute(html: str) -> bool:
     the channel's link, the project's home)."""
     links = re.findall(r'href="([^"]*)"', html)
     return bool(links) and all(link.startswith(("https://", "file:///")) for link in links)
+
+
+def test_the_csv_cites_the_archive_too(github: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A journalist's spreadsheet: the same citation as `changes --json`."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(run_cli(capsys, "changes", "--format", "csv",
+                                                   "--data", str(github)).out)))  # fmt: skip
+    as_json = _changes(capsys, github)
+    keys = ("origin_source", "origin_path", "origin_url", "origin_commit_url")
+    assert [[r[k] for k in keys] for r in rows] == [[j[k] for k in keys] for j in as_json]
+    assert rows[0]["origin_url"].startswith(f"{REPO_URL}/blob/")
