@@ -9,6 +9,7 @@ journalist must be able to find the exact bytes again without this tool (journal
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from monitor.models import Origin
@@ -32,16 +33,21 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 def clean_remote(url: str) -> str:
     """A clone's remote as a citable https address: credentials dropped (a token in
     ``https://user:TOKEN@host/...`` must never be stored or published), the scp form
-    ``git@host:owner/repo.git`` spelled as https; a GitHub URL loses its ``.git``."""
+    ``git@host:owner/repo.git`` and ``ssh://`` spelled as https (their port is ssh's);
+    a GitHub URL loses its ``.git``. A local path (another clone on this machine) is
+    cited by its folder's name: the site must not publish the operator's paths."""
     url = url.strip()
     scp = _SCP.match(url)
     if scp and "://" not in url:
         url = f"https://{scp.group(1)}/{scp.group(2)}"
     parts = urlsplit(url)
     if parts.scheme in ("http", "https", "ssh", "git") and parts.hostname:
-        scheme = "https" if parts.scheme in ("ssh", "git") else parts.scheme
-        host = parts.hostname + (f":{parts.port}" if parts.port and scheme != "https" else "")
-        url = urlunsplit((scheme, host, parts.path, "", ""))
+        web = parts.scheme in ("http", "https")
+        port = f":{parts.port}" if parts.port and web else ""
+        url = urlunsplit((parts.scheme if web else "https", parts.hostname + port, parts.path,
+                          "", ""))  # fmt: skip
+    elif "://" not in url or parts.scheme == "file":
+        return PurePosixPath(parts.path if parts.scheme == "file" else url).name
     found = _GITHUB.match(url)
     return f"https://github.com/{found.group(1)}/{found.group(2)}" if found else url
 

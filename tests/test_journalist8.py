@@ -240,3 +240,19 @@ def test_the_csv_cites_the_archive_too(github: Path, capsys: pytest.CaptureFixtu
     keys = ("origin_source", "origin_path", "origin_url", "origin_commit_url")
     assert [[r[k] for k in keys] for r in rows] == [[j[k] for k in keys] for j in as_json]
     assert rows[0]["origin_url"].startswith(f"{REPO_URL}/blob/")
+
+
+@pytest.mark.parametrize(("remote", "cited"), [
+    ("https://github.com/OpenTermsArchive/contrib-versions.git", REPO_URL),
+    ("https://x-access-token:ghp_abc@github.com/OpenTermsArchive/contrib-versions", REPO_URL),
+    ("git@github.com:OpenTermsArchive/contrib-versions.git", REPO_URL),
+    ("ssh://git@github.com/OpenTermsArchive/contrib-versions.git", REPO_URL),
+    ("https://user:pw@gitlab.example.org:8443/ota/versions.git",
+     "https://gitlab.example.org:8443/ota/versions.git"),
+    ("/srv/mirrors/contrib-versions", "contrib-versions"),
+    ("file:///home/ana/contrib-versions/", "contrib-versions"),
+])  # fmt: skip
+def test_a_remote_is_cited_without_its_credentials(remote: str, cited: str) -> None:
+    from monitor.citation import clean_remote
+
+    assert clean_remote(remote) == cited
