@@ -260,8 +260,9 @@ def changes_table(changes: list[Change]) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def explain_report(change: Change) -> str:
-    """Every flag of a change, with the words that triggered it."""
+def explain_report(change: Change, opened: tuple[datetime, bool] | None = None) -> str:
+    """Every flag of a change, with the words that triggered it; ``opened``: when the old
+    version was last seen before it (the change happened after that)."""
     head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
     head = _one(head)
     # An imported change was never seen by the monitor: say so, and whose date it carries.
@@ -278,6 +279,13 @@ def explain_report(change: Change) -> str:
     )
     lines.append(f"{verdict}; severity {change.severity}; {_one(change.url)}")
     lines.append(severity_reason(change))
+    if opened is not None and change.from_version is not None:
+        since, archived = opened
+        then = "by the archive" if archived else "by a check"
+        now = "by the archive" if change.origin else "by a check"
+        lines.append(f"happened between {_when(since)} (v{change.from_version} last seen, "
+                     f"{then}) and {_when(change.detected_at)} (v{change.to_version} first "
+                     f"seen, {now})")  # fmt: skip
     if change.origin is not None:
         lines.extend(_one(line) for line in source_lines(change.origin))
     if change.note:

@@ -256,3 +256,16 @@ def test_a_remote_is_cited_without_its_credentials(remote: str, cited: str) -> N
     from monitor.citation import clean_remote
 
     assert clean_remote(remote) == cited
+
+
+def test_explain_gives_the_window_the_change_happened_in(
+    github: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: one time, the archive's sighting of the new text; the change happened between
+    the last sighting of the old text and that (journalist7: only `history` showed it)."""
+    first = _changes(capsys, github)[0]
+    explain = run_cli(capsys, "explain", str(first["id"]), "--data", str(github)).out
+    assert (
+        "happened between 2022-01-10T09:00:00+00:00 (v1 last seen, by the archive) and "
+        "2023-06-29T18:34:22+00:00 (v2 first seen, by the archive)"
+    ) in explain
