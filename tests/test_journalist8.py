@@ -32,8 +32,9 @@ QUOTED = "Example/Privacy%20Policy.md"
 
 def _import(capsys: pytest.CaptureFixture[str], tmp_path: Path, remote: str | None) -> Path:
     repo = ota_repo(tmp_path)
-    if remote:
+    if remote:  # as a clone has it: origin's URL and its branches as fetched
         git(repo, "remote", "add", "origin", remote)
+        git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
     done = run_cli(capsys, "import", "ota", str(repo), "--document", "example-privacy",
                    "--path", PATH, "--watchlist", str(watchlist(tmp_path)),
                    "--data", str(tmp_path / "data"))  # fmt: skip
@@ -269,3 +270,22 @@ def test_explain_gives_the_window_the_change_happened_in(
         "happened between 2022-01-10T09:00:00+00:00 (v1 last seen, by the archive) and "
         "2023-06-29T18:34:22+00:00 (v2 first seen, by the archive)"
     ) in explain
+
+
+def test_a_commit_origin_does_not_hold_gets_no_link(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A remote added by hand and never fetched, or a commit made in this clone: a GitHub
+    link to it would 404 (the journalist8 read: a repository rebuilt from the corpus got
+    50 confident links to commits GitHub never had)."""
+    repo = ota_repo(tmp_path)
+    git(repo, "remote", "add", "origin", REMOTE)
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD~1")  # the last commit is local
+    done = run_cli(capsys, "import", "ota", str(repo), "--document", "example-privacy",
+                   "--path", PATH, "--watchlist", str(watchlist(tmp_path)),
+                   "--data", str(tmp_path / "data"))  # fmt: skip
+    assert done.code == 0, done.err
+    first, last = _changes(capsys, tmp_path / "data")
+    assert first["origin_source"] == REPO_URL and first["origin_url"]
+    assert (last["origin_source"], last["origin_url"], last["origin_commit_url"]) == (
+        "versions", None, None)  # fmt: skip

@@ -54,9 +54,13 @@ def ota_steps(repo: Path, path: str | None, seconds: float = GIT_SECONDS) -> lis
     # of it; as a step it failed, and was then "already imported" under the file's new name.
     log = ["log", "--reverse", "--diff-filter=ACMRTB", f"--format=%H{_SEP}%aI{_SEP}%s", "--", path]
     out = _git(repo, log, seconds)
-    source = repository_name(repo, seconds)
-    steps = [replace(_commit_step(repo, path, line, seconds), source=source, path=path)
-             for line in out.splitlines() if line]  # fmt: skip
+    remote, folder = repository_name(repo, seconds), _folder_name(repo)
+    on_remote = _on_remote(repo, path, seconds) if remote != folder else set()
+    steps = [_commit_step(repo, path, line, seconds) for line in out.splitlines() if line]
+    # A commit the remote is not known to hold (made or rewritten in this clone, a remote
+    # added by hand and never fetched) is cited by the folder: a link to it would 404.
+    steps = [replace(s, source=remote if s.ref in on_remote else folder, path=path)
+             for s in steps]  # fmt: skip
     if not steps:
         raise ArchiveError(f"{path!r} is in no commit of {repo}{_near(repo, path, seconds)}")
     # A folder (its commits are those of every file in it) is refused before any step is
@@ -72,8 +76,21 @@ def repository_name(repo: Path, seconds: float = GIT_SECONDS) -> str:
         remote = _git(repo, ["config", "--get", "remote.origin.url"], seconds).strip()
     except ArchiveError:  # no such setting: git exits 1
         remote = ""
+    return clean_remote(remote) if remote else _folder_name(repo)
+
+
+def _folder_name(repo: Path) -> str:
     name = repo.resolve().name
-    return clean_remote(remote) if remote else name.removesuffix(".git") or name
+    return name.removesuffix(".git") or name
+
+
+def _on_remote(repo: Path, path: str, seconds: float) -> set[str]:
+    """The commits of ``path`` that origin holds, as far as the clone knows without the
+    network: those reachable from its remote-tracking branches (a bare clone's own
+    branches are origin's, as cloned)."""
+    bare = _git(repo, ["rev-parse", "--is-bare-repository"], seconds).strip() == "true"
+    refs = "--branches" if bare else "--remotes=origin"
+    return set(_git(repo, ["rev-list", refs, "--", path], seconds).split())
 
 
 def _commit_step(repo: Path, path: str, line: str, seconds: float) -> Step:
