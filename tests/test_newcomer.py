@@ -94,9 +94,11 @@ def test_evidence_of_an_imported_change_names_the_archive_not_a_fetch(tmp_path: 
     assert "Not fetched by\n      policy-monitor: cite the archive" in readme
     manifest = json.loads((tmp_path / "ev" / "manifest.json").read_text())
     after = manifest["versions"]["after"]["origin"]
+    # journalist8: where to cite it too (a snapshot's folder and file; no link to make)
     assert after == {
         "archive": "snapshots", "ref": "2024-07-01T10:00:00Z.html",
-        "archived_at": "2024-07-01T10:00:00+00:00",
+        "archived_at": "2024-07-01T10:00:00+00:00", "source": "saved",
+        "path": "2024-07-01T10:00:00Z.html", "url": None, "commit_url": None,
     }  # fmt: skip
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "ev", check=False)
     assert checked.returncode == 0
