@@ -65,6 +65,9 @@ class FetchResult:
     fetched_at: datetime
     duration: float
     not_modified: bool = False
+    # The validators the request was chosen to send (None: not a conditional fetch's
+    # result): a 304 answers them, which may no longer be those recorded when it is read.
+    sent: Validators | None = None
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

@@ -216,6 +216,7 @@ class Fetcher:
                     fetched_at=datetime.now(UTC),
                     duration=time.monotonic() - started,
                     not_modified=response.status_code == 304,
+                    sent=validators,
                 )
         except AddressRefused as exc:
             raise refused_private(url, exc.url or url, exc.address) from exc

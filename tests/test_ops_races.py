@@ -1,0 +1,137 @@
+"""What operators running cron `check`s beside the daemon met (branch ops8): a 304 read
+against a version recorded meanwhile, a stopped `check` leaving its lock record and the
+feeds unwritten, one page fetched by two processes at once, no line saying when a failure
+became an alert, and no way to look at a quarantined page.
+
+Real processes (the CLI as a subprocess), real SQLite files, local servers, bounded waits;
+each case once went wrong (see bench/HOSTILE.md, "ops8")."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from monitor.check.decide import Policy
+from monitor.check.pipeline import sweep
+from monitor.fetch.http import Fetcher, FetchSettings, make_client
+from monitor.lock import data_lock
+from monitor.models import Watch
+from monitor.store import Store
+from tests.cli_helpers import policy, write_watchlist
+from tests.httpserver import LocalServer, Reply, Request
+from tests.test_daemon_ops import reap
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "monitor", *args]
+
+
+def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=120)
+
+
+class Gate:
+    """A page that answers at once until ``close()``, then waits for ``open()``."""
+
+    def __init__(self) -> None:
+        self.asked, self.release = threading.Event(), threading.Event()
+        self.release.set()
+
+    def close(self) -> None:
+        self.asked.clear()
+        self.release.clear()
+
+    def __call__(self, request: Request) -> Reply:
+        self.asked.set()
+        self.release.wait(60)
+        return Reply(body=policy(title="gate"))
+
+
+class LaggingCache:
+    """A page behind a cache that answers 304 to any conditional request (whatever
+    validators it names) and the page's current body, with its ETag, to the others."""
+
+    def __init__(self) -> None:
+        self.body, self.etag = policy(title="doc"), '"v1"'
+
+    def __call__(self, request: Request) -> Reply:
+        if "If-None-Match" in request.headers:
+            return Reply(status=304, headers={"ETag": self.etag})
+        return Reply(body=self.body, headers={"ETag": self.etag})
+
+
+@contextmanager
+def recorder(data: Path) -> Iterator[partial[object]]:
+    """Another process's check of some documents (the daemon's writer, as it records)."""
+    settings = FetchSettings(timeout=10, retries=0, host_delay=0)
+    with make_client(settings) as client:
+        store = Store(data)
+        yield partial(sweep, store, Fetcher(client, settings), hold=partial(data_lock, data, 10))
+
+
+# -- 1. a 304 answering the validators of an older version -------------------------------------
+def test_a_304_to_validators_older_than_the_recorded_version_claims_nothing(
+    tmp_path: Path,
+) -> None:
+    # Before: a `check` chose the validators to send when its sweep began; the daemon
+    # recorded a newer version (v2, ETag "v2") before this check's turn for the page came;
+    # the 304 that answered the older "v1" was read as "unchanged (v2, 304)": v2 seen
+    # again on the strength of an answer about v1.
+    data = tmp_path / "data"
+    gate, doc = Gate(), LaggingCache()
+    with LocalServer() as server:
+        server.handle("/gate", gate)
+        server.handle("/doc", doc)
+        urls = {"gate": server.url("/gate"), "doc": server.url("/doc")}
+        wl = write_watchlist(tmp_path / "w.yaml", urls)
+        first = run("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0")
+        assert first.returncode == 0, first
+        gate.close()  # the next check's sweep waits on the gate before it asks for /doc
+        check = subprocess.Popen(
+            cli("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert gate.asked.wait(60), check.stderr
+            doc.body, doc.etag = policy(title="doc", extra="<li>We train AI.</li>"), '"v2"'
+            with recorder(data) as other:  # a whole fetch: v2 and its ETag recorded
+                whole = Policy(full_fetch_every=timedelta(0))
+                (outcome,) = other([Watch("doc", "Example", "doc policy", urls["doc"])],
+                                   policy=whole)  # fmt: skip
+            assert outcome.status == "changed", outcome
+            seen = rows(data / "monitor.db", "select last_seen from versions where number = 2")
+            gate.release.set()
+            out, err = check.communicate(timeout=60)
+        finally:
+            gate.release.set()
+            reap(check)
+        db = data / "monitor.db"
+        assert rows(db, "select last_seen from versions where number = 2") == seen  # not again
+        again = run("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0")
+        sent = [r.headers.get("If-None-Match") for r in server.requests("/doc")]
+    assert again.returncode == 0, again
+    assert sent == [None, None, '"v1"', '"v2"'], sent  # the stale 304 answered "v1"
+    assert check.returncode == 0 and "Traceback" not in err, (out, err)
+    (line,) = [x for x in out.splitlines() if x.startswith("doc:")]
+    assert line.startswith("doc: not compared: the server answered 304 Not Modified to "), line
+    assert "v2" in line and "the next check compares it" in line, line
+    assert rows(db, "select result, state, version from fetches where document = 'doc' "
+                    "order by id desc limit 2") == [("not-modified", "unchanged", 2),
+                                                    ("not-modified", "stale", None)]  # fmt: skip
+    assert rows(db, "select consecutive_failures from documents where id = 'doc'") == [(0,)]
+    assert "doc: unchanged (v2, 304)" in again.stdout, again  # re-checked with "v2"
