@@ -65,7 +65,7 @@ def daemon_lock(data_dir: str | Path) -> Iterator[None]:
 def check_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Held by a cron ``check`` for its whole sweep (the data lock only while it records):
     two checks never fetch at once, which would double each host's requests."""
-    folder = _locks(data_dir)
+    folder = locks_folder(data_dir)
     with _recorded(data_dir, folder / "check.lock", folder / "check.json", wait,
                    lambda who: f"another `check` is running on {data_dir} ({who}) and did not "
                    f"end in {wait:g} s (it waits for its slowest host): try again later or "
@@ -80,7 +80,7 @@ def import_lock(
     """Holds the import lock of ``document`` (a watchlist id: a safe file name); when
     another import holds it, ``waiting`` gets one line naming it, then this waits up to
     ``wait`` seconds (LockedError past that)."""
-    folder = _locks(data_dir)
+    folder = locks_folder(data_dir)
     lock, record = folder / f"import-{document}.lock", folder / f"import-{document}.json"
     with _recorded(data_dir, lock, record, wait,
                    lambda who: f"{document}: an import of it is still running ({who}) after "
@@ -120,7 +120,7 @@ def _recorded(
         lock.release()
 
 
-def _locks(data_dir: str | Path) -> Path:
+def locks_folder(data_dir: str | Path) -> Path:
     folder = usable_dir(data_dir) / LOCKS_FOLDER
     try:
         folder.mkdir(exist_ok=True)

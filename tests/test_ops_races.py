@@ -26,7 +26,9 @@ from monitor.models import Watch
 from monitor.store import Store
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer, Reply, Request
-from tests.test_daemon_ops import reap
+from tests.test_attacks_daemon import stop
+from tests.test_daemon import wait_for
+from tests.test_daemon_ops import daemon_command, reap
 
 
 def cli(*args: str) -> list[str]:
@@ -135,3 +137,39 @@ def test_a_304_to_validators_older_than_the_recorded_version_claims_nothing(
                                                     ("not-modified", "stale", None)]  # fmt: skip
     assert rows(db, "select consecutive_failures from documents where id = 'doc'") == [(0,)]
     assert "doc: unchanged (v2, 304)" in again.stdout, again  # re-checked with "v2"
+
+
+# -- 3. a cron check and the daemon fetching one page at once ----------------------------------
+def test_a_cron_check_leaves_a_page_the_daemon_is_fetching_to_it(tmp_path: Path) -> None:
+    # Before: a cron `check` and the daemon each fetched the page (two requests to the
+    # host at once, two observations recorded one after the other), the daemon's slow
+    # fetch doubled by the check's.
+    data, log = tmp_path / "data", tmp_path / "daemon.log"
+    slow = Gate()
+    slow.close()
+    with LocalServer() as server, LocalServer() as other:  # two hosts: 127.0.0.1 and localhost
+        server.handle("/slow", slow)
+        other.route("/fast", body=policy(title="fast"))
+        fast = other.url("/fast").replace("127.0.0.1", "localhost")
+        wl = write_watchlist(tmp_path / "w.yaml", {"slow": server.url("/slow"), "fast": fast})
+        with log.open("w") as sink:
+            daemon = subprocess.Popen(daemon_command(wl, data), stderr=sink)
+        try:
+            assert slow.asked.wait(60), log.read_text()
+            assert wait_for(lambda: "document=fast" in log.read_text(), 60), log.read_text()
+            done = run("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0",
+                       "--timeout", "5", "--retries", "0")  # fmt: skip
+            hits = server.hits("/slow")
+            slow.release.set()
+            assert wait_for(lambda: "document=slow" in log.read_text(), 60), log.read_text()
+            stop(daemon)
+        finally:
+            slow.release.set()
+            reap(daemon)
+    assert hits == 1, f"{hits} requests for the page at once"
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("slow:")]
+    held = f"slow: skipped: being fetched by another process (pid {daemon.pid} on "
+    assert line.startswith(held) and ": daemon, fetching since 20" in line, line
+    assert "fast: unchanged (v1)" in done.stdout, done.stdout
+    assert "document=slow status=first" in log.read_text(), log.read_text()

@@ -103,6 +103,7 @@ def _check_all(
     database, each batch's transaction, the feeds): the daemon and imports record while
     this waits for hosts; the check lock keeps a second `check` from fetching meanwhile."""
     from monitor.check.pipeline import browser_for, sweep
+    from monitor.claims import Claims
     from monitor.fetch.http import Fetcher, make_client
     from monitor.lock import check_lock
     from monitor.publish.stamp import publish_if_stale
@@ -116,7 +117,8 @@ def _check_all(
         with make_client(fetch) as client, browser_for(watches, fetch.user_agent) as browser:
             try:
                 outcomes = sweep(store, Fetcher(client, fetch), watches, browser=browser,
-                                 policy=policy, extractor=extractor, hold=hold)  # fmt: skip
+                                 policy=policy, extractor=extractor, hold=hold,
+                                 claims=Claims(data_dir, "check"))  # fmt: skip
             except Stopped as stop:  # before closing the client: it would wait for fetches
                 _stopped(stop)
         with hold():
