@@ -29,6 +29,13 @@ LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
 DAEMON_RECORD_NAME = "daemon.json"
 LOCKS_FOLDER = "locks"  # the import locks, one per document, and who holds them
+CHECK_RECORD_NAME = "check.json"  # who holds the check lock
+
+
+def forget_check(data_dir: str | Path) -> None:
+    """Removes the check lock's record, for a `check` that ends with ``os._exit`` while
+    it holds the lock (the lock itself goes with the process)."""
+    (Path(data_dir) / LOCKS_FOLDER / CHECK_RECORD_NAME).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -66,7 +73,7 @@ def check_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Held by a cron ``check`` for its whole sweep (the data lock only while it records):
     two checks never fetch at once, which would double each host's requests."""
     folder = locks_folder(data_dir)
-    with _recorded(data_dir, folder / "check.lock", folder / "check.json", wait,
+    with _recorded(data_dir, folder / "check.lock", folder / CHECK_RECORD_NAME, wait,
                    lambda who: f"another `check` is running on {data_dir} ({who}) and did not "
                    f"end in {wait:g} s (it waits for its slowest host): try again later or "
                    "raise --wait"):  # fmt: skip

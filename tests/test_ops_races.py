@@ -8,6 +8,8 @@ each case once went wrong (see bench/HOSTILE.md, "ops8")."""
 
 from __future__ import annotations
 
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+
+import pytest
 
 from monitor.check.decide import Policy
 from monitor.check.pipeline import sweep
@@ -173,3 +177,59 @@ def test_a_cron_check_leaves_a_page_the_daemon_is_fetching_to_it(tmp_path: Path)
     assert line.startswith(held) and ": daemon, fetching since 20" in line, line
     assert "fast: unchanged (v1)" in done.stdout, done.stdout
     assert "document=slow status=first" in log.read_text(), log.read_text()
+
+
+# -- 2. a stopped cron check -------------------------------------------------------------------
+@pytest.mark.parametrize("feeds", ["writable", "a file"])
+def test_a_stopped_cron_check_writes_the_feeds_of_what_it_recorded_and_its_lock_record_goes(
+    tmp_path: Path, feeds: str
+) -> None:
+    # Before: SIGTERM ended a `check` at once with os._exit: `data/locks/check.json` (who
+    # holds the check lock) stayed behind naming a dead process, and the feeds were left
+    # to the next run, hours later under cron: the change it had recorded was in no feed.
+    data = tmp_path / "data"
+    slow = Gate()
+    slow.close()
+    with LocalServer() as server, LocalServer() as other:
+        server.handle("/slow", slow)
+        other.route("/fast", body=policy(title="fast"))
+        fast = other.url("/fast").replace("127.0.0.1", "localhost")
+        wl = write_watchlist(tmp_path / "w.yaml", {"slow": server.url("/slow"), "fast": fast})
+        first = run("check", "--watchlist", str(wl), "--data", str(data), "--only", "fast")
+        assert first.returncode == 0, first
+        if feeds == "a file":  # the feeds cannot be written: the line says why, in one line
+            shutil.rmtree(data / "feeds")
+            (data / "feeds").write_text("not a folder")
+        other.route("/fast", body=policy(title="fast", extra="<li>We train AI models.</li>"))
+        check = subprocess.Popen(
+            cli("check", "--watchlist", str(wl), "--data", str(data), "--timeout", "60"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert slow.asked.wait(60), check.stderr
+            assert wait_for(lambda: changes(data) == 1, 30)  # the change of `fast` is recorded
+            check.send_signal(signal.SIGTERM)
+            out, err = check.communicate(timeout=60)
+        finally:
+            slow.release.set()
+            reap(check)
+    assert check.returncode == 143, (out, err)
+    (line,) = err.splitlines()
+    assert not (data / "locks" / "check.json").exists()
+    if feeds == "a file":
+        assert line.startswith("check stopped by SIGTERM: each document recorded is kept whole, "
+                               "the others are checked by the next run; the feeds were not "
+                               "written ("), line  # fmt: skip
+        assert line.endswith("): the next run writes them"), line
+        return
+    assert line == ("check stopped by SIGTERM: each document recorded is kept whole, and in "
+                    "the feeds; the others are checked by the next run"), line  # fmt: skip
+    feed = (data / "feeds" / "document" / "fast.rss").read_text()
+    assert "fast" in feed and "<item>" in feed, feed
+
+
+def changes(data: Path) -> int:
+    try:
+        return int(rows(data / "monitor.db", "select count(*) from changes")[0][0])  # type: ignore[call-overload]
+    except sqlite3.Error:
+        return 0
