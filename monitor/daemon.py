@@ -37,7 +37,7 @@ from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
 from monitor.store import DB_NAME, Store, opened
-from monitor.views import log_fields
+from monitor.views import alert, log_fields
 
 log = logging.getLogger("policy-monitor")
 NEXT = "the next check tries again"
@@ -210,6 +210,10 @@ class Checker:
             if outcome.status not in ("failed", "quarantined"):
                 level = logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
+            crossed = alert(outcome, self._policy.alert_after)  # the alert, or the recovery
+            if crossed is not None:
+                failing = outcome.health == "failing"
+                log.log(logging.ERROR if failing else logging.INFO, "%s", crossed[1])
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""

@@ -202,7 +202,11 @@ class CheckOutcome:
     change_id: int | None = None
     ai_training: bool = False
     failing: bool = False  # failures in a row reached the alert threshold
-    state: str = ""  # the row of the decision table (monitor/check/decide.py)
+    state: str = ""  # the row of the decision table ("": not decided: a crash, a db error)
+    # "failing": this check reached the alert threshold; "recovered": it ended such a run
+    health: str | None = None
+    failures: int = 0  # with health: the failures in a row of the run begun or ended
+    failing_since: datetime | None = None  # with "failing": that run's first failure
 
 
 @dataclass(frozen=True)

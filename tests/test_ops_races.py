@@ -8,6 +8,7 @@ each case once went wrong (see bench/HOSTILE.md, "ops8")."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import sqlite3
@@ -233,3 +234,70 @@ def changes(data: Path) -> int:
         return int(rows(data / "monitor.db", "select count(*) from changes")[0][0])  # type: ignore[call-overload]
     except sqlite3.Error:
         return 0
+
+
+# -- 4. a failure, an alert and a recovery -----------------------------------------------------
+def test_check_quiet_prints_the_alert_and_the_recovery_not_every_transient_failure(
+    tmp_path: Path,
+) -> None:
+    # Before: `check --quiet` printed `failed: ...` on every failed check: cron mailed the
+    # first transient 503, and every run (every 6 hours) for a page that stayed down; no
+    # line told the alert (the failure that reached --alert-after) from the others.
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        server.route("/down", status=503)
+        server.route("/up", body=policy(title="up"))
+        wl = write_watchlist(tmp_path / "w.yaml", {"down": server.url("/down"),
+                                                   "up": server.url("/up")})  # fmt: skip
+        args = ("check", "--quiet", "--watchlist", str(wl), "--data", str(data), "--delay", "0",
+                "--retries", "0", "--alert-after", "2")  # fmt: skip
+        said = [run(*args) for _ in range(3)]
+        server.route("/down", body=policy(title="down"))
+        said.append(run(*args))
+        server.route("/down", status=503)  # down again: with --logfmt, not --quiet
+        logged = run(*args[:1], *args[2:-2], "--logfmt", "--alert-after", "1")
+    assert [s.returncode for s in said] == [1, 1, 1, 0], said
+    assert all(s.stderr == "" for s in said), said
+    first, alert, still, back = (s.stdout.splitlines() for s in said)
+    assert first == [] and still == [], (first, still)  # a blip, and an alert already given
+    (line,) = alert
+    assert line.startswith("down: ALERT: monitoring failing: 2 checks in a row failed since "), line
+    assert "(--alert-after 2): server error (HTTP 503" in line, line
+    assert line.endswith("; `status` and the operations feed show it until it recovers"), line
+    assert back == ["down: recovered: monitoring works again after 3 failed checks in a row"]
+    lines = [x for x in logged.stdout.splitlines() if "document=down" in x]
+    assert len(lines) == 2 and lines[0].startswith("level=WARNING document=down status=failed"), (
+        lines
+    )
+    assert re.fullmatch(r'level=ERROR document=down event=failing failures=1 since=\S+ '
+                        r'message="monitoring failing: [^"]+"', lines[1]), lines  # fmt: skip
+
+
+def test_the_daemon_logs_one_line_when_a_document_starts_failing_and_when_it_recovers(
+    tmp_path: Path,
+) -> None:
+    # Before: the daemon logged the same `status=failed` line for the first transient
+    # failure and for the one that raised the alert: a log alert could not tell them apart.
+    data, log = tmp_path / "data", tmp_path / "daemon.log"
+    with LocalServer() as server:
+        server.route("/down", status=503)
+        wl = write_watchlist(tmp_path / "w.yaml", {"down": server.url("/down")})
+        with log.open("w") as sink:  # a 6 h interval every second
+            options = ("--speed", "21600", "--retries", "0", "--alert-after", "2")
+            daemon = subprocess.Popen(daemon_command(wl, data, *options), stderr=sink)
+        try:
+            assert wait_for(lambda: "event=failing" in log.read_text(), 60), log.read_text()
+            server.route("/down", body=policy(title="down"))
+            assert wait_for(lambda: "event=recovered" in log.read_text(), 60), log.read_text()
+            stop(daemon)
+        finally:
+            reap(daemon)
+    lines = [x.split(" ", 1)[1] for x in log.read_text().splitlines() if "document=down" in x]
+    failed = [x for x in lines if "status=failed" in x]
+    (failing,) = [x for x in lines if "event=failing" in x]
+    (recovered,) = [x for x in lines if "event=recovered" in x]
+    assert lines.index(failing) == lines.index(failed[1]) + 1, lines  # right after the 2nd
+    assert re.fullmatch(r'level=ERROR document=down event=failing failures=2 since=\S+ '
+                        r'message="monitoring failing: 2 checks in a row failed since [^"]+"',
+                        failing), failing  # fmt: skip
+    assert recovered.startswith("level=INFO document=down event=recovered failures="), recovered

@@ -70,7 +70,6 @@ def check(
 
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
-    from monitor import views
     from monitor.extract.selectors import selector_problem
     from monitor.fetch.http import FetchSettings, user_agent
     from monitor.publish.settings import settings_from_config
@@ -91,13 +90,29 @@ def check(
         except Stopped as stop:
             _stopped(stop)
     for outcome in outcomes:
-        if not quiet or outcome.status in NEWS:
-            level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
-            line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
-            click.echo(line or views.terminal_safe(f"{outcome.document}: {outcome.message}"))
+        for line in _lines(outcome, quiet, logfmt, how[0].alert_after):
+            click.echo(line)
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
     if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
         sys.exit(EXIT_FAILED)
+
+
+def _lines(outcome: CheckOutcome, quiet: bool, logfmt: bool, alert_after: int) -> Iterator[str]:
+    """A document's line, then its alert or recovery line if this check crossed one.
+    ``quiet`` (cron mails what is printed): only what needs a human: a change, an alert,
+    a recovery, a crash (a failure the decision table did not make: a bug, a database
+    error); not a failure before the alert, nor each one after it."""
+    from monitor import views
+
+    crash = outcome.status == "failed" and not outcome.state
+    if not quiet or outcome.status in NEWS or crash:
+        level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
+        line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
+        yield line or views.terminal_safe(f"{outcome.document}: {outcome.message}")
+    crossed = views.alert(outcome, alert_after)
+    if crossed is not None:
+        level = "ERROR" if outcome.health == "failing" else "INFO"
+        yield f"level={level} {crossed[1]}" if logfmt else crossed[0]
 
 
 def _check_all(
