@@ -10,7 +10,7 @@ Each claim is ``data/locks/fetch-ID.lock``, locked with ``flock`` (the kernel re
 it when the holder dies, however it dies); the holder writes into it who it is (pid,
 host, command, start), read by the process it turns away. The files stay (removing a
 lock file others may have open would let two holders lock two different files).
-Imports nothing of ours but the locks folder's place.
+Imports nothing of ours (a stage, as monitor/lock.py is).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.lock import locks_folder
+LOCKS_FOLDER = "locks"  # beside the import and check locks (monitor/lock.py)
 
 
 class Claims:
@@ -31,7 +31,8 @@ class Claims:
     in fetch threads, released by the writer)."""
 
     def __init__(self, data_dir: str | Path, command: str) -> None:
-        self._folder = locks_folder(data_dir)
+        self._folder = Path(data_dir) / LOCKS_FOLDER
+        self._folder.mkdir(parents=True, exist_ok=True)
         self._command = command  # "check" or "daemon": named to the process turned away
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
