@@ -8,6 +8,7 @@ each case once went wrong (see bench/HOSTILE.md, "ops8")."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import signal
@@ -34,6 +35,7 @@ from tests.httpserver import LocalServer, Reply, Request
 from tests.test_attacks_daemon import stop
 from tests.test_daemon import wait_for
 from tests.test_daemon_ops import daemon_command, reap
+from tests.test_hostile_states import WALL
 
 
 def cli(*args: str) -> list[str]:
@@ -301,3 +303,46 @@ def test_the_daemon_logs_one_line_when_a_document_starts_failing_and_when_it_rec
                         r'message="monitoring failing: 2 checks in a row failed since [^"]+"',
                         failing), failing  # fmt: skip
     assert recovered.startswith("level=INFO document=down event=recovered failures="), recovered
+
+
+# -- 5. a quarantined page, looked at -----------------------------------------------------------
+def test_a_quarantined_page_can_be_listed_and_read_without_sql(tmp_path: Path) -> None:
+    # Before: a login wall's raw bytes were stored with the failed attempt, but no command
+    # showed them (`history` lists versions, `evidence` wants a change): to see what the
+    # site sent instead of the policy, an operator queried SQLite and decompressed zstd.
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        server.route("/help", body=WALL)
+        server.route("/ok", body=policy())
+        wl = write_watchlist(tmp_path / "w.yaml", {"help": server.url("/help"),
+                                                   "ok": server.url("/ok")})  # fmt: skip
+        checked = run("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0")
+    assert "help: quarantined, not recorded: looks like a login wall" in checked.stdout, checked
+    listing = run("held", "--data", str(data))
+    one = run("held", "help", "--data", str(data))
+    none = run("held", "ok", "--data", str(data))
+    assert (listing.returncode, listing.stderr) == (0, ""), listing
+    assert one.stdout == listing.stdout and none.returncode == 0, (one, none)
+    assert none.stdout == "ok: no response held back\n", none.stdout
+    lines = listing.stdout.splitlines()
+    digest = hashlib.sha256(WALL).hexdigest()
+    assert lines[0] == "1 response(s) held back (newest first; `held --fetch N` shows one):"
+    (row,) = lines[1:]
+    found = re.fullmatch(r"#(\d+) (\S+) help quarantined snapshot ([0-9a-f]{16}) \((\d+) bytes\)"
+                         r" HTTP 200: looks like a login wall or error page .*", row)  # fmt: skip
+    assert found, row
+    fetch_id, when, short, size = found.groups()
+    assert (short, int(size)) == (digest[:16], len(WALL)), row
+    assert (
+        when
+        == rows(data / "monitor.db", f"select started_at from fetches where id = {fetch_id}")[0][0]
+    )
+    shown = run("held", "--fetch", fetch_id, "--data", str(data))
+    assert shown.returncode == 0, shown
+    assert f"raw snapshot: sha256 {digest}, {len(WALL)} bytes, text/html" in shown.stdout, shown
+    assert f"fetched: {when}" in shown.stdout and "Log in to continue" in shown.stdout, shown
+    raw = subprocess.run(cli("held", "--fetch", fetch_id, "--raw", "--data", str(data)),
+                         capture_output=True, timeout=60)  # fmt: skip
+    assert raw.stdout == WALL, raw
+    wrong = run("held", "--fetch", "99999", "--data", str(data))
+    assert wrong.returncode == 2 and "fetch #99999 is not a response held back" in wrong.stderr
