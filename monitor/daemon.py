@@ -28,6 +28,7 @@ from monitor.check.decide import Policy
 from monitor.check.observe import Extractor
 from monitor.check.pipeline import check_document, utcnow, validators_to_send
 from monitor.check.sources import Browser, browser_for, fetch_one
+from monitor.claims import Claims
 from monitor.errors import FetchError, MonitorError
 from monitor.fetch.http import Fetcher, FetchSettings, make_client
 from monitor.lock import daemon_lock, data_lock
@@ -36,7 +37,7 @@ from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
 from monitor.store import DB_NAME, Store, opened
-from monitor.views import log_fields
+from monitor.views import alert, log_fields
 
 log = logging.getLogger("policy-monitor")
 NEXT = "the next check tries again"
@@ -114,6 +115,8 @@ class Checker:
         self._policy = settings.policy
         self._extractor = settings.extractor
         self.watched: frozenset[str] | None = None  # the watchlist's ids (None: all recorded)
+        # A document a cron `check` fetches now is left to it (monitor/claims.py)
+        self._claims = Claims(settings.data_dir, "daemon")
 
     def job(self, watch: Watch) -> Callable[[], None]:
         return lambda: self.run(watch)
@@ -151,6 +154,11 @@ class Checker:
             self._running.add(watch.id)
         if self._stopping.is_set():
             return self._done(watch.id)
+        busy = self._claims.take(watch.id)  # released by _done, once recorded
+        if busy is not None:
+            message = f"skipped: being fetched by another process ({busy}), which records it"
+            log.info('document=%s event=busy message="%s"', watch.id, message)
+            return self._done(watch.id)
         try:
             result = fetch_one(self._fetcher, self._browser, watch, sent, self._extractor.text)
         except Exception as exc:  # noqa: BLE001 - logged in one line by _log
@@ -186,6 +194,7 @@ class Checker:
         return True
 
     def _done(self, doc_id: str) -> None:
+        self._claims.release(doc_id)  # a no-op when this check did not claim it
         with self._running_lock:
             self._pending.discard(doc_id)
             self._running.discard(doc_id)
@@ -201,6 +210,10 @@ class Checker:
             if outcome.status not in ("failed", "quarantined"):
                 level = logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))
+            crossed = alert(outcome, self._policy.alert_after)  # the alert, or the recovery
+            if crossed is not None:
+                failing = outcome.health == "failing"
+                log.log(logging.ERROR if failing else logging.INFO, "%s", crossed[1])
 
     def _validators(self, watch: Watch) -> Validators:
         """The validators to send, as a sweep chooses them; reads need no lock."""

@@ -52,6 +52,15 @@ class FetchError(MonitorError):
         self.blocked = blocked
 
 
+class BusyError(FetchError):
+    """Not fetched: another process (the daemon, a cron `check`) is fetching the document
+    now and records what it gets (monitor/claims.py)."""
+
+    def __init__(self, holder: str, url: str = "") -> None:
+        super().__init__(f"skipped: being fetched by another process ({holder}), which "
+                         "records it", url=url)  # fmt: skip
+
+
 def data_dir_problem(data_dir: object, exc: OSError | None = None) -> ConfigError:
     """A data directory that is a file (``exc`` None) or cannot be created, in one line."""
     if exc is None:

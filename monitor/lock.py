@@ -29,6 +29,13 @@ LOCK_NAME = "monitor.lock"
 DAEMON_LOCK_NAME = "daemon.lock"
 DAEMON_RECORD_NAME = "daemon.json"
 LOCKS_FOLDER = "locks"  # the import locks, one per document, and who holds them
+CHECK_RECORD_NAME = "check.json"  # who holds the check lock
+
+
+def forget_check(data_dir: str | Path) -> None:
+    """Removes the check lock's record, for a `check` that ends with ``os._exit`` while
+    it holds the lock (the lock itself goes with the process)."""
+    (Path(data_dir) / LOCKS_FOLDER / CHECK_RECORD_NAME).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -65,8 +72,8 @@ def daemon_lock(data_dir: str | Path) -> Iterator[None]:
 def check_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Held by a cron ``check`` for its whole sweep (the data lock only while it records):
     two checks never fetch at once, which would double each host's requests."""
-    folder = _locks(data_dir)
-    with _recorded(data_dir, folder / "check.lock", folder / "check.json", wait,
+    folder = locks_folder(data_dir)
+    with _recorded(data_dir, folder / "check.lock", folder / CHECK_RECORD_NAME, wait,
                    lambda who: f"another `check` is running on {data_dir} ({who}) and did not "
                    f"end in {wait:g} s (it waits for its slowest host): try again later or "
                    "raise --wait"):  # fmt: skip
@@ -80,7 +87,7 @@ def import_lock(
     """Holds the import lock of ``document`` (a watchlist id: a safe file name); when
     another import holds it, ``waiting`` gets one line naming it, then this waits up to
     ``wait`` seconds (LockedError past that)."""
-    folder = _locks(data_dir)
+    folder = locks_folder(data_dir)
     lock, record = folder / f"import-{document}.lock", folder / f"import-{document}.json"
     with _recorded(data_dir, lock, record, wait,
                    lambda who: f"{document}: an import of it is still running ({who}) after "
@@ -120,7 +127,7 @@ def _recorded(
         lock.release()
 
 
-def _locks(data_dir: str | Path) -> Path:
+def locks_folder(data_dir: str | Path) -> Path:
     folder = usable_dir(data_dir) / LOCKS_FOLDER
     try:
         folder.mkdir(exist_ok=True)

@@ -65,6 +65,9 @@ class FetchResult:
     fetched_at: datetime
     duration: float
     not_modified: bool = False
+    # The validators the request was chosen to send (None: not a conditional fetch's
+    # result): a 304 answers them, which may no longer be those recorded when it is read.
+    sent: Validators | None = None
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -212,7 +215,11 @@ class CheckOutcome:
     change_id: int | None = None
     ai_training: bool = False
     failing: bool = False  # failures in a row reached the alert threshold
-    state: str = ""  # the row of the decision table (monitor/check/decide.py)
+    state: str = ""  # the row of the decision table ("": not decided: a crash, a db error)
+    # "failing": this check reached the alert threshold; "recovered": it ended such a run
+    health: str | None = None
+    failures: int = 0  # with health: the failures in a row of the run begun or ended
+    failing_since: datetime | None = None  # with "failing": that run's first failure
 
 
 @dataclass(frozen=True)

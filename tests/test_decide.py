@@ -56,7 +56,9 @@ def page(text: str, reread: str | None = None) -> Observation:
 
 ERROR = Observation("error", NOW, error="HTTP 503 Service Unavailable; try again later")
 UNREADABLE = Observation("unreadable", NOW, error="no policy text: page has no readable text")
-NOT_MODIFIED = Observation("not-modified", NOW)
+NOT_MODIFIED = Observation("not-modified", NOW, sent=V1_VALIDATORS)
+# a 304 to validators chosen before another process recorded a newer response (ops8)
+NOT_MODIFIED_OLDER = Observation("not-modified", NOW, sent=Validators('"v0"', None))
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,11 @@ CASES = [
          {"validators": NEW_VALIDATORS, "current": 1, "clear_hold": True}),
     Case("304", state(POLICY), NOT_MODIFIED, "unchanged", "unchanged",
          {"validators": None, "current": 1, "result": "not-modified"}),
+    Case("304 to older validators", state(POLICY, failures=1), NOT_MODIFIED_OLDER, "stale",
+         "stale", {"validators": None, "current": None, "result": "not-modified",
+                   "failures": 1, "health": None, "clear_hold": False, "full_fetch": False}),
+    Case("304 to older validators of a held text", state(POLICY, held=SHORT),
+         NOT_MODIFIED_OLDER, "stale", "stale", {"clear_hold": False, "change": None}),
     Case("most words gone", state(POLICY), page(SHORT), "held", "suspect",
          {"version": None, "change": None, "validators": Validators(), "current": None}),
     Case("held text seen again", state(POLICY, held=SHORT), page(SHORT), "confirmed",

@@ -361,9 +361,11 @@ def test_check_quiet_says_nothing_unless_something_happened(
     changed = body.replace(b"</policy>", AI_SENTENCE.encode() + b"</policy>")
     local_server.route("/xml-prolog", body=changed, content_type=content_type)
     local_server.route("/html", status=503)
-    result = cli(*args, "--retries", "0")  # a fresh process: Python's own warning output
+    # a fresh process: Python's own warning output; the failure is an alert at once
+    result = cli(*args, "--retries", "0", "--alert-after", "1")
     assert (result.returncode, result.stderr) == (1, ""), result
     lines = sorted(result.stdout.splitlines())  # the unchanged xhtml, plain and pdf: silent
     assert len(lines) == 2, lines
-    assert lines[0].startswith("html: failed: server error (HTTP 503")
+    assert lines[0].startswith("html: ALERT: monitoring failing: 1 check in a row failed since")
+    assert "server error (HTTP 503" in lines[0], lines
     assert lines[1].startswith("xml-prolog: changed: v1 -> v2 (AI-training language added)")

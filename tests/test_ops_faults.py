@@ -362,8 +362,8 @@ def test_sigterm_to_a_cron_check_mid_sweep_keeps_what_is_recorded_in_one_line(
         assert proc.returncode == 143, (proc.returncode, out, err)
         assert took < 10, f"the stop took {took:.1f} s (the slow host answers after 60 s)"
         (line,) = err.splitlines()
-        assert line == ("check stopped by SIGTERM: each document recorded is kept whole, the "
-                        "others are checked by the next run"), line  # fmt: skip
+        assert line == ("check stopped by SIGTERM: each document recorded is kept whole, and "
+                        "in the feeds; the others are checked by the next run"), line  # fmt: skip
         db = data / "monitor.db"
         assert rows(db, "pragma integrity_check") == [("ok",)]
         assert rows(db, "select document from versions") == [("fast",)]

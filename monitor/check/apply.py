@@ -28,11 +28,13 @@ def apply(
         change_id = store.add_change(decision.change).id
     _apply_document(store, doc, state, obs, decision)
     store.record_fetch(doc, _fetch_row(obs, decision))
+    failing = decision.health == "failing"  # its run's first failure: with this fetch's row
     return CheckOutcome(
         doc, decision.status, decision.message, change_id,
         ai_training=decision.change is not None and decision.change.ai_training,
-        failing=decision.failing,
-        state=decision.state,
+        failing=decision.failing, state=decision.state, health=decision.health,
+        failures=decision.failures if failing else state.failures,
+        failing_since=store.status(doc).failing_since if failing else None,
     )  # fmt: skip
 
 

@@ -14,6 +14,9 @@ showed, and returns a :class:`Decision` naming the row of the table below; apply
     baseline      the first readable text                        version 1, no alert
     unchanged     the same words (or 304)                        last seen; the response's
                                                                  validators
+    stale         a 304 to validators that are no longer the     the attempt only: no
+                  recorded ones (another check recorded a        version seen, no failure;
+                  newer response after they were chosen)         the next check compares
     held          a text that lost most of the words             the hold; validators
                                                                  cleared so the next fetch
                                                                  is whole
@@ -124,6 +127,8 @@ def decide(state: DocState, obs: Observation, watch: Watch, policy: Policy = Pol
     """The row of the table for this observation, and everything it records."""
     if obs.kind in ("error", "unreadable"):
         return _failure(state, obs, policy, "failed", f"failed: {obs.error}")
+    if _answers_older(state, obs):
+        return _stale(state, policy)
     upgrade, stamp, base = _rebase(state, obs)
     decision = _on_text(state, obs, watch, policy, base)
     if decision.result == "failed":
@@ -134,6 +139,30 @@ def decide(state: DocState, obs: Observation, watch: Watch, policy: Policy = Pol
         stamp=stamp,
         message=_upgrade_note(upgrade, state) + decision.message,
     )
+
+
+def _answers_older(state: DocState, obs: Observation) -> bool:
+    """Whether a 304 answered validators other than those now recorded: they were chosen
+    before the fetch, and another process (the daemon, a `check`) recorded a newer
+    response since, so "not modified" says nothing of the version now current."""
+    return (
+        obs.kind == "not-modified"
+        and obs.sent is not None
+        and state.current is not None
+        and obs.sent != state.validators
+    )
+
+
+def _stale(state: DocState, policy: Policy) -> Decision:
+    """Neither a success nor a failure: the fetch is recorded, nothing is claimed."""
+    assert state.current is not None
+    message = (f"not compared: the server answered 304 Not Modified to validators older than "
+               f"those of v{state.current.number}, recorded meanwhile by another check; the "
+               "next check compares it")  # fmt: skip
+    return Decision(
+        state="stale", status="stale", message=message, result="not-modified",
+        failures=state.failures, failing=state.failures >= policy.alert_after,
+    )  # fmt: skip
 
 
 def _on_text(

@@ -76,6 +76,7 @@ class Observation:
     validators: Validators = Validators()
     extractor: str = EXTRACTOR_VERSION
     reread: str | None = None  # the current version's snapshot read by this extractor
+    sent: Validators | None = None  # a 304's: the validators it answered (None: unknown)
 
 
 @lru_cache(maxsize=8)  # prepare and transaction, a history's steps: the same text again
@@ -100,8 +101,8 @@ def observe(
                    "url": result.url or watch.url}  # fmt: skip
         return Observation("error", now, attempt, error=str(result), extractor=extractor.version)
     reread = _reread(store, watch, state, extractor)
-    seen = Observation("not-modified", now, _attempt(result),
-                       extractor=extractor.version, reread=reread)  # fmt: skip
+    seen = Observation("not-modified", now, _attempt(result), extractor=extractor.version,
+                       reread=reread, sent=result.sent)  # fmt: skip
     if result.not_modified:  # the fetcher trusts a 304 only as the answer to validators
         return seen
     digest = store.save_snapshot(result.body, result.content_type, result.fetched_at, watch.id)

@@ -26,7 +26,8 @@ from monitor.check.crash import crashed, unexpected
 from monitor.check.decide import Policy, decide, prepare, request_validators, validators_for
 from monitor.check.observe import Extractor, observe, text_key
 from monitor.check.sources import Browser, browser_for, fetch_all
-from monitor.errors import ExtractError, FetchError
+from monitor.claims import Claims
+from monitor.errors import BusyError, ExtractError, FetchError
 from monitor.fetch.http import Fetcher
 from monitor.models import CheckOutcome, DocState, FetchResult, Validators, Watch
 from monitor.store import Store
@@ -60,9 +61,11 @@ def sweep(
     policy: Policy | None = None,
     extractor: Extractor | None = None,
     hold: Hold = nullcontext,
+    claims: Claims | None = None,
 ) -> list[CheckOutcome]:
     """Checks every watch once; outcomes in watchlist order. ``hold`` is held around each
-    transaction (none while fetching)."""
+    transaction (none while fetching); ``claims``: each document is claimed in its host's
+    turn and released once recorded, one another process fetches is skipped."""
     policy = policy or Policy(alert_after=alert_after)
     extractor = extractor or Extractor()
     browser = browser or Browser()
@@ -74,11 +77,24 @@ def sweep(
     outcomes: dict[str, CheckOutcome] = {}
 
     def check(watch: Watch, result: FetchResult | FetchError) -> CheckOutcome:
+        if isinstance(result, BusyError):  # its holder records what it fetches
+            return CheckOutcome(watch.id, "skipped", str(result), state="skipped")
         return check_document(store, watch, result, clock, policy=policy, extractor=extractor)
 
-    for batch in fetch_all(fetcher, browser, jobs, extractor.text, most=BATCH_MOST):
-        outcomes.update(record_batch(store, batch, check, hold))
+    claim = claims.take if claims is not None else None
+    for batch in fetch_all(fetcher, browser, jobs, extractor.text, BATCH_MOST, claim):
+        try:
+            outcomes.update(record_batch(store, batch, check, hold))
+        finally:
+            _release(claims, batch)
     return [outcomes[w.id] for w in watches]
+
+
+def _release(claims: Claims | None, batch: Sequence[tuple[Watch, object]]) -> None:
+    """The batch's documents are recorded (or their transaction undone): others may fetch."""
+    if claims is not None:
+        for watch, _ in batch:
+            claims.release(watch.id)  # a no-op for one another process held
 
 
 def record_batch(

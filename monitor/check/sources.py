@@ -11,13 +11,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from monitor.errors import ExtractError, FetchError
+from monitor.errors import BusyError, ExtractError, FetchError
 from monitor.fetch.browser import BrowserFetcher, BrowserSettings, browser_available, needs_browser
 from monitor.fetch.http import Fetcher
 from monitor.models import FetchResult, Validators, Watch
 
 ReadText = Callable[[bytes, str, tuple[str, ...], tuple[str, ...]], str]
 Outcome = FetchResult | FetchError
+# Claims a document before its fetch: None when claimed, else who fetches it (claims.py)
+Claim = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,25 @@ def fetch_all(
     jobs: Sequence[tuple[Watch, Validators]],
     read: ReadText,
     most: int = 1,
+    claim: Claim | None = None,
 ) -> Iterator[list[tuple[Watch, Outcome]]]:
     """Each watch with what its source answered, as fetches complete: those completed by
-    then together (up to ``most``), never waiting for a fetch still running."""
+    then together (up to ``most``), never waiting for a fetch still running. ``claim``
+    is asked for each document in its host's turn: one another process fetches is a
+    :class:`BusyError`, not fetched."""
+
+    def fetch(watch: Watch, validators: Validators) -> FetchResult:
+        busy = claim(watch.id) if claim is not None else None
+        if busy is not None:
+            raise BusyError(busy, watch.url)
+        return fetcher.fetch(watch, validators)
+
     over_http = [(w, v) for w, v in jobs if w.fetcher != "browser"]
-    for batch in fetcher.fetch_batches(over_http, most):
+    for batch in fetcher.fetch_batches(over_http, most, fetch):
         yield [(watch, _render_if_shell(browser, watch, result, read)) for watch, result in batch]
     for watch in (w for w, _ in jobs if w.fetcher == "browser"):
-        yield [(watch, _rendered(fetcher, browser, watch))]
+        busy = claim(watch.id) if claim is not None else None
+        yield [(watch, BusyError(busy, watch.url) if busy else _rendered(fetcher, browser, watch))]
 
 
 def fetch_one(

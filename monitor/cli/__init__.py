@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import archive, board, imports, keep, read, run, site
+from monitor.cli import archive, board, held, imports, keep, read, run, site
 from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
 from monitor.errors import ConfigError, MonitorError
 
@@ -37,6 +37,7 @@ cli.add_command(board.board)
 for _command in (site.site, site.serve):
     cli.add_command(_command)
 cli.add_command(keep.prune)
+cli.add_command(held.held)
 
 
 HARMLESS_WARNINGS = (

@@ -24,7 +24,7 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 # imports no check (tests/test_startup.py checks they agree).
 ALERT_AFTER = 3
 # What `check --quiet` still prints: what a person should look at.
-NEWS = ("changed", "failed", "quarantined")
+NEWS = ("changed",)  # what `check --quiet` prints, besides alerts, recoveries and crashes
 
 data_option = click.option(
     "--data", "data_dir", default="data", show_default=True, envvar="POLICY_MONITOR_DATA",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, NoReturn
@@ -23,6 +24,10 @@ from monitor.cli.options import (
     select_watches,
     watchlist_option,
 )  # fmt: skip
+
+# Seconds a stopped `check` gives itself to write the feeds of what it recorded (the
+# data lock's wait included): a service manager's stop (systemd: 90 s) outlasts it.
+STOP_PUBLISH_SECONDS = 10.0
 
 if TYPE_CHECKING:
     from monitor.check.decide import Policy
@@ -65,7 +70,6 @@ def check(
 
     Example: policy-monitor check --watchlist watchlist.yaml --data data
     """
-    from monitor import views
     from monitor.extract.selectors import selector_problem
     from monitor.fetch.http import FetchSettings, user_agent
     from monitor.publish.settings import settings_from_config
@@ -86,13 +90,29 @@ def check(
         except Stopped as stop:
             _stopped(stop)
     for outcome in outcomes:
-        if not quiet or outcome.status in NEWS:
-            level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
-            line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
-            click.echo(line or views.terminal_safe(f"{outcome.document}: {outcome.message}"))
+        for line in _lines(outcome, quiet, logfmt, how[0].alert_after):
+            click.echo(line)
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
     if any(o.status == "failed" or (o.status == "quarantined" and o.failing) for o in outcomes):
         sys.exit(EXIT_FAILED)
+
+
+def _lines(outcome: CheckOutcome, quiet: bool, logfmt: bool, alert_after: int) -> Iterator[str]:
+    """A document's line, then its alert or recovery line if this check crossed one.
+    ``quiet`` (cron mails what is printed): only what needs a human: a change, an alert,
+    a recovery, a crash (a failure the decision table did not make: a bug, a database
+    error); not a failure before the alert, nor each one after it."""
+    from monitor import views
+
+    crash = outcome.status == "failed" and not outcome.state
+    if not quiet or outcome.status in NEWS or crash:
+        level = "WARNING" if outcome.status in ("failed", "quarantined") else "INFO"
+        line = f"level={level} {views.log_fields(outcome)}" if logfmt else None
+        yield line or views.terminal_safe(f"{outcome.document}: {outcome.message}")
+    crossed = views.alert(outcome, alert_after)
+    if crossed is not None:
+        level = "ERROR" if outcome.health == "failing" else "INFO"
+        yield f"level={level} {crossed[1]}" if logfmt else crossed[0]
 
 
 def _check_all(
@@ -103,6 +123,7 @@ def _check_all(
     database, each batch's transaction, the feeds): the daemon and imports record while
     this waits for hosts; the check lock keeps a second `check` from fetching meanwhile."""
     from monitor.check.pipeline import browser_for, sweep
+    from monitor.claims import Claims
     from monitor.fetch.http import Fetcher, make_client
     from monitor.lock import check_lock
     from monitor.publish.stamp import publish_if_stale
@@ -116,9 +137,11 @@ def _check_all(
         with make_client(fetch) as client, browser_for(watches, fetch.user_agent) as browser:
             try:
                 outcomes = sweep(store, Fetcher(client, fetch), watches, browser=browser,
-                                 policy=policy, extractor=extractor, hold=hold)  # fmt: skip
+                                 policy=policy, extractor=extractor, hold=hold,
+                                 claims=Claims(data_dir, "check"))  # fmt: skip
             except Stopped as stop:  # before closing the client: it would wait for fetches
-                _stopped(stop)
+                publish = partial(publish_if_stale, store, data_dir, feed_settings, watched)
+                _stopped(stop, data_dir, partial(_publish_in_time, data_dir, wait, publish))
         with hold():
             publish_if_stale(store, data_dir, feed_settings, watched=watched)
     return outcomes
@@ -134,15 +157,62 @@ def _write_turn(data_dir: str, wait: float) -> Iterator[None]:
         yield
 
 
-def _stopped(stop: BaseException) -> NoReturn:
+class _Late(BaseException):
+    """The deadline of a stopped check's feeds passed (SIGALRM)."""
+
+
+def _publish_in_time(data_dir: str, wait: float, publish: Callable[[], object]) -> str:
+    """The feeds of what a stopped check recorded, within STOP_PUBLISH_SECONDS (the data
+    lock's wait included): "" when written, else why not. A second stop signal, or the
+    deadline, ends it at once: each file is replaced whole, the stamp last, so the next
+    run finds what is missing. Not held back as the sweep's writes are (held_back())."""
+    from monitor.errors import MonitorError
+    from monitor.lock import data_lock
+    from monitor.signals import Stopped, signals_raise
+
+    started = time.monotonic()
+    with signals_raise(_Late, signal.SIGALRM):
+        signal.setitimer(signal.ITIMER_REAL, STOP_PUBLISH_SECONDS)
+        try:
+            with data_lock(data_dir, min(wait, STOP_PUBLISH_SECONDS)):
+                publish()
+            return ""
+        except _Late:
+            return f"they took over {STOP_PUBLISH_SECONDS:g} s"
+        except Stopped as again:
+            return f"stopped again by {again} after {time.monotonic() - started:.1f} s"
+        except (OSError, MonitorError) as exc:
+            return str(exc)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _stopped(
+    stop: BaseException, data_dir: str | None = None, publish: Callable[[], str] | None = None
+) -> NoReturn:
     """A cron check asked to stop: what it recorded is kept (each batch of documents is
-    one transaction, and a stop waits for the one under way), the others are checked by
-    the next run. One line, exit status 128 + the signal's number (143 for SIGTERM), at
-    once: fetches still waiting for a host are abandoned, not waited for."""
-    click.echo(f"check stopped by {stop}: each document recorded is kept whole, the "
-               "others are checked by the next run", err=True)  # fmt: skip
+    one transaction, and a stop waits for the one under way) and, stopped in its sweep,
+    written to the feeds (``publish``: "" or why not); the others are checked by the next
+    run. One line, the check lock's record removed, exit status 128 + the signal's number
+    (143 for SIGTERM): fetches still waiting for a host are abandoned, not waited for."""
+    from monitor import views
+    from monitor.lock import forget_check
+
+    problem = publish() if publish is not None else None
+    if problem is None:
+        kept = "each document recorded is kept whole, the others are checked by the next run"
+    elif problem:
+        kept = (f"each document recorded is kept whole, the others are checked by the "
+                f"next run; the feeds were not written ({problem}): the next run writes "
+                "them")  # fmt: skip
+    else:
+        kept = ("each document recorded is kept whole, and in the feeds; the others are "
+                "checked by the next run")  # fmt: skip
+    click.echo(views.terminal_safe(f"check stopped by {stop}: {kept}"), err=True)
     sys.stdout.flush()
     sys.stderr.flush()
+    if data_dir is not None:
+        forget_check(data_dir)
     os._exit(128 + signal.Signals[str(stop)].value)
 
 

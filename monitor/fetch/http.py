@@ -161,13 +161,18 @@ class Fetcher:
         )
 
     def fetch_batches(
-        self, jobs: Sequence[tuple[Watch, Validators]], most: int
+        self,
+        jobs: Sequence[tuple[Watch, Validators]],
+        most: int,
+        fetch: Callable[[Watch, Validators], FetchResult] | None = None,
     ) -> Iterator[list[tuple[Watch, FetchResult | FetchError]]]:
-        """As :meth:`fetch_many`, yielding the fetches completed by then (up to ``most``)."""
+        """As :meth:`fetch_many`, yielding the fetches completed by then (up to ``most``);
+        ``fetch``: :meth:`fetch` wrapped (a document claimed first), in the host's turn."""
         settings = self._settings
         return fetch_in_batches(
-            self.fetch, jobs, settings.max_workers, settings.host_delay, self._sleep, most
-        )
+            fetch or self.fetch, jobs, settings.max_workers, settings.host_delay,
+            self._sleep, most,
+        )  # fmt: skip
 
     def _retry_delay(self, err: FetchError, attempt: int) -> float:
         retry_after = err.retry_after if isinstance(err, RetryLaterError) else None
@@ -216,6 +221,7 @@ class Fetcher:
                     fetched_at=datetime.now(UTC),
                     duration=time.monotonic() - started,
                     not_modified=response.status_code == 304,
+                    sent=validators,
                 )
         except AddressRefused as exc:
             raise refused_private(url, exc.url or url, exc.address) from exc

@@ -1,0 +1,82 @@
+"""Per-document fetch claims: one process fetches a document at a time.
+
+A cron ``check`` and the daemon fetch without the data lock (held only to record), so
+both could fetch one page at once: two requests to its host, two observations recorded
+one after the other. A claim is taken just before a document's fetch and released once
+what it fetched is recorded (or given up); a process that finds it taken leaves the
+document to its holder. No network wait happens under the data lock.
+
+Each claim is ``data/locks/fetch-ID.lock``, locked with ``flock`` (the kernel releases
+it when the holder dies, however it dies); the holder writes into it who it is (pid,
+host, command, start), read by the process it turns away. The files stay (removing a
+lock file others may have open would let two holders lock two different files).
+Imports nothing of ours (a stage, as monitor/lock.py is).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+LOCKS_FOLDER = "locks"  # beside the import and check locks (monitor/lock.py)
+
+
+class Claims:
+    """The claims one process holds on the documents of ``data_dir`` (thread-safe: taken
+    in fetch threads, released by the writer)."""
+
+    def __init__(self, data_dir: str | Path, command: str) -> None:
+        self._folder = Path(data_dir) / LOCKS_FOLDER
+        self._folder.mkdir(parents=True, exist_ok=True)
+        self._command = command  # "check" or "daemon": named to the process turned away
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def take(self, document: str) -> str | None:
+        """Claims ``document``: None when this process now holds it, else who does."""
+        path = self._folder / f"fetch-{document}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            return holder
+        record = {"pid": os.getpid(), "host": socket.gethostname(), "command": self._command,
+                  "started": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
+        except OSError:  # a full disk: the claim holds, the other is told less
+            pass
+        with self._lock:
+            self._held[document] = fd
+        return None
+
+    def release(self, document: str) -> None:
+        """Gives ``document`` up (a no-op when not held)."""
+        with self._lock:
+            fd = self._held.pop(document, None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
+
+    def release_all(self) -> None:
+        with self._lock:
+            held = list(self._held)
+        for document in held:
+            self.release(document)
+
+
+def _holder(fd: int) -> str:
+    """Who holds a claim, from what it wrote in its file."""
+    try:
+        record = json.loads(os.pread(fd, 4096, 0))
+        return (f"pid {record['pid']} on {record['host']}: {record['command']}, fetching "
+                f"since {record['started']}")  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError):
+        return "it has not said who it is yet"
