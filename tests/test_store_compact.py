@@ -65,13 +65,19 @@ class _Capture:
         return done
 
 
+SITE = "https://feeds.example.org/"
+
+
 def outputs(data: Path, out: Path) -> dict[str, str]:
     """What a journalist reads of the store: listings, feeds, evidence, first-seen."""
     common = ["--data", str(data)]
     commands = {
         "changes": ["changes", "--json"], "diffs": ["changes", "--json", "--diffs"],
         "csv": ["changes", "--format", "csv", "--diffs"],
-        "feed": ["feed", "--include-history"], "live": ["feed", "--format", "atom"],
+        # A base URL: without one, `feed` links the data directory's own pages (file://),
+        # and the stores compared lie in different folders.
+        "feed": ["feed", "--include-history", "--base-url", SITE],
+        "live": ["feed", "--format", "atom", "--base-url", SITE],
         "first-seen": ["first-seen", LIVE, "train our AI models", "--json"],
         "history": ["history", HISTORY],
     }  # fmt: skip
