@@ -13,6 +13,8 @@ import yaml
 
 from monitor.classify.lookalike import latin
 from monitor.classify.visible import shown
+from monitor.fetch.checks import same_site
+from tests.httpserver import LocalServer
 from tests.test_attacks_flag import Site, page, site  # noqa: F401 (the fixture)
 
 CASES: dict[str, Any] = yaml.safe_load(
@@ -103,3 +105,101 @@ def test_first_seen_finds_a_typed_phrase_across_invisible_characters(
     missing = site.cli("first-seen", "doc", "train our AI", "--json")  # "AI models"? no:
     assert missing.code == 0  # "train our AI" is in it, whole words
     assert site.cli("first-seen", "doc", "rain our AI models").code == 1  # not a word start
+
+
+FAQ_ANSWER = "We keep your answer number {i} only as long as this policy says we need it."
+FAQ_AI = "We may use your public posts to train our AI models."
+
+
+def faq(case: dict[str, Any], ai: bool = False) -> bytes:
+    wrap = case.get("wrap", "div")
+    items = "".join(
+        case["ask"].format(i=i)
+        + case["panel"].format(i=i)
+        + (FAQ_AI if ai and i == 3 else FAQ_ANSWER.format(i=i))
+        + f"</{case['panel'][1:].split()[0].rstrip('>')}>"
+        for i in range(6)
+    )
+    head = '<!doctype html><html><head><meta charset="utf-8"></head>'
+    return (
+        f"{head}<body><nav><a href='/'>Home</a></nav><main><h1>Privacy Policy</h1><p>This"
+        " policy explains how we handle the information you give us, in questions and their"
+        f" answers below.</p><{wrap}>{items}</{wrap}></main><footer>Example</footer></body>"
+        "</html>"
+    ).encode()
+
+
+@pytest.mark.parametrize("case", CASES["faq"], ids=lambda case: case["name"])
+def test_a_short_ai_clause_in_a_collapsed_answer_is_flagged(
+    site: Site,  # noqa: F811
+    case: dict[str, Any],
+) -> None:
+    """Attack (attack7's "left"): a policy written as questions, each answer one short
+    sentence in a collapsed panel right after its question (an accordion, a FAQ), one
+    answer made an AI-training clause. Once: the panels, under 20 words, were dropped as
+    tooltips are ("unchanged"). Now a hidden block right after its question (a heading,
+    a toggle that says it expands, a <dt>) holding a sentence is an answer: flagged."""
+    site.check(faq(case))
+    done = site.check(faq(case, ai=True))
+    assert "AI-training language added" in done.out, done.out
+    [change] = site.changes()
+    assert [flag["sentence"] for flag in change["flags"]] == [FAQ_AI]
+
+
+@pytest.mark.parametrize("case", CASES["chrome_short"], ids=lambda case: case["name"])
+def test_short_hidden_ai_words_that_answer_nothing_raise_nothing(
+    site: Site,  # noqa: F811
+    case: dict[str, Any],
+) -> None:
+    """A tooltip, a hidden hint after a paragraph, a hidden dialog or a box with a button,
+    holding a short AI-training sentence, added inside the policy: no flag (a heading
+    added with it is a change of the page's text)."""
+    site.check(page())
+    done = site.check(page(case["box"]))
+    assert "AI-training" not in done.out, done.out
+    assert [change for change in site.changes() if change["ai_training"]] == []
+
+
+AI_PAGE = page("<p>We may use your public posts and photos to train our AI models.</p>")
+
+
+@pytest.mark.parametrize("host", ["localhost"])
+def test_a_redirect_to_another_site_is_not_recorded_as_the_policy(
+    site: Site,  # noqa: F811
+    local_server: LocalServer,
+    host: str,
+) -> None:
+    """Attack: the policy's address starts redirecting to another site (an expired domain,
+    a hijacked redirect, a CDN's mistake), whose page says it trains AI on posts. Once:
+    "changed: v1 -> v2 (AI-training language added)", the other site's words quoted as
+    the policy's. Now the check fails for that document with one line naming the other
+    site, and nothing is recorded; a redirect within the site is still followed."""
+    site.check(page())
+    local_server.route("/other", body=AI_PAGE)
+    elsewhere = f"http://{host}:{local_server.port}/other"
+    local_server.route("/p", status=302, headers={"Location": elsewhere})
+    done = site.cli("check", "--watchlist", site.watchlist)
+    assert f"redirected to another site ({host})" in done.out + done.err, done
+    assert site.changes() == []
+    local_server.route("/p", status=301, headers={"Location": local_server.url("/other")})
+    done = site.cli("check", "--watchlist", site.watchlist)
+    assert "AI-training language added" in done.out, done
+
+
+@pytest.mark.parametrize(
+    ("url", "final", "same"),
+    [
+        ("https://example.com/privacy", "https://www.example.com/privacy", True),
+        ("https://www.facebook.com/policy", "https://facebook.com/privacy/policy", True),
+        ("https://www.google.com/policies", "https://policies.google.com/privacy", True),
+        ("https://help.instagram.com/1", "https://privacycenter.instagram.com/p", True),
+        ("https://www.bbc.co.uk/privacy", "https://account.bbc.co.uk/privacy", True),
+        ("https://example.com/privacy", "https://example.net/privacy", False),
+        ("https://shop.example.co.uk/p", "https://other.co.uk/p", False),
+        ("https://www.bbc.co.uk/privacy", "https://evil.co.uk/privacy", False),
+        ("http://127.0.0.1:8000/p", "http://localhost:8000/p", False),
+        ("http://127.0.0.1:8000/p", "http://127.0.0.1:9000/p", True),
+    ],
+)
+def test_the_site_of_a_redirect(url: str, final: str, same: bool) -> None:
+    assert same_site(url, final) is same
