@@ -421,7 +421,7 @@ def _answers(el: Tag) -> bool:
     if before is None or not isinstance(before.tag, str):
         return False
     if before.tag in _HEADINGS or before.get("role") == "heading" or _expands(before):
-        return el.tag != "dt"
+        return str(el.tag) != "dt"
     return len(before) <= _FEW_CHILDREN and any(_expands(child) for child in before)
 
 
