@@ -15,7 +15,7 @@ from monitor.classify.lookalike import latin
 from monitor.classify.visible import shown
 from monitor.fetch.checks import same_site
 from tests.httpserver import LocalServer
-from tests.test_attacks_flag import Site, page, site  # noqa: F401 (the fixture)
+from tests.test_attacks_flag import Site, long_policy, page, site  # noqa: F401 (the fixture)
 
 CASES: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "data" / "attacks8.yaml").read_text(encoding="utf-8")
@@ -203,3 +203,17 @@ def test_a_redirect_to_another_site_is_not_recorded_as_the_policy(
 )
 def test_the_site_of_a_redirect(url: str, final: str, same: bool) -> None:
     assert same_site(url, final) is same
+
+
+@pytest.mark.parametrize("case", CASES["unseen"], ids=lambda case: case["name"])
+def test_ai_words_in_markup_no_reader_sees_raise_nothing(
+    site: Site,  # noqa: F811
+    case: dict[str, Any],
+) -> None:
+    """AI-training words in an iframe's srcdoc, a comment, meta tags, CSS content, form
+    fields, select options, data and aria attributes, MathML annotations, a script
+    template, at the end of a long policy's <main>: no flag (tried: already sound)."""
+    site.check(long_policy("", "in-main"))
+    done = site.check(long_policy(case["box"], "in-main"))
+    assert "AI-training" not in done.out, done.out
+    assert [change for change in site.changes() if change["ai_training"]] == []
