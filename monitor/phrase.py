@@ -48,18 +48,26 @@ class Matcher:
     pattern: re.Pattern[str]  # the words, any run of whitespace between them
     word_start: bool  # the phrase starts with a word character: a boundary must precede
     words: tuple[str, ...] = ()  # the phrase, lowered, cut at its runs of whitespace
+    unseen: re.Pattern[str] | None = None  # characters a text may hold anywhere in it
 
 
-def phrase_pattern(phrase: str) -> Matcher:
-    wanted = normalise(phrase)
+def phrase_pattern(phrase: str, unseen: str = "") -> Matcher:
+    """The rule for ``phrase``; ``unseen``, a regex class's characters (those no reader
+    sees: soft hyphens, zero-width ones...), may stand anywhere in a text's words
+    ("tr\\u00adain" holds "train") and are not part of the phrase."""
+    skipped = re.compile(f"[{unseen}]") if unseen else None
+    wanted = normalise(skipped.sub("", phrase) if skipped else phrase)
     if not wanted:
         raise ValueError("the phrase is empty")
-    end = r"(?!\w)" if _WORD_CHAR.match(wanted[-1]) else ""
+    end = rf"(?![{unseen}]*\w)" if _WORD_CHAR.match(wanted[-1]) else ""
+    if not unseen:
+        end = end.replace("[]*", "")
     # Starting with the literal (no look-behind) lets the regex engine skip ahead fast;
     # the boundary before a match is checked by hand.
-    body = r"\s+".join(re.escape(word) for word in wanted.split(" "))
+    gap, space = (f"[{unseen}]*", f"[{unseen}]*\\s+[{unseen}]*") if unseen else ("", r"\s+")
+    body = space.join(gap.join(map(re.escape, word)) for word in wanted.split(" "))
     words = tuple(wanted.split(" "))
-    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])), words)
+    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])), words, skipped)
 
 
 def contains(text: str, matcher: Matcher) -> bool:
@@ -70,9 +78,11 @@ def find(text: str, matcher: Matcher) -> tuple[int, int] | None:
     """Where the phrase first is in ``fold(text)`` (start, end), or None."""
     lowered = fold(text)
     for match in matcher.pattern.finditer(lowered):
-        start = match.start()
-        if not matcher.word_start or start == 0 or not _WORD_CHAR.match(lowered[start - 1]):
-            return match.span()
+        start = before = match.start()
+        while matcher.unseen and before > 0 and matcher.unseen.match(lowered[before - 1]):
+            before -= 1  # "tr\u00adain" holds no word "ain"
+        if not matcher.word_start or before == 0 or not _WORD_CHAR.match(lowered[before - 1]):
+            return start, match.end()
     return None
 
 
@@ -128,7 +138,7 @@ def holding(
     A phrase spread over three or more non-blank lines is not found."""
     inside = {pid for pid, text in texts.items() if contains(text, matcher)}
     # A line a phrase starts in holds its first word whole; the line it ends in, its last.
-    lowered = {pid: fold(text) for pid, text in texts.items() if text.strip()}
+    lowered = {pid: _seen(fold(text), matcher) for pid, text in texts.items() if text.strip()}
     first, last = (matcher.words[0], matcher.words[-1]) if len(matcher.words) > 1 else ("", "")
     heads = {pid for pid, text in lowered.items() if first and first in text}
     tails = {pid for pid, text in lowered.items() if last and last in text}
@@ -144,6 +154,10 @@ def holding(
         ):
             found.add(number)
     return found
+
+
+def _seen(text: str, matcher: Matcher) -> str:
+    return matcher.unseen.sub("", text) if matcher.unseen and not text.isascii() else text
 
 
 def _adjacent(

@@ -377,3 +377,22 @@ def test_a_private_page_in_the_browser_may_use_private_addresses(
     internal.route("/go", body=script_navigation(internal.url("/secret")))
     outcome, _ = timed_render(browser, internal.url("/go"))
     assert isinstance(outcome, FetchResult) and b"internal admin page" in outcome.body
+
+
+@needs_chromium
+@pytest.mark.parametrize("how", ["script-navigation", "http-redirect"])
+def test_a_page_in_the_browser_leading_to_another_site_is_refused(
+    browser: BrowserFetcher, internal: LocalServer, how: str
+) -> None:
+    """Attack (attack8): the policy's page sends the browser to another site (a script's
+    navigation, an HTTP redirect), whose page was recorded as the policy. Now refused in
+    one line naming that site, as the HTTP fetcher does; within the site still read."""
+    other = f"http://localhost:{internal.port}/secret"
+    internal.route("/script-navigation", body=script_navigation(other))
+    internal.route("/http-redirect", status=302, headers={"Location": other})
+    outcome, _ = timed_render(browser, internal.url(f"/{how}"))
+    assert isinstance(outcome, FetchError), outcome
+    assert str(outcome).startswith("redirected to another site (localhost)"), outcome
+    internal.route("/same", body=script_navigation(internal.url("/secret")))
+    outcome, _ = timed_render(browser, internal.url("/same"))
+    assert isinstance(outcome, FetchResult) and b"internal admin page" in outcome.body

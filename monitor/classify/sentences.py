@@ -7,6 +7,7 @@ import unicodedata
 from bisect import bisect_right
 from itertools import accumulate
 
+from monitor.classify.lookalike import has_lookalike, latin
 from monitor.classify.visible import IGNORABLE
 
 # A sentence ends at . ! ? (plus closing quotes) only before what can start one; extracted
@@ -100,8 +101,8 @@ def _bounded(piece: str) -> list[str]:
 def sentence_key(sentence: str) -> str:
     """The meaning-bearing words of a sentence, as one comparable string."""
     text = sentence
-    if not text.isascii():  # the invisible characters are not ASCII
-        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+    if not text.isascii():  # the invisible characters and look-alikes are not ASCII
+        text = unicodedata.normalize("NFKC", latin(_INVISIBLE.sub("", text)))
     low = text.lower()
     if "://" in low or "www." in low:  # where a link can be
         low = _URL.sub(" ", low)
@@ -139,8 +140,10 @@ def _ascii_keys(sentences: list[str]) -> list[str]:
 def _keys(sentences: list[str]) -> list[str]:
     """Not ASCII: NFKC, lowercasing (its final sigma sees no letter across a line break)
     and the link regex (``\\S+`` stops at one) give each sentence what they give it alone."""
-    joined = "\n".join(sentences)
-    low = unicodedata.normalize("NFKC", _INVISIBLE.sub("", joined)).lower()
+    joined = _INVISIBLE.sub("", "\n".join(sentences))
+    if has_lookalike(joined):  # read as Latin sentence by sentence, as sentence_key does
+        joined = "\n".join(latin(sentence) for sentence in joined.split("\n"))
+    low = unicodedata.normalize("NFKC", joined).lower()
     if not sentences or low.count("\n") != len(sentences) - 1:
         return [sentence_key(sentence) for sentence in sentences]
     if "://" in low or "www." in low:

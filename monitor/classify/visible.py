@@ -8,13 +8,17 @@ edited the page; diffs show them as ``<U+00AD>``), but to the rules "tr\\u00adai
 as the "train" a reader sees. This is the one place that says which characters those are:
 the rules read :func:`visible`'s text, sentences are compared by their words without them
 (``sentences.py``), and a flag's phrase is still cut from the sentence as stored (its span
-mapped back), so the evidence files and ``first-seen`` find it byte for byte.
+mapped back), so the evidence files and ``first-seen`` find it byte for byte. Letters of
+other scripts drawn as Latin ones ("tr\\u0430in", a Cyrillic а) are read, the same way, as
+the Latin letters a reader sees (``lookalike.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+
+from monitor.classify.lookalike import latin
 
 # Default_Ignorable_Code_Point (Unicode 15, DerivedCoreProperties.txt), but the Hangul
 # fillers (U+115F, U+1160, U+3164, U+FFA0: letters, drawn as blanks in some fonts).
@@ -36,10 +40,11 @@ def shown(text: str) -> str:
 
 
 def visible(text: str) -> tuple[str, Sequence[int]]:
-    """:func:`shown` of ``text`` and, for each of its characters, where it is in ``text``
-    (``range(len(text))`` when nothing was removed: most sentences)."""
+    """:func:`shown` of ``text``, its look-alike letters read as the Latin ones a reader
+    sees (``lookalike.py``: one for one), and for each of its characters where it is in
+    ``text`` (``range(len(text))`` when nothing was removed: most sentences)."""
     if not has_invisible(text):
-        return text, range(len(text))
+        return latin(text), range(len(text))
     kept: list[str] = []
     origin: list[int] = []
     last = 0
@@ -49,4 +54,4 @@ def visible(text: str) -> tuple[str, Sequence[int]]:
         last = found.end()
     kept.append(text[last:])
     origin.extend(range(last, len(text)))
-    return "".join(kept), origin
+    return latin("".join(kept)), origin

@@ -45,8 +45,9 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     """The phrase's history in ``document``; MonitorError when no version holds it."""
     from monitor import phrase
+    from monitor.classify.visible import IGNORABLE
 
-    pattern = phrase.phrase_pattern(text)
+    pattern = phrase.phrase_pattern(text, unseen=IGNORABLE)
     present = _holding(store, document, text, pattern)
     versions = store.versions(document)
     current = store.current_version(document, with_text=False)
@@ -69,6 +70,7 @@ def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[in
     """The numbers of the versions holding the phrase: the FTS index names the lines
     that hold it or could start or end it (search.py), the exact rule decides."""
     from monitor import phrase
+    from monitor.classify.visible import IGNORABLE
     from monitor.store import search
 
     lists, legacy = search.paragraph_lists(store, document)
@@ -76,6 +78,8 @@ def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[in
     edges = phrase.edge_queries(text)
     queries = [phrase.fts_query(text), *edges] if edges else [None]
     lines = search.blank_paragraphs(store, ids)
+    if queries != [None]:  # lines with characters no reader sees: the index splits words
+        lines.update(search.paragraphs_matching(store, ids, f"*[{IGNORABLE}]*"))
     for query in dict.fromkeys(queries):
         lines.update(search.paragraph_texts(store, ids, query))
     present = phrase.holding(lists, lines, pattern)

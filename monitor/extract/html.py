@@ -59,6 +59,9 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 # over the page (inline position: fixed / sticky) and a consent platform's box
 # (rules.CONSENT_VENDORS) are chrome: a banner inside the content was read as the policy.
 # The text of every corpus page is identical to "4" (bench/extract_parity.py).
+# "6": a collapsed answer of one sentence (8+ words) right after its question (a heading,
+# a <dt>, an aria-expanded toggle) is kept too: a FAQ's short AI-training answer was read
+# as a tooltip and went unseen (rules._answers). Corpus texts: bench/extract_parity.py.
 # (the value lives in monitor/extract/version.py, which loads no parser)
 
 MIN_WORDS = 20

@@ -229,7 +229,7 @@ def _is_skip_link(el: Tag) -> bool:
     return words.lower().startswith("skip to")
 
 
-def is_policy_prose(el: Tag, st: Stats) -> bool:
+def is_policy_prose(el: Tag, st: Stats, words: int = PROSE_WORDS) -> bool:
     """A block of sentences a reader reads, not an interface: no form controls or buttons,
     not pinned over the page, mostly words outside links, and prose (PROSE_WORDS words
     with a sentence of SENTENCE_WORDS words) near its start. A cookie banner is short or
@@ -242,7 +242,7 @@ def is_policy_prose(el: Tag, st: Stats) -> bool:
     if strings is None:
         return False
     text = " ".join(strings)
-    if len(text.split()) < PROSE_WORDS:
+    if len(text.split()) < words:
         return False
     return any(len(s.split()) >= SENTENCE_WORDS for s in _SENTENCE_END.split(text))
 
@@ -357,7 +357,7 @@ def drop_chrome(
         elif not attrs:  # no class, id, role, style or href: only a link list
             chrome = is_link_list(st)
         elif _chrome_by_attributes(el, tag, attrs):
-            chrome = not ((inside or in_main) and _folded(el, attrs) and is_policy_prose(el, st))
+            chrome = not ((inside or in_main) and _folded(el, attrs) and _kept_prose(el, st))
         else:
             chrome = is_link_list(st)
         return chrome and not st.holds_content
@@ -400,6 +400,37 @@ def _folded(el: Tag, attrs: Attrs) -> bool:
         return False  # a consent platform's box is never a section of the policy
     classes = attrs.get("class")
     return not (classes and not SCREEN_READER_ONLY.isdisjoint(classes.split()))
+
+
+def _kept_prose(el: Tag, st: Stats) -> bool:
+    """Prose a folded element keeps: PROSE_WORDS words, or, for the answer to a question
+    right before it (:func:`_answers`), one sentence of SENTENCE_WORDS."""
+    if is_policy_prose(el, st):
+        return True
+    return _answers(el) and is_policy_prose(el, st, words=SENTENCE_WORDS)
+
+
+def _answers(el: Tag) -> bool:
+    """A block right after what toggles it open: a heading, a <dt>, an element that says
+    it expands (``aria-expanded``) or holding one (an accordion's button in its heading).
+    A tooltip or a hint follows the text it explains, not a question. Looked at locally
+    (its previous sibling and that one's children), so a page of many panels stays linear."""
+    if el.tag not in BLOCK_TAGS or el.tag in _HEADINGS:
+        return False
+    before = el.getprevious()
+    if before is None or not isinstance(before.tag, str):
+        return False
+    if before.tag in _HEADINGS or before.get("role") == "heading" or _expands(before):
+        return str(el.tag) != "dt"
+    return len(before) <= _FEW_CHILDREN and any(_expands(child) for child in before)
+
+
+def _expands(el: Tag) -> bool:
+    return el.get("aria-expanded") is not None or el.tag == "dt"
+
+
+_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_FEW_CHILDREN = 3
 
 
 def _roled(el: Tag) -> bool:

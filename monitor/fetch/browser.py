@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from monitor.errors import FetchError, http_status_error
 from monitor.fetch.addresses import AddressPolicy
 from monitor.fetch.browserguard import RequestGuard, Watchdog, browser_pid, gave_up, kill_browser
+from monitor.fetch.checks import check_redirect
 from monitor.fetch.shell import needs_browser
 from monitor.models import FetchResult, Watch
 
@@ -159,6 +160,7 @@ class BrowserFetcher:
                 if isinstance(exc, FetchError):
                     raise
                 raise self._failure(exc, url) from exc
+        check_redirect(url, final_url)  # (a script's navigation too) as the HTTP fetcher
         return FetchResult(
             url=url,
             final_url=final_url,

@@ -191,6 +191,13 @@ def check_redirect(url: str, final_url: str) -> None:
             url=url,
             blocked=True,
         )
+    if not same_site(url, final_url):
+        raise FetchError(
+            f"redirected to another site ({final.hostname}) ({final_url}): the address now "
+            "leads elsewhere (the policy moved, or a domain or redirect was taken over); "
+            "check it in a browser and put the policy's own URL in the watchlist",
+            url=url,
+        )
     before, after = _locale(url), _locale(final_url)
     if before and after and before != after:
         raise FetchError(
@@ -198,6 +205,26 @@ def check_redirect(url: str, final_url: str) -> None:
             "the site picked another language or region; put the locale you want in the URL",
             url=url,
         )
+
+
+# Second-level labels under which a country's sites are registered (bbc.co.uk, abc.net.au).
+_SECOND_LEVEL = frozenset("co com net org gov edu ac ne or go gv mil nic sch ltd plc".split())
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are of one site: one registered domain (``policies.google.com``
+    and ``www.google.com``; ``account.bbc.co.uk`` and ``www.bbc.co.uk``), or one IP
+    address. Without the public suffix list, a few country suffixes of two labels are
+    known (``_SECOND_LEVEL``): a rarer one reads as the same site (no false refusal)."""
+    return _registered(urlsplit(url).hostname or "") == _registered(urlsplit(other).hostname or "")
+
+
+def _registered(host: str) -> str:
+    labels = host.rstrip(".").split(".")
+    if len(labels) <= 2 or labels[-1].isdigit() or ":" in host:  # (an IP address)
+        return host.rstrip(".")
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
 
 
 def _locale(url: str) -> tuple[str, ...]:

@@ -85,6 +85,23 @@ def blank_paragraphs(store: Store, ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
+def paragraphs_matching(store: Store, ids: Iterable[int], glob: str) -> dict[int, str]:
+    """Those of ``ids`` whose whole text matches ``glob`` (SQLite's GLOB), read in SQLite:
+    the lines the FTS5 index cannot answer for (it splits "tr\\u00adain" into two words)."""
+    wanted = sorted(set(ids))
+    found: dict[int, str] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        rows = store.db.execute(
+            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks})"
+            f" and {splice.TEXT} glob ?",
+            [*chunk, glob],
+        ).fetchall()
+        found.update((int(pid), str(text)) for pid, text in rows)
+    return found
+
+
 def version_numbers(store: Store, doc_id: str) -> list[int]:
     """The document's version numbers, oldest first."""
     rows = store.db.execute(
