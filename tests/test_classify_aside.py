@@ -17,9 +17,10 @@ DATA = Path(__file__).parent / "data"
 # (set, language): (training sentences in the set; found of them, at least; false alarms,
 # at most)
 FLOOR = {
-    ("classify_aside.yaml", "en"): (78, 74, 1),
+    ("classify_aside.yaml", "en"): (78, 77, 0),
     ("classify_aside.yaml", "fr"): (79, 74, 0),
-    ("classify_aside2.yaml", "en"): (86, 78, 0),  # en8a: the task-named model families
+    # en pack 11 (en8a: task-named models, structure; en8b: evaluation, data passed on): 71 -> 81
+    ("classify_aside2.yaml", "en"): (86, 81, 0),
     ("classify_aside2.yaml", "fr"): (86, 81, 0),
 }
 
