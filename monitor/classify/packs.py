@@ -222,11 +222,13 @@ def match_sentence(
     if not any_triggered(rule_sets, text, folded):
         return None
     low = lowered(text)
-    candidates = [
-        rule_set
-        for rule_set in rule_sets
-        if rule_set.triggered(text, folded) and rule_set.screen.found(text, low)
-    ]
+    seen: dict[tuple[int, int], Seen] = {}  # by view and pack: its strings in the view
+    candidates = []
+    for rule_set in rule_sets:
+        if rule_set.triggered(text, folded):
+            strings = seen[0, id(rule_set)] = rule_set.vocabulary.seen(low)
+            if rule_set.screen.found(text, low, strings):
+                candidates.append(rule_set)
     if not candidates:
         return None
     views: list[tuple[str, str, Sequence[int]]] = [(text, low, shown_at)]
@@ -234,7 +236,6 @@ def match_sentence(
         bare, origin = _without_parentheses(text)
         if bare != text:
             views.append((bare, lowered(bare), [shown_at[at] for at in origin]))
-    seen: dict[tuple[int, int], Seen] = {}  # by view and pack: its strings in the view
 
     def seen_in(index: int, rule_set: RuleSet) -> Seen:
         found = seen.get((index, id(rule_set)))
