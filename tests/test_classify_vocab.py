@@ -106,7 +106,7 @@ def test_plain_lines_are_split_as_line_by_line() -> None:
     one pass; a line's end followed by a capital on the next line is no end."""
     rng = random.Random(3)
     words = " ".join(_sentences(200)).replace("\u00a0", " ").split()
-    words += ["e.g.", "1.", "U.S.", "A.", "end.", "Done!\u201d", "(x).", "Foo.Bar", "•", "-"]
+    words += ["e.g.", "1.", "U.S.", "A.", "end.", "Done!\u201d", "(x).", "Foo.Bar", "•", "-", "«"]
     lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
     text = "\n".join([*lines, "y" * 1500 + " end.", "Next one", "- • item", "…", "a", "_"])
     assert _is_plain(text)

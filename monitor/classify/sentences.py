@@ -69,9 +69,11 @@ def _plain_lines(text: str) -> tuple[list[str], set[int] | None]:
     """The lines of ``text`` and, where its white space is plain (each line already as
     ``" ".join(line.split())`` makes it: what extraction gives), the lines a sentence end
     is found in, by one search of the whole text; else (None) each line is normalised and
-    searched alone. A match in a line is a match in the text at the same place (a stop
-    begins it, and no match spans a stop); the text adds some at a line's end (the line
-    break is the space after it): such a line is split as any other, and gives one piece."""
+    searched alone. A match in a line is a match in the text at the same place, ending
+    before the line's end (a stop begins it, no match spans a stop, and the space and
+    capital it looks for are in the line); the text adds some (at a line's end, where the
+    line break is the space after it: left out; after "«" and a line break: kept), and a
+    line split with no end in it gives itself, as a line not split does."""
     lines = text.splitlines()
     if not _is_plain(text):
         return lines, None
@@ -82,7 +84,8 @@ def _plain_lines(text: str) -> tuple[list[str], set[int] | None]:
         where = end.start()
         if where >= starts[line + 1]:
             line = bisect_right(starts, where, line) - 1
-        ends.add(line)
+        if end.end() < starts[line + 1] - 1:  # else it ends the line: no end in it alone
+            ends.add(line)
     return lines, ends
 
 
