@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ahocorasick_rs import AhoCorasick
+from monitor.classify.vocab import finder
 
 if TYPE_CHECKING:
     from monitor.classify.packs import RuleSet
@@ -84,18 +83,13 @@ def _mark(hit: list[bool], pieces: list[str], words: tuple[str, ...]) -> None:
         at += len(piece) + len(SEPARATOR)
     joined = SEPARATOR.join(pieces)
     last = -1
-    for _, where, _ in _matcher(words).find_matches_as_indexes(joined):
+    for _, where, _ in finder(words).find_matches_as_indexes(joined):
         if where < last:
             continue  # (in a piece marked already)
         index = bisect_right(starts, where) - 1
         hit[index] = True
         last = starts[index + 1] if index + 1 < len(starts) else len(joined)  # the next piece
     return
-
-
-@lru_cache(maxsize=16)
-def _matcher(words: tuple[str, ...]) -> AhoCorasick:
-    return AhoCorasick(words)
 
 
 def _merged(words: set[str]) -> set[str]:

@@ -21,6 +21,7 @@ found is tested the old way (``keys.py``) for that sentence.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ahocorasick_rs import AhoCorasick
@@ -93,3 +94,9 @@ class Vocabulary:
             else:
                 places.append(start)
         return Seen(set(at), at, self._covered)
+
+
+@lru_cache(maxsize=16)
+def finder(words: tuple[str, ...]) -> AhoCorasick:
+    """An automaton finding ``words`` (the one home of the library: triggers.py uses it)."""
+    return AhoCorasick(words)
