@@ -77,6 +77,8 @@ LIBRARY_HOME = {
     "apscheduler": "schedule.py",
     "filelock": "lock.py",
     "click": "cli/",
+    # classify: a pack's needed strings and the trigger words found in one pass
+    "ahocorasick_rs": "classify/vocab.py",
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import sys
 
-from monitor.classify.keys import KeyedStarts, any_in
+from monitor.classify.keys import Keyed, KeyedStarts, any_in
 from monitor.classify.regex_cache import Branch, compile_cached, plan_cached
+from monitor.classify.vocab import NOTHING, Seen, Vocabulary
 
 Plan = list[Branch]
 _NO_LIMIT = sys.maxsize
@@ -19,16 +20,19 @@ class LazyRegex:
     ``find`` and ``found`` give what ``search`` gives, cheaper: the pattern's alternatives
     (prefilter.branches) are searched one by one, and only those whose literal words are
     all in the lowered sentence (prefilter.needs), each tried only where the lowered
-    sentence has a string its matches begin with (prefilter.starts); both are tested
-    through keys (keys.py: a scan per key, not per string); of what they find, the
-    leftmost match of the earliest alternative is the whole pattern's match."""
+    sentence has a string its matches begin with (prefilter.starts); the words are looked
+    up in the strings of the pack's vocabulary found in the sentence (vocab.py: one pass
+    for all the pack's patterns), else tested through keys (keys.py: a scan per key, not
+    per string); of what they find, the leftmost match of the earliest alternative is the
+    whole pattern's match."""
 
-    __slots__ = ("source", "_compiled", "_plan")
+    __slots__ = ("source", "_compiled", "_plan", "_vocabulary")
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, vocabulary: Vocabulary | None = None) -> None:
         self.source = source
         self._compiled: re.Pattern[str] | None = None
         self._plan: Plan | None = None
+        self._vocabulary = vocabulary
 
     def compiled(self) -> re.Pattern[str]:
         if self._compiled is None:
@@ -40,43 +44,84 @@ class LazyRegex:
 
     def plan(self) -> Plan:
         if self._plan is None:
-            self._plan = plan_cached(self.source, re.IGNORECASE)
+            plan = plan_cached(self.source, re.IGNORECASE)
+            if self._vocabulary is not None:
+                for branch in plan:
+                    self._vocabulary.register(branch)
+            self._plan = plan
         return self._plan
 
-    def find(self, text: str, low: str) -> re.Match[str] | None:
-        """``search(text)``; ``low`` is ``prefilter.lowered(text)``."""
+    def find(self, text: str, low: str, seen: Seen = NOTHING) -> re.Match[str] | None:
+        """``search(text)``; ``low`` is ``prefilter.lowered(text)``, ``seen`` the strings
+        of this pattern's vocabulary in ``low`` (``Vocabulary.seen``), when known."""
         first: re.Match[str] | None = None
         before = len(text) + 1  # a later alternative counts only where it begins earlier
+        ids, covered = seen.ids, seen.covered
         for branch in self._plan or self.plan():
-            for group in branch.keyed:  # keys.holds_keyed, inlined: the hottest loop
-                for key, members in group:
-                    if key in low and (not members or any_in(members, low)):
+            if branch.top <= covered:
+                for numbers in branch.groups:  # the hottest loop: a C test per group
+                    if numbers.isdisjoint(ids):
                         break
                 else:
-                    break
-            else:
-                regex = branch.regex or branch.pattern()
-                match = _search(regex, branch.keyed_starts, text, low, before)
+                    match = _search_seen(branch, text, low, seen, before)
+                    if match and match.start() < before:
+                        first, before = match, match.start()
+                        if not before:
+                            break
+                continue
+            if _holds_keyed(branch.keyed, low):
+                match = _search(branch.regex or branch.pattern(), branch.keyed_starts,
+                                text, low, before)  # fmt: skip
                 if match and match.start() < before:
                     first, before = match, match.start()
                     if not before:
                         break
         return first
 
-    def found(self, text: str, low: str) -> bool:
-        """``search(text) is not None``; ``low`` is ``prefilter.lowered(text)``."""
+    def found(self, text: str, low: str, seen: Seen = NOTHING) -> bool:
+        """``search(text) is not None``; ``low`` and ``seen`` as for ``find``."""
+        ids, covered = seen.ids, seen.covered
         for branch in self._plan or self.plan():
-            for group in branch.keyed:  # keys.holds_keyed, inlined
-                for key, members in group:
-                    if key in low and (not members or any_in(members, low)):
+            if branch.top <= covered:
+                for numbers in branch.groups:
+                    if numbers.isdisjoint(ids):
                         break
                 else:
-                    break
-            else:
+                    if _search_seen(branch, text, low, seen) is not None:
+                        return True
+                continue
+            if _holds_keyed(branch.keyed, low):
                 regex = branch.regex or branch.pattern()
                 if _search(regex, branch.keyed_starts, text, low) is not None:
                     return True
         return False
+
+
+def _holds_keyed(keyed: Keyed, low: str) -> bool:
+    """``keys.holds_keyed``, here: one call less in the old way's loop."""
+    for group in keyed:
+        for key, members in group:
+            if key in low and (not members or any_in(members, low)):
+                break
+        else:
+            return False
+    return True
+
+
+def _search_seen(
+    branch: Branch, text: str, low: str, seen: Seen, before: int = _NO_LIMIT
+) -> re.Match[str] | None:
+    """``_search`` where ``seen`` holds the places of the branch's starts."""
+    regex = branch.regex or branch.pattern()  # (a damaged file clears the starts)
+    if not branch.starts or len(low) != len(text):
+        return regex.search(text)
+    for where in seen.starts(branch.start_ids):
+        if where >= before:
+            break
+        match = regex.match(text, where)
+        if match:
+            return match
+    return None
 
 
 def _search(

@@ -23,6 +23,7 @@ from monitor.classify import packs
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.packs import Pattern, Rule, RuleSet
 from monitor.classify.regex_cache import load_memo, memo_name, store_memo
+from monitor.classify.vocab import Vocabulary
 
 MEMO_FORMAT = 1  # of a parsed pack
 _SOURCES = (Path(packs.__file__), Path(__file__))  # how a pack is parsed and kept
@@ -62,17 +63,22 @@ def to_memo(rule_set: RuleSet) -> tuple[Any, ...]:
 
 def from_memo(memo: Any) -> RuleSet | None:
     """``to_memo``'s rule set back; None for anything else."""
+    vocabulary = Vocabulary()
+
+    def lazy(source: Any) -> LazyRegex:
+        return LazyRegex(_text(source), vocabulary)
+
     try:
         language, version, screen, rules, gates, triggers, cased = memo
         rule_set = RuleSet(
-            _text(language), version, LazyRegex(_text(screen)),
+            _text(language), version, lazy(screen),
             tuple(Rule(_text(id_), _text(category), _text(kind),
-                       tuple(Pattern(LazyRegex(_text(source)), tuple(map(_text, needed)))
+                       tuple(Pattern(lazy(source), tuple(map(_text, needed)))
                              for source, needed in patterns),
-                       tuple(LazyRegex(_text(veto)) for veto in unless))
+                       tuple(lazy(veto) for veto in unless))
                   for id_, category, kind, patterns, unless in rules),
-            {_text(name): LazyRegex(_text(source)) for name, source in gates},
-            tuple(map(_text, triggers)), tuple(map(_text, cased)),
+            {_text(name): lazy(source) for name, source in gates},
+            tuple(map(_text, triggers)), tuple(map(_text, cased)), vocabulary,
         )  # fmt: skip
     except (TypeError, ValueError):
         return None

@@ -22,6 +22,7 @@ from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
 from monitor.classify.triggers import any_triggered
 from monitor.classify.visible import visible
+from monitor.classify.vocab import Seen, Vocabulary
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
 # same documents.
@@ -95,6 +96,8 @@ class RuleSet:
     # folded; ``cased`` ones as written): a substring test is much cheaper than the screen
     triggers: tuple[str, ...] = ()
     cased_triggers: tuple[str, ...] = ()
+    # the strings its patterns need, numbered (vocab.py): its LazyRegexes register there
+    vocabulary: Vocabulary = field(default_factory=Vocabulary, compare=False, repr=False)
 
     def triggered(self, text: str, folded: str) -> bool:
         """False only where no trigger word is in the sentence, so the screen cannot match."""
@@ -137,25 +140,30 @@ def _parse_rule_file(data: dict[str, Any], name: str) -> RuleSet:
     terms: dict[str, str] = {}
     for term, fragment in (data.get("terms") or {}).items():
         terms[term] = _expand(str(fragment).translate(_ACCENTS), terms, name)
-    gates = {str(g): _compile(f"{{{g}}}", terms, name) for g in data.get("gates") or ()}
+    vocabulary = Vocabulary()
+
+    def lazy(pattern: str) -> LazyRegex:
+        return _compile_in(pattern, terms, name, vocabulary)
+
+    gates = {str(g): lazy(f"{{{g}}}") for g in data.get("gates") or ()}
     rules = tuple(
         Rule(
             id=str(entry["id"]),
             category=str(entry["category"]),
             kind=str(entry.get("kind", "training")),
             patterns=tuple(
-                Pattern(_compile(p, terms, name), _needed(p, gates) + _declared(entry, gates))
+                Pattern(lazy(p), _needed(p, gates) + _declared(entry, gates))
                 for p in entry["patterns"]
             ),
-            unless=tuple(_compile(p, terms, name) for p in entry.get("unless") or ()),
+            unless=tuple(lazy(p) for p in entry.get("unless") or ()),
         )
         for entry in data.get("rules") or ()
     )
-    screen = _compile(str(data.get("screen", ".")), terms, name)
+    screen = lazy(str(data.get("screen", ".")))
     language, version = str(data.get("language", "")), int(data.get("version", 0))
     triggers = tuple(str(w).translate(_ACCENTS).casefold() for w in data.get("triggers") or ())
     cased = tuple(str(w).translate(_ACCENTS) for w in data.get("cased_triggers") or ())
-    return RuleSet(language, version, screen, rules, gates, triggers, cased)
+    return RuleSet(language, version, screen, rules, gates, triggers, cased, vocabulary)
 
 
 def _declared(entry: dict[str, Any], gates: dict[str, LazyRegex]) -> tuple[str, ...]:
@@ -191,10 +199,12 @@ def _expand(pattern: str, terms: dict[str, str], name: str) -> str:
     return _TERM.sub(term, pattern)
 
 
-def _compile(pattern: str, terms: dict[str, str], name: str) -> LazyRegex:
+def _compile_in(
+    pattern: str, terms: dict[str, str], name: str, vocabulary: Vocabulary
+) -> LazyRegex:
     # ``terms`` are folded already: folding the expanded pattern (tens of KB, with a dict
     # table: a Python lookup per character) cost 0.3-0.5 s per process that classifies.
-    return LazyRegex(_expand(pattern.translate(_ACCENTS), terms, name))
+    return LazyRegex(_expand(pattern.translate(_ACCENTS), terms, name), vocabulary)
 
 
 def match_sentence(
@@ -214,26 +224,35 @@ def match_sentence(
     if not any_triggered(rule_sets, text, folded):
         return None
     low = lowered(text)
-    candidates = [
-        rule_set
-        for rule_set in rule_sets
-        if rule_set.triggered(text, folded) and rule_set.screen.found(text, low)
-    ]
+    seen: dict[tuple[int, int], Seen] = {}  # by view and pack: its strings in the view
+    candidates = []
+    for rule_set in rule_sets:
+        if rule_set.triggered(text, folded):
+            strings = seen[0, id(rule_set)] = rule_set.vocabulary.seen(low)
+            if rule_set.screen.found(text, low, strings):
+                candidates.append(rule_set)
     if not candidates:
         return None
     views: list[tuple[str, str, Sequence[int]]] = [(text, low, shown_at)]
-    bare, origin = _without_parentheses(text)
-    if bare != text:
-        views.append((bare, lowered(bare), [shown_at[at] for at in origin]))
-    kinds = (
-        (("training", views),)
-        if training_only
-        else (("training", views), ("ai_related", views[:1]))
-    )
-    for kind, kind_views in kinds:
-        for view, view_low, positions in kind_views:
+    if "(" in text:  # (the aside regex needs one)
+        bare, origin = _without_parentheses(text)
+        if bare != text:
+            views.append((bare, lowered(bare), [shown_at[at] for at in origin]))
+
+    def seen_in(index: int, rule_set: RuleSet) -> Seen:
+        found = seen.get((index, id(rule_set)))
+        if found is None:
+            found = seen[index, id(rule_set)] = rule_set.vocabulary.seen(views[index][1])
+        return found
+
+    kinds = (("training", 2),) if training_only else (("training", 2), ("ai_related", 1))
+    for kind, view_count in kinds:
+        for index, (view, view_low, positions) in enumerate(views[:view_count]):
             for rule_set in candidates:
-                found, rule = _first(rule_set, kind, (view, view_low), (text, low))
+                found, rule = _first(
+                    rule_set, kind, (view, view_low, seen_in(index, rule_set)),
+                    (text, low, seen_in(0, rule_set)),
+                )  # fmt: skip
                 if found and rule:
                     start, end = positions[found.start()], positions[found.end() - 1] + 1
                     return RuleMatch(rule, sentence[start:end])
@@ -254,11 +273,11 @@ def _fold_one(match: re.Match[str]) -> str:
 
 
 def _first(
-    rule_set: RuleSet, kind: str, view: tuple[str, str], text: tuple[str, str]
+    rule_set: RuleSet, kind: str, view: tuple[str, str, Seen], text: tuple[str, str, Seen]
 ) -> tuple[re.Match[str] | None, Rule | None]:
     """The first rule of ``kind`` found in ``view`` and where; vetoes are judged on ``text``
     (an aside in parentheses still counts there). Each gate is searched once. Both are
-    given with their ``lowered`` form."""
+    given with their ``lowered`` form and the pack's strings in it (``vocab.Seen``)."""
     gates: dict[str, bool] = {}
     for rule in rule_set.rules:
         if rule.kind != kind:

@@ -72,7 +72,7 @@ class Branch:
     its first search."""
 
     __slots__ = ("needs", "keyed", "starts", "keyed_starts", "regex", "_source", "_flags",
-                 "_entry")  # fmt: skip
+                 "_entry", "groups", "start_ids", "top")  # fmt: skip
 
     def __init__(
         self, needs: Needs, starts: Starts, regex: re.Pattern[str] | None = None, *,
@@ -83,6 +83,11 @@ class Branch:
         self.keyed_starts = keys.keyed_starts(starts)  # what lazy.py looks for
         self.regex = regex
         self._source, self._flags, self._entry = source, flags, entry
+        # the needs as a pack's vocabulary numbers them (vocab.py); until it does, a top
+        # no sentence's strings reach: tested through ``keyed``
+        self.groups: tuple[frozenset[int], ...] = ()
+        self.start_ids: frozenset[int] = frozenset()
+        self.top = sys.maxsize
 
     def pattern(self) -> re.Pattern[str]:
         if self.regex is None:
@@ -98,6 +103,7 @@ class Branch:
                 # words are missing the pattern cannot match through it.
                 self.regex = compile_cached(self._source, self._flags)
                 self.starts = self.keyed_starts = ()  # the whole pattern's begin anywhere
+                self.top = sys.maxsize  # (so its start_ids are not used: tested the old way)
             self._entry = None
         return self.regex
 
