@@ -20,7 +20,7 @@ FLOOR = {
     ("classify_aside.yaml", "en"): (78, 74, 1),
     ("classify_aside.yaml", "fr"): (79, 74, 0),
     ("classify_aside2.yaml", "en"): (86, 71, 0),
-    ("classify_aside2.yaml", "fr"): (86, 81, 0),
+    ("classify_aside2.yaml", "fr"): (86, 83, 0),
 }
 
 
