@@ -21,7 +21,7 @@ FLOOR = {
     ("classify_aside.yaml", "fr"): (79, 74, 0),
     # en pack 11 (en8a: task-named models, structure; en8b: evaluation, data passed on): 71 -> 81
     ("classify_aside2.yaml", "en"): (86, 81, 0),
-    ("classify_aside2.yaml", "fr"): (86, 81, 0),
+    ("classify_aside2.yaml", "fr"): (86, 83, 0),  # fr pack 12 (fr8): 81 -> 83
 }
 
 
