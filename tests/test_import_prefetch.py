@@ -6,6 +6,7 @@ read ahead are taken only when they are the steps the import still needs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -19,6 +20,7 @@ from monitor.importer.run import Report, import_steps, reading_ahead
 from monitor.importer.steps import Body, Step
 from monitor.models import Watch
 from monitor.store import Store
+from tests.cli_helpers import run_cli, write_watchlist
 from tests.test_import import AI, PATH, ota_repo
 from tests.test_import_ahead import stored
 
@@ -112,3 +114,40 @@ def test_steps_read_ahead_are_dropped_when_the_import_needs_others(tmp_path: Pat
     assert stored(store, "doc") == stored(alone, "doc")
     store.close()
     alone.close()
+
+
+def versions_folder(root: Path, name: str, count: int) -> Path:
+    """A folder in the corpus layout (manifest.json listing markdown versions)."""
+    folder = root / name
+    folder.mkdir(parents=True)
+    entries = []
+    for i in range(count):
+        text = f"# {name}\n\n" + "".join(f"- Clause {j} of {name}.\n" for j in range(i + 20))
+        (folder / f"v{i}.md").write_text(text + (AI if i % 4 == 2 else ""))
+        entries.append({"file": f"v{i}.md", "date": f"{2001 + i}-01-01T00:00:00Z"})
+    (folder / "manifest.json").write_text(json.dumps({"versions": entries}))
+    return folder
+
+
+def test_a_history_that_cannot_be_listed_fails_at_its_turn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Listed early (to be read ahead), a broken history still fails where it did: after
+    the history before it is imported whole, with the same one-line error."""
+    good = versions_folder(tmp_path, "good-privacy", MIN_STEPS + 2)
+    broken = tmp_path / "broken-privacy"
+    broken.mkdir()
+    (broken / "manifest.json").write_text('{"versions": [{"date": "2020-01-01"}]}')
+    urls = {"good-privacy": "https://example.org/g", "broken-privacy": "https://example.org/b"}
+    wl = write_watchlist(tmp_path / "wl.yaml", urls)
+    done = run_cli(capsys, "import", "ota", str(good), str(broken), "--jobs", "2",
+                   "--watchlist", str(wl), "--data", str(tmp_path / "data"))  # fmt: skip
+    assert done.code == 1
+    assert f"good-privacy: ota: {MIN_STEPS + 2} step(s) imported" in done.out
+    assert (
+        done.err.strip()
+        .splitlines()[-1]
+        .startswith(
+            "error: broken-privacy: ota: " + f"{broken}/manifest.json is not a versions manifest"
+        )
+    )

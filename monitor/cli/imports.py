@@ -254,10 +254,9 @@ def _prefetch(
 
     watch, source = following
     try:
-        steps = source(watch)
-    except ArchiveError:  # said at its turn
+        reading_ahead(store, watch, archive, source(watch), workers)
+    except Exception:  # noqa: BLE001 (reading ahead is a saving: its turn says what failed)
         return
-    reading_ahead(store, watch, archive, steps, workers)
 
 
 def _watches(config: WatchlistConfig, documents: list[str], path: str) -> list[Watch]:
