@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -186,7 +187,11 @@ def run_imports(
             open_store(data_dir, read_only=False) as store, \
             Workers(default_jobs() if jobs is None else jobs) as workers:  # fmt: skip
         try:
-            for watch, (_, source) in zip(watches, sources, strict=True):
+            listed = [_once(source) for _, source in sources]
+            for index, (watch, source) in enumerate(zip(watches, listed, strict=True)):
+                if index + 1 < len(watches):  # the next history is read while this one ends
+                    following = (watches[index + 1], listed[index + 1])
+                    workers.following(partial(_prefetch, store, archive, following, workers))
                 report = _import_one(store, watch, archive, source, (data_dir, wait), workers)
                 retry = _print(report) or retry
         finally:
@@ -219,6 +224,39 @@ def _import_one(
         click.echo(f"\n{watch.id}: interrupted; what was imported is kept, run the same "
                    "command again to resume", err=True)  # fmt: skip
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _once(source: Source) -> Source:
+    """``source``, listing its steps once (or failing once, the same way each time asked):
+    the next history is listed before its turn, to be read ahead."""
+    listed: list[list[Step] | ArchiveError] = []
+
+    def steps(watch: Watch) -> list[Step]:
+        if not listed:
+            try:
+                listed.append(source(watch))
+            except ArchiveError as exc:
+                listed.append(exc)
+        found = listed[0]
+        if isinstance(found, ArchiveError):
+            raise found
+        return found
+
+    return steps
+
+
+def _prefetch(
+    store: Store, archive: str, following: tuple[Watch, Source], workers: Workers
+) -> None:
+    """Starts reading the next history's first steps into the workers (its import, under
+    its own lock, takes them if they are the steps it still needs)."""
+    from monitor.importer.run import reading_ahead
+
+    watch, source = following
+    try:
+        reading_ahead(store, watch, archive, source(watch), workers)
+    except Exception:  # noqa: BLE001 (reading ahead is a saving: its turn says what failed)
+        return
 
 
 def _watches(config: WatchlistConfig, documents: list[str], path: str) -> list[Watch]:

@@ -16,6 +16,7 @@ comes, politely.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Set
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as WaitedTooLong
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from types import TracebackType
 from typing import TypeVar
@@ -88,6 +89,9 @@ class Workers:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
+        # Run when the history being imported has had all its steps read (see following)
+        self._then: Callable[[], None] | None = None
+        self._next: _Started | None = None  # the next history, read ahead (see prefetch)
 
     def __enter__(self) -> Workers:
         return self
@@ -121,13 +125,56 @@ class Workers:
         texts the workers extracted (else ``extractor``'s). ``raw`` is what the workers run:
         ``extractor`` without this process's memory."""
         steps = list(steps)
+        then, self._then = self._then, None
+        started = self._prefetched(steps, watch, raw, wanted)
+        if started is not None:
+            started.reader.base = extractor
+            if started.reader.read_all and then is not None:
+                then()  # a short history: read whole already
+            started.reader.then = then
+            return started.steps, started.reader.extractor()
         count = sum(map(wanted, steps))
         # A short history is read here, unless the workers run already (for an earlier one).
         if self.jobs < 1 or raw.read is not None or count < (1 if self.started else MIN_STEPS):
             return iter(steps), extractor
         reader = _Reader(self._start(), watch, extractor, raw, self.abandon)
-        window = CHUNK * CHUNKS_PER_WORKER * self.jobs
-        return _read_ahead(steps, wanted, reader, window), reader.extractor()
+        reader.then = then
+        return _read_ahead(steps, wanted, reader, self._window()), reader.extractor()
+
+    def following(self, then: Callable[[], None]) -> None:
+        """``then`` is run once the next history given to :meth:`ahead` has had all its
+        steps read and sent (its last steps are still being recorded): a command importing
+        several histories reads the one after there (:meth:`prefetch`), so the workers are
+        not idle while this process records the last steps of a history, nor this process
+        while they read the first chunks of the next one."""
+        self._then = then
+
+    def prefetch(
+        self, steps: list[Step], watch: Watch, raw: Extractor, wanted: Callable[[Step], bool]
+    ) -> None:
+        """Starts reading ``steps`` (the next history of the command) ahead: its first
+        chunks go to the workers now; :meth:`ahead` takes them for the same steps, watch,
+        extractor and wanted ones (else they are dropped, and the steps read again)."""
+        if self._pool is None or raw.read is not None or not any(map(wanted, steps)):
+            return
+        reader = _Reader(self._pool, watch, raw, raw, self.abandon)
+        flow = _read_ahead(steps, wanted, reader, self._window())
+        first = next(flow)  # reads up to a window of steps, sending their chunks
+        ahead = itertools.chain([first], flow)
+        self._next = _Started(watch, raw, _signature(steps, wanted), ahead, reader)
+
+    def _prefetched(
+        self, steps: list[Step], watch: Watch, raw: Extractor, wanted: Callable[[Step], bool]
+    ) -> _Started | None:
+        """The history read ahead by :meth:`prefetch`, if it is this one."""
+        started, self._next = self._next, None
+        if started is None or started.reader.pool is None or started.reader.pool is not self._pool:
+            return None
+        same = (started.watch, started.raw) == (watch, raw)
+        return started if same and started.signature == _signature(steps, wanted) else None
+
+    def _window(self) -> int:
+        return CHUNK * CHUNKS_PER_WORKER * self.jobs
 
     def map(self, function: Callable[[T], R], items: list[T]) -> list[R]:
         """``function`` of each item, in order, in the workers when they run (a command's
@@ -155,6 +202,21 @@ class Workers:
         return self._pool
 
 
+def _signature(steps: list[Step], wanted: Callable[[Step], bool]) -> list[tuple[str, bool]]:
+    return [(step.ref, wanted(step)) for step in steps]
+
+
+@dataclass
+class _Started:
+    """A history whose first steps were read and sent before its import began."""
+
+    watch: Watch
+    raw: Extractor
+    signature: list[tuple[str, bool]]
+    steps: Iterator[Step]
+    reader: _Reader
+
+
 class _Reader:
     """Reads steps, sends them to the workers in chunks, takes back their texts and diffs."""
 
@@ -173,6 +235,8 @@ class _Reader:
         self.texts: dict[Key, Extracted] = {}
         self.known: OrderedDict[Pairing, None] = OrderedDict()  # see KNOWN_PAIRS
         self.pending: set[Pairing] = set()  # pairs a chunk sent and not taken back will make
+        self.then: Callable[[], None] | None = None  # run once every step was read
+        self.read_all = False
 
     def read_step(self, step: Step) -> Step:
         """The step, read now: its ``load`` gives back the body (or the archive's error)."""
@@ -326,6 +390,10 @@ def _read_ahead(
         if len(queue) > window:
             yield queue.popleft()
     reader.send()
+    reader.read_all = True
+    then, reader.then = reader.then, None
+    if then is not None:
+        then()
     yield from queue
 
 

@@ -100,8 +100,7 @@ def import_steps(
     store.keep_texts()  # each step reads back the text the one before stored
     done = imported_refs(store, watch.id, archive)
     if workers is not None:
-        steps, extractor = workers.ahead(steps, watch, extractor, raw,
-                                         lambda s: s.ref not in done and not s.skip)  # fmt: skip
+        steps, extractor = workers.ahead(steps, watch, extractor, raw, _wanted(done))
     for step in steps:
         report.steps += 1
         status = _step(store, watch, archive, step, (policy, extractor, hold), report, done)
@@ -109,6 +108,21 @@ def import_steps(
         if status == "unreachable":  # history goes in order: the next run resumes here
             break
     return report
+
+
+def _wanted(done: set[str]) -> Callable[[Step], bool]:
+    """The steps to read: those not recorded by an earlier run, and versions of the page."""
+    return lambda step: step.ref not in done and not step.skip
+
+
+def reading_ahead(
+    store: Store, watch: Watch, archive: str, steps: list[Step], workers: Workers,
+    extractor: Extractor | None = None,
+) -> None:  # fmt: skip
+    """Starts the workers on the first steps of the history :func:`import_steps` will be
+    given next (with the same arguments): what it reads then is read already."""
+    done = imported_refs(store, watch.id, archive)
+    workers.prefetch(steps, watch, extractor or Extractor(), _wanted(done))
 
 
 def _step(
