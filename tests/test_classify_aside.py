@@ -1,9 +1,10 @@
-"""The kept-aside rounds (tests/data/classify_aside.yaml, classify_aside2.yaml) never get
-worse.
+"""The kept-aside rounds (tests/data/classify_aside.yaml, classify_aside2.yaml,
+classify_aside3.yaml) never get worse.
 
-Each set was scored once, untuned (bench/CLASSIFY.md, "Kept-aside round" and "Kept-aside
-round 2"); its misses stay misses until a wording family fixes them. This floor catches a
-rule edit that loses what a set found or adds a false alarm on it, per language."""
+Each set was scored once, untuned (bench/CLASSIFY.md, "Kept-aside round", "Kept-aside
+round 2" and "Kept-aside round 3"); its misses stay misses until a wording family fixes
+them. This floor catches a rule edit that loses what a set found or adds a false alarm on
+it, per language."""
 
 from pathlib import Path
 
@@ -22,6 +23,9 @@ FLOOR = {
     # en pack 11 (en8a: task-named models, structure; en8b: evaluation, data passed on): 71 -> 81
     ("classify_aside2.yaml", "en"): (86, 81, 0),
     ("classify_aside2.yaml", "fr"): (86, 83, 0),  # fr pack 12 (fr8): 81 -> 83
+    # scored untuned on main c335de3 and on rules v12 alike
+    ("classify_aside3.yaml", "en"): (110, 108, 0),
+    ("classify_aside3.yaml", "fr"): (90, 85, 1),
 }
 
 
