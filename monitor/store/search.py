@@ -71,32 +71,27 @@ _SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 
 def blank_paragraphs(store: Store, ids: Iterable[int]) -> dict[int, str]:
     """Those of ``ids`` that are blank lines (a phrase's whitespace may run over them)."""
-    wanted = sorted(set(ids))
-    found: dict[int, str] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        rows = store.db.execute(
-            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks})"
-            f" and trim({splice.TEXT}, ?) = ''",  # whole: an edit's middle may be blank
-            [*chunk, _SPACES],
-        ).fetchall()
-        found.update((int(pid), str(text)) for pid, text in rows)
-    return found
+    # whole: an edit's middle may be blank
+    return _paragraphs_where(store, ids, f"trim({splice.TEXT}, ?) = ''", _SPACES)
 
 
 def paragraphs_matching(store: Store, ids: Iterable[int], glob: str) -> dict[int, str]:
     """Those of ``ids`` whose whole text matches ``glob`` (SQLite's GLOB), read in SQLite:
     the lines the FTS5 index cannot answer for (it splits "tr\\u00adain" into two words)."""
+    return _paragraphs_where(store, ids, f"{splice.TEXT} glob ?", glob)
+
+
+def _paragraphs_where(store: Store, ids: Iterable[int], test: str, arg: str) -> dict[int, str]:
+    """Those of ``ids`` whose text passes the SQL ``test`` (one ``?``, bound to ``arg``),
+    read in chunks of ids."""
     wanted = sorted(set(ids))
     found: dict[int, str] = {}
     for i in range(0, len(wanted), _CHUNK):
         chunk = wanted[i : i + _CHUNK]
         marks = ", ".join("?" * len(chunk))
         rows = store.db.execute(
-            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks})"
-            f" and {splice.TEXT} glob ?",
-            [*chunk, glob],
+            f"select p.id, {splice.TEXT} from {splice.FROM} where p.id in ({marks}) and {test}",
+            [*chunk, arg],
         ).fetchall()
         found.update((int(pid), str(text)) for pid, text in rows)
     return found
