@@ -66,7 +66,7 @@ def keyed_starts(found: Starts) -> KeyedStarts:
 
 
 def holds_keyed(found: Keyed, low: str) -> bool:
-    """``prefilter.holds`` of the needs ``found`` was made from (lazy.py inlines it)."""
+    """``prefilter.holds`` of the needs ``found`` was made from."""
     for group in found:
         for key, members in group:
             if key in low and (not members or any_in(members, low)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from monitor.classify.keys import Keyed, KeyedStarts, any_in
+from monitor.classify.keys import KeyedStarts, holds_keyed
 from monitor.classify.regex_cache import Branch, compile_cached, plan_cached
 from monitor.classify.vocab import NOTHING, Seen, Vocabulary
 
@@ -69,7 +69,7 @@ class LazyRegex:
                         if not before:
                             break
                 continue
-            if _holds_keyed(branch.keyed, low):
+            if holds_keyed(branch.keyed, low):
                 match = _search(branch.regex or branch.pattern(), branch.keyed_starts,
                                 text, low, before)  # fmt: skip
                 if match and match.start() < before:
@@ -90,22 +90,11 @@ class LazyRegex:
                     if _search_seen(branch, text, low, seen) is not None:
                         return True
                 continue
-            if _holds_keyed(branch.keyed, low):
+            if holds_keyed(branch.keyed, low):
                 regex = branch.regex or branch.pattern()
                 if _search(regex, branch.keyed_starts, text, low) is not None:
                     return True
         return False
-
-
-def _holds_keyed(keyed: Keyed, low: str) -> bool:
-    """``keys.holds_keyed``, here: one call less in the old way's loop."""
-    for group in keyed:
-        for key, members in group:
-            if key in low and (not members or any_in(members, low)):
-                break
-        else:
-            return False
-    return True
 
 
 def _search_seen(
@@ -115,13 +104,7 @@ def _search_seen(
     regex = branch.regex or branch.pattern()  # (a damaged file clears the starts)
     if not branch.starts or len(low) != len(text):
         return regex.search(text)
-    for where in seen.starts(branch.start_ids):
-        if where >= before:
-            break
-        match = regex.match(text, where)
-        if match:
-            return match
-    return None
+    return _match_at(regex, text, seen.starts(branch.start_ids), before)
 
 
 def _search(
@@ -141,7 +124,14 @@ def _search(
                 at.append(where)
             where = low.find(key, where + 1)
     at.sort()
-    for where in at:
+    return _match_at(regex, text, at, before)
+
+
+def _match_at(
+    regex: re.Pattern[str], text: str, places: list[int], before: int
+) -> re.Match[str] | None:
+    """The first match beginning at one of ``places`` (in order), before ``before``."""
+    for where in places:
         if where >= before:
             break
         match = regex.match(text, where)
