@@ -141,8 +141,6 @@ def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     records = []
     for r in rows:
         flags, related = _flags(r["flags"]), _flags(r["ai_related"])
-        archive = r["origin"]
-        at = r["archived_at"]
         records.append({
             "id": r["id"], "document": r["document"], "company": r["company"],
             "title": r["title"], "url": r["url"],
@@ -154,9 +152,7 @@ def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "flags": [_flag_dict(f) for f in flags],
             "ai_related_flags": [_flag_dict(f) for f in related],
             "note": r["note"] or "", "classifier": r["classifier"] or "",
-            "origin": archive or None, "origin_ref": (r["origin_ref"] or "") if archive else None,
-            "archived_at": _when(datetime.fromisoformat(at)) if archive else None,
-            **_citation_fields(archive, r),
+            **origin_fields(_row_origin(r)),
         })  # fmt: skip
     return records
 
@@ -189,14 +185,12 @@ def origin_fields(origin: Origin | None) -> dict[str, Any]:
     }
 
 
-def _citation_fields(archive: str | None, r: Mapping[str, Any]) -> dict[str, Any]:
-    """The citation keys of a listing row (origin_fields' last four)."""
-    if not archive:
-        return dict.fromkeys(("origin_source", "origin_path", "origin_url", "origin_commit_url"))
-    origin = Origin(archive, r["origin_ref"] or "", datetime.fromisoformat(r["archived_at"]),
-                    r["origin_source"] or "", r["origin_path"] or "")  # fmt: skip
-    return {key: value for key, value in origin_fields(origin).items()
-            if key.startswith(("origin_s", "origin_p", "origin_u", "origin_c"))}  # fmt: skip
+def _row_origin(r: Mapping[str, Any]) -> Origin | None:
+    """A listing row's origin (its columns as ``Origin`` has them), None for a live check's."""
+    if not r["origin"]:
+        return None
+    return Origin(r["origin"], r["origin_ref"] or "", datetime.fromisoformat(r["archived_at"]),
+                  r["origin_source"] or "", r["origin_path"] or "")  # fmt: skip
 
 
 def severity_reason(change: Change) -> str:
