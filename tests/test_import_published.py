@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +79,6 @@ def _day(timestamp: int) -> str:
 
 
 UNAVAILABLE = browser_available(BrowserSettings())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if UNAVAILABLE:  # fails saying what is missing, never a silent skip
-        pytest.fail(f"this test needs what is missing: {UNAVAILABLE}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=BrowserSettings().executable, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def test_timeline_in_chromium_marks_every_imported_change(data: Path, browser: Any) -> None:

@@ -13,7 +13,6 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ import pytest
 
 from monitor.errors import ExtractError
 from monitor.extract.html import extract_text
-from monitor.fetch.browser import BrowserSettings, browser_available
 from monitor.models import HealthEvent, Watch
 from monitor.publish.ops import ops_title
 from tests.cli_helpers import run_cli
@@ -110,21 +108,6 @@ def test_evidence_of_an_imported_change_is_dated_by_the_archive(
     )
     snapshot = next(out.glob("after-v13-snapshot-*"))
     assert snapshot.read_bytes() == (HISTORY / "0023.md").read_bytes()  # OTA's file, as is
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    missing = browser_available(BrowserSettings())
-    if missing:  # fails saying what is missing, never a silent skip
-        pytest.fail(f"this test needs what is missing: {missing}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=BrowserSettings().executable, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def test_site_search_dates_an_imported_change_without_saying_detected(

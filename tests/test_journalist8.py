@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
 
-from monitor.fetch.browser import BrowserSettings, browser_available
 from tests.cli_helpers import run_cli
 from tests.httpserver import LocalServer
 from tests.test_backfill import CAPTURES, FakeWayback, backfill
@@ -120,21 +118,6 @@ def test_snapshots_and_captures_name_their_file_and_url(
     row = _changes(capsys, data)[0]
     assert (row["origin_source"], row["origin_path"]) == ("saved", "2023-06-29T18:34:22Z.html")
     assert row["origin_url"] is None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    missing = browser_available(BrowserSettings())
-    if missing:  # fails saying what is missing, never a silent skip
-        pytest.fail(f"this test needs what is missing: {missing}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=BrowserSettings().executable, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
 
 
 def test_the_site_links_the_archive_and_attributes_open_terms_archive(

@@ -14,7 +14,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,18 +35,7 @@ from tests.test_attacks_daemon import stop
 from tests.test_daemon import wait_for
 from tests.test_daemon_ops import daemon_command, reap
 from tests.test_hostile_states import WALL
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "monitor", *args]
-
-
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.execute(sql).fetchall())
-    finally:
-        conn.close()
+from tests.test_ops_faults import cli, rows
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

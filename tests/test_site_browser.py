@@ -43,20 +43,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build_site(tmp_path_factory.mktemp("site"))
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if UNAVAILABLE:  # every test here fails saying what is missing, never a silent skip
-        pytest.fail(f"these tests need what is missing: {UNAVAILABLE}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=BrowserSettings().executable, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(accept_downloads=True)
