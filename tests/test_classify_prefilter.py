@@ -14,6 +14,7 @@ import yaml
 
 from monitor.classify import RULES_DIR, load_rules, regex_cache, split_sentences
 from monitor.classify.lazy import LazyRegex
+from monitor.classify.packs import RuleSet
 from monitor.classify.prefilter import lowered
 
 DATA = Path(__file__).parent / "data"
@@ -34,17 +35,21 @@ def _sentences() -> list[str]:
 
 
 def _regexes() -> list[tuple[str, LazyRegex]]:
-    found: list[tuple[str, LazyRegex]] = []
-    for rule_set in load_rules():
-        found.append((f"{rule_set.language} screen", rule_set.screen))
-        found += [(f"{rule_set.language} gate {g}", r) for g, r in rule_set.gates.items()]
-        for rule in rule_set.rules:
-            found += [(f"{rule.id} {n}", p.regex) for n, p in enumerate(rule.patterns)]
-            found += [(f"{rule.id} unless {n}", r) for n, r in enumerate(rule.unless)]
+    return [pair for rule_set in load_rules() for pair in pack_regexes(rule_set)]
+
+
+def pack_regexes(rule_set: RuleSet) -> list[tuple[str, LazyRegex]]:
+    """Every regex of a pack (screen, gates, rule patterns and vetoes), named."""
+    lang = rule_set.language
+    found = [(f"{lang} screen", rule_set.screen)]
+    found += [(f"{lang} gate {g}", r) for g, r in rule_set.gates.items()]
+    for rule in rule_set.rules:
+        found += [(f"{rule.id} {n}", p.regex) for n, p in enumerate(rule.patterns)]
+        found += [(f"{rule.id} unless {n}", r) for n, r in enumerate(rule.unless)]
     return found
 
 
-def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
+def span(match: re.Match[str] | None) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
@@ -54,7 +59,7 @@ def test_pack_regexes_find_what_search_finds() -> None:
     for name, regex in _regexes():
         for text, low in sentences:
             whole = regex.search(text)
-            assert _span(regex.find(text, low)) == _span(whole), (name, text)
+            assert span(regex.find(text, low)) == span(whole), (name, text)
             assert regex.found(text, low) == (whole is not None), (name, text)
 
 
@@ -84,7 +89,7 @@ def test_odd_patterns_find_what_search_finds(source: str) -> None:
     for _ in range(3000):
         text = " ".join(rng.choice(words) for _ in range(rng.randint(0, 6)))
         whole = regex.search(text)
-        assert _span(regex.find(text, lowered(text))) == _span(whole), text
+        assert span(regex.find(text, lowered(text))) == span(whole), text
         assert regex.found(text, lowered(text)) == (whole is not None), text
 
 
@@ -122,4 +127,4 @@ def test_a_damaged_plan_file_still_finds_what_search_finds(
     path.write_bytes(damage)
     regex = LazyRegex(source)
     for text in ("We train our models.", "An AI feature.", "Nothing here.", "TRAINED MODEL"):
-        assert _span(regex.find(text, lowered(text))) == _span(regex.search(text)), text
+        assert span(regex.find(text, lowered(text))) == span(regex.search(text)), text

@@ -5,7 +5,6 @@ lines split in one pass are split as line by line."""
 from __future__ import annotations
 
 import random
-import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from monitor.classify.packs import RuleSet, fold
 from monitor.classify.prefilter import lowered
 from monitor.classify.sentences import _is_plain, _split_line
 from monitor.classify.vocab import NOTHING, Vocabulary
+from tests.test_classify_prefilter import pack_regexes, span
 
 DATA = Path(__file__).parent / "data"
 ODD = ["İNFORMATION", "ſtore", "\u212aelvin", "e-mail", "AI-powered", "é", "’s", "\u00a0", "ﬁne"]
@@ -36,22 +36,10 @@ def _sentences(count: int) -> list[str]:
     return sample + [t.upper() for t in sample[:20]] + salads
 
 
-def _regexes(rule_set: RuleSet) -> list[tuple[str, LazyRegex]]:
-    found = [("screen", rule_set.screen), *rule_set.gates.items()]
-    for rule in rule_set.rules:
-        found += [(f"{rule.id} {n}", p.regex) for n, p in enumerate(rule.patterns)]
-        found += [(f"{rule.id} unless {n}", r) for n, r in enumerate(rule.unless)]
-    return found
-
-
-def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
-    return match.span() if match else None
-
-
 @pytest.mark.parametrize("rule_set", load_rules(), ids=lambda rule_set: rule_set.language)
 def test_seen_strings_are_those_in_the_sentence(rule_set: RuleSet) -> None:
     """Every string of the pack's plans: found exactly where ``str.find`` finds it."""
-    regexes = _regexes(rule_set)
+    regexes = pack_regexes(rule_set)
     strings = sorted({w for _, r in regexes for b in r.plan() for g in b.needs for w in g}
                      | {w for _, r in regexes for b in r.plan() for w in b.starts})  # fmt: skip
     assert len(strings) > 500
@@ -71,7 +59,7 @@ def test_seen_strings_are_those_in_the_sentence(rule_set: RuleSet) -> None:
 
 @pytest.mark.parametrize("rule_set", load_rules(), ids=lambda rule_set: rule_set.language)
 def test_pack_regexes_find_through_seen_strings_what_search_finds(rule_set: RuleSet) -> None:
-    regexes = _regexes(rule_set)
+    regexes = pack_regexes(rule_set)
     for _, regex in regexes:
         regex.plan()  # every plan registered: the seen strings decide for every branch
     for sentence in _sentences(60):
@@ -81,7 +69,7 @@ def test_pack_regexes_find_through_seen_strings_what_search_finds(rule_set: Rule
         assert seen.covered > 0
         for name, regex in regexes:
             whole = regex.search(text)
-            assert _span(regex.find(text, low, seen)) == _span(whole), (name, text)
+            assert span(regex.find(text, low, seen)) == span(whole), (name, text)
             assert regex.found(text, low, seen) == (whole is not None), (name, text)
 
 
@@ -94,10 +82,10 @@ def test_a_branch_registered_after_the_strings_were_found_is_tested_the_old_way(
     for text in ("We train our models.", "Your data.", "An AI model.", "Nothing here."):
         low = lowered(text)
         seen = vocabulary.seen(low)  # before ``later`` registers its strings
-        assert _span(later.find(text, low, seen)) == _span(later.search(text)), text
+        assert span(later.find(text, low, seen)) == span(later.search(text)), text
         assert later.found(text, low, seen) == (later.search(text) is not None), text
-        assert _span(first.find(text, low, seen)) == _span(first.search(text)), text
-        assert _span(later.find(text, low, NOTHING)) == _span(later.search(text)), text
+        assert span(first.find(text, low, seen)) == span(first.search(text)), text
+        assert span(later.find(text, low, NOTHING)) == span(later.search(text)), text
     assert vocabulary.seen("models data").covered > covered  # grown: built again
 
 
