@@ -38,6 +38,17 @@ def forget_check(data_dir: str | Path) -> None:
     (Path(data_dir) / LOCKS_FOLDER / CHECK_RECORD_NAME).unlink(missing_ok=True)
 
 
+def forget_import(data_dir: str | Path, document: str) -> None:
+    """Removes the import lock's record of ``document`` if this process wrote it, for an
+    import that ends with ``os._exit`` (the lock itself goes with the process)."""
+    record = Path(data_dir) / LOCKS_FOLDER / f"import-{document}.json"
+    try:
+        if json.loads(record.read_text()).get("pid") == os.getpid():
+            record.unlink()
+    except (OSError, ValueError, AttributeError):  # none, another's, or unreadable: left
+        return
+
+
 @contextmanager
 def data_lock(data_dir: str | Path, wait: float) -> Iterator[None]:
     """Holds the lock of ``data_dir``; waits up to ``wait`` seconds for it."""

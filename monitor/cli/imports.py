@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -167,6 +167,7 @@ def run_imports(
     """Imports each document's history in turn in this one process (with ``jobs`` worker
     processes extracting ahead: None, one per CPU), prints each summary, then rewrites the
     feeds and the site once."""
+    from monitor.cli.stopping import publish_in_time
     from monitor.extract.selectors import selector_problem
     from monitor.importer.ahead import Workers, default_jobs
     from monitor.publish.feed import settings_from_config
@@ -179,26 +180,48 @@ def run_imports(
     feeds = settings_from_config(config.feeds)
     with data_lock(data_dir, wait), open_store(data_dir, read_only=False) as store:
         store.sync_documents(watches, datetime.now(UTC))  # creates or upgrades the database
-    retry = False
+    retry, current = False, watches[0].id
     # SIGTERM (a service manager, `timeout`, `kill`) stops it as Ctrl-C does: the step under
-    # way rolls back, the workers are ended, one line says how to resume (dying at once
-    # left the worker processes running on their own).
+    # way rolls back, the workers are ended, the feeds are written in bounded time, one
+    # line says how to resume (dying at once left the worker processes running on their
+    # own; waiting for them to finish their chunks once kept a stopped import running).
     with signals_raise(KeyboardInterrupt, signal.SIGTERM), \
             open_store(data_dir, read_only=False) as store, \
             Workers(default_jobs() if jobs is None else jobs) as workers:  # fmt: skip
         try:
             listed = [_once(source) for _, source in sources]
             for index, (watch, source) in enumerate(zip(watches, listed, strict=True)):
+                current = watch.id
                 if index + 1 < len(watches):  # the next history is read while this one ends
                     following = (watches[index + 1], listed[index + 1])
                     workers.following(partial(_prefetch, store, archive, following, workers))
                 report = _import_one(store, watch, archive, source, (data_dir, wait), workers)
                 retry = _print(report) or retry
-        finally:
+        except KeyboardInterrupt:
+            workers.abandon()  # at once: no chunk is needed any more
+            publish = partial(write_feeds, store, data_dir, feeds)  # the pages made here
+            _interrupted(current, data_dir, publish_in_time(data_dir, wait, publish,
+                                                           (KeyboardInterrupt,)))  # fmt: skip
+        finally:  # an archive's error, the end: the feeds of what was recorded
             with data_lock(data_dir, wait):  # the change pages made by the workers
                 write_feeds(store, data_dir, feeds, render=render_with(workers.map))
     if retry:
         sys.exit(EXIT_FAILED)
+
+
+def _interrupted(document: str, data_dir: str, problem: str) -> NoReturn:
+    """A stopped import's last words, then its end (exit status 130, at once: see
+    monitor/cli/stopping.py). What it recorded is kept: each step is one transaction."""
+    from monitor.cli.stopping import end_now
+    from monitor.lock import forget_import
+
+    lines = [f"{document}: interrupted; what was imported is kept, run the same command "
+             "again to resume"]  # fmt: skip
+    if problem:
+        lines.insert(0, f"{document}: the feeds were not written ({views.terminal_safe(problem)})"
+                        ": the next import or check writes them")  # fmt: skip
+    lines[0] = "\n" + lines[0]  # ends the progress bar's line
+    end_now(lines, EXIT_INTERRUPTED, partial(forget_import, data_dir, document))
 
 
 def _import_one(
@@ -216,14 +239,10 @@ def _import_one(
         raise MonitorError(views.terminal_safe(message, newlines=False)) from None
     progress = Progress(len(steps), _progress_writer(), tty=sys.stderr.isatty())
     say = lambda line: click.echo(views.terminal_safe(line, newlines=False), err=True)  # noqa: E731
-    try:  # one import of a document at a time: the second finds the steps recorded
-        with import_lock(data_dir, watch.id, wait, say):
-            return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
-                                hold=lambda: data_lock(data_dir, wait))  # fmt: skip
-    except KeyboardInterrupt:
-        click.echo(f"\n{watch.id}: interrupted; what was imported is kept, run the same "
-                   "command again to resume", err=True)  # fmt: skip
-        sys.exit(EXIT_INTERRUPTED)
+    # one import of a document at a time: the second finds the steps recorded
+    with import_lock(data_dir, watch.id, wait, say):
+        return import_steps(store, watch, archive, steps, tick=progress, workers=workers,
+                            hold=lambda: data_lock(data_dir, wait))  # fmt: skip
 
 
 def _once(source: Source) -> Source:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import partial
@@ -24,10 +22,6 @@ from monitor.cli.options import (
     select_watches,
     watchlist_option,
 )  # fmt: skip
-
-# Seconds a stopped `check` gives itself to write the feeds of what it recorded (the
-# data lock's wait included): a service manager's stop (systemd: 90 s) outlasts it.
-STOP_PUBLISH_SECONDS = 10.0
 
 if TYPE_CHECKING:
     from monitor.check.decide import Policy
@@ -124,6 +118,7 @@ def _check_all(
     this waits for hosts; the check lock keeps a second `check` from fetching meanwhile."""
     from monitor.check.pipeline import browser_for, sweep
     from monitor.claims import Claims
+    from monitor.cli.stopping import publish_in_time
     from monitor.fetch.http import Fetcher, make_client
     from monitor.lock import check_lock
     from monitor.publish.stamp import publish_if_stale
@@ -141,7 +136,8 @@ def _check_all(
                                  claims=Claims(data_dir, "check"))  # fmt: skip
             except Stopped as stop:  # before closing the client: it would wait for fetches
                 publish = partial(publish_if_stale, store, data_dir, feed_settings, watched)
-                _stopped(stop, data_dir, partial(_publish_in_time, data_dir, wait, publish))
+                _stopped(stop, data_dir, partial(publish_in_time, data_dir, wait, publish,
+                                                 (Stopped,)))  # fmt: skip
         with hold():
             publish_if_stale(store, data_dir, feed_settings, watched=watched)
     return outcomes
@@ -157,36 +153,6 @@ def _write_turn(data_dir: str, wait: float) -> Iterator[None]:
         yield
 
 
-class _Late(BaseException):
-    """The deadline of a stopped check's feeds passed (SIGALRM)."""
-
-
-def _publish_in_time(data_dir: str, wait: float, publish: Callable[[], object]) -> str:
-    """The feeds of what a stopped check recorded, within STOP_PUBLISH_SECONDS (the data
-    lock's wait included): "" when written, else why not. A second stop signal, or the
-    deadline, ends it at once: each file is replaced whole, the stamp last, so the next
-    run finds what is missing. Not held back as the sweep's writes are (held_back())."""
-    from monitor.errors import MonitorError
-    from monitor.lock import data_lock
-    from monitor.signals import Stopped, signals_raise
-
-    started = time.monotonic()
-    with signals_raise(_Late, signal.SIGALRM):
-        signal.setitimer(signal.ITIMER_REAL, STOP_PUBLISH_SECONDS)
-        try:
-            with data_lock(data_dir, min(wait, STOP_PUBLISH_SECONDS)):
-                publish()
-            return ""
-        except _Late:
-            return f"they took over {STOP_PUBLISH_SECONDS:g} s"
-        except Stopped as again:
-            return f"stopped again by {again} after {time.monotonic() - started:.1f} s"
-        except (OSError, MonitorError) as exc:
-            return str(exc)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-
 def _stopped(
     stop: BaseException, data_dir: str | None = None, publish: Callable[[], str] | None = None
 ) -> NoReturn:
@@ -196,6 +162,7 @@ def _stopped(
     run. One line, the check lock's record removed, exit status 128 + the signal's number
     (143 for SIGTERM): fetches still waiting for a host are abandoned, not waited for."""
     from monitor import views
+    from monitor.cli.stopping import end_now
     from monitor.lock import forget_check
 
     problem = publish() if publish is not None else None
@@ -208,12 +175,9 @@ def _stopped(
     else:
         kept = ("each document recorded is kept whole, and in the feeds; the others are "
                 "checked by the next run")  # fmt: skip
-    click.echo(views.terminal_safe(f"check stopped by {stop}: {kept}"), err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if data_dir is not None:
-        forget_check(data_dir)
-    os._exit(128 + signal.Signals[str(stop)].value)
+    forget = None if data_dir is None else partial(forget_check, data_dir)
+    end_now([views.terminal_safe(f"check stopped by {stop}: {kept}")],
+            128 + signal.Signals[str(stop)].value, forget)  # fmt: skip
 
 
 @click.command()
