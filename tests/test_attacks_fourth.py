@@ -26,7 +26,7 @@ import zstandard
 from monitor.check.pipeline import record_batch
 from monitor.classify import regex_cache
 from monitor.errors import FetchError
-from monitor.importer import ahead
+from monitor.importer import reader
 from monitor.importer.ahead import MIN_STEPS, Workers
 from monitor.importer.ota import ota_steps
 from monitor.importer.run import Report, import_steps
@@ -283,11 +283,6 @@ def test_a_text_in_the_form_before_m010_is_inflated_within_a_bound(
 CACHE_BOMB_CHILD = """
 import re, sys
 from monitor.classify import regex_cache
-from monitor.importer import ahead
-from monitor.importer.ahead import MIN_STEPS, Workers
-from monitor.importer.ota import ota_steps
-from monitor.importer.run import Report, import_steps
-from monitor.importer.steps import Step
 source = r"\\bAI\\b"
 path = regex_cache.cache_dir() / regex_cache._name(source, re.IGNORECASE)
 path.parent.mkdir(parents=True, exist_ok=True)
@@ -426,7 +421,7 @@ def test_an_import_outlives_its_workers_dying_or_hanging(
     traceback (the next chunk was sent to the broken pool), and a stopped one made it
     wait for ever; now the importing process reads the rest itself (a worker's chunk is
     waited for at most WORKER_DEADLINE s), and stores what one process stores."""
-    monkeypatch.setattr(ahead, "WORKER_DEADLINE", 2.0)
+    monkeypatch.setattr(reader, "WORKER_DEADLINE", 2.0)
     steps = _history(tmp_path)
     watch = Watch("example-privacy", "Example", "Example Privacy Policy", "https://example.org/p")
     number = signal.SIGKILL if how == "killed" else signal.SIGSTOP

@@ -241,7 +241,7 @@ def test_a_worker_leaves_out_the_pairs_it_is_told_are_known() -> None:
     """A history flipping between two variants has the same pair in many chunks: a pair
     whose diff and verdict the importing process has (or will have from an earlier chunk)
     is not made again; every other pair is, and every text is extracted."""
-    from monitor.importer.ahead import _work
+    from monitor.importer.work import work_chunk as _work
 
     body = "".join(f"Section {i}: we keep your account data for {i} months.\n\n" for i in range(40))
     a, b, c = (f"# Terms\n\n{body}We share it with {n}.\n".encode() for n in ("us", "you", "AI"))
@@ -259,7 +259,8 @@ def test_a_worker_leaves_out_the_pairs_it_is_told_are_known() -> None:
 def test_the_pair_across_two_chunks_is_made_as_within_one() -> None:
     """A chunk whose step before it was not back yet goes without it (its text is not
     extracted twice): that pair goes to a worker alone, and is the pair a chunk makes."""
-    from monitor.importer.ahead import _make_pair, _work
+    from monitor.importer.work import make_pair as _make_pair
+    from monitor.importer.work import work_chunk as _work
 
     body = "".join(f"Section {i}: we keep your account data for {i} months.\n\n" for i in range(40))
     a, b = (f"# Terms\n\n{body}We share it with {n}.\n".encode() for n in ("us", "AI"))
