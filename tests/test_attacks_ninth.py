@@ -4,12 +4,22 @@ is a real server on 127.0.0.1 (or a real file) read with the real CLI."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
+
+from monitor.classify.lookalike import latin
+from monitor.classify.visible import shown
 from tests.cli_helpers import write_watchlist
 from tests.httpserver import LocalServer
 from tests.test_attacks_flag import Site, page, site  # noqa: F401 (the fixture)
 
+CASES: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "data" / "attacks9.yaml").read_text(encoding="utf-8")
+)
 ENGLISH = page("<p>We keep your account details for as long as your account is open.</p>")
 FRENCH = page("<p>Nous conservons vos données tant que votre compte est ouvert.</p>")
 MOVED = page("<p>We keep your account details for ninety days after you close it.</p>")
@@ -60,3 +70,82 @@ def test_a_watch_url_naming_the_locale_is_followed(
     write_watchlist(tmp_path / "watchlist.yaml", {"doc": local_server.url("/fr/p")})
     out = _check(site)
     assert "changed: v1 -> v2" in out, out
+
+
+@pytest.mark.parametrize("case", CASES["latin_lookalike"], ids=lambda case: case["name"])
+def test_ai_training_wording_in_latin_look_alikes_is_flagged_and_quoted_as_stored(
+    site: Site,  # noqa: F811
+    tmp_path: Path,
+    case: dict[str, Any],
+) -> None:
+    """Attack (attack8's left): an AI-training sentence with Latin letters drawn like
+    other Latin ones: "tr\u0251in" (the IPA alpha), "tra\u0131n" (dotless i), "\u1d00\u026a"
+    (small capitals), a whole sentence in small capitals. Once: a change, no flag. Now
+    flagged, the phrase as stored (the page's letters kept)."""
+    site.check(page())
+    site.check(page(f"<p>{case['html']}</p>"))
+    [change] = site.changes()
+    assert change["ai_training"] is True, change
+    [flag] = change["flags"]
+    assert flag["phrase"] in flag["sentence"]
+    assert case["reads"] in latin(shown(flag["sentence"]))
+    assert not flag["phrase"].isascii()  # the stored letters, not the reading
+    out = tmp_path / "evidence"
+    assert site.cli("evidence", str(change["id"]), "--out", str(out)).code == 0
+    [after] = out.glob("after-*-text.txt")
+    assert flag["sentence"] in after.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("sentence", CASES["latin_foreign"])
+def test_a_language_own_dotless_i_is_read_as_written(sentence: str) -> None:
+    assert latin(sentence) == sentence
+
+
+def test_latin_look_alikes_swapped_in_raise_no_flag(site: Site) -> None:  # noqa: F811
+    """A flagged sentence's letters swapped for small capitals and the IPA alpha: the
+    words as read did not change: no "AI-training language removed"."""
+    site.check(page("<p>We may use your public posts and photos to train our AI models.</p>"))
+    swapped = "We may use your public posts and photos to tr\u0251in our \u1d00\u026a models."
+    site.check(page(f"<p>{swapped}</p>"))
+    assert [change for change in site.changes() if change["ai_training"]] == []
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "We may use your public posts and photos to tr\u0430in our \u0410I models.",  # Cyrillic
+        "We may use your public posts and photos to tr\u0251in our \u1d00\u026a models.",
+        "\u1d21\u1d07 \u1d0d\u1d00\u028f \u1d1c\ua731\u1d07 \u1d18\u1d1c\u0299\u029f\u026a\u1d04 "
+        "\u1d18\u1d0f\ua731\u1d1b\ua731 \u1d1b\u1d0f \u1d1b\u0280\u1d00\u026a\u0274 "
+        "\u1d0f\u1d1c\u0280 \u1d00\u026a \u1d0d\u1d0f\u1d05\u1d07\u029f\ua731.",
+    ],
+    ids=["cyrillic", "latin", "small-capitals"],
+)
+def test_first_seen_finds_a_typed_phrase_across_look_alikes(
+    site: Site,  # noqa: F811
+    html: str,
+) -> None:
+    """Attack (attack8's left): the page writes "tr\\u0430in" (a Cyrillic a) or small
+    capitals; the journalist types "train our AI models". Once: "in none of its versions"
+    (exit 1): neither the FTS5 index nor the exact rule read look-alikes. Now the exact
+    rule reads them as classify does, and the lines holding one are read besides the
+    index's: found in the version that added it; the phrase pasted as stored too."""
+    site.check(page())
+    site.check(page(f"<p>{html}</p>"))
+    for typed in ("train our AI models", "TRAIN  our ai\nmodels"):
+        found = site.cli("first-seen", "doc", typed, "--json")
+        assert found.code == 0, found.err
+        assert json.loads(found.out)["version"] == 2
+    [change] = site.changes()
+    [flag] = change["flags"]
+    pasted = site.cli("first-seen", "doc", flag["phrase"], "--json")
+    assert pasted.code == 0, pasted.err
+    assert site.cli("first-seen", "doc", "rain our AI models").code == 1  # not a word start
+
+
+def test_first_seen_reads_a_russian_policy_as_written(site: Site) -> None:  # noqa: F811
+    """A Russian sentence's "а" and "о" are Russian letters: a typed Latin "a" or "o"
+    finds nothing in it."""
+    site.check(page("<p>Мы храним данные, а также о вас и о нас, как указано.</p>"))
+    assert site.cli("first-seen", "doc", "a").code == 1
+    assert site.cli("first-seen", "doc", "o").code == 1
