@@ -149,3 +149,39 @@ def test_first_seen_reads_a_russian_policy_as_written(site: Site) -> None:  # no
     site.check(page("<p>Мы храним данные, а также о вас и о нас, как указано.</p>"))
     assert site.cli("first-seen", "doc", "a").code == 1
     assert site.cli("first-seen", "doc", "o").code == 1
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "We may use your public posts and photos to \u202esledom IA ruo niart\u202c.",
+        "We may use your public posts and photos to &#x202E;sledom IA ruo niart&#x202C;.",
+        "We may use your public posts and photos to \u202e.sledom IA ruo niart",
+    ],
+    ids=["rlo-pdf", "entities", "rlo-to-the-end"],
+)
+def test_words_written_backwards_under_a_right_to_left_override_are_flagged(
+    site: Site,  # noqa: F811
+    html: str,
+) -> None:
+    """Attack (new): the page stores "sledom IA ruo niart" after a RIGHT-TO-LEFT OVERRIDE
+    (U+202E): a browser shows "train our AI models", the monitor read the letters in
+    their stored order. Once: a change, no flag. Now the rules read an override's run in
+    the order it is shown; the phrase quoted is the stored characters, the override
+    with them (so it shows as the page showed it)."""
+    site.check(page())
+    site.check(page(f"<p>{html}</p>"))
+    [change] = site.changes()
+    assert change["ai_training"] is True, change
+    [flag] = change["flags"]
+    assert flag["phrase"] in flag["sentence"]
+    assert "\u202e" in flag["phrase"], flag  # shown as the page shows it
+    assert "sledom IA ruo niart" in flag["phrase"]
+
+
+def test_a_right_to_left_override_over_hebrew_reads_nothing_new(site: Site) -> None:  # noqa: F811
+    """An override over right-to-left letters (as Hebrew pages use it) changes nothing
+    Latin: no flag."""
+    site.check(page())
+    site.check(page("<p>We keep \u202eשלום עולם\u202c for you and your account.</p>"))
+    assert [change for change in site.changes() if change["ai_training"]] == []
