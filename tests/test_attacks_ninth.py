@@ -5,6 +5,7 @@ is a real server on 127.0.0.1 (or a real file) read with the real CLI."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import yaml
 
 from monitor.classify.lookalike import latin
 from monitor.classify.visible import shown
+from monitor.errors import ExtractError
+from monitor.extract.pdf import pdf_text
 from tests.cli_helpers import write_watchlist
 from tests.httpserver import LocalServer
+from tests.pdf_bomb import text_bomb
 from tests.test_attacks_flag import Site, page, site  # noqa: F401 (the fixture)
 
 CASES: dict[str, Any] = yaml.safe_load(
@@ -185,3 +189,45 @@ def test_a_right_to_left_override_over_hebrew_reads_nothing_new(site: Site) -> N
     site.check(page())
     site.check(page("<p>We keep \u202eשלום עולם\u202c for you and your account.</p>"))
     assert [change for change in site.changes() if change["ai_training"]] == []
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "pages", "says"),
+    [
+        (9.0, 1, "MB of drawing instructions"),  # one page over the bound: read no further
+        (1.0, 10, "MB of drawing instructions"),  # ten pages sharing 1 MB: 70 s of CPU before
+    ],
+)
+def test_a_small_pdf_inflating_into_megabytes_of_text_operators_fails_quickly(
+    site: Site,  # noqa: F811
+    local_server: LocalServer,
+    megabytes: float,
+    pages: int,
+    says: str,
+) -> None:
+    """Attack (new): a PDF of a few KB whose pages share one deflated content stream of
+    megabytes of text operators (pypdf caps one stream at 75 MB, not the pages sharing
+    it). Once: 10 pages of 1 MB took 70 s of CPU (190 s under load) and were recorded as
+    a 6 MB version (500 pages of 75 MB: days). Now the pages' drawing instructions are
+    measured (4 MB at most) before any is read: one line, nothing recorded."""
+    site.check(page())
+    bomb = text_bomb(megabytes, pages)
+    assert len(bomb) < 30_000
+    local_server.route("/p", body=bomb, headers={"Content-Type": "application/pdf"})
+    started = time.monotonic()
+    done = site.cli("check", "--watchlist", site.watchlist)
+    took = time.monotonic() - started
+    assert done.code == 1, done
+    assert says in done.out + done.err, done
+    assert len((done.out + done.err).strip().splitlines()) == 1, done
+    assert took < 10, took  # (measured before reading)
+    assert site.changes() == []
+
+
+def test_reading_a_pdf_is_bounded_in_time() -> None:
+    """Under the size bound, a PDF's reading is bounded in time too (20 s by default):
+    ten pages sharing 0.3 MB of text operators, read with a 1 s bound."""
+    started = time.monotonic()
+    with pytest.raises(ExtractError, match="takes over 1 s to read"):
+        pdf_text(text_bomb(0.3, 10), seconds=1.0)
+    assert time.monotonic() - started < 10
