@@ -231,3 +231,24 @@ def test_reading_a_pdf_is_bounded_in_time() -> None:
     with pytest.raises(ExtractError, match="takes over 1 s to read"):
         pdf_text(text_bomb(0.3, 10), seconds=1.0)
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("attribute", ['shadowrootmode="open"', 'shadowrootmode="closed"',
+                                       'shadowroot="open"'])  # fmt: skip
+def test_ai_training_wording_in_a_declarative_shadow_root_is_flagged(
+    site: Site,  # noqa: F811
+    attribute: str,
+) -> None:
+    """Attack (new): the AI-training sentence inside `<template shadowrootmode="open">`
+    (a declarative shadow root: Chromium, Firefox and Safari show its content in place
+    of the template). Once: a change, no flag (every <template> was dropped as inert).
+    Now a template that is a shadow root is read as its host's content; an ordinary
+    template stays unread (attack8's case)."""
+    sentence = "We may use your public posts and photos to train our AI models."
+    site.check(page())
+    site.check(page(f"<div><template {attribute}><p>{sentence}</p></template></div>"))
+    [change] = site.changes()
+    assert change["ai_training"] is True, change
+    site.check(page(f"<div><template><p>{sentence}</p></template></div>"))  # inert again
+    sides = sorted(flag["side"] for change in site.changes() for flag in change["flags"])
+    assert sides == ["added", "removed"]

@@ -309,12 +309,24 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
                 stack.append(child)
 
 
+def open_shadow_roots(root: Tag) -> None:
+    """``<template shadowrootmode="open|closed">`` (``shadowroot``, its first name) is not
+    inert: the browser attaches its content to the parent as a shadow root and shows it
+    (Chromium 111+, Firefox 123+, Safari 16.4+). Read as the ``div`` it is drawn as; the
+    host's own children are read too (shown only where the root has a slot)."""
+    for el in list(root.iter("template")):
+        if el.get("shadowrootmode") is not None or el.get("shadowroot") is not None:
+            el.tag = "div"
+
+
 def drop_always(root: Tag) -> None:
     """Remove what is never text (the outermost such elements: what lies inside one is
     never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
     so that an interface is still told from prose once it is gone. libxml2 finds and
     removes the elements (``strip_elements`` keeps each one's tail, as :func:`drop`); only
-    the controls are looked at in Python."""
+    the controls are looked at in Python. A template that is a declarative shadow root
+    is shown by browsers in its host: it is read as a ``div`` (:func:`open_shadow_roots`)."""
+    open_shadow_roots(root)
     for el in root.iter(*_CONTROLS):
         if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
             continue  # inside another one, removed with it
