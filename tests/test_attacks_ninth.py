@@ -252,3 +252,26 @@ def test_ai_training_wording_in_a_declarative_shadow_root_is_flagged(
     site.check(page(f"<div><template><p>{sentence}</p></template></div>"))  # inert again
     sides = sorted(flag["side"] for change in site.changes() for flag in change["flags"])
     assert sides == ["added", "removed"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<bdo dir="rtl">sledom IA ruo niart</bdo>',
+        '<span style="unicode-bidi: bidi-override; direction: rtl">sledom IA ruo niart</span>',
+        '<bdo dir="RTL"><b>sledom IA</b> ruo niart</bdo>',
+    ],
+    ids=["bdo", "css", "bdo-nested"],
+)
+def test_words_written_backwards_under_a_bdo_or_css_override_are_flagged(
+    site: Site,  # noqa: F811
+    html: str,
+) -> None:
+    """Attack (new): the reversed words under `<bdo dir="rtl">` or an inline
+    `unicode-bidi: bidi-override; direction: rtl`: shown "train our AI models". Once: no
+    flag. Now the extractor writes the override the browser applies (U+202E ... U+202C
+    around the element's text), which the rules read as shown."""
+    site.check(page())
+    site.check(page(f"<p>We may use your public posts and photos to {html}.</p>"))
+    [change] = site.changes()
+    assert change["ai_training"] is True, change
