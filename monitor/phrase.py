@@ -15,7 +15,7 @@ introduced it, the first disappearance after it the change that removed it.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,14 +49,24 @@ class Matcher:
     word_start: bool  # the phrase starts with a word character: a boundary must precede
     words: tuple[str, ...] = ()  # the phrase, lowered, cut at its runs of whitespace
     unseen: re.Pattern[str] | None = None  # characters a text may hold anywhere in it
+    reading: Callable[[str], str] | None = None  # a text as read (one character for one)
+
+    def folded(self, text: str) -> str:
+        """``fold`` of ``text`` as read (its look-alike letters read as Latin ones)."""
+        return fold(self.reading(text) if self.reading else text)
 
 
-def phrase_pattern(phrase: str, unseen: str = "") -> Matcher:
+def phrase_pattern(
+    phrase: str, unseen: str = "", reading: Callable[[str], str] | None = None
+) -> Matcher:
     """The rule for ``phrase``; ``unseen``, a regex class's characters (those no reader
     sees: soft hyphens, zero-width ones...), may stand anywhere in a text's words
-    ("tr\\u00adain" holds "train") and are not part of the phrase."""
+    ("tr\\u00adain" holds "train") and are not part of the phrase. ``reading``: how
+    texts and the phrase are read, one character for one (look-alike letters as the
+    Latin ones a reader sees: "tr\\u0430in" holds "train")."""
     skipped = re.compile(f"[{unseen}]") if unseen else None
     wanted = normalise(skipped.sub("", phrase) if skipped else phrase)
+    wanted = normalise(reading(wanted)) if reading else wanted
     if not wanted:
         raise ValueError("the phrase is empty")
     end = rf"(?![{unseen}]*\w)" if _WORD_CHAR.match(wanted[-1]) else ""
@@ -67,7 +77,8 @@ def phrase_pattern(phrase: str, unseen: str = "") -> Matcher:
     gap, space = (f"[{unseen}]*", f"[{unseen}]*\\s+[{unseen}]*") if unseen else ("", r"\s+")
     body = space.join(gap.join(map(re.escape, word)) for word in wanted.split(" "))
     words = tuple(wanted.split(" "))
-    return Matcher(re.compile(body + end), bool(_WORD_CHAR.match(wanted[0])), words, skipped)
+    start = bool(_WORD_CHAR.match(wanted[0]))
+    return Matcher(re.compile(body + end), start, words, skipped, reading)
 
 
 def contains(text: str, matcher: Matcher) -> bool:
@@ -75,8 +86,8 @@ def contains(text: str, matcher: Matcher) -> bool:
 
 
 def find(text: str, matcher: Matcher) -> tuple[int, int] | None:
-    """Where the phrase first is in ``fold(text)`` (start, end), or None."""
-    lowered = fold(text)
+    """Where the phrase first is in ``matcher.folded(text)`` (start, end), or None."""
+    lowered = matcher.folded(text)
     for match in matcher.pattern.finditer(lowered):
         start = before = match.start()
         while matcher.unseen and before > 0 and matcher.unseen.match(lowered[before - 1]):
@@ -92,8 +103,8 @@ def excerpt(text: str, matcher: Matcher, width: int = EXCERPT_CHARS) -> str:
     span = find(text, matcher)
     if span is None:
         return ""
-    if len(fold(text)) != len(text):  # a rare fold that changes lengths: show it folded
-        text = fold(text)
+    if len(matcher.folded(text)) != len(text):  # a rare fold that changes lengths: folded
+        text = matcher.folded(text)
     start, end = span
     line_start = text.rfind("\n", 0, start) + 1
     line_end = len(text) if (cut := text.find("\n", end)) < 0 else cut
@@ -138,7 +149,8 @@ def holding(
     A phrase spread over three or more non-blank lines is not found."""
     inside = {pid for pid, text in texts.items() if contains(text, matcher)}
     # A line a phrase starts in holds its first word whole; the line it ends in, its last.
-    lowered = {pid: _seen(fold(text), matcher) for pid, text in texts.items() if text.strip()}
+    lowered = {pid: _seen(matcher.folded(text), matcher) for pid, text in texts.items()
+               if text.strip()}  # fmt: skip
     first, last = (matcher.words[0], matcher.words[-1]) if len(matcher.words) > 1 else ("", "")
     heads = {pid for pid, text in lowered.items() if first and first in text}
     tails = {pid for pid, text in lowered.items() if last and last in text}

@@ -131,7 +131,7 @@ def test_limits_are_keywords_with_one_line_reasons() -> None:
 
 
 def test_extractor_version_is_a_string() -> None:
-    assert EXTRACTOR_VERSION == "6"
+    assert EXTRACTOR_VERSION == "7"
 
 
 def test_many_selected_blocks_deep_in_the_page_cost_linear_time() -> None:

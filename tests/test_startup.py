@@ -59,7 +59,7 @@ def test_option_defaults_agree_with_the_modules_they_stand_for() -> None:
         assert (module.MAX_PARSE_BYTES, module.MAX_ELEMENTS) == (
             version.MAX_PARSE_BYTES, version.MAX_ELEMENTS)  # fmt: skip
     assert observe.Extractor() == observe.Extractor(
-        "6", max_parse_bytes=5_000_000, max_elements=50_000)  # fmt: skip
+        "7", max_parse_bytes=5_000_000, max_elements=50_000)  # fmt: skip
 
 
 @pytest.mark.parametrize("args", [("--help",), ("check", "--help"), ("status", "--help")])

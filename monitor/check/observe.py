@@ -15,6 +15,7 @@ from typing import Any
 
 from monitor.errors import ExtractError, FetchError
 from monitor.extract.version import EXTRACTOR_VERSION, MAX_ELEMENTS, MAX_PARSE_BYTES
+from monitor.fetch.checks import locale_swap
 from monitor.models import DocState, FetchResult, Validators, Watch
 from monitor.store import Store, sha256
 
@@ -113,7 +114,26 @@ def observe(
         text = extractor.text(body, content_type, watch.select, watch.remove)
     except ExtractError as exc:
         return replace(seen, kind="unreadable", error=f"no policy text: {exc}")
-    return replace(seen, kind="page", text=text, key=text_key(text))
+    seen = replace(seen, kind="page", text=text, key=text_key(text))
+    swapped = _language_swap(store, watch, state, seen, result.final_url)
+    return replace(seen, kind="unreadable", error=swapped) if swapped else seen
+
+
+def _language_swap(
+    store: Store, watch: Watch, state: DocState, seen: Observation, final_url: str
+) -> str | None:
+    """Why new words are not compared: a redirect now leads to another language's page
+    than the one the current version was read at (its translation is no change)."""
+    current = state.current
+    if current is None or seen.key in (current.key_sha256, text_key(seen.reread or "")):
+        return None
+    earlier = store.read_at(watch.id, current.number)
+    locale = locale_swap(watch.url, final_url, earlier) if earlier else None
+    if locale is None:
+        return None
+    return (f"redirected to locale {locale} ({final_url}), not compared: v{current.number} "
+            f"was read at {earlier}, so the site now picks another language; put the "
+            "locale you want in the watch URL")  # fmt: skip
 
 
 def _reread(store: Store, watch: Watch, state: DocState, extractor: Extractor) -> str | None:

@@ -29,6 +29,7 @@ from monitor.classify.packs import (
 )
 from monitor.classify.sentences import sentence_key, sentence_keys, split_sentences, word_set
 from monitor.classify.triggers import triggered
+from monitor.classify.visible import visible
 from monitor.models import Classification, Flag
 
 __all__ = [
@@ -138,8 +139,15 @@ def _match_unseen(
     """Each of ``sentences`` not yet in ``remembered``, matched against the rules there; the
     trigger words are tested on them all at once (none: no rule can match)."""
     unseen = list(dict.fromkeys(s for s in sentences if s not in remembered))
-    for sentence, maybe in zip(unseen, triggered(unseen, rule_sets, fold), strict=True):
+    for sentence, maybe in zip(unseen, triggered(unseen, rule_sets, _as_read), strict=True):
         remembered[sentence] = match_sentence(sentence, rule_sets) if maybe else None
+
+
+def _as_read(sentence: str) -> str:
+    """A sentence as ``match_sentence`` tests its trigger words: accents folded, then the
+    invisible characters out and the look-alikes read as Latin (a sentence written all in
+    small capitals has no trigger word until then)."""
+    return visible(fold(sentence))[0]
 
 
 def _drop_rewordings(

@@ -15,6 +15,11 @@ Georgian, Cherokee, Coptic and Lisu scripts whose prototype is one ASCII letter,
 NFKC (done at extraction) leaves alone; capitals confusable with "l" read as "I". Copied
 here rather than imported: 161 pairs against a 900 KB table loaded in every process, and
 its prototypes are many-to-many ("rn" for "m") where a span must stay one for one.
+
+Latin letters drawn like other Latin ones (the IPA alpha "\u0251", script g, dotless i,
+the small capitals "\u1d00\u026a" of "AI") are Latin wherever they stand, so they are read
+as those letters in any text, but for the dotless i of a text holding a letter of Turkish
+or Azerbaijani ("ğ", "ş", "İ", "ə"), where it is the language's own.
 """
 
 from __future__ import annotations
@@ -43,19 +48,38 @@ _TO = (
 )
 TABLE = str.maketrans(_FROM, _TO)
 _LOOKALIKE = re.compile(f"[{_FROM}]")
+# The Latin ones (UTS #39 prototypes; NFKC leaves them alone): alpha, script g, iota,
+# dotless i and j, then the small capitals A to Z (X has none), read as capitals.
+_LATIN_FROM = (
+    "\u0251\u0261\u0269\u0131\u0237\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a"
+    "\ua7ae\u1d0a\u1d0b\u029f\u1d0d\u0274\u1d0f\u1d18\ua7af\u0280\ua731\u1d1b\u1d1c\u1d20"
+    "\u1d21\u028f\u1d22"
+)
+_LATIN_TO = "agiijABCDEFGHIIJKLMNOPQRSTUVWYZ"
+LATIN_TABLE = str.maketrans(_LATIN_FROM, _LATIN_TO)
+_TURKIC_TABLE = str.maketrans(_LATIN_FROM.replace("\u0131", ""), _LATIN_TO.replace("ii", "i"))
+_TURKIC = re.compile("[\u011e\u011f\u015e\u015f\u0130\u018f\u0259]")
+_LATIN_LOOKALIKE = re.compile(f"[{_LATIN_FROM}]")
+# Every letter read as another: what a search must look at beyond its index (phrase.py).
+LOOKALIKES = _FROM + _LATIN_FROM
+_ANY = re.compile(f"[{LOOKALIKES}]")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")  # (µ, × and ÷ need none)
 
 
 def has_lookalike(text: str) -> bool:
-    """Whether ``text`` holds a letter of the table (never an ASCII text)."""
-    return not text.isascii() and _LOOKALIKE.search(text) is not None
+    """Whether ``text`` holds a letter of the tables (never an ASCII text)."""
+    return not text.isascii() and _ANY.search(text) is not None
 
 
 def latin(text: str) -> str:
     """``text`` with its look-alikes read as Latin letters where a reader reads Latin (see
     the module's note); as long as ``text``, and ``text`` itself when there is none."""
-    if not has_lookalike(text) or not _LATIN.search(text):
+    if not has_lookalike(text):
+        return text
+    if _LATIN_LOOKALIKE.search(text):
+        text = text.translate(_TURKIC_TABLE if _TURKIC.search(text) else LATIN_TABLE)
+    if not _LATIN.search(text) or not _LOOKALIKE.search(text):
         return text  # (a sentence of another script alone: most of them, quickly)
     folded: list[tuple[int, int]] = []  # spans of the words read as Latin
     alone: list[tuple[int, int]] = []  # words of look-alikes alone: Latin if the rest is

@@ -21,7 +21,7 @@ import yaml
 from monitor.classify.lazy import LazyRegex
 from monitor.classify.prefilter import lowered
 from monitor.classify.triggers import any_triggered
-from monitor.classify.visible import visible
+from monitor.classify.visible import OVERRIDE, visible
 from monitor.classify.vocab import Seen, Vocabulary
 
 # libyaml's safe loader when PyYAML has it (the wheels do): 10x the pure-Python one, the
@@ -32,9 +32,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES_DIR = Path(__file__).parents[1] / "rules"
 # Bump when the matching code changes what a pack's rules flag; the packs' own bytes are
 # hashed into classifier_version(), so a rule edit needs no bump.
-CODE_VERSION = (
-    7  # 6: invisible characters taken out first (visible.py); 7: look-alikes (lookalike.py)
-)
+# 6: invisible characters taken out first (visible.py); 7: look-alikes (lookalike.py);
+# 8: Latin look-alikes too (small capitals, the IPA alpha, dotless i: lookalike.py), and
+# a right-to-left override's run read in the order shown (visible.py)
+CODE_VERSION = 8
 
 
 def _accent_fold() -> dict[int, str]:
@@ -58,6 +59,7 @@ _FOLD: dict[int, str] = {
 }
 _FOLDED = re.compile("[" + "".join(re.escape(chr(code)) for code in _FOLD) + "]")
 _TERM = re.compile(r"\{([a-z_]+)\}")
+_BIDI_ENDS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # an aside in parentheses, innermost first; the space before it goes with it
 _ASIDE = re.compile(r" ?\([^()]{0,200}\)")
 
@@ -254,9 +256,23 @@ def match_sentence(
                     (text, low, seen_in(0, rule_set)),
                 )  # fmt: skip
                 if found and rule:
-                    start, end = positions[found.start()], positions[found.end() - 1] + 1
-                    return RuleMatch(rule, sentence[start:end])
+                    return RuleMatch(rule, _quoted(sentence, positions, found))
     return None
+
+
+def _quoted(sentence: str, positions: Sequence[int], found: re.Match[str]) -> str:
+    """The stored characters of a match (``positions``: each read character's place in
+    ``sentence``). A match read backwards under an override (``visible.OVERRIDE``) is
+    quoted from its first to its last stored character, the override before it and its
+    end after it, so the phrase shows as the page showed it."""
+    covered = positions[found.start() : found.end()]
+    if isinstance(covered, range) or OVERRIDE not in sentence:  # in order: most matches
+        return sentence[covered[0] : covered[-1] + 1]
+    start, end = min(covered), max(covered) + 1
+    opened = sentence.rfind(OVERRIDE, 0, start + 1)
+    if opened >= 0 and not _BIDI_ENDS.search(sentence, opened + 1, start):
+        start = min(start, opened)
+    return sentence[start : end + (sentence[end : end + 1] == "\u202c")]
 
 
 def fold(text: str) -> str:

@@ -27,6 +27,11 @@ IGNORABLE = (
     "\ufe00-\ufe0f\ufeff\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 _IGNORABLE = re.compile(f"[{IGNORABLE}]")
+# A RIGHT-TO-LEFT OVERRIDE's run: up to the POP DIRECTIONAL FORMATTING, another embedding
+# or override, or the end. A browser shows its letters right to left, so "\u202esledom IA"
+# reads "AI models"; nesting is not followed (a page hiding words needs none).
+OVERRIDE = "\u202e"
+_OVERRIDDEN = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069\n]*)")
 
 
 def has_invisible(text: str) -> bool:
@@ -45,6 +50,8 @@ def visible(text: str) -> tuple[str, Sequence[int]]:
     ``text`` (``range(len(text))`` when nothing was removed: most sentences)."""
     if not has_invisible(text):
         return latin(text), range(len(text))
+    if OVERRIDE in text:
+        return _shown_order(text)
     kept: list[str] = []
     origin: list[int] = []
     last = 0
@@ -55,3 +62,14 @@ def visible(text: str) -> tuple[str, Sequence[int]]:
     kept.append(text[last:])
     origin.extend(range(last, len(text)))
     return latin("".join(kept)), origin
+
+
+def _shown_order(text: str) -> tuple[str, Sequence[int]]:
+    """:func:`visible` of a text holding an override: each overridden run's characters in
+    the order they are shown (reversed), ``origin`` giving each one's place in ``text``."""
+    order = list(range(len(text)))
+    for run in _OVERRIDDEN.finditer(text):
+        start, end = run.span(1)
+        order[start:end] = order[start:end][::-1]
+    origin = [at for at in order if not _IGNORABLE.match(text[at])]
+    return latin("".join(text[at] for at in origin)), origin

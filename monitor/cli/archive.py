@@ -45,9 +45,10 @@ def first_seen(document: str, text: str, data_dir: str, as_json: bool) -> None:
 def find_phrase(store: Store, document: str, text: str) -> PhraseHistory:
     """The phrase's history in ``document``; MonitorError when no version holds it."""
     from monitor import phrase
+    from monitor.classify.lookalike import latin
     from monitor.classify.visible import IGNORABLE
 
-    pattern = phrase.phrase_pattern(text, unseen=IGNORABLE)
+    pattern = phrase.phrase_pattern(text, unseen=IGNORABLE, reading=latin)
     present = _holding(store, document, text, pattern)
     versions = store.versions(document)
     current = store.current_version(document, with_text=False)
@@ -70,6 +71,7 @@ def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[in
     """The numbers of the versions holding the phrase: the FTS index names the lines
     that hold it or could start or end it (search.py), the exact rule decides."""
     from monitor import phrase
+    from monitor.classify.lookalike import LOOKALIKES
     from monitor.classify.visible import IGNORABLE
     from monitor.store import search
 
@@ -78,8 +80,9 @@ def _holding(store: Store, document: str, text: str, pattern: Matcher) -> set[in
     edges = phrase.edge_queries(text)
     queries = [phrase.fts_query(text), *edges] if edges else [None]
     lines = search.blank_paragraphs(store, ids)
-    if queries != [None]:  # lines with characters no reader sees: the index splits words
-        lines.update(search.paragraphs_matching(store, ids, f"*[{IGNORABLE}]*"))
+    if queries != [None]:  # lines with characters no reader sees (the index splits words
+        # there) or letters read as Latin ones (the index holds them as written)
+        lines.update(search.paragraphs_matching(store, ids, f"*[{IGNORABLE}{LOOKALIKES}]*"))
     for query in dict.fromkeys(queries):
         lines.update(search.paragraph_texts(store, ids, query))
     present = phrase.holding(lists, lines, pattern)

@@ -62,6 +62,8 @@ __all__ = ["EXTRACTOR_VERSION", "decode", "extract_text", "normalize_text"]
 # "6": a collapsed answer of one sentence (8+ words) right after its question (a heading,
 # a <dt>, an aria-expanded toggle) is kept too: a FAQ's short AI-training answer was read
 # as a tooltip and went unseen (rules._answers). Corpus texts: bench/extract_parity.py.
+# "7": a <template> that is a declarative shadow root (shadowrootmode) is read as the div
+# browsers draw it as: an AI-training clause inside one went unseen (rules.open_shadow_roots).
 # (the value lives in monitor/extract/version.py, which loads no parser)
 
 MIN_WORDS = 20

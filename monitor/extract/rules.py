@@ -309,12 +309,52 @@ def prune(root: Tag, unwanted: Callable[[Tag], bool]) -> None:
                 stack.append(child)
 
 
+def open_shadow_roots(root: Tag) -> None:
+    """``<template shadowrootmode="open|closed">`` (``shadowroot``, its first name) is not
+    inert: the browser attaches its content to the parent as a shadow root and shows it
+    (Chromium 111+, Firefox 123+, Safari 16.4+). Read as the ``div`` it is drawn as; the
+    host's own children are read too (shown only where the root has a slot)."""
+    for el in list(root.iter("template")):
+        if el.get("shadowrootmode") is not None or el.get("shadowroot") is not None:
+            el.tag = "div"
+
+
+_OVERRIDE_STYLE = re.compile(r"unicode-bidi:\s*bidi-override", re.I)
+_RTL_STYLE = re.compile(r"direction:\s*rtl", re.I)
+_MAY_OVERRIDE = etree.XPath("//bdo | //*[contains(@style, 'bidi')]")  # (found by libxml2)
+
+
+def write_overrides(root: Tag) -> None:
+    """``<bdo dir="rtl">`` and an inline ``unicode-bidi: bidi-override; direction: rtl``
+    draw their letters right to left ("sledom IA" shows "AI models"): their text is put
+    between RIGHT-TO-LEFT OVERRIDE and POP DIRECTIONAL FORMATTING, the characters that
+    say so in text, which the rules read as shown (classify/visible.py)."""
+    for el in _MAY_OVERRIDE(root):
+        if el.tag == "bdo":
+            if (el.get("dir") or "").strip().lower() != "rtl":
+                continue
+        else:
+            style = el.get("style") or ""
+            if "bidi" not in style or not (_OVERRIDE_STYLE.search(style)
+                                           and _RTL_STYLE.search(style)):  # fmt: skip
+                continue
+        el.text = "\u202e" + (el.text or "")
+        last = el[-1] if len(el) else None
+        if last is None:
+            el.text += "\u202c"
+        else:
+            last.tail = (last.tail or "") + "\u202c"
+
+
 def drop_always(root: Tag) -> None:
     """Remove what is never text (the outermost such elements: what lies inside one is
     never looked at); the ancestors of a removed form control are marked (CONTROLS_MARK),
     so that an interface is still told from prose once it is gone. libxml2 finds and
     removes the elements (``strip_elements`` keeps each one's tail, as :func:`drop`); only
-    the controls are looked at in Python."""
+    the controls are looked at in Python. A template that is a declarative shadow root
+    is shown by browsers in its host: it is read as a ``div`` (:func:`open_shadow_roots`)."""
+    open_shadow_roots(root)
+    write_overrides(root)
     for el in root.iter(*_CONTROLS):
         if next(el.iterancestors(*_NEVER_TEXT), None) is not None:
             continue  # inside another one, removed with it

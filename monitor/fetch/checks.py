@@ -198,7 +198,7 @@ def check_redirect(url: str, final_url: str) -> None:
             "check it in a browser and put the policy's own URL in the watchlist",
             url=url,
         )
-    before, after = _locale(url), _locale(final_url)
+    before, after = locale_marks(url), locale_marks(final_url)
     if before and after and before != after:
         raise FetchError(
             f"redirected from locale {'/'.join(before)} to {'/'.join(after)} ({final_url}): "
@@ -227,7 +227,7 @@ def _registered(host: str) -> str:
     return ".".join(labels[-keep:])
 
 
-def _locale(url: str) -> tuple[str, ...]:
+def locale_marks(url: str) -> tuple[str, ...]:
     """Locale markers of a URL: a leading path segment like en-gb, and hl/lang parameters."""
     parts = urlsplit(url)
     segments = [s for s in parts.path.split("/") if s]
@@ -235,6 +235,17 @@ def _locale(url: str) -> tuple[str, ...]:
     query = parse_qs(parts.query)
     marks += [f"{k}={query[k][0].lower()}" for k in LOCALE_PARAMS if k in query]
     return tuple(marks)
+
+
+def locale_swap(url: str, final_url: str, earlier_url: str) -> str | None:
+    """The locale a redirect now leads to when the versions so far were read at an address
+    of another locale (or of none: ``/p`` -> ``/fr/p``), and the watch URL names neither:
+    the site picked another language. None otherwise (the watch URL's own locale, or a
+    move within the site that names no other locale)."""
+    after = locale_marks(final_url)
+    if final_url == url or not after or after in (locale_marks(url), locale_marks(earlier_url)):
+        return None
+    return "/".join(after)
 
 
 # A clock this far ahead of ours is still believed; a date beyond it is a server's error.

@@ -181,6 +181,16 @@ class Store:
         cursor = self.db.execute(sql, list(row.values()))
         return int(cast(int, cursor.lastrowid))
 
+    def read_at(self, doc_id: str, number: int) -> str | None:
+        """The address the latest fetch that saw version ``number`` ended at (None: only
+        imported, never fetched)."""
+        row = self.db.execute(
+            "select coalesce(final_url, url) from fetches where document = ? and version = ? "
+            "order by id desc limit 1",
+            [doc_id, number],
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
+
     def fetches(self, doc_id: str, limit: int = 20) -> list[FetchAttempt]:
         sql = "select * from fetches where document = ? order by id desc limit ?"
         rows = self.db.rows(sql, [doc_id, limit])
