@@ -37,7 +37,7 @@ from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
 from monitor.store import DB_NAME, Store, opened
-from monitor.views import alert, log_fields
+from monitor.views import alert, log_fields, pointed_to_held
 
 log = logging.getLogger("policy-monitor")
 NEXT = "the next check tries again"
@@ -207,6 +207,7 @@ class Checker:
         elif isinstance(outcome, Exception):  # the database, its lock, the disk: retried
             outcome = CheckOutcome(watch.id, "failed", f"not recorded: {outcome}")
         if outcome is not None:
+            outcome = pointed_to_held(outcome, self._settings.data_dir)
             if outcome.status not in ("failed", "quarantined"):
                 level = logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))

@@ -89,7 +89,10 @@ def check(
                                   fetch, how)  # fmt: skip
         except Stopped as stop:
             _stopped(stop)
+    from monitor.views import pointed_to_held
+
     for outcome in outcomes:
+        outcome = pointed_to_held(outcome, data_dir)
         for line in _lines(outcome, quiet, logfmt, how[0].alert_after):
             click.echo(line)
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).

@@ -1,0 +1,95 @@
+"""What an operator running policy-monitor from cron and as a daemon was not told (branch
+ops9): where to look at a quarantined page, how many responses were held back, that an
+imported document is not monitored, leftover claim files, a missing dependency.
+
+Real processes (the CLI as a subprocess), real SQLite files, local servers on 127.0.0.1;
+each case once went wrong (see bench/HOSTILE.md, "ops9")."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from tests.cli_helpers import policy, write_watchlist
+from tests.httpserver import LocalServer
+from tests.test_hostile_states import WALL
+from tests.test_ops_faults import cli
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=120)
+
+
+def _check_wall(tmp_path: Path, *extra: str) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A sweep of a login wall ("help") and a policy ("ok"), once per ``extra`` run."""
+    data = tmp_path / "data dir"  # a space: the command printed must still be exact
+    tmp_path.mkdir(exist_ok=True)
+    with LocalServer() as server:
+        server.route("/help", body=WALL)
+        server.route("/ok", body=policy())
+        wl = write_watchlist(tmp_path / "w.yaml", {"help": server.url("/help"),
+                                                   "ok": server.url("/ok")})  # fmt: skip
+        checked = run("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0", *extra)
+    return data, checked
+
+
+# -- 1. the quarantined line says how to look at the page ---------------------------------------
+def test_a_quarantined_line_names_the_held_command_to_look_at_it(tmp_path: Path) -> None:
+    # Before: `help: quarantined, not recorded: looks like a login wall ...` and nothing
+    # more: the operator had to know that `held` exists, and with which data directory.
+    data, checked = _check_wall(tmp_path)
+    (line,) = [x for x in checked.stdout.splitlines() if x.startswith("help: ")]
+    command = f"policy-monitor held help --data {shlex.quote(str(data))}"
+    assert line.startswith("help: quarantined, not recorded: looks like a login wall"), line
+    assert line.endswith(f"; `{command}` shows it"), line
+    # the command printed works as printed (the one line it lists is this wall)
+    shown = run(*shlex.split(command)[1:])
+    assert shown.returncode == 0 and " help quarantined snapshot " in shown.stdout, shown
+    # logfmt (and so the daemon's log) carries it in its message
+    _, logged = _check_wall(tmp_path / "again", "--logfmt")
+    (fields,) = [x for x in logged.stdout.splitlines() if "document=help" in x]
+    assert "status=quarantined" in fields and "`policy-monitor held help --data " in fields
+
+
+# -- 2. status counts the responses held back ----------------------------------------------------
+def test_status_counts_the_held_responses_and_dates_the_newest(tmp_path: Path) -> None:
+    # Before: `status` said `failed (quarantined, ...)` for the latest check only; two
+    # walls a day earlier, then a good fetch, left no trace in it (nor in --json).
+    data, _ = _check_wall(tmp_path)
+    _check_wall(tmp_path)
+    listed = {s["document"]: s for s in json.loads(run("status", "--json", "--data",
+                                                       str(data)).stdout)}  # fmt: skip
+    newest = run("held", "help", "--data", str(data)).stdout.splitlines()[1].split()[1]
+    assert (listed["help"]["held_responses"], listed["help"]["last_held"]) == (2, newest)
+    assert (listed["ok"]["held_responses"], listed["ok"]["last_held"]) == (0, None)
+    text = run("status", "--data", str(data)).stdout
+    (row,) = [x for x in text.splitlines() if x.startswith("help ")]
+    assert f"[2 responses held back, newest {newest}: `policy-monitor held help`]" in row, row
+    (ok,) = [x for x in text.splitlines() if x.startswith("ok ")]
+    assert "held back" not in ok, ok
+
+
+# -- 3. an imported-only document is not "monitoring: ok" ----------------------------------------
+def test_status_json_says_an_imported_only_document_is_not_checked_yet(tmp_path: Path) -> None:
+    # Before: "monitoring": "ok" for a document whose every step came from an archive
+    # (only "checked_live": false told): a script reading `monitoring` saw it as watched.
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    for name, extra in (("2024-06-26T10:00:00Z", ""), ("2024-07-01T10:00:00Z", "<li>New.</li>")):
+        (saved / f"{name}.html").write_bytes(policy(extra=extra))
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        server.route("/p", body=policy())
+        wl = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        imported = run("import", "snapshots", str(saved), "--document", "doc",
+                       "--watchlist", str(wl), "--data", str(data))  # fmt: skip
+        assert imported.returncode == 0, imported
+        (before,) = json.loads(run("status", "--json", "--data", str(data)).stdout)
+        assert run("check", "--watchlist", str(wl), "--data", str(data)).returncode == 0
+        (after,) = json.loads(run("status", "--json", "--data", str(data)).stdout)
+    assert (before["monitoring"], before["checked_live"]) == ("not-checked-yet", False), before
+    assert (after["monitoring"], after["checked_live"]) == ("ok", True), after
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\S+", after["last_live_check"]), after
