@@ -8,10 +8,15 @@ each case once went wrong (see bench/HOSTILE.md, "ops9")."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 from tests.cli_helpers import policy, write_watchlist
 from tests.httpserver import LocalServer
@@ -93,3 +98,65 @@ def test_status_json_says_an_imported_only_document_is_not_checked_yet(tmp_path:
     assert (before["monitoring"], before["checked_live"]) == ("not-checked-yet", False), before
     assert (after["monitoring"], after["checked_live"]) == ("ok", True), after
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\S+", after["last_live_check"]), after
+
+
+# -- 5. a dependency missing after a `git pull` --------------------------------------------------
+ROOT = Path(__file__).parents[1]
+
+
+def _site_without(tmp_path: Path, hidden: str) -> Path:
+    """The venv's site-packages as links, but for ``hidden`` (its module and metadata):
+    what a checkout pulled past a new dependency runs with until `make install`."""
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    farm = tmp_path / f"site-without-{hidden}"
+    farm.mkdir()
+    for entry in site.iterdir():
+        if entry.name.split("-")[0].split(".")[0].lower() != hidden.lower():
+            (farm / entry.name).symlink_to(entry)
+    return farm
+
+
+@pytest.mark.parametrize("hidden", ["ahocorasick_rs", "click", "zstandard"])
+@pytest.mark.parametrize("command", [("check",), ("status", "--json"), ("--help",)])
+def test_a_missing_dependency_is_one_line_naming_it_and_what_to_run(
+    tmp_path: Path, hidden: str, command: tuple[str, ...]
+) -> None:
+    # Before: `.venv/bin/policy-monitor check` after a `git pull` that added ahocorasick-rs
+    # (no `make` run since) printed a 30-line traceback ending in ModuleNotFoundError.
+    farm = _site_without(tmp_path, hidden)
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        server.route("/p", body=policy())
+        wl = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
+        args = [*command, "--watchlist", str(wl)] if command == ("check",) else [*command]
+        # -S: no site-packages but the one given (the editable install's hook is a .pth)
+        proc = subprocess.run(
+            [sys.executable, "-S", str(ROOT / ".venv" / "bin" / "policy-monitor"), *args,
+             "--data", str(data)] if command != ("--help",) else
+            [sys.executable, "-S", str(ROOT / ".venv" / "bin" / "policy-monitor"), *args],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": f"{farm}{os.pathsep}{ROOT}"},
+        )  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (2, ""), proc
+    (line,) = proc.stderr.splitlines()
+    assert "Traceback" not in proc.stderr
+    assert line.startswith(f"error: the Python module {hidden} (package "), line
+    assert f"is not installed for {sys.executable}" in line, line
+    assert f"run `make install` in {ROOT}" in line, line
+    assert f"`{sys.executable} -m pip install -e {ROOT}`" in line, line
+    assert not data.exists()  # refused before anything was made
+
+
+def test_every_dependency_is_checked_at_start_up() -> None:
+    """pyproject's dependencies and the modules checked at start-up are the same list."""
+    from importlib.metadata import packages_distributions
+
+    from monitor.dependencies import REQUIRED
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~ \[]", d)[0].lower().replace("_", "-") for d in declared}
+    assert set(REQUIRED.values()) == names
+    installed = packages_distributions()
+    for module, package in REQUIRED.items():
+        found = {d.lower().replace("_", "-") for d in installed.get(module, [])}
+        assert package in found, (module, package, found)
