@@ -13,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -160,3 +161,86 @@ def test_every_dependency_is_checked_at_start_up() -> None:
     for module, package in REQUIRED.items():
         found = {d.lower().replace("_", "-") for d in installed.get(module, [])}
         assert package in found, (module, package, found)
+
+
+# -- 4. claim files, one per document ever fetched ------------------------------------------------
+HOLD = """
+import sys, time
+from monitor.claims import Claims
+claims = Claims(sys.argv[1], "daemon")
+assert claims.take(sys.argv[2]) is None
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def _claim_files(data: Path) -> list[str]:
+    return sorted(p.name for p in (data / "locks").glob("fetch-*.lock"))
+
+
+def test_claim_files_go_once_released_and_a_held_one_stays(tmp_path: Path) -> None:
+    # Before: data/locks/fetch-ID.lock stayed for every document ever fetched (2,000
+    # documents, 2,000 files), those removed from the watchlist too.
+    data = tmp_path / "data"
+    with LocalServer() as server:
+        server.route("/a", body=policy(title="a"))
+        server.route("/b", body=policy(title="b"))
+        wl = write_watchlist(tmp_path / "w.yaml", {"a": server.url("/a"), "b": server.url("/b")})
+        args = ("check", "--watchlist", str(wl), "--data", str(data), "--delay", "0")
+        assert run(*args).returncode == 0
+        assert _claim_files(data) == []
+        # what an older release left (its holders gone): removed by the next check
+        for old in ("a", "gone"):
+            (data / "locks" / f"fetch-{old}.lock").write_text('{"pid": 1}')
+        holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data), "b"],
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        try:
+            assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+            checked = run(*args)
+            # b is another process's: its file stays, it still holds it, the check left b
+            assert _claim_files(data) == ["fetch-b.lock"], checked
+            assert "b: skipped: being fetched by another process (pid " in checked.stdout
+            from monitor.claims import Claims
+
+            assert Claims(data, "check").take("b") is not None
+        finally:
+            holder.kill()
+            holder.communicate(timeout=10)
+        assert run(*args).returncode == 0
+    assert _claim_files(data) == []
+
+
+def test_claims_taken_and_released_at_once_never_have_two_holders(tmp_path: Path) -> None:
+    """Each release removes its file: a taker that opened it before must not hold a lock
+    on the removed file while another holds the new one (checked by the inode)."""
+    import threading
+
+    from monitor.claims import Claims
+
+    holders, most, overlaps = [0], [0], []
+    guard = threading.Lock()
+    stop = threading.Event()
+
+    def churn() -> None:
+        claims = Claims(tmp_path, "check")  # one per thread: its own descriptors
+        while not stop.is_set():
+            if claims.take("doc") is None:
+                with guard:
+                    holders[0] += 1
+                    most[0] = max(most[0], holders[0])
+                    if holders[0] > 1:
+                        overlaps.append(holders[0])
+                time.sleep(0.001)  # long enough for a second holder to show
+                with guard:
+                    holders[0] -= 1
+                claims.release("doc")
+
+    threads = [threading.Thread(target=churn) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    stop.wait(3)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert most[0] == 1 and overlaps == []
+    assert _claim_files(tmp_path) == []

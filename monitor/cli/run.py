@@ -137,11 +137,13 @@ def _check_all(
     with check_lock(data_dir, wait), ExitStack() as stack:
         with hold():
             store = stack.enter_context(open_store(data_dir, read_only=False))
+        claims = Claims(data_dir, "check")
+        claims.tidy(watched)  # claim files of documents no longer watched, nobody holds
         with make_client(fetch) as client, browser_for(watches, fetch.user_agent) as browser:
             try:
                 outcomes = sweep(store, Fetcher(client, fetch), watches, browser=browser,
                                  policy=policy, extractor=extractor, hold=hold,
-                                 claims=Claims(data_dir, "check"))  # fmt: skip
+                                 claims=claims)  # fmt: skip
             except Stopped as stop:  # before closing the client: it would wait for fetches
                 publish = partial(publish_if_stale, store, data_dir, feed_settings, watched)
                 _stopped(stop, data_dir, partial(_publish_in_time, data_dir, wait, publish))
