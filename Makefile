@@ -22,7 +22,11 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test,browser]'
 	touch $@
 
-install: $(STAMP)
+# Always asks pip (a few seconds when all is there): a venv missing a package whose stamp
+# is still newer than pyproject.toml (a package removed, a failed install) is repaired too.
+install: $(BIN)/python
+	$(BIN)/pip install -q -e '.[browser]'
+	touch $(STAMP)
 
 run: $(STAMP)
 	@sh scripts/system-deps chromium:chromium
