@@ -131,11 +131,13 @@ def test_a_missing_dependency_is_one_line_naming_it_and_what_to_run(
         server.route("/p", body=policy())
         wl = write_watchlist(tmp_path / "w.yaml", {"doc": server.url("/p")})
         args = [*command, "--watchlist", str(wl)] if command == ("check",) else [*command]
-        # -S: no site-packages but the one given (the editable install's hook is a .pth)
+        if command != ("--help",):
+            args += ["--data", str(data)]
+        # the venv's own entry script; -S: no site-packages but the one given (the
+        # editable install's hook is a .pth, so the checkout is on PYTHONPATH too)
+        script = Path(sys.executable).parent / "policy-monitor"
         proc = subprocess.run(
-            [sys.executable, "-S", str(ROOT / ".venv" / "bin" / "policy-monitor"), *args,
-             "--data", str(data)] if command != ("--help",) else
-            [sys.executable, "-S", str(ROOT / ".venv" / "bin" / "policy-monitor"), *args],
+            [sys.executable, "-S", str(script), *args],
             capture_output=True, text=True, timeout=120, cwd=tmp_path,
             env={**os.environ, "PYTHONPATH": f"{farm}{os.pathsep}{ROOT}"},
         )  # fmt: skip
