@@ -4,7 +4,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test demo lint bench clean
+.PHONY: install run test demo lint bench clean
+
+# `make` alone installs (or, after a `git pull` that changed pyproject.toml, updates) .venv
+.DEFAULT_GOAL := install
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (Python 3.11) on PATH, or run: make PY=python3 ..."; exit 2; }
@@ -18,6 +21,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[test,browser]'
 	touch $@
+
+# Always asks pip (a few seconds when all is there): a venv missing a package whose stamp
+# is still newer than pyproject.toml (a package removed, a failed install) is repaired too.
+install: $(BIN)/python
+	$(BIN)/pip install -q -e '.[browser]'
+	touch $(STAMP)
 
 run: $(STAMP)
 	@sh scripts/system-deps chromium:chromium

@@ -8,8 +8,14 @@ document to its holder. No network wait happens under the data lock.
 
 Each claim is ``data/locks/fetch-ID.lock``, locked with ``flock`` (the kernel releases
 it when the holder dies, however it dies); the holder writes into it who it is (pid,
-host, command, start), read by the process it turns away. The files stay (removing a
-lock file others may have open would let two holders lock two different files).
+host, command, start), read by the process it turns away. A file exists only while its
+claim is held: the holder removes it before it lets go, and only ever while it holds the
+lock, so no one removes a claim another process holds. A taker that opened the file
+before its removal, and got the lock on it after, finds that the path no longer names
+the file it locked (another inode, or none) and takes the path again: two holders never
+hold two different files. Files left by holders that died, or by releases before ops9
+(which kept them), are removed by the next `check` (and daemon start) for the documents
+it does not watch, and by the next take and release of the others.
 Imports nothing of ours (a stage, as monitor/lock.py is).
 """
 
@@ -39,14 +45,18 @@ class Claims:
 
     def take(self, document: str) -> str | None:
         """Claims ``document``: None when this process now holds it, else who does."""
-        path = self._folder / f"fetch-{document}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _holder(fd)
-            os.close(fd)
-            return holder
+        path = self._path(document)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _holder(fd)
+                os.close(fd)
+                return holder
+            if _names(path, fd):
+                break
+            os.close(fd)  # its holder removed it as it let go: the path's file is the claim
         record = {"pid": os.getpid(), "host": socket.gethostname(), "command": self._command,
                   "started": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
         try:
@@ -59,17 +69,64 @@ class Claims:
         return None
 
     def release(self, document: str) -> None:
-        """Gives ``document`` up (a no-op when not held)."""
+        """Gives ``document`` up (a no-op when not held), its file removed first."""
         with self._lock:
             fd = self._held.pop(document, None)
         if fd is not None:
+            _remove_held(self._path(document))
             os.close(fd)  # closing the descriptor releases the flock
+
+    def tidy(self, watched: set[str] | frozenset[str]) -> int:
+        """Removes the claim files of documents not in ``watched`` that nobody holds (left
+        by a holder that died, or by a release before ops9): how many it removed. One held
+        by another process stays; each is removed only while this process holds it."""
+        removed = 0
+        for path in self._folder.glob("fetch-*.lock"):
+            document = path.name.removeprefix("fetch-").removesuffix(".lock")
+            if document in watched:
+                continue  # its next take and release removes it, without a race with them
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if _names(path, fd):
+                    removed += _remove_held(path)
+            except BlockingIOError:
+                pass  # held: another process's claim
+            finally:
+                os.close(fd)
+        return removed
+
+    def _path(self, document: str) -> Path:
+        return self._folder / f"fetch-{document}.lock"
 
     def release_all(self) -> None:
         with self._lock:
             held = list(self._held)
         for document in held:
             self.release(document)
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not removed, not replaced)."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def _remove_held(path: Path) -> int:
+    """Removes a claim file whose lock this process holds (1), or leaves it (0) when the
+    folder cannot be written: a file left over is harmless, the next holder takes it."""
+    try:
+        path.unlink()
+        return 1
+    except OSError:
+        return 0
 
 
 def _holder(fd: int) -> str:

@@ -37,7 +37,7 @@ from monitor.publish.feed import FeedSettings
 from monitor.publish.write import write_feeds
 from monitor.schedule import FETCHERS, HostQueue, Job, run_forever
 from monitor.store import DB_NAME, Store, opened
-from monitor.views import alert, log_fields
+from monitor.views import alert, log_fields, pointed_to_held
 
 log = logging.getLogger("policy-monitor")
 NEXT = "the next check tries again"
@@ -67,6 +67,7 @@ def run_daemon(watches: list[Watch], settings: DaemonSettings) -> None:
             client = stack.enter_context(make_client(settings.fetch))
             checker = Checker(settings, Fetcher(client, settings.fetch), browser)
             checker.watched = frozenset(w.id for w in watches)  # feeds of others go
+            checker.tidy_claims()
             jobs = [Job(w.id, w.interval / settings.speed, checker.job(w)) for w in watches]
             log.info('event=start documents=%d data="%s"', len(jobs), settings.data_dir)
             run_forever(jobs, on_stop=checker.stop)
@@ -117,6 +118,10 @@ class Checker:
         self.watched: frozenset[str] | None = None  # the watchlist's ids (None: all recorded)
         # A document a cron `check` fetches now is left to it (monitor/claims.py)
         self._claims = Claims(settings.data_dir, "daemon")
+
+    def tidy_claims(self) -> None:
+        """Claim files of documents no longer watched, that nobody holds, go."""
+        self._claims.tidy(self.watched or frozenset())
 
     def job(self, watch: Watch) -> Callable[[], None]:
         return lambda: self.run(watch)
@@ -207,6 +212,7 @@ class Checker:
         elif isinstance(outcome, Exception):  # the database, its lock, the disk: retried
             outcome = CheckOutcome(watch.id, "failed", f"not recorded: {outcome}")
         if outcome is not None:
+            outcome = pointed_to_held(outcome, self._settings.data_dir)
             if outcome.status not in ("failed", "quarantined"):
                 level = logging.INFO
             log.log(level, "%s", log_fields(outcome, time.monotonic() - started))

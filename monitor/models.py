@@ -312,6 +312,9 @@ class DocumentStatus:
     # The latest fetch by this monitor itself (an import's steps are the archive's, not
     # checks): None for a document whose history was only imported (journalist8).
     last_live_check: datetime | None = None
+    # Responses held back (walls quarantined, texts held as suspect: `held` lists them)
+    held_responses: int = 0
+    last_held: datetime | None = None  # the newest of them
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -411,12 +413,23 @@ def status_dict(s: DocumentStatus) -> dict[str, Any]:
         "last_change": _when(s.last_change) if s.last_change else None,
         "consecutive_failures": s.consecutive_failures,
         "suspect": s.suspect or None,
-        "monitoring": "failing" if s.failing_since else "ok",
+        "monitoring": _monitoring(s),
         "failing_since": _when(s.failing_since) if s.failing_since else None,
         # journalist8: an import's steps are no checks; a history only imported says so.
         "checked_live": s.last_live_check is not None,
         "last_live_check": _when(s.last_live_check) if s.last_live_check else None,
+        # ops9: what `held ID` lists (quarantined walls, texts held as suspect)
+        "held_responses": s.held_responses,
+        "last_held": _when(s.last_held) if s.last_held else None,
     }
+
+
+def _monitoring(s: DocumentStatus) -> str:
+    """``failing`` past --alert-after; ``not-checked-yet`` while no check of this monitor
+    fetched it (a history only imported: an archive's step is no check); else ``ok``."""
+    if s.failing_since:
+        return "failing"
+    return "ok" if s.last_live_check is not None else "not-checked-yet"
 
 
 def status_table(rows: list[DocumentStatus]) -> str:
@@ -434,6 +447,10 @@ def status_table(rows: list[DocumentStatus]) -> str:
             result += f" [latest text held as suspect: {_one(s.suspect)}]"
         if s.consecutive_failures > 1:
             result += f" [{s.consecutive_failures} failures in a row]"
+        if s.held_responses:
+            many = "responses" if s.held_responses > 1 else "response"
+            result += (f" [{s.held_responses} {many} held back, newest {_when(s.last_held)}: "
+                       f"`policy-monitor held {shlex.quote(s.document)}`]")  # fmt: skip
         seen = f"last fetch {_when(fetch.started_at if fetch else None)}"
         if fetch and s.last_live_check is None:  # every fetch is an archive's step
             seen = "imported history only, never checked live"
@@ -466,6 +483,15 @@ def alert(outcome: CheckOutcome, alert_after: int) -> tuple[str, str] | None:
         return (f"{doc}: recovered: {text}", f"document={doc} event=recovered "
                 f'failures={outcome.failures} message="recovered: {text}"')  # fmt: skip
     return None
+
+
+def pointed_to_held(outcome: CheckOutcome, data_dir: str) -> CheckOutcome:
+    """A quarantined page's outcome, its message ending with the exact `held` command that
+    lists it (the data directory as given: cron's and the daemon's are rarely `data`)."""
+    if outcome.status != "quarantined":
+        return outcome
+    command = f"policy-monitor held {shlex.quote(outcome.document)} --data {shlex.quote(data_dir)}"
+    return replace(outcome, message=f"{outcome.message}; `{command}` shows it")
 
 
 def log_fields(outcome: CheckOutcome, seconds: float | None = None) -> str:

@@ -36,6 +36,7 @@ ALLOWED = {
     "daemon": STAGES | {"check", "publish", "views", "errors", "models"},
     "daemonlog": set(),  # the daemon's log queue and start-up stop: a leaf
     "signals": set(),  # signals raising an exception for a block: a leaf
+    "dependencies": set(),  # the third-party modules checked at start-up: a leaf
     # Imported history: archives read into steps, each recorded through the check's path.
     "importer": STAGES | {"check", "citation", "errors", "models"},
     "cli": STAGES
@@ -46,6 +47,7 @@ ALLOWED = {
         "daemon",
         "daemonlog",
         "signals",
+        "dependencies",
         "importer",
         "board",
         "phrase",

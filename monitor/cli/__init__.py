@@ -16,11 +16,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import click
+from monitor.dependencies import install_advice, require_installed
 
-from monitor.cli import archive, board, held, imports, keep, read, run, site
-from monitor.cli.options import EXIT_FAILED, EXIT_USAGE
-from monitor.errors import ConfigError, MonitorError
+require_installed()  # before click and the rest: one line, not a traceback, when one is missing
+
+import click  # noqa: E402
+
+from monitor.cli import archive, board, held, imports, keep, read, run, site  # noqa: E402
+from monitor.cli.options import EXIT_FAILED, EXIT_USAGE  # noqa: E402
+from monitor.errors import ConfigError, MonitorError  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,5 +107,10 @@ def main(argv: list[str] | None = None) -> Any:
     except BrokenPipeError:  # the reader went away (`feed | head`): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error
         sys.exit(EXIT_FAILED)
+    except ModuleNotFoundError as exc:  # one a dependency needs (never ours): what to install
+        if (exc.name or "monitor").partition(".")[0] == "monitor":
+            raise
+        click.echo(install_advice([exc.name or "?"]), err=True)
+        sys.exit(EXIT_USAGE)
     except OSError as exc:
         sys.exit(_os_error(exc))

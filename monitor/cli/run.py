@@ -83,7 +83,10 @@ def check(
                                   fetch, how)  # fmt: skip
         except Stopped as stop:
             _stopped(stop)
+    from monitor.views import pointed_to_held
+
     for outcome in outcomes:
+        outcome = pointed_to_held(outcome, data_dir)
         for line in _lines(outcome, quiet, logfmt, how[0].alert_after):
             click.echo(line)
     # A wall page once is a blip; exit 1 once it keeps coming back (like any failure).
@@ -129,11 +132,13 @@ def _check_all(
     with check_lock(data_dir, wait), ExitStack() as stack:
         with hold():
             store = stack.enter_context(open_store(data_dir, read_only=False))
+        claims = Claims(data_dir, "check")
+        claims.tidy(watched)  # claim files of documents no longer watched, nobody holds
         with make_client(fetch) as client, browser_for(watches, fetch.user_agent) as browser:
             try:
                 outcomes = sweep(store, Fetcher(client, fetch), watches, browser=browser,
                                  policy=policy, extractor=extractor, hold=hold,
-                                 claims=Claims(data_dir, "check"))  # fmt: skip
+                                 claims=claims)  # fmt: skip
             except Stopped as stop:  # before closing the client: it would wait for fetches
                 publish = partial(publish_if_stale, store, data_dir, feed_settings, watched)
                 _stopped(stop, data_dir, partial(publish_in_time, data_dir, wait, publish,

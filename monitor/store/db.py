@@ -453,6 +453,11 @@ class Store:
         live = self.db.execute(
             "select max(started_at) from fetches where document = ? and origin is null", [doc_id]
         ).fetchone()[0]
+        held, last_held = self.db.execute(  # the states of monitor/store/held.py
+            "select count(*), max(started_at) from fetches where document = ? "
+            "and state in ('wall', 'held')",
+            [doc_id],
+        ).fetchone()
         return DocumentStatus(
             document=doc_id, company=doc["company"], title=doc["title"], url=doc["url"],
             last_fetch=fetches[0] if fetches else None, versions=count,
@@ -463,6 +468,7 @@ class Store:
                                               dt(health["at"]))
             if health and health["kind"] == "failing" else None,
             last_live_check=dt(live) if live else None,
+            held_responses=int(held), last_held=dt(last_held) if last_held else None,
         )  # fmt: skip
 
     def _failing_since(self, doc_id: str, failures: int, alerted: datetime) -> datetime:
