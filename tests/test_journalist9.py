@@ -1,0 +1,83 @@
+"""What a journalist must see, cite and prove (the journalist9 pass): a re-import fills in
+where older imports came from, the window a change happened in is in every listing, and
+`feed` says once when its links cannot work in a feed reader.
+
+Real parts: a git repository built here (read by git), the CLI, a real SQLite store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli_helpers import run_cli
+from tests.test_import import PATH, git, ota_repo, watchlist
+from tests.test_journalist8 import REMOTE, REPO_URL
+
+TABLES = ("fetches", "versions", "changes")
+ORIGIN = ("origin_source", "origin_path")
+
+
+def _import(capsys: pytest.CaptureFixture[str], tmp_path: Path, repo: Path) -> str:
+    done = run_cli(capsys, "import", "ota", str(repo), "--document", "example-privacy",
+                   "--path", PATH, "--watchlist", str(watchlist(tmp_path)),
+                   "--data", str(tmp_path / "data"))  # fmt: skip
+    assert done.code == 0, done.err
+    return done.out
+
+
+def _rows(data: Path) -> dict[str, list[dict[str, Any]]]:
+    with sqlite3.connect(data / "monitor.db") as db:
+        db.row_factory = sqlite3.Row
+        return {t: [dict(r) for r in db.execute(f"select * from {t} order by id")] for t in TABLES}
+
+
+@pytest.fixture
+def github_repo(tmp_path: Path) -> Path:
+    repo = ota_repo(tmp_path)
+    git(repo, "remote", "add", "origin", REMOTE)
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    return repo
+
+
+def test_a_reimport_fills_in_the_source_of_a_pre_m015_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path
+) -> None:
+    """Was: rows imported before m015 kept NULL source and path for good, as importing the
+    archive again skipped every step already recorded (nothing to cite but a commit id)."""
+    _import(capsys, tmp_path, github_repo)
+    data = tmp_path / "data"
+    complete = _rows(data)
+    assert all(r["origin_source"] == REPO_URL for t in TABLES for r in complete[t] if r["origin"])
+    with sqlite3.connect(data / "monitor.db") as db:  # as a store imported before m015 has it
+        for table in TABLES:
+            db.execute(f"update {table} set origin_source = null, origin_path = null")
+    blanked = _rows(data)
+    assert blanked != complete
+    said = _import(capsys, tmp_path, github_repo)
+    assert _rows(data) == complete  # filled in, nothing else changed, no row added
+    assert "3 already imported, 3 of them with their source and file filled in" in said
+    again = _import(capsys, tmp_path, github_repo)  # idempotent: nothing left to fill
+    assert _rows(data) == complete
+    assert "filled in" not in again
+
+
+def test_a_reimport_leaves_a_recorded_source_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path
+) -> None:
+    """Only missing values are filled: a source already recorded is never rewritten (the
+    same commits read from another clone keep the first one's citation)."""
+    _import(capsys, tmp_path, github_repo)
+    data = tmp_path / "data"
+    with sqlite3.connect(data / "monitor.db") as db:
+        db.execute("update versions set origin_source = 'kept' where number = 1")
+        db.execute("update changes set origin_path = null")
+    before = _rows(data)
+    _import(capsys, tmp_path, github_repo)
+    after = _rows(data)
+    assert after["versions"] == before["versions"]
+    assert {r["origin_path"] for r in after["changes"]} == {PATH}
+    assert after["fetches"] == before["fetches"]
