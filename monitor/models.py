@@ -189,6 +189,10 @@ class Change:
     note: str = ""
     classifier: str = ""  # version of the AI-training rules that classified it
     origin: Origin | None = None  # imported from an archive; None: seen by a live check
+    # When it happened is only known to a window: from the last step (a check, or an
+    # archive's) that read the old version before it, to ``detected_at`` (None: no such step).
+    opened_at: datetime | None = None
+    opened_by_archive: bool = False  # that step was an archive's, not a check
 
     @property
     def ai_training(self) -> bool:

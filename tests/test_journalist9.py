@@ -7,6 +7,7 @@ Real parts: a git repository built here (read by git), the CLI, a real SQLite st
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,37 @@ def test_a_reimport_leaves_a_recorded_source_alone(
     assert after["versions"] == before["versions"]
     assert {r["origin_path"] for r in after["changes"]} == {PATH}
     assert after["fetches"] == before["fetches"]
+
+
+# The example history (tests/test_import.py): v1 read by the archive at 2022-01-10T09:00,
+# v2 first at 2023-06-29T18:34:22. A change is only known to lie between the two.
+WINDOW = ("2022-01-10T09:00:00+00:00", "2023-06-29T18:34:22+00:00")
+
+
+def test_changes_json_gives_the_window_the_change_happened_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path
+) -> None:
+    """Was: only `explain` said "happened between"; `changes --json` had the archive's
+    sighting of the new text alone. New keys only: every old key keeps its value."""
+    _import(capsys, tmp_path, github_repo)
+    data = str(tmp_path / "data")
+    for extra in ((), ("--diffs",)):
+        first = json.loads(run_cli(capsys, "changes", "--json", *extra, "--data", data).out)[0]
+        assert (first["window_start"], first["window_end"]) == WINDOW
+        assert first["window_start_by"] == "archive"
+        assert first["detected_at"] == WINDOW[1]
+
+
+def test_history_and_the_change_page_give_the_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path
+) -> None:
+    _import(capsys, tmp_path, github_repo)
+    data = tmp_path / "data"
+    history = run_cli(capsys, "history", "example-privacy", "--data", str(data)).out
+    line = (f"change #1 happened between {WINDOW[0]} (v1 last seen, by the archive) and "
+            f"{WINDOW[1]} (v2 first seen, by the archive)")  # fmt: skip
+    assert line in history
+    page = (data / "feeds" / "changes" / "1.html").read_text()
+    assert "Happened between" in page and "2022-01-10 09:00:00 UTC</time> (v1 last seen" in page
+    record = json.loads((data / "feeds" / "changes" / "1.json").read_text())
+    assert (record["window_start"], record["window_end"]) == WINDOW

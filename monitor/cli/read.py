@@ -107,15 +107,9 @@ def explain(change_id: int, data_dir: str) -> None:
 
     Example: policy-monitor explain 12
     """
-    from monitor.store.evidence import last_seen_before
-
     with open_store(data_dir) as store:
         change = views.require_change(store, change_id)
-        opened = None
-        if change.from_version is not None:
-            opened = last_seen_before(store, change.document, change.from_version,
-                                      change.detected_at)  # fmt: skip
-    click.echo(views.explain_report(change, opened))
+    click.echo(views.explain_report(change))
 
 
 @click.command()

@@ -356,7 +356,16 @@ class Store:
             ai_related=json.dumps([asdict(f) for f in change.ai_related]),
             ai_training=int(change.ai_training),
         )
-        for key in ("company", "title", "url", "diff_text", "added", "removed"):
+        for key in (
+            "company",
+            "title",
+            "url",
+            "diff_text",
+            "added",
+            "removed",
+            "opened_at",
+            "opened_by_archive",
+        ):  # read from the fetches, not stored
             row.pop(key)
         # The diff and passages as one frame on the paragraphs around the edit (m012).
         body = (change.diff_text, list(change.added), list(change.removed))
@@ -405,7 +414,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
-            f"select {columns}, d.company, d.title, d.url from changes c "
+            f"select {columns}, {_WINDOW_COLUMNS}, d.company, d.title, d.url from changes c "
             f"join documents d on d.id = c.document where {where} order by c.id desc"
         )
         if limit is not None:
@@ -478,6 +487,12 @@ def _change_filter(document: str | None, ai_only: bool, live_only: bool) -> tupl
     return " and ".join(where), args
 
 
+# Where a change's window opens: the latest step that read its old version before it (the
+# (document, started_at) index walks back from the change; usually one row away).
+_OPENED = ("from fetches f where f.document = c.document and f.version = c.from_version"
+           " and f.started_at < c.detected_at order by f.started_at desc limit 1")  # fmt: skip
+_WINDOW_COLUMNS = (f"(select f.started_at {_OPENED}) as opened_at, "
+                   f"(select f.origin is not null {_OPENED}) as opened_by_archive")  # fmt: skip
 _LISTING_COLUMNS = ", ".join(
     f"c.{name}"
     for name in ("id", "document", "detected_at", "kind", "from_version", "to_version",

@@ -52,6 +52,7 @@ def change_dict(change: Change, with_diff: bool = False) -> dict[str, Any]:
         "note": change.note,  # "returned to the text of v1", "held as suspect ... seen again"
         "classifier": change.classifier,  # version of the AI-training rules
         **origin_fields(change.origin),  # imported from an archive (issue 14), or live
+        **window_fields(change.opened_at, change.opened_by_archive, change),
     }
     if with_diff:
         record.update(diff=change.diff_text, added=list(change.added), removed=list(change.removed))
@@ -77,7 +78,40 @@ def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "note": r["note"] or "", "classifier": r["classifier"] or "",
             **origin_fields(_row_origin(r)),
         })  # fmt: skip
+        opened = datetime.fromisoformat(r["opened_at"]) if r["opened_at"] else None
+        records[-1].update(window_fields(opened, bool(r["opened_by_archive"]), records[-1]))
     return records
+
+
+def window_fields(
+    opened: datetime | None, by_archive: bool, change: Change | Mapping[str, Any]
+) -> dict[str, Any]:
+    """When the change happened, as far as it is known (journalist9: a story says "between
+    X and Y", and only `explain` said it): from the last step that read the old version
+    (``window_start``, by a ``check`` or an ``archive``; None when there is none) to the
+    first that read the new one (``window_end``: ``detected_at``)."""
+    if isinstance(change, Change):
+        end, by = _when(change.detected_at), "archive" if change.origin else "check"
+    else:
+        end, by = change["detected_at"], "archive" if change["origin"] else "check"
+    return {
+        "window_start": _when(opened) if opened else None,
+        "window_start_by": ("archive" if by_archive else "check") if opened else None,
+        "window_end": end,
+        "window_end_by": by,
+    }
+
+
+def window_line(change: Change) -> str | None:
+    """``happened between T1 (v3 last seen, by the archive) and T2 (v4 first seen, by a
+    check)``, or None when no step read the old version before the change."""
+    if change.opened_at is None or change.from_version is None:
+        return None
+    then = "by the archive" if change.opened_by_archive else "by a check"
+    now = "by the archive" if change.origin else "by a check"
+    return (f"happened between {_when(change.opened_at)} (v{change.from_version} last seen, "
+            f"{then}) and {_when(change.detected_at)} (v{change.to_version} first seen, "
+            f"{now})")  # fmt: skip
 
 
 def _flags(column: str | None) -> tuple[Flag, ...]:
@@ -134,9 +168,9 @@ def changes_table(changes: list[Change]) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def explain_report(change: Change, opened: tuple[datetime, bool] | None = None) -> str:
-    """Every flag of a change, with the words that triggered it; ``opened``: when the old
-    version was last seen before it (the change happened after that)."""
+def explain_report(change: Change) -> str:
+    """Every flag of a change, with the words that triggered it, and the window it
+    happened in (:func:`window_line`)."""
     head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
     head = _one(head)
     # An imported change was never seen by the monitor: say so, and whose date it carries.
@@ -153,13 +187,9 @@ def explain_report(change: Change, opened: tuple[datetime, bool] | None = None) 
     )
     lines.append(f"{verdict}; severity {change.severity}; {_one(change.url)}")
     lines.append(severity_reason(change))
-    if opened is not None and change.from_version is not None:
-        since, archived = opened
-        then = "by the archive" if archived else "by a check"
-        now = "by the archive" if change.origin else "by a check"
-        lines.append(f"happened between {_when(since)} (v{change.from_version} last seen, "
-                     f"{then}) and {_when(change.detected_at)} (v{change.to_version} first "
-                     f"seen, {now})")  # fmt: skip
+    window = window_line(change)
+    if window is not None:
+        lines.append(window)
     if change.origin is not None:
         lines.extend(_one(line) for line in source_lines(change.origin))
     if change.note:

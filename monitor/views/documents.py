@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from monitor import citation
 from monitor.errors import ConfigError
-from monitor.models import DocumentStatus, Version
+from monitor.models import Change, DocumentStatus, Version
+from monitor.views.changes import window_line
 from monitor.views.origin import origin_note
 from monitor.views.safe import _one, _when, terminal_safe
 
@@ -99,6 +100,9 @@ def history_report(store: Store, document: str) -> str:
         raise ConfigError(f"{document}: no versions recorded (is the id right? see `status`)")
     current = store.current_version(document)
     upgrades = {u.to_version: u for u in store.upgrades(document)}
+    led_to: dict[int, list[Change]] = {}  # each version's changes into it, with their windows
+    for change in store.changes(document=document, with_diff=False):
+        led_to.setdefault(change.to_version, []).append(change)
     lines = [f"{_one(document)}: {len(versions)} version(s)"]
     for v in versions:
         mark = "*" if current and v.number == current.number else " "
@@ -109,6 +113,8 @@ def history_report(store: Store, document: str) -> str:
             + (f"  {_one(origin_note(v.origin))}" if v.origin else "")
             + (f" ({_one(citation.where(v.origin))})" if v.origin and v.origin.source else "")
         )
+        lines.extend(f"        change #{c.id} {window}" for c in led_to.get(v.number, ())
+                     if (window := window_line(c)))  # fmt: skip
         if v.number in upgrades:
             u = upgrades[v.number]
             lines.append(
