@@ -116,3 +116,39 @@ def test_history_and_the_change_page_give_the_window(
     assert "Happened between" in page and "2022-01-10 09:00:00 UTC</time> (v1 last seen" in page
     record = json.loads((data / "feeds" / "changes" / "1.json").read_text())
     assert (record["window_start"], record["window_end"]) == WINDOW
+
+
+NOTICE = "--base-url"
+
+
+@pytest.mark.parametrize(
+    ("extra", "feeds_config", "noticed"),
+    [
+        ((), None, True),  # neither: file:// links, said once
+        (("--base-url", "https://example.org/feeds/"), None, False),
+        (("--watchlist", "{watchlist}"), "https://example.org/feeds/", False),
+        (("--watchlist", "{watchlist}"), None, True),  # a watchlist without feeds: base_url
+    ],
+)
+def test_feed_says_once_when_its_links_only_open_here(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path,
+    extra: tuple[str, ...], feeds_config: str | None, noticed: bool,
+) -> None:  # fmt: skip
+    """Was: a feed whose every entry linked a file:// page, silently: useless in a reader."""
+    _import(capsys, tmp_path, github_repo)
+    listing = tmp_path / "feeds.yaml"
+    text = watchlist(tmp_path).read_text()
+    if feeds_config:
+        text += f"feeds:\n  base_url: {feeds_config}\n"
+    listing.write_text(text)
+    args = [a.format(watchlist=listing) for a in extra]
+    done = run_cli(capsys, "feed", "--include-history", *args, "--data", str(tmp_path / "data"))
+    assert done.code == 0, done.err
+    links = [line for line in done.out.splitlines() if "<link>" in line]
+    assert len(links) >= 3
+    assert any("file://" in line for line in links) == noticed
+    if noticed:
+        lines = done.err.splitlines()
+        assert len(lines) == 1 and NOTICE in lines[0] and "feeds: base_url" in lines[0], lines
+    else:
+        assert done.err == ""

@@ -190,12 +190,21 @@ def feed(
     if include_history:
         settings = replace(settings, include_history=True)
     settings = _linked(settings, base_url, data_dir)
+    if not settings.base_url:  # once, not per entry: stdout stays the feed (journalist9)
+        click.echo(NO_BASE_URL, err=True)
     with open_store(data_dir) as store:
         _require_feed_filters(store, document, company)
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
         )
     sys.stdout.buffer.write(data)
+
+
+NO_BASE_URL = (
+    "note: no public URL for the feeds folder: entries link this machine's pages (file://), "
+    "which a feed reader elsewhere cannot open; give --base-url URL or the watchlist's "
+    "feeds: base_url (with --watchlist)"
+)
 
 
 def _linked(settings: FeedSettings, base_url: str | None, data_dir: str) -> FeedSettings:
