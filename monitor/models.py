@@ -108,9 +108,12 @@ def flags_direction(flags: tuple[Flag, ...]) -> str | None:
 
 
 # Training on people's data newly allowed, or a protection against it dropped, is what
-# subscribers most need to see first.
+# subscribers most need to see first. A legal basis stated for training (journalist9:
+# LinkedIn's "reliance on Legitimate Interests as the legal basis for training" was only
+# "medium") is the company claiming that right, with no consent asked for legitimate
+# interests; removed alone it protects no one (medium).
 GRANTING = {"user-content-training", "public-data-training", "personal-data-training",
-            "model-training", "ai-development"}  # fmt: skip
+            "model-training", "ai-development", "legal-basis"}  # fmt: skip
 PROTECTING = {"training-negation", "opt-out"}
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +154,63 @@ def test_feed_says_once_when_its_links_only_open_here(
         assert len(lines) == 1 and NOTICE in lines[0] and "feeds: base_url" in lines[0], lines
     else:
         assert done.err == ""
+
+
+# Two variants flipping within hours after a text read two weeks earlier (as Meta's privacy
+# policy did, v76 and v77, 2026-04-30 to 05-01), then a real edit.
+VARIANT = "- A regional paragraph shown to some readers.\n"
+FLIP = [
+    ("2020-07-29T14:30:20+00:00", "v1", ""),
+    ("2020-08-12T13:04:12+00:00", "variant", VARIANT),
+    ("2020-08-12T14:30:27+00:00", "v1 again", ""),
+    ("2020-08-12T15:00:00+00:00", "variant again", VARIANT),
+    ("2020-08-18T14:30:28+00:00", "edit", "- To develop new services.\n"),
+]
+
+
+def test_variants_flipping_within_the_ab_window_count_as_one_change_and_a_return(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a live check records it: the variant is a change, the first flip back a return,
+    later flips within the A/B window (72 h) alternating, no change. Was: every flip a
+    change, as an archive records a step only when the text changes, so v1 (read 14 days
+    before, on the page until the variant's step) was not counted as seen in the window;
+    live checks read it every few hours."""
+    repo = ota_repo(tmp_path, FLIP)
+    _import(capsys, tmp_path, repo)
+    found = json.loads(run_cli(capsys, "changes", "--json",
+                               "--data", str(tmp_path / "data")).out)  # fmt: skip
+    assert [(c["from_version"], c["to_version"], c["note"]) for c in found] == [
+        (1, 2, ""), (2, 1, "returned to the text of v1"), (2, 3, "")]  # fmt: skip
+
+
+# Sentences of the corpus's histories whose change was only "medium" (LinkedIn's change of
+# 2025-09-18, the Meta (French) and Google ones): a legal basis for training stated.
+LEGAL_BASIS = [
+    "On November 3, 2025, we are updating this notice to provide information about our "
+    "reliance on Legitimate Interests as the legal basis for training content-generating AI "
+    "models used in our products.",
+    "Google Ireland Limited is the data controller responsible for processing information "
+    "to train Google’s AI models for the purpose of deploying them in services provided by "
+    "Google Ireland Limited in the European Economic Area or Switzerland.",
+]
+PLAIN_TEXT = "We collect the content you create, such as posts and photos."
+
+
+@pytest.mark.parametrize("sentence", LEGAL_BASIS)
+def test_a_legal_basis_for_training_added_is_high(sentence: str) -> None:
+    """Was: "medium", like a wording change of an opt-out. A legal basis stated for training
+    is the company claiming the right to train on people's data (legitimate interests: with
+    no consent asked): what a reader must see first. Removed alone, it protects no one."""
+    from monitor.classify import classify
+    from monitor.models import Change
+    from monitor.views import severity_reason
+
+    added = classify(PLAIN_TEXT, f"{PLAIN_TEXT}\n{sentence}")
+    assert [f.category for f in added.flags] == ["legal-basis"]
+    change = Change(1, "d", "C", "T", "u", datetime.now(UTC), "changed", 1, 2, 1, 0, "",
+                    flags=added.flags)  # fmt: skip
+    assert change.severity == "high"
+    assert "a legal basis for training or AI development stated" in severity_reason(change)
+    removed = classify(f"{PLAIN_TEXT}\n{sentence}", PLAIN_TEXT)
+    assert removed.flags and replace(change, flags=removed.flags).severity == "medium"

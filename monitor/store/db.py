@@ -161,10 +161,16 @@ class Store:
             "select key_sha256, max(number) from versions where document = ? group by key_sha256",
             [doc_id],
         ).fetchall()
+        # The text read last before the window opened was still on the page when it opened:
+        # it counts as seen in it (journalist9: an archive records a step only when the
+        # text changes, so a variant shown for an hour after a text read two weeks earlier
+        # looked like a return, not a flip; live checks read it again every few hours).
         recent = self.db.execute(
-            "select version from fetches where document = ? and started_at >= ? "
-            "and version is not null order by id",
-            [doc_id, ts(window_start)],
+            "select version from (select id, version from fetches where document = ? and "
+            "started_at < ? and version is not null order by started_at desc, id desc limit 1)"
+            " union all select version from (select id, version from fetches where "
+            "document = ? and started_at >= ? and version is not null order by id)",
+            [doc_id, ts(window_start), doc_id, ts(window_start)],
         ).fetchall()
         return [(digest_hex(k), n) for k, n in keys], recent
 

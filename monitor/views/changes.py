@@ -137,8 +137,11 @@ def severity_reason(change: Change) -> str:
                     "was added and none protecting against it was removed")  # fmt: skip
         return f"severity {change.severity}: no AI-training language" + (
             " (other AI language only)" if change.ai_related else "")  # fmt: skip
-    what = ("training on people's data or AI development added" if found.side == "added"
-            else "a protection against training (a negation or an opt-out) removed")  # fmt: skip
+    what = ("a protection against training (a negation or an opt-out) removed"
+            if found.side == "removed"
+            else "a legal basis for training or AI development stated"
+            if found.category == "legal-basis"
+            else "training on people's data or AI development added")  # fmt: skip
     reason = (f'severity high because of the {found.side} sentence "{_one(found.sentence)}" '
               f"(rule {_one(found.rule)}, category {_one(found.category)}, matched "
               f"{_one(found.phrase)!r}): {what}")  # fmt: skip
