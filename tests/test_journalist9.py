@@ -214,3 +214,24 @@ def test_a_legal_basis_for_training_added_is_high(sentence: str) -> None:
     assert "a legal basis for training or AI development stated" in severity_reason(change)
     removed = classify(f"{PLAIN_TEXT}\n{sentence}", PLAIN_TEXT)
     assert removed.flags and replace(change, flags=removed.flags).severity == "medium"
+
+
+def test_evidence_and_explain_tie_the_window_and_hashes_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], github_repo: Path
+) -> None:
+    """Was: the evidence folder's README gave the archive's date alone, and `explain` named
+    no hash, so its sentences could not be tied to the files attached to a story."""
+    _import(capsys, tmp_path, github_repo)
+    data = tmp_path / "data"
+    out = tmp_path / "evidence"
+    assert run_cli(capsys, "evidence", "1", "--out", str(out), "--data", str(data)).code == 0
+    readme = (out / "README.txt").read_text()
+    assert (f"happened between {WINDOW[0]} (v1 last seen, by the archive) and {WINDOW[1]} "
+            "(v2 first seen, by the archive)") in readme  # fmt: skip
+    explain = run_cli(capsys, "explain", "1", "--data", str(data)).out
+    with sqlite3.connect(data / "monitor.db") as db:
+        hashes = db.execute("select number, text_sha256, snapshot_sha256 from versions "
+                            "where number in (1, 2) order by number").fetchall()  # fmt: skip
+    for number, text, snapshot in hashes:
+        assert f"v{number}: text sha256 {text}, snapshot sha256 {snapshot}" in explain
+        assert text in readme and snapshot in readme

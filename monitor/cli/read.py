@@ -109,7 +109,9 @@ def explain(change_id: int, data_dir: str) -> None:
     """
     with open_store(data_dir) as store:
         change = views.require_change(store, change_id)
-    click.echo(views.explain_report(change))
+        numbers = (change.from_version, change.to_version)
+        sides = [store.version(change.document, n, False) for n in numbers if n is not None]
+    click.echo(views.explain_report(change, [v for v in sides if v is not None]))
 
 
 @click.command()
@@ -190,13 +192,13 @@ def feed(
     if include_history:
         settings = replace(settings, include_history=True)
     settings = _linked(settings, base_url, data_dir)
-    if not settings.base_url:  # once, not per entry: stdout stays the feed (journalist9)
-        click.echo(NO_BASE_URL, err=True)
     with open_store(data_dir) as store:
         _require_feed_filters(store, document, company)
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
         )
+    if not settings.base_url:  # once, not per entry, and not before an error's one line
+        click.echo(NO_BASE_URL, err=True)  # stdout stays the feed (journalist9)
     sys.stdout.buffer.write(data)
 
 

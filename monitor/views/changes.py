@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError
-from monitor.models import Change, Flag, flags_direction, flags_severity, severity_flag
+from monitor.models import Change, Flag, Version, flags_direction, flags_severity, severity_flag
 from monitor.views.origin import _row_origin, origin_fields, origin_note, source_lines
 from monitor.views.safe import _one, _when, terminal_safe
 
@@ -171,9 +171,10 @@ def changes_table(changes: list[Change]) -> str:
     return terminal_safe("\n".join(lines))
 
 
-def explain_report(change: Change) -> str:
-    """Every flag of a change, with the words that triggered it, and the window it
-    happened in (:func:`window_line`)."""
+def explain_report(change: Change, versions: Iterable[Version] = ()) -> str:
+    """Every flag of a change, with the words that triggered it, the window it happened
+    in (:func:`window_line`) and the hashes of ``versions`` (its two sides: what ties it to
+    `evidence`'s files and `history`)."""
     head = f"change #{change.id}: {change.title} ({change.company}), v{change.from_version}"
     head = _one(head)
     # An imported change was never seen by the monitor: say so, and whose date it carries.
@@ -193,6 +194,8 @@ def explain_report(change: Change) -> str:
     window = window_line(change)
     if window is not None:
         lines.append(window)
+    lines.extend(f"v{v.number}: text sha256 {v.text_sha256}, snapshot sha256 "
+                 f"{v.snapshot_sha256}" for v in versions)  # fmt: skip
     if change.origin is not None:
         lines.extend(_one(line) for line in source_lines(change.origin))
     if change.note:
