@@ -108,9 +108,12 @@ def flags_direction(flags: tuple[Flag, ...]) -> str | None:
 
 
 # Training on people's data newly allowed, or a protection against it dropped, is what
-# subscribers most need to see first.
+# subscribers most need to see first. A legal basis stated for training (journalist9:
+# LinkedIn's "reliance on Legitimate Interests as the legal basis for training" was only
+# "medium") is the company claiming that right, with no consent asked for legitimate
+# interests; removed alone it protects no one (medium).
 GRANTING = {"user-content-training", "public-data-training", "personal-data-training",
-            "model-training", "ai-development"}  # fmt: skip
+            "model-training", "ai-development", "legal-basis"}  # fmt: skip
 PROTECTING = {"training-negation", "opt-out"}
 
 
@@ -189,6 +192,10 @@ class Change:
     note: str = ""
     classifier: str = ""  # version of the AI-training rules that classified it
     origin: Origin | None = None  # imported from an archive; None: seen by a live check
+    # When it happened is only known to a window: from the last step (a check, or an
+    # archive's) that read the old version before it, to ``detected_at`` (None: no such step).
+    opened_at: datetime | None = None
+    opened_by_archive: bool = False  # that step was an archive's, not a check
 
     @property
     def ai_training(self) -> bool:

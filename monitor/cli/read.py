@@ -107,15 +107,11 @@ def explain(change_id: int, data_dir: str) -> None:
 
     Example: policy-monitor explain 12
     """
-    from monitor.store.evidence import last_seen_before
-
     with open_store(data_dir) as store:
         change = views.require_change(store, change_id)
-        opened = None
-        if change.from_version is not None:
-            opened = last_seen_before(store, change.document, change.from_version,
-                                      change.detected_at)  # fmt: skip
-    click.echo(views.explain_report(change, opened))
+        numbers = (change.from_version, change.to_version)
+        sides = [store.version(change.document, n, False) for n in numbers if n is not None]
+    click.echo(views.explain_report(change, [v for v in sides if v is not None]))
 
 
 @click.command()
@@ -201,7 +197,16 @@ def feed(
         data = render_selected(
             store, fmt, settings, ai_only=ai_only, company=company, document=document
         )
+    if not settings.base_url:  # once, not per entry, and not before an error's one line
+        click.echo(NO_BASE_URL, err=True)  # stdout stays the feed (journalist9)
     sys.stdout.buffer.write(data)
+
+
+NO_BASE_URL = (
+    "note: no public URL for the feeds folder: entries link this machine's pages (file://), "
+    "which a feed reader elsewhere cannot open; give --base-url URL or the watchlist's "
+    "feeds: base_url (with --watchlist)"
+)
 
 
 def _linked(settings: FeedSettings, base_url: str | None, data_dir: str) -> FeedSettings:

@@ -25,10 +25,12 @@ from monitor.models import CheckOutcome, FetchResult, Origin, Watch
 from monitor.store import (
     Store,
     attempt_columns,
+    fill_origin,
     imported_refs,
     latest_record,
     sha256,
     tag_version,
+    unsourced_refs,
 )
 
 # History has no operators to wake: no "failing" events however many captures fail in a row.
@@ -48,6 +50,7 @@ class Report:
     steps: int = 0
     imported: int = 0
     skipped: int = 0  # recorded by an earlier run
+    sourced: int = 0  # of those, recorded before m015: their source and file filled in
     older: int = 0  # older than what the document already recorded
     ignored: int = 0  # not a version of the page (e.g. an OTA technical re-extraction)
     changes: int = 0
@@ -57,7 +60,8 @@ class Report:
     def summary(self) -> str:
         parts = [f"{self.imported} step(s) imported", f"{self.changes} change(s)",
                  f"{self.ai_changes} AI-training"]  # fmt: skip
-        for count, what in ((self.skipped, "already imported"), (self.older, "older than "
+        for count, what in ((self.skipped, "already imported"), (self.sourced, "of them "
+                             "with their source and file filled in"), (self.older, "older than "
                              "what is recorded, skipped"), (self.ignored, "not versions"),
                             (len(self.problems), "failed")):  # fmt: skip
             if count:
@@ -99,10 +103,15 @@ def import_steps(
     report = Report(watch.id, archive)
     store.keep_texts()  # each step reads back the text the one before stored
     done = imported_refs(store, watch.id, archive)
+    unsourced = unsourced_refs(store, watch.id, archive)
     if workers is not None:
         steps, extractor = workers.ahead(steps, watch, extractor, raw, _wanted(done))
     for step in steps:
         report.steps += 1
+        if step.ref in unsourced:  # imported before m015: name where it came from at last
+            with hold():
+                origin = Origin(archive, step.ref, step.at, step.source, step.path)
+                report.sourced += int(fill_origin(store, watch.id, origin) > 0)
         status = _step(store, watch, archive, step, (policy, extractor, hold), report, done)
         tick(report, step, status)
         if status == "unreachable":  # history goes in order: the next run resumes here

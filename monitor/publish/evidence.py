@@ -160,6 +160,18 @@ def _dated(change: Change) -> str:
             " imported, not seen by policy-monitor")  # fmt: skip
 
 
+def _window(change: Change) -> list[str]:
+    """When it happened, as far as is known (journalist9: a story says "between X and Y";
+    ``explain`` and ``changes --json`` give the same window)."""
+    if change.opened_at is None or change.from_version is None:
+        return []
+    then = "by the archive" if change.opened_by_archive else "by a check"
+    now = "by the archive" if change.origin else "by a check"
+    return [f"happened between {change.opened_at.isoformat()} (v{change.from_version} last "
+            f"seen, {then}) and {change.detected_at.isoformat()} (v{change.to_version} first "
+            f"seen, {now}): it is only known to lie in this window"]  # fmt: skip
+
+
 def _cited(origin: Origin | None) -> list[str]:
     """Where to find the after version's bytes without this tool (journalist8)."""
     if origin is None or not origin.source:
@@ -173,6 +185,7 @@ def _readme(change: Change, sides: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"Evidence of change #{change.id} of {change.document} ({change.title}, {change.company})",
         _dated(change) + f"; page: {change.url}",
+        *_window(change),
         *_cited(change.origin),
         "",
         "Files:",

@@ -161,10 +161,16 @@ class Store:
             "select key_sha256, max(number) from versions where document = ? group by key_sha256",
             [doc_id],
         ).fetchall()
+        # The text read last before the window opened was still on the page when it opened:
+        # it counts as seen in it (journalist9: an archive records a step only when the
+        # text changes, so a variant shown for an hour after a text read two weeks earlier
+        # looked like a return, not a flip; live checks read it again every few hours).
         recent = self.db.execute(
-            "select version from fetches where document = ? and started_at >= ? "
-            "and version is not null order by id",
-            [doc_id, ts(window_start)],
+            "select version from (select id, version from fetches where document = ? and "
+            "started_at < ? and version is not null order by started_at desc, id desc limit 1)"
+            " union all select version from (select id, version from fetches where "
+            "document = ? and started_at >= ? and version is not null order by id)",
+            [doc_id, ts(window_start), doc_id, ts(window_start)],
         ).fetchall()
         return [(digest_hex(k), n) for k, n in keys], recent
 
@@ -366,7 +372,16 @@ class Store:
             ai_related=json.dumps([asdict(f) for f in change.ai_related]),
             ai_training=int(change.ai_training),
         )
-        for key in ("company", "title", "url", "diff_text", "added", "removed"):
+        for key in (
+            "company",
+            "title",
+            "url",
+            "diff_text",
+            "added",
+            "removed",
+            "opened_at",
+            "opened_by_archive",
+        ):  # read from the fetches, not stored
             row.pop(key)
         # The diff and passages as one frame on the paragraphs around the edit (m012).
         body = (change.diff_text, list(change.added), list(change.removed))
@@ -415,7 +430,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         columns = "c.*" if with_diff else _LISTING_COLUMNS
         sql = (
-            f"select {columns}, d.company, d.title, d.url from changes c "
+            f"select {columns}, {_WINDOW_COLUMNS}, d.company, d.title, d.url from changes c "
             f"join documents d on d.id = c.document where {where} order by c.id desc"
         )
         if limit is not None:
@@ -494,6 +509,12 @@ def _change_filter(document: str | None, ai_only: bool, live_only: bool) -> tupl
     return " and ".join(where), args
 
 
+# Where a change's window opens: the latest step that read its old version before it (the
+# (document, started_at) index walks back from the change; usually one row away).
+_OPENED = ("from fetches f where f.document = c.document and f.version = c.from_version"
+           " and f.started_at < c.detected_at order by f.started_at desc limit 1")  # fmt: skip
+_WINDOW_COLUMNS = (f"(select f.started_at {_OPENED}) as opened_at, "
+                   f"(select f.origin is not null {_OPENED}) as opened_by_archive")  # fmt: skip
 _LISTING_COLUMNS = ", ".join(
     f"c.{name}"
     for name in ("id", "document", "detected_at", "kind", "from_version", "to_version",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.store.db import Store
-from monitor.store.rows import dt, headers_from, ts
+from monitor.store.rows import dt, headers_from
 
 
 @dataclass(frozen=True)
@@ -23,20 +23,6 @@ class SnapshotFetch:
     content_type: str
     size: int
     stored_at: datetime | None  # when the snapshot was first stored (any document)
-
-
-def last_seen_before(
-    store: Store, doc_id: str, number: int, moment: datetime
-) -> tuple[datetime, bool] | None:
-    """The latest recorded step that read version ``number`` before ``moment``, and whether
-    it was an archive's (imported) rather than a check's: where the window of a change
-    from that version opens (its ``last_seen`` may be later, when its text came back)."""
-    found = store.db.execute(
-        "select started_at, origin is not null from fetches where document = ? and version = ?"
-        " and started_at < ? order by started_at desc limit 1",
-        [doc_id, number, ts(moment)],
-    ).fetchone()
-    return (dt(found[0]), bool(found[1])) if found else None
 
 
 def snapshot_fetch(store: Store, doc_id: str, digest: str) -> SnapshotFetch:

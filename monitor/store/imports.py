@@ -45,3 +45,38 @@ def tag_version(store: Store, doc_id: str, number: int, origin: Origin) -> None:
 def attempt_columns(origin: Origin) -> dict[str, str | None]:
     """The origin columns of an imported step's fetch row."""
     return origin_columns(origin)
+
+
+_ORIGIN_TABLES = ("fetches", "versions", "changes")
+_UNSOURCED = "(origin_source is null or origin_path is null)"
+
+
+def unsourced_refs(store: Store, doc_id: str, archive: str) -> set[str]:
+    """The steps of ``archive`` recorded without their source or path: imported before
+    m015 (journalist9), which a re-import of the same archive can name at last."""
+    union = " union ".join(
+        f"select origin_ref from {table} where document = ? and origin = ? and {_UNSOURCED}"
+        for table in _ORIGIN_TABLES
+    )
+    rows = store.db.execute(union, [doc_id, archive] * len(_ORIGIN_TABLES)).fetchall()
+    return {r[0] for r in rows}
+
+
+def fill_origin(store: Store, doc_id: str, origin: Origin) -> int:
+    """Fills in the missing source and path of the rows recorded from ``origin``'s step (its
+    fetch, the version and change it made); a value already there is kept, nothing else is
+    written. The number of rows given one."""
+    columns = origin_columns(origin)
+    source, path = columns["origin_source"], columns["origin_path"]
+    if source is None and path is None:
+        return 0
+    filled = 0
+    with store.transaction():
+        for table in _ORIGIN_TABLES:
+            filled += store.db.execute(
+                f"update {table} set origin_source = coalesce(origin_source, ?), "
+                "origin_path = coalesce(origin_path, ?) where document = ? and origin = ? "
+                f"and origin_ref = ? and {_UNSOURCED}",
+                [source, path, doc_id, origin.archive, origin.ref],
+            ).rowcount
+    return filled

@@ -106,6 +106,8 @@ def change_from_row(r: dict[str, Any]) -> Change:
         removed=tuple(_listed(r.get("removed"))),
         note=r.get("note") or "", classifier=r.get("classifier") or "",
         origin=origin_from_row(r),
+        opened_at=dt(r["opened_at"]) if r.get("opened_at") else None,
+        opened_by_archive=bool(r.get("opened_by_archive")),
     )  # fmt: skip
 
 

@@ -121,4 +121,8 @@ def change_view(change: Change) -> dict[str, Any]:
         # imported history (issue 14): where it came from
         "history": visible(history_note(change.origin)) if change.origin else "",
         "origin_links": origin_links(change.origin),
+        # journalist9: the window it happened in (the last step that read the old version)
+        "opened_at": as_utc(change.opened_at) if change.opened_at else None,
+        "opened_by": "by the archive" if change.opened_by_archive else "by a check",
+        "detected_by": "by the archive" if change.origin else "by a check",
     }  # fmt: skip

@@ -51,9 +51,18 @@ def change_json(
         "added_chars": change.added_chars, "removed_chars": change.removed_chars,
         "added": list(change.added), "removed": list(change.removed), "note": change.note,
         "classifier": change.classifier, "diff": change.diff_text,
+        # journalist9: when it happened, as far as is known (as in `changes --json`)
+        "window_start": as_utc(change.opened_at).isoformat() if change.opened_at else None,
+        "window_start_by": _by(change.opened_by_archive) if change.opened_at else None,
+        "window_end": as_utc(change.detected_at).isoformat(),
+        "window_end_by": _by(change.origin is not None),
         "versions": {side: _version_json(v, e) for side, (v, e) in versions.items()},
     }  # fmt: skip
     return json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+
+def _by(archive: bool) -> str:
+    return "archive" if archive else "check"
 
 
 def _version_json(version: Version, evidence: SnapshotEvidence | None) -> dict[str, Any]:
