@@ -30,6 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOCKS_FOLDER = "locks"  # beside the import and check locks (monitor/lock.py)
+# Each record is padded with spaces to this length and written over the last one in
+# place: truncating the file first cost ~0.15 ms CPU and ~3 ms of I/O wait per document
+# (ext4 frees and allocates its block), 0.16x of a bare conditional fetch (bench/sweep.py).
+RECORD_BYTES = 512
 
 
 class Claims:
@@ -40,6 +44,7 @@ class Claims:
         self._folder = Path(data_dir) / LOCKS_FOLDER
         self._folder.mkdir(parents=True, exist_ok=True)
         self._command = command  # "check" or "daemon": named to the process turned away
+        self._host = socket.gethostname()
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -57,11 +62,10 @@ class Claims:
             if _names(path, fd):
                 break
             os.close(fd)  # its holder removed it as it let go: the path's file is the claim
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "command": self._command,
+        record = {"pid": os.getpid(), "host": self._host, "command": self._command,
                   "started": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(record).encode(), 0)
+        try:  # a longer record left behind is read past: _holder reads the first value
+            os.pwrite(fd, json.dumps(record).encode().ljust(RECORD_BYTES), 0)
         except OSError:  # a full disk: the claim holds, the other is told less
             pass
         with self._lock:
@@ -132,7 +136,7 @@ def _remove_held(path: Path) -> int:
 def _holder(fd: int) -> str:
     """Who holds a claim, from what it wrote in its file."""
     try:
-        record = json.loads(os.pread(fd, 4096, 0))
+        record, _ = json.JSONDecoder().raw_decode(os.pread(fd, 4096, 0).decode().lstrip())
         return (f"pid {record['pid']} on {record['host']}: {record['command']}, fetching "
                 f"since {record['started']}")  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):

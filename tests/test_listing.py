@@ -61,3 +61,20 @@ def test_changes_json_prints_them(store: Store, capsys: pytest.CaptureFixture[st
     out = run_cli(capsys, "changes", "--json", "--data", data).out
     assert out == expected + "\n"
     assert [r["origin"] for r in json.loads(out)] == [None, None, None, "wayback", "ota"]
+
+
+# Strings a record may carry: json_text skips its scan for ASCII text without DEL (perf9),
+# so each kind of character the terminal must not get raw is tried in and out of ASCII.
+UNSAFE_TEXTS = ["plain", "DEL \x7f here", "NUL \x00 BEL \x07 ESC \x1b", "tab\tline\n",
+                "C1 \x9b", "bidi \u202e", "isolate \u2066", "lone \ud800", "é and \x7f",
+                "accents é 中文"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", UNSAFE_TEXTS)
+@pytest.mark.parametrize("shape", ["list", "dict"])
+def test_json_text_escapes_what_the_terminal_must_not_get_raw(text: str, shape: str) -> None:
+    value: object = [{"note": text}] if shape == "list" else {"note": text}
+    out = views.json_text(value)
+    assert not views._UNSAFE.search(out), repr(out)
+    if "\ud800" not in text:  # a lone surrogate cannot come back from UTF-8 JSON
+        assert json.loads(out) == value

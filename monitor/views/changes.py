@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError
 from monitor.models import Change, Flag, Version, flags_direction, flags_severity, severity_flag
-from monitor.views.origin import _row_origin, origin_fields, origin_note, source_lines
+from monitor.views.origin import (
+    LIVE_ORIGIN,
+    _row_origin,
+    origin_fields,
+    origin_note,
+    source_lines,
+)
 from monitor.views.safe import _one, _when, terminal_safe
 
 if TYPE_CHECKING:  # the reading commands start without loading what they do not use
@@ -76,7 +82,7 @@ def change_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "flags": [_flag_dict(f) for f in flags],
             "ai_related_flags": [_flag_dict(f) for f in related],
             "note": r["note"] or "", "classifier": r["classifier"] or "",
-            **origin_fields(_row_origin(r)),
+            **(origin_fields(_row_origin(r)) if r["origin"] else LIVE_ORIGIN),
         })  # fmt: skip
         opened = datetime.fromisoformat(r["opened_at"]) if r["opened_at"] else None
         records[-1].update(window_fields(opened, bool(r["opened_by_archive"]), records[-1]))

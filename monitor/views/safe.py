@@ -58,6 +58,10 @@ def json_text(value: Any) -> str:
         text = f"[\n{records}\n]" if value else "[]"
     else:
         text = json.dumps(value, ensure_ascii=False, indent=1)
+    # json escapes every C0 control: ASCII text without DEL has nothing _UNSAFE matches
+    # (isascii() is a flag, `in` a memchr; the regex scan was 18 ms of 5.8 MB of changes)
+    if text.isascii() and "\x7f" not in text:
+        return text
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
