@@ -12,6 +12,7 @@ import pytest
 from monitor import views
 from monitor.models import Change, Flag, Origin, Watch
 from monitor.store import Store
+from monitor.views import safe
 from tests.cli_helpers import run_cli
 
 AT = datetime(2026, 11, 1, 12, 30, tzinfo=UTC)
@@ -75,6 +76,6 @@ UNSAFE_TEXTS = ["plain", "DEL \x7f here", "NUL \x00 BEL \x07 ESC \x1b", "tab\tli
 def test_json_text_escapes_what_the_terminal_must_not_get_raw(text: str, shape: str) -> None:
     value: object = [{"note": text}] if shape == "list" else {"note": text}
     out = views.json_text(value)
-    assert not views._UNSAFE.search(out), repr(out)
+    assert not safe._UNSAFE.search(out), repr(out)
     if "\ud800" not in text:  # a lone surrogate cannot come back from UTF-8 JSON
         assert json.loads(out) == value
