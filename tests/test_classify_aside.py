@@ -1,8 +1,8 @@
-"""The kept-aside rounds (tests/data/classify_aside.yaml, classify_aside2.yaml,
-classify_aside3.yaml) never get worse.
+"""The kept-aside rounds (tests/data/classify_aside.yaml, classify_aside2.yaml ...
+classify_aside4.yaml) never get worse.
 
 Each set was scored once, untuned (bench/CLASSIFY.md, "Kept-aside round", "Kept-aside
-round 2" and "Kept-aside round 3"); its misses stay misses until a wording family fixes
+round 2" ... "Kept-aside round 4"); its misses stay misses until a wording family fixes
 them. This floor catches a rule edit that loses what a set found or adds a false alarm on
 it, per language."""
 
@@ -26,6 +26,10 @@ FLOOR = {
     # scored untuned on main c335de3 and on rules v12 alike
     ("classify_aside3.yaml", "en"): (110, 108, 0),
     ("classify_aside3.yaml", "fr"): (90, 85, 1),
+    # written 2026-12-04 evening, scored untuned on main 160939a (86/1, 71/0) and on the
+    # merge (en pack 12: 87/1; the fr pack's gates split: 71/0)
+    ("classify_aside4.yaml", "en"): (115, 87, 1),
+    ("classify_aside4.yaml", "fr"): (90, 71, 0),
 }
 
 
