@@ -235,3 +235,17 @@ def test_evidence_and_explain_tie_the_window_and_hashes_together(
     for number, text, snapshot in hashes:
         assert f"v{number}: text sha256 {text}, snapshot sha256 {snapshot}" in explain
         assert text in readme and snapshot in readme
+
+
+def test_the_window_of_each_listed_change_is_an_index_seek(tmp_path: Path) -> None:
+    """Bench (bench/queries.py): `changes --json` on 10,000 changes and 73,000 steps took
+    18 s once each change's window was read: its subquery walked back through every step
+    of the document before the change (the (document, started_at) index) to find one that
+    read the old version. m016's index on (document, version, started_at) seeks it."""
+    from monitor.store import Store
+    from monitor.store.db import _WINDOW_COLUMNS
+
+    store = Store(tmp_path / "data")
+    sql = f"explain query plan select {_WINDOW_COLUMNS} from changes c"
+    plan = " ".join(str(row[-1]) for row in store.db.execute(sql).fetchall())
+    assert plan.count("idx_fetches_document_version_started_at") == 2, plan
