@@ -41,7 +41,7 @@ def forget_check(data_dir: str | Path) -> None:
 def forget_import(data_dir: str | Path, document: str) -> None:
     """Removes the import lock's record of ``document`` if this process wrote it, for an
     import that ends with ``os._exit`` (the lock itself goes with the process)."""
-    record = Path(data_dir) / LOCKS_FOLDER / f"import-{document}.json"
+    _, record = _import_files(Path(data_dir) / LOCKS_FOLDER, document)
     try:
         if json.loads(record.read_text()).get("pid") == os.getpid():
             record.unlink()
@@ -98,8 +98,7 @@ def import_lock(
     """Holds the import lock of ``document`` (a watchlist id: a safe file name); when
     another import holds it, ``waiting`` gets one line naming it, then this waits up to
     ``wait`` seconds (LockedError past that)."""
-    folder = locks_folder(data_dir)
-    lock, record = folder / f"import-{document}.lock", folder / f"import-{document}.json"
+    lock, record = _import_files(locks_folder(data_dir), document)
     with _recorded(data_dir, lock, record, wait,
                    lambda who: f"{document}: an import of it is still running ({who}) after "
                    f"{wait:g} s: run this again once it ended, or raise --wait",
@@ -136,6 +135,11 @@ def _recorded(
     finally:
         record.unlink(missing_ok=True)
         lock.release()
+
+
+def _import_files(folder: Path, document: str) -> tuple[Path, Path]:
+    """The import lock of ``document`` in ``folder``, and its holder's record beside it."""
+    return folder / f"import-{document}.lock", folder / f"import-{document}.json"
 
 
 def locks_folder(data_dir: str | Path) -> Path:

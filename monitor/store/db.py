@@ -47,6 +47,11 @@ from monitor.store.rows import (
 )
 from monitor.store.schema import DB_NAME
 
+# The responses a check held back instead of recording them: rows of the decision table
+# (monitor/check/decide.py) whose raw bytes stay with the failed attempt (`held`, `status`).
+HELD_STATES = ("wall", "held")
+HELD_WHERE = "state in (" + ", ".join(f"'{state}'" for state in HELD_STATES) + ")"
+
 
 class Store:
     """All reads and writes of one data directory's database."""
@@ -468,9 +473,8 @@ class Store:
         live = self.db.execute(
             "select max(started_at) from fetches where document = ? and origin is null", [doc_id]
         ).fetchone()[0]
-        held, last_held = self.db.execute(  # the states of monitor/store/held.py
-            "select count(*), max(started_at) from fetches where document = ? "
-            "and state in ('wall', 'held')",
+        held, last_held = self.db.execute(
+            f"select count(*), max(started_at) from fetches where document = ? and {HELD_WHERE}",
             [doc_id],
         ).fetchone()
         return DocumentStatus(

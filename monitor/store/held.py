@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.store.db import Store
+from monitor.store.db import HELD_WHERE, Store
 from monitor.store.rows import dt
-
-HELD_STATES = ("wall", "held")  # rows of the decision table (monitor/check/decide.py)
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ _SELECT = (
     "select f.id, f.document, f.started_at, f.state, coalesce(f.error, ''), f.http_status, "
     "f.url, coalesce(f.final_url, f.url), f.snapshot_sha256, s.size, s.content_type "
     "from fetches f left join snapshots s on s.sha256 = f.snapshot_sha256 "
-    "where f.state in ('wall', 'held')"
+    f"where f.{HELD_WHERE}"
 )
 
 
