@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -248,10 +249,21 @@ def _holder(path: Path) -> str:
     return "its holder is not known here"
 
 
-def _describe(path: Path) -> str:
-    """Who holds a lock, from the record ``path`` its holder wrote beside it."""
-    try:
-        record = json.loads(path.read_text())
-        return f"pid {record['pid']} on {record['host']}, started {record['started']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "it has not said who it is yet"
+# Seconds a waiter gives a holder to write its record: it writes it just after it takes
+# the lock, and a second import started at once found the lock taken, the record not yet
+# there ("it has not said who it is yet", seen in CI).
+RECORD_PATIENCE = 0.5
+
+
+def _describe(path: Path, patience: float = RECORD_PATIENCE) -> str:
+    """Who holds a lock, from the record ``path`` its holder wrote beside it (waiting up to
+    ``patience`` seconds for a holder that has just taken it)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            record = json.loads(path.read_text())
+            return f"pid {record['pid']} on {record['host']}, started {record['started']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            if time.monotonic() >= deadline:
+                return "it has not said who it is yet"
+        time.sleep(0.02)
